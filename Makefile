@@ -1,0 +1,33 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MBK_DEPLOYMENT ?= deployments/demo
+
+.PHONY: run test lint screenshots bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/mbk db upgrade
+	$(BIN)/mbk serve --host 127.0.0.1 --port 8000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check core plugins tests bench
+
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q tests/browser -k screenshots -p no:xdist --screenshots-dir screenshots
+
+bench: $(STAMP)
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,353 @@
+"""The ``mbk`` command: serve, check, migrate, manage users and devices, run workers."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from core.config import ConfigError, PlatformSettings
+from core.plugins import PluginLoadError, PluginManager
+
+cli = typer.Typer(help="medborgarkontor: the citizen office platform.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_cli = typer.Typer(help="Database migrations (core and every installed plugin).", no_args_is_help=True)
+user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+device_cli = typer.Typer(help="Kiosks, display boards and survey tablets.", no_args_is_help=True)
+events_cli = typer.Typer(help="Domain events and their deliveries.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(user_cli, name="user")
+cli.add_typer(device_cli, name="device")
+cli.add_typer(events_cli, name="events")
+
+DeploymentOption = Annotated[Path | None, typer.Option("--deployment", "-d", help="Deployment folder "
+                                                       "(default: $MBK_DEPLOYMENT or deployments/demo).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def settings_for(deployment: Path | None) -> PlatformSettings:
+    settings = PlatformSettings()
+    if deployment is not None:
+        settings = settings.model_copy(update={"deployment": deployment})
+    return settings
+
+
+def load_plugins() -> PluginManager:
+    try:
+        return PluginManager.from_entry_points()
+    except PluginLoadError as exc:
+        raise fail(f"error: {exc}") from None
+
+
+def load_context(deployment: Path | None = None):  # type: ignore[no-untyped-def]
+    """Settings, plugins, deployment and database, or exit 2 listing every configuration problem."""
+    from core.web.app import create_context
+
+    try:
+        return create_context(settings_for(deployment), load_plugins())
+    except ConfigError as exc:
+        lines = "\n".join(f"error: {p}" for p in exc.problems)
+        raise fail(f"{lines}\n{len(exc.problems)} problem(s) in the deployment; nothing was started.") from None
+
+
+@cli.command()
+def check(deployment: DeploymentOption = None) -> None:
+    """Validate a deployment: every office file, every plugin section. Exit 2 with one line per problem."""
+    ctx = load_context(deployment)
+    offices = ctx.deployment.offices
+    typer.echo(f"ok: {len(offices)} office(s) in {ctx.settings.deployment}: {', '.join(sorted(offices))}")
+
+
+@cli.command()
+def plugins(deployment: DeploymentOption = None) -> None:
+    """List installed plugins and which offices enable them."""
+    ctx = load_context(deployment)
+    for name, plugin in sorted(ctx.plugins.plugins.items()):
+        enabled = [o.id for o in ctx.deployment.offices.values() if o.enables(name)]
+        typer.echo(f"{name} {plugin.version}: {plugin.description or '-'}")
+        typer.echo(f"    enabled for: {', '.join(enabled) or 'no office'}")
+
+
+def print_urls(ctx, base_url: str) -> None:  # type: ignore[no-untyped-def]
+    typer.echo(f"\nmedborgarkontor at {base_url}/  (API docs: {base_url}/docs)")
+    for office in ctx.deployment.offices.values():
+        typer.echo(f"\n  {office.name.get_text('en')} ({office.id})")
+        for link in ctx.page_links(office):
+            typer.echo(f"    {link.label:<28} {base_url}{link.path}")
+    typer.echo("")
+
+
+@cli.command()
+def urls(deployment: DeploymentOption = None, base_url: str = "http://127.0.0.1:8000") -> None:
+    """Print the URL of every page each office serves."""
+    print_urls(load_context(deployment), base_url.rstrip("/"))
+
+
+@cli.command()
+def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: int = 8000,
+          migrate_sqlite: Annotated[bool, typer.Option(help="Create/upgrade an embedded SQLite database.")] = True
+          ) -> None:
+    """Start the web server. Refuses to start on an invalid deployment or a database behind its migrations."""
+    import uvicorn
+
+    from core import migrate
+    from core.web.app import create_app
+
+    ctx = load_context(deployment)
+    logging.basicConfig(level=ctx.settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not migrate.is_at_head(ctx.db.engine, ctx.plugins):
+        if ctx.db.engine.dialect.name == "sqlite" and migrate_sqlite:
+            typer.echo("Migrating the embedded SQLite database…")
+            migrate.upgrade(ctx.db.engine, ctx.plugins)
+        else:
+            raise fail("error: the database is behind its migrations; run `mbk db upgrade` first")
+    if ctx.settings.secret_key is None:
+        typer.echo("MBK_SECRET_KEY is not set: using a random key, so logins end when the server restarts.")
+    print_urls(ctx, f"http://{host}:{port}")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
+
+
+# --- db ---------------------------------------------------------------------------------------------
+
+
+@db_cli.command("upgrade")
+def db_upgrade(deployment: DeploymentOption = None, target: str = "heads") -> None:
+    """Upgrade core and every plugin branch (default: all heads)."""
+    from core import migrate
+
+    ctx = load_context(deployment)
+    migrate.upgrade(ctx.db.engine, ctx.plugins, target)
+    typer.echo(f"database at {target}: {ctx.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(target: str, deployment: DeploymentOption = None) -> None:
+    """Downgrade to a revision (``base`` removes every table)."""
+    from core import migrate
+
+    ctx = load_context(deployment)
+    migrate.downgrade(ctx.db.engine, ctx.plugins, target)
+    typer.echo(f"database at {target}")
+
+
+@db_cli.command("current")
+def db_current(deployment: DeploymentOption = None) -> None:
+    """Show each branch's current and head revision."""
+    from core import migrate
+
+    ctx = load_context(deployment)
+    for label, current, head in migrate.branch_status(ctx.db.engine, ctx.plugins):
+        state = "up to date" if current == head else "BEHIND"
+        typer.echo(f"{label:<12} current={current or '-':<28} head={head:<28} {state}")
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+
+def _read_password(stdin: bool) -> str:
+    if stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat: ") != first:
+        raise fail("error: the passwords differ")
+    return first
+
+
+@user_cli.command("add")
+def user_add(username: Annotated[str, typer.Option(help="Login name.")],
+             office: Annotated[str | None, typer.Option(help="Office id the role applies to.")] = None,
+             role: Annotated[str | None, typer.Option(help="admin, guide, officer or viewer.")] = None,
+             platform_admin: bool = False, display_name: str = "",
+             password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+             deployment: DeploymentOption = None) -> None:
+    """Create a staff user (or add a role to an existing one). The password is asked for, never an argument."""
+    from core import auth
+
+    ctx = load_context(deployment)
+    if office is not None and ctx.deployment.office(office) is None:
+        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    if role is not None and office is None:
+        raise fail("error: --role needs --office")
+    if role is None and not platform_admin:
+        raise fail("error: give --office and --role, or --platform-admin")
+    try:
+        with ctx.db.session() as session:
+            existing = auth.find_user(session, username)
+            if existing is not None and role is not None:
+                auth.grant_role(session, existing, office, role)
+                action = "role added"
+            else:
+                auth.create_user(session, username, _read_password(password_stdin), office_id=office, role=role,
+                                 platform_admin=platform_admin, display_name=display_name)
+                action = "created"
+            auth.audit(session, "cli", f"user.{action.replace(' ', '_')}", office, username=username, role=role)
+    except ValueError as exc:
+        raise fail(f"error: {exc}") from None
+    typer.echo(f"user {username} {action}" + (f": {role} at {office}" if role else ""))
+
+
+@user_cli.command("list")
+def user_list(office: str | None = None, deployment: DeploymentOption = None) -> None:
+    """List staff users and their roles."""
+    from sqlalchemy import select
+
+    from core import auth
+
+    ctx = load_context(deployment)
+    with ctx.db.session() as session:
+        for user in session.scalars(select(auth.StaffUser).order_by(auth.StaffUser.username)):
+            roles = [f"{r.role}@{r.office_id}" for r in user.roles if office in (None, r.office_id)]
+            if office and not roles:
+                continue
+            flags = (" platform-admin" if user.is_platform_admin else "") + (" DISABLED" if user.disabled else "")
+            typer.echo(f"{user.username}{flags}: {', '.join(roles) or '-'}")
+
+
+@user_cli.command("disable")
+def user_disable(username: str, deployment: DeploymentOption = None) -> None:
+    """Disable a user: their tokens and sessions stop working at once."""
+    from core import auth
+
+    ctx = load_context(deployment)
+    with ctx.db.session() as session:
+        user = auth.find_user(session, username)
+        if user is None:
+            raise fail(f"error: no user {username!r}")
+        user.disabled = True
+        auth.audit(session, "cli", "user.disabled", None, username=username)
+    typer.echo(f"user {username} disabled")
+
+
+# --- devices ----------------------------------------------------------------------------------------
+
+
+@device_cli.command("add")
+def device_add(office: Annotated[str, typer.Option()],
+               kind: Annotated[str, typer.Option(help="kiosk, display or tablet")],
+               name: Annotated[str, typer.Option()], deployment: DeploymentOption = None) -> None:
+    """Enrol a device: prints a one-time enrolment link and its token (only a hash is stored)."""
+    from core import auth
+
+    ctx = load_context(deployment)
+    if ctx.deployment.office(office) is None:
+        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    try:
+        with ctx.db.session() as session:
+            device, token = auth.enrol_device(session, office, kind, name)
+            auth.audit(session, "cli", "device.added", office, device=device.id, kind=kind, name=name)
+    except ValueError as exc:
+        raise fail(f"error: {exc}") from None
+    base = ctx.settings.base_url.rstrip("/")
+    typer.echo(f"device {device.id} ({kind} '{name}') at {office}")
+    typer.echo(f"enrolment link (open it once on the device): {base}/{office}/enrol?token={token}")
+    typer.echo(f"token (for API clients, shown only now): {token}")
+
+
+@device_cli.command("list")
+def device_list(office: str | None = None, deployment: DeploymentOption = None) -> None:
+    """List enrolled devices."""
+    from sqlalchemy import select
+
+    from core import auth
+
+    ctx = load_context(deployment)
+    with ctx.db.session() as session:
+        stmt = select(auth.Device).order_by(auth.Device.office_id, auth.Device.id)
+        if office:
+            stmt = stmt.where(auth.Device.office_id == office)
+        for device in session.scalars(stmt):
+            state = "revoked" if device.revoked_at else "active"
+            typer.echo(f"{device.id:>4} {device.office_id:<16} {device.kind:<8} {device.name:<30} {state}")
+
+
+@device_cli.command("revoke")
+def device_revoke(device_id: int, deployment: DeploymentOption = None) -> None:
+    """Revoke a device: its token stops working at once."""
+    from core import auth
+
+    ctx = load_context(deployment)
+    try:
+        with ctx.db.session() as session:
+            device = auth.revoke_device(session, device_id)
+            auth.audit(session, "cli", "device.revoked", device.office_id, device=device_id)
+    except ValueError as exc:
+        raise fail(f"error: {exc}") from None
+    typer.echo(f"device {device_id} revoked")
+
+
+# --- events -----------------------------------------------------------------------------------------
+
+
+@events_cli.command("failed")
+def events_failed(office: str | None = None, deployment: DeploymentOption = None) -> None:
+    """List event deliveries that failed for good."""
+    from core import events
+
+    ctx = load_context(deployment)
+    with ctx.db.session() as session:
+        rows = events.failed_deliveries(session, office)
+        for delivery, event in rows:
+            typer.echo(f"{delivery.id:>6} {event.office_id:<14} {event.type:<22} -> {delivery.plugin:<10} "
+                       f"attempts={delivery.attempts} error={delivery.last_error}")
+    if not rows:
+        typer.echo("no failed deliveries")
+
+
+@events_cli.command("retry")
+def events_retry(delivery_id: int, deployment: DeploymentOption = None) -> None:
+    """Queue a failed delivery again."""
+    from core import events
+
+    ctx = load_context(deployment)
+    with ctx.db.session() as session:
+        if not events.retry_delivery(session, delivery_id):
+            raise fail(f"error: no failed delivery {delivery_id}")
+    typer.echo(f"delivery {delivery_id} queued again")
+
+
+@events_cli.command("run")
+def events_run(deployment: DeploymentOption = None) -> None:
+    """Run the event dispatcher as its own worker process (when web processes run with MBK_RUN_DISPATCHER=0)."""
+    from core.events import Dispatcher
+
+    ctx = load_context(deployment)
+    logging.basicConfig(level=ctx.settings.log_level.upper())
+    dispatcher = Dispatcher(ctx.db, ctx.plugins, ctx.deployment)
+    typer.echo("dispatching events; Ctrl-C to stop")
+    try:
+        dispatcher.run_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
+def purge(deployment: DeploymentOption = None) -> None:
+    """Delete personal data past each office's retention settings (run daily, e.g. from cron)."""
+    from core.db import utcnow
+
+    ctx = load_context(deployment)
+    now = utcnow()
+    for office in ctx.deployment.offices.values():
+        with ctx.db.session() as session:
+            results = ctx.hooks(office).mbk_purge(office=office, session=session, now=now)
+        counts = {k: v for r in results for k, v in r.items()}
+        summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to purge"
+        typer.echo(f"{office.id}: {summary}")
+
+
+def main() -> None:
+    try:
+        manager = PluginManager.from_entry_points()
+    except PluginLoadError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    manager.hook.mbk_cli(cli=cli)
+    cli()

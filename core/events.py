@@ -1,0 +1,341 @@
+"""Domain events: a transactional outbox, an at-least-once dispatcher, and live fan-out.
+
+``publish(session, office_id, event)`` writes the event in the publisher's own transaction, so an event
+exists if and only if the change it describes was committed. After commit:
+- the dispatcher hands it to the ``mbk_handle_event`` hook of every plugin the office enables, one
+  delivery record per plugin, retried with exponential backoff until done or failed;
+- live listeners (display boards, phones, consoles) of that office get it at once. On PostgreSQL the
+  fan-out goes through LISTEN/NOTIFY (NOTIFY is transactional: it is sent on commit), so every server
+  process sees events committed by any other; on SQLite (one process) it is handed over in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.db import Base, Database, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from core.config import Deployment
+    from core.plugins import PluginManager
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "mbk_events"
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 300
+
+
+class DomainEvent(BaseModel):
+    """Base for typed events. Subclasses set ``type`` (e.g. ``"ticket.called"``) and their fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    type: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A committed event as handlers and live listeners see it."""
+
+    id: int
+    office_id: str
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+    def to_json(self) -> str:
+        return json.dumps({"id": self.id, "office": self.office_id, "type": self.type,
+                           "payload": self.payload, "created_at": self.created_at.isoformat()})
+
+
+class OutboxEvent(Base):
+    __tablename__ = "core_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    office_id: Mapped[str] = mapped_column(String(64), index=True)
+    type: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once delivery records exist for every plugin that should get the event.
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+    def as_event(self) -> Event:
+        return Event(self.id, self.office_id, self.type, dict(self.payload), self.created_at)
+
+
+class EventDelivery(Base):
+    __tablename__ = "core_event_delivery"
+    __table_args__ = (UniqueConstraint("event_id", "plugin"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("core_event.id", ondelete="CASCADE"), index=True)
+    office_id: Mapped[str] = mapped_column(String(64), index=True)
+    plugin: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+def publish(session: Session, office_id: str, domain_event: DomainEvent) -> OutboxEvent:
+    """Record an event in the caller's transaction; it is delivered only if that transaction commits."""
+    row = OutboxEvent(office_id=office_id, type=domain_event.type, payload=domain_event.model_dump(mode="json"))
+    session.add(row)
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import func
+
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, json.dumps([office_id, row.id]))))
+    else:
+        session.info.setdefault("mbk_committed_events", []).append(row.as_event())
+    return row
+
+
+class LiveBroker:
+    """Fans committed events out to the async subscribers of this process, per office."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.wakeups: list[Callable[[], None]] = []
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def deliver(self, event: Event) -> None:
+        """Hand an event to local subscribers; callable from any thread."""
+        for wake in self.wakeups:
+            wake()
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with self._lock:
+            queues = list(self._subscribers.get(event.office_id, ()))
+        for queue in queues:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+
+    async def subscribe(self, office_id: str) -> AsyncIterator[Event]:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        with self._lock:
+            self._subscribers[office_id].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            with self._lock:
+                self._subscribers[office_id].discard(queue)
+
+    def subscriber_count(self, office_id: str) -> int:
+        with self._lock:
+            return len(self._subscribers.get(office_id, ()))
+
+
+def attach_broker(database: Database, broker: LiveBroker) -> None:
+    """Wire a database's sessions to a broker: in-process delivery on SQLite, LISTEN/NOTIFY on PostgreSQL."""
+
+    @event.listens_for(database.sessionmaker, "after_commit")
+    def _after_commit(session: Session) -> None:
+        for committed in session.info.pop("mbk_committed_events", []):
+            broker.deliver(committed)
+
+    @event.listens_for(database.sessionmaker, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        session.info.pop("mbk_committed_events", None)
+
+
+class PostgresListener:
+    """A thread that LISTENs for committed events and hands them to the local broker."""
+
+    def __init__(self, database: Database, broker: LiveBroker):
+        self.database = database
+        self.broker = broker
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="mbk-listen", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import psycopg
+
+        url = self.database.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.ready.set()
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=0.5):
+                            self._handle(note.payload)
+            except Exception:  # connection lost: reconnect after a pause, never die silently
+                log.exception("event listener lost its PostgreSQL connection; reconnecting")
+                self._stop.wait(1)
+
+    def _handle(self, payload: str) -> None:
+        office_id, event_id = json.loads(payload)
+        with self.database.session() as session:
+            row = session.get(OutboxEvent, event_id)
+            if row is not None:
+                self.broker.deliver(row.as_event())
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped."""
+    return random.uniform(0.5, 1.0) * min(MAX_BACKOFF_SECONDS, 2 ** attempts)
+
+
+class Dispatcher:
+    """Delivers committed events to plugin handlers, at least once, surviving restarts."""
+
+    def __init__(self, database: Database, plugins: PluginManager, deployment: Deployment,
+                 max_attempts: int = MAX_ATTEMPTS):
+        self.database = database
+        self.plugins = plugins
+        self.deployment = deployment
+        self.max_attempts = max_attempts
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="mbk-dispatch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("event dispatcher pass failed; trying again")
+                busy = False
+            if not busy:
+                self._wake.wait(timeout=1.0)
+                self._wake.clear()
+
+    def run_once(self, now: datetime | None = None) -> bool:
+        """One pass: fan out new events, then attempt due deliveries. True if anything was done."""
+        fanned = self._fan_out()
+        delivered = self._deliver_due(now or utcnow())
+        return bool(fanned or delivered)
+
+    def _locking(self, stmt: Any) -> Any:
+        if self.database.is_postgres:
+            return stmt.with_for_update(skip_locked=True)
+        return stmt
+
+    def _fan_out(self) -> int:
+        with self.database.session() as session:
+            rows = session.scalars(
+                self._locking(select(OutboxEvent).where(OutboxEvent.fanned_out.is_(False))
+                              .order_by(OutboxEvent.id).limit(200))
+            ).all()
+            for row in rows:
+                office = self.deployment.office(row.office_id)
+                enabled = office.enabled_plugins if office else ()
+                for plugin, _ in self.plugins.implementations("mbk_handle_event", enabled):
+                    session.add(EventDelivery(event_id=row.id, office_id=row.office_id, plugin=plugin,
+                                              next_attempt_at=row.created_at))
+                row.fanned_out = True
+            return len(rows)
+
+    def _deliver_due(self, now: datetime) -> int:
+        with self.database.session() as session:
+            due = session.scalars(
+                select(EventDelivery.id).where(EventDelivery.status == "pending",
+                                               EventDelivery.next_attempt_at <= now)
+                .order_by(EventDelivery.id).limit(100)
+            ).all()
+        done = 0
+        for delivery_id in due:
+            done += self._deliver_one(delivery_id, now)
+        return done
+
+    def _deliver_one(self, delivery_id: int, now: datetime) -> int:
+        with self.database.session() as session:
+            delivery = session.scalars(
+                self._locking(select(EventDelivery).where(EventDelivery.id == delivery_id,
+                                                          EventDelivery.status == "pending"))
+            ).first()
+            if delivery is None:  # another process has it, or it is already done
+                return 0
+            row = session.get(OutboxEvent, delivery.event_id)
+            office = self.deployment.office(delivery.office_id)
+            handler = dict(self.plugins.implementations("mbk_handle_event", [delivery.plugin])).get(delivery.plugin)
+            if row is None or office is None or handler is None or not office.enables(delivery.plugin):
+                delivery.status = "failed"
+                delivery.last_error = "office or plugin no longer configured"
+                return 1
+            delivery.attempts += 1
+            try:
+                with session.begin_nested():
+                    handler(event=row.as_event(), office=office, session=session)
+            except Exception as exc:
+                delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if delivery.attempts >= self.max_attempts:
+                    delivery.status = "failed"
+                    log.error("event %s to plugin %s failed for good after %s attempts: %s",
+                              row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+                else:
+                    delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+                    log.warning("event %s to plugin %s failed (attempt %s), retrying: %s",
+                                row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+            else:
+                delivery.status = "done"
+                delivery.delivered_at = utcnow()
+                delivery.last_error = None
+            return 1
+
+
+def failed_deliveries(session: Session, office_id: str | None = None) -> list[tuple[EventDelivery, OutboxEvent]]:
+    stmt = (select(EventDelivery, OutboxEvent).join(OutboxEvent, OutboxEvent.id == EventDelivery.event_id)
+            .where(EventDelivery.status == "failed").order_by(EventDelivery.id))
+    if office_id is not None:
+        stmt = stmt.where(EventDelivery.office_id == office_id)
+    return [(d, e) for d, e in session.execute(stmt).all()]
+
+
+def retry_delivery(session: Session, delivery_id: int, office_id: str | None = None) -> bool:
+    """Put a failed delivery back in the queue with a fresh attempt budget."""
+    stmt = select(EventDelivery).where(EventDelivery.id == delivery_id, EventDelivery.status == "failed")
+    if office_id is not None:
+        stmt = stmt.where(EventDelivery.office_id == office_id)
+    delivery = session.scalars(stmt).first()
+    if delivery is None:
+        return False
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    return True

@@ -1,0 +1,211 @@
+"""Every hook a plugin may implement, grouped by lifecycle.
+
+Rules of the contract: hooks are prefixed ``mbk_``; arguments are only ever added, never renamed or
+removed (an implementation may take fewer arguments than its spec); "decide" hooks are ``firstresult``.
+When a hook is called for an office, only the plugins that office enables take part.
+See docs/writing-plugins.md for a worked example of each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import typer
+    from fastapi import FastAPI
+    from sqlalchemy.orm import Session
+
+    from core.config import ConfigProblem, OfficeConfig
+    from core.events import Event
+    from core.plugins import Plugin
+    from core.web.app import AppContext
+
+hookspec = pluggy.HookspecMarker("medborgarkontor")
+
+
+# --- Data passed through hooks ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A page a plugin serves for an office, listed on the landing page and by ``make run``."""
+
+    label: str
+    path: str
+    audience: str = "visitor"  # visitor | staff | device
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class KioskTile:
+    """A big choice on the kiosk start screen. Either a link (``href``) or a ticket for ``ticket_service``."""
+
+    id: str
+    label: str
+    description: str = ""
+    icon: str = ""
+    order: int = 100
+    href: str | None = None
+    ticket_service: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketService:
+    """A service that takes queue tickets, with its current load."""
+
+    id: str
+    name: str
+    waiting: int
+    estimated_wait_minutes: int | None
+    seats: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    """Ask the office's queue for a ticket. ``service`` None means the service for ``category``."""
+
+    language: str
+    service: str | None = None
+    category: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)
+    phone: str | None = None
+    idempotency_key: str | None = None
+    source: str = "kiosk"
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    id: str
+    number: str
+    service: str
+    service_name: str
+    position: int
+    estimated_wait_minutes: int | None
+    status_path: str
+
+
+@dataclass(frozen=True)
+class AdminPanel:
+    """A panel on the office's admin dashboard; ``html`` is already rendered and escaped by the plugin."""
+
+    id: str
+    title: str
+    html: str
+    order: int = 100
+
+
+# --- Registration ---------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def mbk_register() -> Plugin:
+    """Return the plugin's static parts: name, version, settings model, routers, folders, migrations.
+
+    Called once when the plugin is registered, before any office is loaded.
+    """
+
+
+# --- Configuration --------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    """Check what the plugin's settings model cannot check alone (e.g. a rule naming an unknown officer,
+    a secret whose environment variable is unset). Return problems; an empty list means all is well.
+
+    Called by ``mbk check`` and at start-up, for each office that enables the plugin.
+    """
+
+
+# --- Start-up and shutdown ------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_startup(app: FastAPI, context: AppContext) -> None:
+    """The web app is starting: start background work (e.g. a delivery worker). Called once per process."""
+
+
+@hookspec
+def mbk_shutdown(app: FastAPI, context: AppContext) -> None:
+    """The web app is stopping: stop what ``mbk_startup`` started."""
+
+
+@hookspec
+def mbk_cli(cli: typer.Typer) -> None:
+    """Add commands to the ``mbk`` command line (e.g. ``mbk notify test``). Called for every installed plugin."""
+
+
+# --- Events ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
+    """A committed domain event of an office that enables the plugin.
+
+    Called by core's outbox dispatcher, once per plugin, at least once: make the handler idempotent
+    (``event.id`` is stable). Work done through ``session`` commits together with the delivery record.
+    Raise to have the delivery retried with backoff.
+    """
+
+
+# --- Pages and panels -----------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    """Pages the plugin serves for this office (kiosk, board, console…), for the landing page and ``make run``."""
+
+
+@hookspec
+def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
+    """Choices to offer on the kiosk start screen, with labels already translated into ``language``."""
+
+
+@hookspec
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+    """Panels for the office's admin dashboard (``/{office}/admin``), already rendered."""
+
+
+# --- Queue capabilities (any plugin may provide them; the kiosk consumes them) --------------------
+
+
+@hookspec
+def mbk_ticket_services(office: OfficeConfig, session: Session, language: str) -> list[TicketService]:
+    """Services that currently take tickets at this office, with waiting count and estimated wait."""
+
+
+@hookspec(firstresult=True)
+def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
+    """Issue a queue ticket inside ``session``'s transaction; return None if this plugin cannot.
+
+    Raise ``ValueError`` with a message for the visitor when the request is refused (service closed…).
+    """
+
+
+# --- Data retention -------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
+    """Delete or anonymise personal data past the office's retention setting; return counts per data class."""
+
+
+def hook_names() -> list[str]:
+    """Names of every hook in this module (used by tests and docs checks)."""
+    return sorted(name for name, value in globals().items() if name.startswith("mbk_") and callable(value))
+
+
+__all__ = [
+    "AdminPanel",
+    "KioskTile",
+    "PageLink",
+    "TicketReceipt",
+    "TicketRequest",
+    "TicketService",
+    "hook_names",
+    "hookspec",
+]

@@ -1,0 +1,74 @@
+"""Alembic wiring: one environment in core, version folders from every installed plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from core.plugins import PluginManager
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    locations = [str(MIGRATIONS / "versions")]
+    locations += [str(p.migrations) for p in plugins.plugins.values() if p.migrations is not None]
+    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "space")
+    cfg.attributes["engine"] = engine
+    cfg.attributes["table_prefixes"] = ["core_"] + [f"{name}_" for name in plugins.plugins]
+    return cfg
+
+
+def upgrade(engine: Engine, plugins: PluginManager, target: str = "heads") -> None:
+    command.upgrade(alembic_config(engine, plugins), target)
+
+
+def downgrade(engine: Engine, plugins: PluginManager, target: str = "base") -> None:
+    command.downgrade(alembic_config(engine, plugins), target)
+
+
+def current_heads(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def expected_heads(engine: Engine, plugins: PluginManager) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(engine, plugins)).get_heads())
+
+
+def _applied(engine: Engine, script: ScriptDirectory) -> set[str]:
+    """Every revision in the database, including those reached through depends_on."""
+    applied: set[str] = set()
+    for current in current_heads(engine):
+        applied |= {r.revision for r in script.iterate_revisions(current, "base")}
+    return applied
+
+
+def is_at_head(engine: Engine, plugins: PluginManager) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(engine, plugins))
+    return set(script.get_heads()) <= _applied(engine, script)
+
+
+def branch_status(engine: Engine, plugins: PluginManager) -> list[tuple[str, str | None, str]]:
+    """(branch label, current revision, head revision) for core and each plugin with migrations."""
+    script = ScriptDirectory.from_config(alembic_config(engine, plugins))
+    applied = _applied(engine, script)
+    rows = []
+    for head in sorted(script.get_heads()):
+        chain = []
+        rev = script.get_revision(head)
+        while rev is not None:  # follow down_revision only: depends_on links into another branch
+            chain.append(rev)
+            rev = script.get_revision(rev.down_revision) if isinstance(rev.down_revision, str) else None
+        label = next((",".join(sorted(r.branch_labels)) for r in chain if r.branch_labels), head)
+        here = next((r.revision for r in chain if r.revision in applied), None)
+        rows.append((label, here, head))
+    return rows

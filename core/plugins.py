@@ -1,0 +1,146 @@
+"""Plugin contract and plugin manager.
+
+A plugin is a module (or object) with hook implementations, found through the entry-point group
+``medborgarkontor.plugins``. Its ``mbk_register()`` returns a :class:`Plugin` describing its static parts.
+Hook calls for an office reach only the plugins that office enables.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from pydantic import BaseModel
+
+from core import hookspecs
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from core.config import OfficeConfig
+
+PROJECT = "medborgarkontor"
+ENTRY_POINT_GROUP = "medborgarkontor.plugins"
+
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What a plugin is made of. Folders are optional; a plugin may have just a name."""
+
+    name: str
+    version: str = "0"
+    description: str = ""
+    settings_model: type[BaseModel] | None = None
+    api_router: APIRouter | None = None
+    page_router: APIRouter | None = None
+    templates: Path | None = None
+    static: Path | None = None
+    locale: Path | None = None
+    migrations: Path | None = None
+
+
+class PluginLoadError(Exception):
+    """A plugin could not be imported or registered; the message names the plugin."""
+
+
+@dataclass
+class PluginManager:
+    """The set of installed plugins and their hooks. Build one per app (tests build theirs fresh)."""
+
+    pm: pluggy.PluginManager = field(default_factory=lambda: _new_pluggy())
+    plugins: dict[str, Plugin] = field(default_factory=dict)
+    _office_hooks: dict[tuple[str, ...], OfficeHooks] = field(default_factory=dict)
+
+    @classmethod
+    def from_entry_points(cls, only: Iterable[str] | None = None) -> PluginManager:
+        manager = cls()
+        wanted = set(only) if only is not None else None
+        for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if wanted is not None and ep.name not in wanted:
+                continue
+            if ep.name in manager.plugins:
+                continue  # the same distribution seen twice on sys.path
+            try:
+                module = ep.load()
+            except Exception as exc:  # any import error must name the plugin, not crash anonymously
+                raise PluginLoadError(
+                    f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
+                ) from exc
+            manager.register(module, ep.name)
+        return manager
+
+    @classmethod
+    def from_objects(cls, objects: dict[str, Any]) -> PluginManager:
+        manager = cls()
+        for name, obj in objects.items():
+            manager.register(obj, name)
+        return manager
+
+    def register(self, obj: Any, name: str) -> Plugin:
+        if not hasattr(obj, "mbk_register"):
+            raise PluginLoadError(f"plugin {name!r} has no mbk_register() hook")
+        try:
+            self.pm.register(obj, name=name)
+            spec = obj.mbk_register()
+        except Exception as exc:
+            raise PluginLoadError(f"plugin {name!r} failed to register: {type(exc).__name__}: {exc}") from exc
+        if not isinstance(spec, Plugin):
+            raise PluginLoadError(f"plugin {name!r}: mbk_register() must return core.plugins.Plugin")
+        if spec.name != name:
+            raise PluginLoadError(f"plugin {name!r}: mbk_register() returned name {spec.name!r}")
+        self.plugins[name] = spec
+        self._office_hooks.clear()
+        return spec
+
+    @property
+    def hook(self) -> Any:
+        """Hooks over every installed plugin (platform-wide hooks such as the CLI)."""
+        return self.pm.hook
+
+    def for_office(self, office: OfficeConfig) -> OfficeHooks:
+        return self.for_plugins(office.enabled_plugins)
+
+    def for_plugins(self, enabled: Iterable[str]) -> OfficeHooks:
+        key = tuple(sorted(enabled))
+        hooks = self._office_hooks.get(key)
+        if hooks is None:
+            excluded = [self.pm.get_plugin(n) for n in self.plugins if n not in key]
+            hooks = OfficeHooks(self.pm, [p for p in excluded if p is not None])
+            self._office_hooks[key] = hooks
+        return hooks
+
+    def implementations(self, hook_name: str, enabled: Iterable[str]) -> list[tuple[str, Any]]:
+        """(plugin name, function) for each enabled plugin implementing a hook, for per-plugin calls."""
+        caller = getattr(self.pm.hook, hook_name)
+        wanted = set(enabled)
+        return [(impl.plugin_name, impl.function) for impl in caller.get_hookimpls() if impl.plugin_name in wanted]
+
+
+class OfficeHooks:
+    """Hook callers restricted to one office's enabled plugins (pluggy's subset_hook_caller), cached."""
+
+    def __init__(self, pm: pluggy.PluginManager, excluded: list[Any]):
+        self._pm = pm
+        self._excluded = excluded
+        self._callers: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("mbk_"):
+            raise AttributeError(name)
+        caller = self._callers.get(name)
+        if caller is None:
+            caller = self._pm.subset_hook_caller(name, remove_plugins=self._excluded)
+            self._callers[name] = caller
+        return caller
+
+
+def _new_pluggy() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm

@@ -1,0 +1,179 @@
+"""The app factory: settings + plugins + deployment + database → one FastAPI app serving every office."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from core.config import Deployment, OfficeConfig, PlatformSettings, load_deployment
+from core.db import Database
+from core.events import Dispatcher, LiveBroker, PostgresListener, attach_broker
+from core.hookspecs import PageLink
+from core.plugins import OfficeHooks, PluginManager
+from core.web import errors
+from core.web.deps import plugin_enabled
+from core.web.i18n import LANGUAGE_COOKIE, Translator, language_info, negotiate
+
+log = logging.getLogger(__name__)
+WEB = Path(__file__).resolve().parent
+DISPLAY_COOKIE = "mbk_display"  # "large", "contrast" or both, comma-separated: set by the page's toggles
+
+
+@dataclass
+class AppContext:
+    """Everything a request handler needs, on ``app.state.ctx``; no other process-wide state."""
+
+    settings: PlatformSettings
+    deployment: Deployment
+    plugins: PluginManager
+    db: Database
+    secret_key: str
+    translator: Translator
+    templates: Environment
+    broker: LiveBroker = field(default_factory=LiveBroker)
+    dispatcher: Dispatcher | None = None
+
+    def hooks(self, office: OfficeConfig) -> OfficeHooks:
+        return self.plugins.for_office(office)
+
+    def language(self, request: Request, office: OfficeConfig | None) -> str:
+        cached = getattr(request.state, "language", None)
+        if cached:
+            return cached
+        allowed = office.languages if office else tuple(sorted({lang for o in self.deployment.offices.values()
+                                                                for lang in o.languages} or {"sv"}))
+        if office is None and self.deployment.default_language in allowed:
+            allowed = (self.deployment.default_language, *[a for a in allowed if a != self.deployment.default_language])
+        language = negotiate(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
+                             request.headers.get("accept-language"), allowed)
+        request.state.language = language
+        return language
+
+    def page_links(self, office: OfficeConfig) -> list[PageLink]:
+        links = [link for group in self.hooks(office).mbk_page_links(office=office) for link in group]
+        links.append(PageLink(label="Admin dashboard", path=f"/{office.id}/admin", audience="staff", order=900))
+        return sorted(links, key=lambda link: (link.order, link.path))
+
+    def render(self, request: Request, template: str, *, office: OfficeConfig | None = None,
+               status_code: int = 200, headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
+        from core.web.security import csrf_token
+
+        language = self.language(request, office)
+        info = language_info(language)
+        display = set((request.cookies.get(DISPLAY_COOKIE) or "").split(","))
+        languages = [language_info(code) for code in (office.languages if office else (language,))]
+        context = {
+            "request": request,
+            "office": office,
+            "office_name": office.name.get_text(language) if office else self.deployment.name.get_text(language),
+            "lang": language,
+            "dir": info.dir,
+            "languages": languages,
+            "large_text": "large" in display,
+            "high_contrast": "contrast" in display,
+            "csrf_token": csrf_token(request),
+            "_": self.translator.gettext(language),
+            "ngettext": self.translator.ngettext(language),
+            "current_path": request.url.path,
+            **values,
+        }
+        body = self.templates.get_template(template).render(context)
+        response = HTMLResponse(body, status_code=status_code, headers=headers)
+        chosen = request.query_params.get("lang")
+        if chosen == language and request.cookies.get(LANGUAGE_COOKIE) != language:
+            response.set_cookie(LANGUAGE_COOKIE, language, max_age=60 * 60 * 24 * 365, samesite="lax",
+                                secure=self.settings.secure_cookies)
+        return response
+
+
+def build_templates(plugins: PluginManager) -> Environment:
+    loaders = {name: FileSystemLoader(str(p.templates)) for name, p in plugins.plugins.items() if p.templates}
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(WEB / "templates")), PrefixLoader(loaders)]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def create_context(settings: PlatformSettings | None = None, plugins: PluginManager | None = None,
+                   database: Database | None = None) -> AppContext:
+    """Load and validate everything; raises ConfigError or PluginLoadError before anything starts."""
+    settings = settings or PlatformSettings()
+    plugins = plugins or PluginManager.from_entry_points()
+    deployment = load_deployment(settings.deployment, plugins)
+    secret, _generated = settings.effective_secret_key()
+    database = database or Database(settings.database_url)
+    translator = Translator([p.locale for p in plugins.plugins.values() if p.locale])
+    ctx = AppContext(settings=settings, deployment=deployment, plugins=plugins, db=database, secret_key=secret,
+                     translator=translator, templates=build_templates(plugins))
+    attach_broker(database, ctx.broker)
+    return ctx
+
+
+def create_app(ctx: AppContext | None = None) -> FastAPI:
+    ctx = ctx or create_context()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx.broker.bind_loop(asyncio.get_running_loop())
+        listener = None
+        if ctx.db.is_postgres:
+            listener = PostgresListener(ctx.db, ctx.broker)
+            listener.start()
+        if ctx.settings.run_dispatcher:
+            ctx.dispatcher = Dispatcher(ctx.db, ctx.plugins, ctx.deployment)
+            ctx.broker.wakeups.append(ctx.dispatcher.wake)
+            ctx.dispatcher.start()
+        ctx.plugins.hook.mbk_startup(app=app, context=ctx)
+        try:
+            yield
+        finally:
+            ctx.plugins.hook.mbk_shutdown(app=app, context=ctx)
+            if ctx.dispatcher:
+                ctx.dispatcher.stop()
+            if listener:
+                listener.stop()
+
+    app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan,
+                  description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
+    app.state.ctx = ctx
+    app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
+                       max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
+    app.add_exception_handler(errors.HttpProblem, errors.handle_problem)
+    app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
+    app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
+
+    app.mount("/static/core", StaticFiles(directory=WEB / "static"), name="static-core")
+    for name, plugin in sorted(ctx.plugins.plugins.items()):
+        if plugin.static:
+            app.mount(f"/static/{name}", StaticFiles(directory=plugin.static), name=f"static-{name}")
+
+    from core.web import routes
+
+    app.include_router(routes.api)
+    for name, plugin in sorted(ctx.plugins.plugins.items()):
+        guard = [Depends(plugin_enabled(name))]
+        if plugin.api_router is not None:
+            app.include_router(plugin.api_router, prefix=f"/api/v1/offices/{{office}}/{name}", dependencies=guard,
+                               tags=[name])
+        if plugin.page_router is not None:
+            app.include_router(plugin.page_router, prefix=f"/{{office}}/{name}", dependencies=guard,
+                               include_in_schema=False)
+    # Core pages last: their /{office}/... patterns must not shadow plugin pages.
+    app.include_router(routes.pages)
+    return app

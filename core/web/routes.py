@@ -1,0 +1,201 @@
+"""Core's own routes: health, office listing, login, device enrolment, landing and admin pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import text
+
+from core import auth, events, migrate
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+from core.web.security import DEVICE_COOKIE, authorize, check_csrf, get_principal
+
+api = APIRouter()
+pages = APIRouter(include_in_schema=False)
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+# --- Health -----------------------------------------------------------------------------------------
+
+
+@api.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@api.get("/readyz", tags=["health"])
+def readyz(request: Request) -> Response:
+    """The database answers and every migration branch is at its head."""
+    ctx = get_context(request)
+    try:
+        with ctx.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        at_head = migrate.is_at_head(ctx.db.engine, ctx.plugins)
+    except Exception as exc:
+        return JSONResponse({"status": "unavailable", "detail": f"database: {type(exc).__name__}"}, status_code=503)
+    if not at_head:
+        return JSONResponse({"status": "unavailable", "detail": "migrations pending: run `mbk db upgrade`"},
+                            status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+# --- Offices ----------------------------------------------------------------------------------------
+
+
+def _office_summary(office: OfficeConfig, language: str) -> dict[str, object]:
+    return {"id": office.id, "name": office.name.get_text(language), "timezone": office.timezone,
+            "languages": list(office.languages), "plugins": list(office.enabled_plugins)}
+
+
+@api.get("/api/v1/offices", tags=["offices"])
+def list_offices(request: Request) -> list[dict[str, object]]:
+    ctx = get_context(request)
+    return [_office_summary(o, ctx.deployment.default_language) for o in ctx.deployment.offices.values()]
+
+
+@api.get("/api/v1/offices/{office}", tags=["offices"])
+def office_detail(request: Request, office: OfficeConfig = Depends(get_office)) -> dict[str, object]:
+    ctx = get_context(request)
+    summary = _office_summary(office, ctx.deployment.default_language)
+    summary["pages"] = [{"label": p.label, "path": p.path, "audience": p.audience} for p in ctx.page_links(office)]
+    return summary
+
+
+# --- Authentication ---------------------------------------------------------------------------------
+
+
+@api.post("/api/v1/auth/token", tags=["auth"])
+def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, object]:
+    """OAuth2 password flow: an expiring bearer token for a staff user."""
+    ctx = get_context(request)
+    try:
+        with ctx.db.session() as session:
+            user = auth.authenticate(session, form.username, form.password, _client_address(request))
+            access = auth.issue_token(ctx.secret_key, user)
+            auth.audit(session, f"user:{user.username}", "login.token")
+    except auth.Throttled as exc:
+        raise HttpProblem(429, "too_many_attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+    except auth.AuthError as exc:
+        raise HttpProblem(401, "invalid_credentials", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    return {"access_token": access, "token_type": "bearer", "expires_in": int(auth.TOKEN_LIFETIME.total_seconds())}
+
+
+@pages.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    return get_context(request).render(request, "login.html", next=_safe_next(next), error=None)
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: an open redirect would let a phishing link borrow our login page.
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@pages.post("/login")
+def login_submit(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+                 csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
+    ctx = get_context(request)
+    check_csrf(request, csrf_token)
+    _ = ctx.translator.gettext(ctx.language(request, None))
+    try:
+        with ctx.db.session() as session:
+            user = auth.authenticate(session, username, password, _client_address(request))
+            auth.audit(session, f"user:{user.username}", "login")
+            uid = user.id
+    except auth.Throttled as exc:
+        return ctx.render(request, "login.html", status_code=429, next=_safe_next(next),
+                          error=_("Too many failed attempts. Try again in %(seconds)s seconds.",
+                                  seconds=exc.retry_after))
+    except auth.AuthError:
+        return ctx.render(request, "login.html", status_code=401, next=_safe_next(next),
+                          error=_("Wrong username or password."))
+    request.session.clear()  # a fresh session on login: no fixation
+    request.session["uid"] = uid
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@pages.post("/logout")
+def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+
+@pages.get("/")
+def landing(request: Request) -> Response:
+    ctx = get_context(request)
+    offices = [(o, ctx.page_links(o)) for o in ctx.deployment.offices.values()]
+    return ctx.render(request, "landing.html", offices=offices)
+
+
+@pages.get("/{office}/enrol")
+def enrol_device(request: Request, token: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """A device opens its one-time enrolment link: the token moves into a long-lived HttpOnly cookie."""
+    ctx = get_context(request)
+    with ctx.db.session() as session:
+        try:
+            device = auth.device_from_token(session, token)
+        except auth.AuthError as exc:
+            raise HttpProblem(403, "invalid_device", str(exc)) from None
+        if device.office_id != office.id:
+            raise HttpProblem(403, "invalid_device", "This device belongs to another office.")
+        auth.audit(session, auth.principal_for_device(device), "device.enrolled", office.id)
+        kind = device.kind
+    target = next((link.path for link in ctx.page_links(office) if link.audience == kind), f"/{office.id}")
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(DEVICE_COOKIE, token, max_age=60 * 60 * 24 * 400, httponly=True, samesite="strict",
+                        secure=ctx.settings.secure_cookies)
+    return response
+
+
+@pages.get("/{office}/admin")
+def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office),
+                    principal: Principal | None = Depends(get_principal)) -> Response:
+    ctx = get_context(request)
+    if principal is None:
+        return RedirectResponse(f"/login?next=/{office.id}/admin", status_code=303)
+    authorize(office, principal, ("admin", "viewer"), ())
+    language = ctx.language(request, office)
+    with ctx.db.session() as session:
+        panels = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
+                                                                           language=language) for p in group),
+                        key=lambda p: (p.order, p.id))
+        is_admin = principal.has_role(office.id, "admin")
+        failed = events.failed_deliveries(session, office.id) if is_admin else []
+        audit_log = auth.audit_entries(session, office.id, limit=50) if is_admin else []
+    return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
+                      principal=principal, is_admin=is_admin)
+
+
+@pages.post("/{office}/admin/events/{delivery_id}/retry")
+def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[str, Form()] = "",
+                      office: OfficeConfig = Depends(get_office),
+                      principal: Principal | None = Depends(get_principal)) -> Response:
+    check_csrf(request, csrf_token)
+    principal = authorize(office, principal, ("admin",), ())
+    ctx = get_context(request)
+    with ctx.db.session() as session:
+        if not events.retry_delivery(session, delivery_id, office.id):
+            raise HttpProblem(404, "not_found", "No failed delivery with that id at this office.")
+        auth.audit(session, principal, "event.retry", office.id, delivery=delivery_id)
+    if ctx.dispatcher:
+        ctx.dispatcher.wake()
+    return RedirectResponse(f"/{office.id}/admin", status_code=303)
+
+
+@pages.get("/{office}")
+def office_home(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
+    ctx = get_context(request)
+    return ctx.render(request, "office.html", office=office, links=ctx.page_links(office))

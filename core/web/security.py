@@ -1,0 +1,100 @@
+"""Request → Principal, and the role/office/device checks every staff or device endpoint declares."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from core import auth
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+DEVICE_COOKIE = "mbk_device"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use); pages put it in a meta tag and forms."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not secrets.compare_digest(expected, submitted):
+        raise HttpProblem(403, "csrf_failed", "The form expired or did not come from this site; reload and try again.")
+
+
+def get_principal(request: Request) -> Principal | None:
+    """A bearer token (user or device), else the session cookie (user), else the device cookie."""
+    cached = getattr(request.state, "principal", False)
+    if cached is not False:
+        return cached
+    ctx = get_context(request)
+    principal: Principal | None = None
+    header = request.headers.get("authorization", "")
+    via_cookie = False
+    with ctx.db.session() as session:
+        try:
+            if header.lower().startswith("bearer "):
+                token = header[7:].strip()
+                if token.startswith(auth.DEVICE_TOKEN_PREFIX):
+                    principal = auth.principal_for_device(auth.device_from_token(session, token))
+                else:
+                    principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
+            elif request.session.get("uid") is not None:
+                user = session.get(auth.StaffUser, request.session["uid"])
+                if user is not None and not user.disabled:
+                    principal = auth.principal_for_user(user)
+                    via_cookie = True
+            if principal is None and request.cookies.get(DEVICE_COOKIE):
+                principal = auth.principal_for_device(auth.device_from_token(session, request.cookies[DEVICE_COOKIE]))
+                via_cookie = True
+        except auth.AuthError as exc:
+            raise HttpProblem(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+    request.state.principal = principal
+    request.state.principal_via_cookie = via_cookie
+    return principal
+
+
+def authorize(office: OfficeConfig, principal: Principal | None, roles: tuple[str, ...],
+             device_kinds: tuple[str, ...]) -> Principal:
+    if principal is None:
+        raise HttpProblem(401, "unauthorized", "Log in or use an enrolled device.",
+                          headers={"WWW-Authenticate": "Bearer"})
+    if roles and principal.has_role(office.id, *roles):
+        return principal
+    if device_kinds and principal.is_device(office.id, *device_kinds):
+        return principal
+    raise HttpProblem(403, "forbidden", f"Not allowed for office {office.id!r}.")
+
+
+def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Principal]:
+    """Dependency: the caller holds one of ``roles`` at the path's office (platform admins always do),
+    or is an enrolled device of that office of one of ``devices``' kinds."""
+
+    def dependency(request: Request, office: OfficeConfig = Depends(get_office),
+                   principal: Principal | None = Depends(get_principal)) -> Principal:
+        if getattr(request.state, "principal_via_cookie", False) and request.method not in SAFE_METHODS:
+            # Cookies ride along on cross-site requests; a bearer header does not, so only cookies need this.
+            # Pages send the token in a header from fetch(); HTML forms check their own form field.
+            check_csrf(request, request.headers.get(CSRF_HEADER))
+        return authorize(office, principal, roles, devices)
+
+    return dependency
+
+
+def require_platform_admin(principal: Principal | None = Depends(get_principal)) -> Principal:
+    if principal is None:
+        raise HttpProblem(401, "unauthorized", "Log in.", headers={"WWW-Authenticate": "Bearer"})
+    if not principal.platform_admin:
+        raise HttpProblem(403, "forbidden", "Only a platform admin may do this.")
+    return principal

@@ -1,0 +1,211 @@
+"""Shared fixtures: a fresh migrated database on SQLite *and* PostgreSQL for every database test,
+plugin managers built from explicit objects, apps and clients on a given deployment, a live server.
+
+PostgreSQL: MBK_TEST_POSTGRES_URL (default postgres@127.0.0.1:5432/test). Each test process creates its own
+database next to it, so parallel runs never share tables. Without PostgreSQL those tests skip with a message,
+unless MBK_REQUIRE_POSTGRES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from core import auth, migrate
+from core.config import PlatformSettings
+from core.db import Base, Database
+from core.plugins import PluginManager
+from core.web.app import AppContext, create_app, create_context
+from tests.support import PASSWORD, LiveServer, builtin_plugins
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "deployments" / "demo"
+POSTGRES_URL = os.environ.get("MBK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("MBK_REQUIRE_POSTGRES") == "1"
+
+
+def _postgres_or_skip() -> str:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        message = (f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); install and start "
+                   "PostgreSQL or set MBK_TEST_POSTGRES_URL")
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " — MBK_REQUIRE_POSTGRES=1, so this is an error, not a skip")
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+class PostgresDatabases:
+    """Creates databases for this test process on the PostgreSQL server and drops them at the end."""
+
+    def __init__(self, admin_url: str):
+        self.admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.url = sa.engine.make_url(admin_url)
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"mbk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases]:
+    dbs = PostgresDatabases(_postgres_or_skip())
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    migrate.upgrade(database.engine, builtin_plugins())
+    database.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres(postgres_databases: PostgresDatabases) -> str:
+    url = postgres_databases.create()
+    database = Database(url)
+    migrate.upgrade(database.engine, builtin_plugins())
+    database.dispose()
+    return url
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        existing = set(sa.inspect(conn).get_table_names())
+        names = ", ".join(f'"{t}"' for t in tables if t in existing)
+        if names:
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database with every built-in plugin's tables: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "mbk.db"
+        shutil.copy(request.getfixturevalue("_migrated_sqlite_template"), target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("_migrated_postgres")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all (for migration tests): SQLite and PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("postgres_databases").create()
+
+
+@pytest.fixture
+def make_context(db_url: str) -> Iterator[Callable[..., AppContext]]:
+    """Build an AppContext on a deployment folder (default: the demo) and the test's database."""
+    made: list[AppContext] = []
+
+    def factory(deployment: Path = DEMO, plugins: PluginManager | None = None, **settings: Any) -> AppContext:
+        platform = PlatformSettings(database_url=db_url, deployment=deployment, secret_key="test-secret-key-0123456789",
+                                    run_dispatcher=False, **settings)
+        ctx = create_context(platform, plugins or builtin_plugins())
+        made.append(ctx)
+        return ctx
+
+    yield factory
+    for ctx in made:
+        ctx.db.dispose()
+
+
+@pytest.fixture
+def ctx(make_context: Callable[..., AppContext]) -> AppContext:
+    return make_context()
+
+
+@pytest.fixture
+def client(ctx: AppContext) -> Iterator[TestClient]:
+    with TestClient(create_app(ctx)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_user(ctx: AppContext) -> Callable[..., str]:
+    """Create a staff user with a role at an office; returns the username (password: PASSWORD)."""
+
+    def factory(username: str, office: str | None = "skarholmen", role: str | None = "guide",
+                platform_admin: bool = False) -> str:
+        with ctx.db.session() as session:
+            auth.create_user(session, username, PASSWORD, office_id=office, role=role, platform_admin=platform_admin)
+        return username
+
+    return factory
+
+
+@pytest.fixture
+def live_server(make_context: Callable[..., AppContext]) -> Iterator[LiveServer]:
+    """A real server on the demo deployment, with the event dispatcher running in it."""
+    with LiveServer(make_context(run_dispatcher=True)) as server:
+        yield server
+
+
+# --- Browser (Debian's chromium driven by Playwright; never a downloaded browser) --------------------
+
+CHROMIUM = os.environ.get("MBK_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_BROWSER = os.environ.get("MBK_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+
+
+def _browser_missing(reason: str) -> None:
+    message = f"{reason}: install Debian's chromium (apt-get install chromium) and the test extras (pip install -e '.[test]')"
+    if REQUIRE_BROWSER:
+        pytest.fail(message + " — MBK_REQUIRE_BROWSER=1, so this is an error, not a skip")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_missing("Playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _browser_missing(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

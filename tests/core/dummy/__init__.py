@@ -1,0 +1,117 @@
+"""A plugin that implements every hook in core/hookspecs.py and records each call (the contract's test double)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from core.config import ConfigProblem, OfficeConfig, StrictModel
+from core.events import DomainEvent, publish
+from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketService
+from core.plugins import Plugin, hookimpl
+from core.web.deps import get_context, get_office
+
+calls: list[tuple[str, str | None]] = []  # (hook, office id)
+
+
+class DummySettings(StrictModel):
+    greeting: str
+    level: int = Field(default=1, ge=1, le=5)
+
+
+class DummyHappened(DomainEvent):
+    type = "dummy.happened"
+    value: int
+
+
+api = APIRouter()
+
+
+@api.get("/hello")
+def hello(office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+    return {"office": office.id, "greeting": office.settings_for("dummy").greeting}
+
+
+@api.post("/happen/{value}")
+def happen(value: int, office: OfficeConfig = Depends(get_office), ctx: Any = Depends(get_context)) -> dict[str, int]:
+    with ctx.db.session() as session:
+        row = publish(session, office.id, DummyHappened(value=value))
+    return {"event": row.id}
+
+
+@hookimpl
+def mbk_register() -> Plugin:
+    return Plugin(name="dummy", version="1.0", description="test double", settings_model=DummySettings,
+                  api_router=api)
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    calls.append(("mbk_validate_office", office.id))
+    if office.settings_for("dummy").greeting == "forbidden":
+        return [ConfigProblem(str(office.source), "plugins.dummy.greeting", "this greeting is not allowed")]
+    return []
+
+
+@hookimpl
+def mbk_startup(app: Any, context: Any) -> None:
+    calls.append(("mbk_startup", None))
+
+
+@hookimpl
+def mbk_shutdown(app: Any, context: Any) -> None:
+    calls.append(("mbk_shutdown", None))
+
+
+@hookimpl
+def mbk_cli(cli: Any) -> None:
+    @cli.command("dummy-hello")
+    def dummy_hello() -> None:
+        """Say hello (from the dummy plugin)."""
+        print("hello from dummy")
+
+
+@hookimpl
+def mbk_handle_event(event: Any, office: OfficeConfig, session: Any) -> None:
+    calls.append(("mbk_handle_event", office.id))
+    if event.payload.get("value") == 13:
+        raise RuntimeError("unlucky number")
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    calls.append(("mbk_page_links", office.id))
+    return [PageLink(label="Dummy page", path=f"/{office.id}/dummy", audience="kiosk")]
+
+
+@hookimpl
+def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
+    calls.append(("mbk_kiosk_tiles", office.id))
+    return [KioskTile(id="dummy", label=f"Dummy ({language})", href=f"/{office.id}/dummy")]
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
+    calls.append(("mbk_admin_panels", office.id))
+    return [AdminPanel(id="dummy", title="Dummy panel", html="<p>dummy panel body</p>")]
+
+
+@hookimpl
+def mbk_ticket_services(office: OfficeConfig, session: Any, language: str) -> list[TicketService]:
+    calls.append(("mbk_ticket_services", office.id))
+    return [TicketService(id="dummy", name="Dummy service", waiting=0, estimated_wait_minutes=None)]
+
+
+@hookimpl
+def mbk_issue_ticket(office: OfficeConfig, session: Any, request: Any) -> TicketReceipt | None:
+    calls.append(("mbk_issue_ticket", office.id))
+    return TicketReceipt(id="t1", number="Z001", service="dummy", service_name="Dummy", position=1,
+                         estimated_wait_minutes=None, status_path=f"/{office.id}/dummy/t1")
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Any, now: Any) -> dict[str, int]:
+    calls.append(("mbk_purge", office.id))
+    return {"dummy_rows": 0}

@@ -1,0 +1,66 @@
+"""The web shell: health, offices, landing, errors, language negotiation, plugin 404s."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from core.web.i18n import negotiate
+
+HTML = {"accept": "text/html"}
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+
+
+def test_offices_listed_with_their_plugins(client: TestClient) -> None:
+    offices = {o["id"]: o for o in client.get("/api/v1/offices").json()}
+    assert offices["skarholmen"]["plugins"] == ["kiosk", "queue", "surveys", "notify"]
+    assert offices["rinkeby"]["plugins"] == ["queue", "surveys"]
+
+
+def test_unknown_office_is_json_for_api_and_a_page_for_browsers(client: TestClient) -> None:
+    api = client.get("/api/v1/offices/atlantis")
+    assert api.status_code == 404
+    assert api.json()["error"] == "unknown_office"
+    assert "skarholmen" in api.json()["detail"]
+    page = client.get("/atlantis", headers=HTML)
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "atlantis" in page.text
+
+
+def test_landing_lists_offices_and_admin_pages(client: TestClient) -> None:
+    page = client.get("/", headers=HTML)
+    assert page.status_code == 200
+    assert "/skarholmen/admin" in page.text and "/rinkeby/admin" in page.text
+
+
+def test_rtl_and_lang_on_pages(client: TestClient) -> None:
+    page = client.get("/skarholmen?lang=ar", headers=HTML)
+    assert '<html lang="ar" dir="rtl"' in page.text
+    assert page.cookies.get("mbk_lang") == "ar"
+    # the cookie now carries the choice
+    again = client.get("/skarholmen", headers=HTML)
+    assert '<html lang="ar" dir="rtl"' in again.text
+
+
+def test_language_outside_the_office_is_not_used(client: TestClient) -> None:
+    # rinkeby offers sv, en, so, ar: Persian falls back to the office default
+    page = client.get("/rinkeby?lang=fa", headers=HTML)
+    assert '<html lang="sv" dir="ltr"' in page.text
+
+
+def test_negotiation_order() -> None:
+    allowed = ("sv", "en", "ar")
+    assert negotiate("ar", "en", "en", allowed) == "ar"
+    assert negotiate(None, "en", "ar", allowed) == "en"
+    assert negotiate(None, None, "fi;q=0.9, ar-SA;q=0.8, en;q=0.5", allowed) == "ar"
+    assert negotiate("xx", "yy", "zz", allowed) == "sv"
+
+
+def test_display_modes_render_on_the_server(client: TestClient) -> None:
+    client.cookies.set("mbk_display", "large,contrast")
+    page = client.get("/skarholmen", headers=HTML)
+    assert 'class="mbk-large mbk-contrast"' in page.text
