@@ -47,6 +47,11 @@ def load_plugins() -> PluginManager:
         raise fail(f"error: {exc}") from None
 
 
+def config_failure(exc: ConfigError) -> typer.Exit:
+    lines = "\n".join(f"error: {p}" for p in exc.problems)
+    return fail(f"{lines}\n{len(exc.problems)} problem(s) in the deployment; nothing was started.")
+
+
 def load_context(deployment: Path | None = None):  # type: ignore[no-untyped-def]
     """Settings, plugins, deployment and database, or exit 2 listing every configuration problem."""
     from core.web.app import create_context
@@ -54,16 +59,24 @@ def load_context(deployment: Path | None = None):  # type: ignore[no-untyped-def
     try:
         return create_context(settings_for(deployment), load_plugins())
     except ConfigError as exc:
-        lines = "\n".join(f"error: {p}" for p in exc.problems)
-        raise fail(f"{lines}\n{len(exc.problems)} problem(s) in the deployment; nothing was started.") from None
+        raise config_failure(exc) from None
 
 
 @cli.command()
 def check(deployment: DeploymentOption = None) -> None:
-    """Validate a deployment: every office file, every plugin section. Exit 2 with one line per problem."""
-    ctx = load_context(deployment)
-    offices = ctx.deployment.offices
-    typer.echo(f"ok: {len(offices)} office(s) in {ctx.settings.deployment}: {', '.join(sorted(offices))}")
+    """Validate a deployment: every office file, every plugin section. Exit 2 with one line per problem.
+
+    Touches no database, so it can run on a build machine before rollout.
+    """
+    from core.config import load_deployment
+
+    settings = settings_for(deployment)
+    try:
+        loaded = load_deployment(settings.deployment, load_plugins())
+    except ConfigError as exc:
+        raise config_failure(exc) from None
+    offices = loaded.offices
+    typer.echo(f"ok: {len(offices)} office(s) in {settings.deployment}: {', '.join(sorted(offices))}")
 
 
 @cli.command()

@@ -39,6 +39,8 @@ class PlatformSettings(BaseSettings):
     secure_cookies: bool = False
     # Run the outbox dispatcher inside the web process (one per process is fine: deliveries are claimed).
     run_dispatcher: bool = True
+    # Delivered domain events are deleted after this many days by `mbk purge` (payloads may hold a phone number).
+    event_retention_days: int = Field(default=7, ge=1)
 
     def effective_secret_key(self) -> tuple[str, bool]:
         """The secret key and whether it was generated (demo only: sessions do not survive a restart)."""
@@ -231,14 +233,14 @@ def _validation_problems(file: str, prefix: str, error: ValidationError) -> list
     for err in error.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         path = ".".join(filter(None, [prefix, format_loc(loc)]))
-        message = {
-            "extra_forbidden": "unknown key",
-            "missing": "required field is missing",
-        }.get(err["type"], err["msg"])
-        if err["type"] not in ("extra_forbidden", "missing") and "input" in err and not isinstance(
-            err["input"], dict | list
-        ):
-            message += f" (got {err['input']!r})"
+        if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+            # A validator's own message already says what is wrong with which value.
+            message = str(err["ctx"]["error"])
+        else:
+            message = {"extra_forbidden": "unknown key", "missing": "required field is missing"}.get(
+                err["type"], err["msg"])
+            if err["type"] not in ("extra_forbidden", "missing") and not isinstance(err.get("input"), dict | list):
+                message += f" (got {err['input']!r})"
         problems.append(ConfigProblem(file, path, message))
     return problems
 
@@ -292,6 +294,11 @@ def load_deployment(
                 platform = PlatformFile.model_validate(raw)
             except ValidationError as exc:
                 problems += _validation_problems(display(platform_path), "", exc)
+        if platform.platform.default_language not in languages:
+            problems.append(ConfigProblem(
+                display(platform_path), "platform.default_language",
+                f"no translation for language {platform.platform.default_language!r} "
+                f"(available: {', '.join(sorted(languages))})"))
         for name in platform.plugins:
             if name not in plugins.plugins:
                 problems.append(
@@ -311,31 +318,32 @@ def load_deployment(
         raw = _read_toml(path, problems, shown)
         if raw is None:
             continue
-        office = _load_office(path, shown, raw, platform, plugins, languages, problems)
-        if office is None:
-            continue
-        if office.id in seen:
-            problems.append(
-                ConfigProblem(shown, "office.id", f"office id {office.id!r} is already used by {seen[office.id]}")
-            )
-            continue
-        seen[office.id] = shown
-        offices[office.id] = office
+        declared = raw.get("office")
+        office_id = declared.get("id") if isinstance(declared, dict) else None
+        if isinstance(office_id, str):
+            if office_id in seen:
+                problems.append(ConfigProblem(
+                    shown, "office.id", f"office id {office_id!r} is already used by {seen[office_id]}"))
+                continue
+            seen[office_id] = shown
+        office = _load_office(path, shown, raw, platform, display(platform_path), plugins, languages, problems)
+        if office is not None:
+            offices[office.id] = office
 
-    if not problems:
-        for office in offices.values():
-            for extra in plugins.for_office(office).mbk_validate_office(office=office):
-                problems += [_as_problem(office, p) for p in extra]
+    # Checks across sections, by each enabled plugin, for every office that loaded cleanly.
+    for office in offices.values():
+        for extra in plugins.for_office(office).mbk_validate_office(office=office):
+            problems += [_as_problem(display(office.source), p) for p in extra or ()]
     if problems:
         raise ConfigError(problems)
     return Deployment(root=root, name=platform.platform.name,
                       default_language=platform.platform.default_language, offices=offices)
 
 
-def _as_problem(office: OfficeConfig, problem: ConfigProblem | str) -> ConfigProblem:
+def _as_problem(shown: str, problem: ConfigProblem | str) -> ConfigProblem:
     if isinstance(problem, ConfigProblem):
         return problem
-    return ConfigProblem(str(office.source), "", problem)
+    return ConfigProblem(shown, "", problem)
 
 
 def _unknown_plugin_message(name: str, plugins: PluginManager) -> str:
@@ -348,6 +356,7 @@ def _load_office(
     shown: str,
     raw: dict[str, Any],
     platform: PlatformFile,
+    platform_shown: str,
     plugins: PluginManager,
     languages: set[str],
     problems: list[ConfigProblem],
@@ -365,28 +374,33 @@ def _load_office(
             problems.append(ConfigProblem(
                 shown, f"office.languages[{i}]",
                 f"no translation for language {lang!r} (available: {', '.join(sorted(languages))})"))
-    if path.stem != section.id:
-        problems.append(ConfigProblem(shown, "office.id", f"id {section.id!r} must match the file name {path.name!r}"))
+    problems += _directory_problems(shown, parsed.directory)
 
-    plugin_sections = {k: v for k, v in (parsed.plugins.model_extra or {}).items()}
-    for i, name in enumerate(parsed.plugins.enabled):
+    enabled = parsed.plugins.enabled
+    plugin_sections = dict(parsed.plugins.model_extra or {})
+    for i, name in enumerate(enabled):
         if name not in plugins.plugins:
             problems.append(ConfigProblem(shown, f"plugins.enabled[{i}]", _unknown_plugin_message(name, plugins)))
+        elif name in enabled[:i]:
+            problems.append(ConfigProblem(shown, f"plugins.enabled[{i}]", f"plugin {name!r} is listed twice"))
     for name, value in plugin_sections.items():
         if name not in plugins.plugins:
             problems.append(ConfigProblem(shown, f"plugins.{name}", _unknown_plugin_message(name, plugins)))
         elif not isinstance(value, dict):
-            problems.append(ConfigProblem(shown, f"plugins.{name}", "must be a table ([plugins.{name}])"))
+            problems.append(ConfigProblem(shown, f"plugins.{name}", f"must be a table ([plugins.{name}])"))
+        elif name not in enabled:
+            # Settings for a plugin the office does not use are almost always a forgotten `enabled` entry.
+            problems.append(ConfigProblem(shown, f"plugins.{name}",
+                                          f"settings for plugin {name!r}, which plugins.enabled does not list"))
 
     settings: dict[str, BaseModel] = {}
-    for name in parsed.plugins.enabled:
+    for name in dict.fromkeys(enabled):
         spec = plugins.plugins.get(name)
-        if spec is None:
-            continue
         section_raw = plugin_sections.get(name, {})
-        if not isinstance(section_raw, dict):
+        if spec is None or not isinstance(section_raw, dict):
             continue
-        merged = _merge(platform.plugins.get(name, {}), section_raw)
+        defaults = platform.plugins.get(name, {})
+        merged = _merge(defaults, section_raw)
         if spec.settings_model is None:
             if merged:
                 problems.append(ConfigProblem(shown, f"plugins.{name}", f"plugin {name!r} takes no settings"))
@@ -394,7 +408,13 @@ def _load_office(
         try:
             settings[name] = spec.settings_model.model_validate(merged, context={"office": section})
         except ValidationError as exc:
-            problems += _validation_problems(shown, f"plugins.{name}", exc)
+            for problem in _validation_problems(shown, f"plugins.{name}", exc):
+                # A bad value inherited from platform.toml is fixed there, so name that file.
+                key = problem.path.removeprefix(f"plugins.{name}.").split(".")[0].split("[")[0]
+                if key in defaults and key not in section_raw:
+                    problem = ConfigProblem(platform_shown, problem.path,
+                                            f"{problem.message} (platform default used by {shown})")
+                problems.append(problem)
 
     if len(problems) > before:
         return None
@@ -403,12 +423,29 @@ def _load_office(
         name=section.name,
         timezone=section.timezone,
         languages=section.languages,
-        enabled_plugins=tuple(parsed.plugins.enabled),
+        enabled_plugins=tuple(enabled),
         plugin_settings=settings,
         directory=parsed.directory,
         source=path,
         address=section.address,
     )
+
+
+def _directory_problems(shown: str, directory: Directory) -> list[ConfigProblem]:
+    problems = []
+    for kind, entries in (("units", directory.units), ("officers", directory.officers)):
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            if entry.id in seen:
+                problems.append(ConfigProblem(shown, f"directory.{kind}[{i}].id", f"id {entry.id!r} is used twice"))
+            seen.add(entry.id)
+    unit_ids = {u.id for u in directory.units}
+    for i, officer in enumerate(directory.officers):
+        if officer.unit is not None and officer.unit not in unit_ids:
+            known = ", ".join(sorted(unit_ids)) or "none"
+            problems.append(ConfigProblem(shown, f"directory.officers[{i}].unit",
+                                          f"unknown unit {officer.unit!r} (units: {known})"))
+    return problems
 
 
 def env_secret(variable: str) -> str | None:

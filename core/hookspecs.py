@@ -36,7 +36,7 @@ class PageLink:
 
     label: str
     path: str
-    audience: str = "visitor"  # visitor | staff | device
+    audience: str = "visitor"  # visitor | staff | kiosk | display | tablet (a device goes to its first link)
     order: int = 100
 
 

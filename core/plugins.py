@@ -88,12 +88,14 @@ class PluginManager:
         try:
             self.pm.register(obj, name=name)
             spec = obj.mbk_register()
+            if not isinstance(spec, Plugin):
+                raise TypeError("mbk_register() must return core.plugins.Plugin")
+            if spec.name != name:
+                raise ValueError(f"mbk_register() returned name {spec.name!r}, the entry point is {name!r}")
         except Exception as exc:
+            if self.pm.is_registered(obj):
+                self.pm.unregister(obj)  # half-registered plugins would still answer hooks
             raise PluginLoadError(f"plugin {name!r} failed to register: {type(exc).__name__}: {exc}") from exc
-        if not isinstance(spec, Plugin):
-            raise PluginLoadError(f"plugin {name!r}: mbk_register() must return core.plugins.Plugin")
-        if spec.name != name:
-            raise PluginLoadError(f"plugin {name!r}: mbk_register() returned name {spec.name!r}")
         self.plugins[name] = spec
         self._office_hooks.clear()
         return spec
