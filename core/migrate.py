@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -23,8 +25,30 @@ def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["engine"] = engine
-    cfg.attributes["table_prefixes"] = ["core_"] + [f"{name}_" for name in plugins.plugins]
+    cfg.attributes["table_prefixes"] = table_prefixes(plugins)
     return cfg
+
+
+def table_prefixes(plugins: PluginManager) -> list[str]:
+    """Every table belongs to core or to one plugin, and its name starts with that owner's prefix."""
+    return ["core_"] + [f"{name}_" for name in sorted(plugins.plugins)]
+
+
+def table_filter(prefixes: list[str] | tuple[str, ...]) -> Callable[..., bool]:
+    """Alembic ``include_object``: only tables (and their parts) of core and the installed plugins.
+
+    The shared metadata may hold tables of plugins imported but not installed here (a test's plugin);
+    they are not this database's business.
+    """
+    wanted = tuple(prefixes)
+
+    def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if type_ == "table":
+            return bool(name) and name.startswith(wanted)
+        table = getattr(obj, "table", None)
+        return table is None or table.name.startswith(wanted)
+
+    return include_object
 
 
 def upgrade(engine: Engine, plugins: PluginManager, target: str = "heads") -> None:
