@@ -7,7 +7,7 @@ the questions below.
 from __future__ import annotations
 
 import hashlib
-import hmac
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -19,16 +19,22 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from core.db import Base, OfficeScoped, UTCDateTime, utcnow
+from core.db import Base, Database, OfficeScoped, UTCDateTime, utcnow
 
 ROLES = ("admin", "guide", "officer", "viewer")
 DEVICE_KINDS = ("kiosk", "display", "tablet")
 TOKEN_LIFETIME = timedelta(hours=12)
+SESSION_LIFETIME = timedelta(hours=12)
+ENROLMENT_LINK_LIFETIME = timedelta(days=7)
 THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_FREE_FAILURES = 5
+# Failures allowed before waits start. An address is shared by every guide behind an office's NAT: more room.
+THROTTLE_FREE_FAILURES_PER_USER = 5
+THROTTLE_FREE_FAILURES_PER_ADDRESS = 20
+THROTTLE_FIRST_WAIT_SECONDS = 15
 THROTTLE_MAX_WAIT_SECONDS = 300
 
 _hasher = PasswordHasher()
+log = logging.getLogger(__name__)
 
 
 class AuthError(Exception):
@@ -72,6 +78,8 @@ class Device(OfficeScoped, Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The one-time enrolment link's code (hashed); cleared when the link is used.
+    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -86,6 +94,18 @@ class AuditEntry(Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class StaffSession(Base):
+    """A browser login. The cookie holds a random id whose hash is stored here, so logout really ends it."""
+
+    __tablename__ = "core_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class LoginFailure(Base):
@@ -169,44 +189,99 @@ def find_user(session: Session, username: str) -> StaffUser | None:
     return session.scalar(select(StaffUser).where(StaffUser.username == username))
 
 
-def _throttle_wait(session: Session, keys: list[str], now: datetime) -> int:
+def _throttle_limits(username: str, address: str) -> dict[str, int]:
+    """Throttle keys of one attempt with the failures each may have for free."""
+    limits = {f"user:{username.strip().lower()[:150]}": THROTTLE_FREE_FAILURES_PER_USER}
+    if address:
+        limits[f"addr:{address[:100]}"] = THROTTLE_FREE_FAILURES_PER_ADDRESS
+    return limits
+
+
+def _throttle_wait(session: Session, limits: dict[str, int], now: datetime) -> int:
+    """Seconds to wait before the next attempt: doubling with every failure past the free ones."""
     worst = 0
-    for key in keys:
-        failures = session.scalar(select(func.count()).select_from(LoginFailure).where(
-            LoginFailure.key == key, LoginFailure.at > now - THROTTLE_WINDOW)) or 0
-        if failures >= THROTTLE_FREE_FAILURES:
-            last = session.scalar(select(func.max(LoginFailure.at)).where(LoginFailure.key == key))
-            wait = min(THROTTLE_MAX_WAIT_SECONDS, 2 ** (failures - THROTTLE_FREE_FAILURES + 1))
-            remaining = int((last + timedelta(seconds=wait) - now).total_seconds()) + 1 if last else 0
-            worst = max(worst, remaining)
+    for key, free in limits.items():
+        failures, last = session.execute(
+            select(func.count(), func.max(LoginFailure.at)).where(LoginFailure.key == key,
+                                                                   LoginFailure.at > now - THROTTLE_WINDOW)).one()
+        if failures >= free and last is not None:
+            wait = min(THROTTLE_MAX_WAIT_SECONDS, THROTTLE_FIRST_WAIT_SECONDS * 2 ** (failures - free))
+            remaining = (last + timedelta(seconds=wait) - now).total_seconds()
+            if remaining > 0:
+                worst = max(worst, int(remaining) + 1)
     return worst
 
 
-def authenticate(session: Session, username: str, password: str, address: str = "",
+def _verify(password_hash: str | None, password: str) -> bool:
+    if password_hash is None:
+        _hasher.hash(password)  # spend the time of a real check, so unknown usernames cannot be told apart
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(database: Database, username: str, password: str, address: str = "",
                  now: datetime | None = None) -> StaffUser:
-    """Check a username and password; repeated failures per username and per address are slowed down."""
+    """Check a username and password; repeated failures per username and per address are slowed down.
+
+    Runs its own short transactions: a failure must be recorded although the caller's request fails, and the
+    slow hash check must not hold SQLite's write lock. Raises Throttled or AuthError; returns a detached user.
+    """
     now = now or utcnow()
-    keys = [f"user:{username.lower()}"] + ([f"addr:{address}"] if address else [])
-    wait = _throttle_wait(session, keys, now)
-    if wait > 0:
+    limits = _throttle_limits(username, address)
+    with database.session() as session:
+        wait = _throttle_wait(session, limits, now)
+        user = find_user(session, username) if not wait else None
+        stored_hash = user.password_hash if user is not None and not user.disabled else None
+    if wait:
+        log.warning("login refused: too many failures for this username or address (wait %s s)", wait)
         raise Throttled(wait)
-    user = find_user(session, username)
-    ok = False
-    if user is not None and not user.disabled:
-        try:
-            ok = _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-    else:
-        _hasher.hash(password)  # spend the same time as a real check, so usernames cannot be probed
-    if not ok:
-        for key in keys:
-            session.add(LoginFailure(key=key, at=now))
+    ok = _verify(stored_hash, password)
+    with database.session() as session:
+        if not ok:
+            session.add_all([LoginFailure(key=key, at=now) for key in limits])
+            # Addresses are personal data: keep none longer than the window needs them.
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - THROTTLE_WINDOW))
+        else:
+            session.execute(delete(LoginFailure).where(LoginFailure.key.in_(list(limits))))
+            if _hasher.check_needs_rehash(stored_hash or ""):
+                session.get(StaffUser, user.id).password_hash = hash_password(password)  # type: ignore[union-attr]
+    if not ok or user is None:
         raise AuthError("wrong username or password")
-    session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
     return user
+
+
+# --- Browser sessions -------------------------------------------------------------------------------
+
+
+def _hash_secret(value: str) -> str:
+    # For 256-bit random values a fast hash is enough (argon2 is for human passwords).
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def start_session(session: Session, user: StaffUser, now: datetime | None = None) -> str:
+    """A new browser session for ``user``; returns the id for the (signed) cookie. Expired ones are dropped."""
+    now = now or utcnow()
+    session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(StaffSession(token_hash=_hash_secret(token), user_id=user.id, created_at=now,
+                             expires_at=now + SESSION_LIFETIME))
+    return token
+
+
+def user_from_session(session: Session, token: str, now: datetime | None = None) -> StaffUser | None:
+    """The user of a live session, or None (logged out, expired, or user disabled)."""
+    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == _hash_secret(token)))
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    user = session.get(StaffUser, row.user_id)
+    return user if user is not None and not user.disabled else None
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash_secret(token)))
 
 
 # --- Bearer tokens ----------------------------------------------------------------------------------
@@ -238,28 +313,64 @@ def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
 DEVICE_TOKEN_PREFIX = "mbkd_"
 
 
-def _hash_device_token(token: str) -> str:
-    # Device tokens are 256-bit random values: a fast hash is enough (argon2 is for human passwords).
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tuple[Device, str]:
-    """Create a device and return it with its one-time-visible token (only the hash is stored)."""
+    """Create a device and return it with its token, visible only now (only a hash is stored)."""
     if kind not in DEVICE_KINDS:
         raise ValueError(f"unknown device kind {kind!r} (kinds: {', '.join(DEVICE_KINDS)})")
+    if not name.strip():
+        raise ValueError("a device needs a name")
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device(office_id=office_id, kind=kind, name=name, token_hash=_hash_device_token(token))
+    device = Device(office_id=office_id, kind=kind, name=name.strip(), token_hash=_hash_secret(token))
     session.add(device)
     session.flush()
     return device, token
 
 
+def new_enrolment_code(device: Device) -> str:
+    """A one-time code for the device's enrolment link (replacing any earlier, unused one)."""
+    code = secrets.token_urlsafe(24)
+    device.enrolment_code_hash = _hash_secret(code)
+    return code
+
+
+def use_enrolment_code(session: Session, office_id: str, code: str, now: datetime | None = None) -> Device:
+    """Consume an enrolment link's code: it works once, within its lifetime, for an active device."""
+    device = session.scalar(select(Device).where(Device.enrolment_code_hash == _hash_secret(code),
+                                                 Device.office_id == office_id))
+    if device is None or device.revoked_at is not None:
+        raise AuthError("This enrolment link is unknown, already used or revoked.")
+    if device.created_at + ENROLMENT_LINK_LIFETIME < (now or utcnow()):
+        raise AuthError("This enrolment link has expired; enrol the device again.")
+    device.enrolment_code_hash = None
+    device.last_seen_at = now or utcnow()
+    return device
+
+
 def device_from_token(session: Session, token: str) -> Device:
     if not token.startswith(DEVICE_TOKEN_PREFIX):
         raise AuthError("invalid device token")
-    digest = _hash_device_token(token)
-    device = session.scalar(select(Device).where(Device.token_hash == digest))
-    if device is None or not hmac.compare_digest(device.token_hash, digest) or device.revoked_at is not None:
+    device = session.scalar(select(Device).where(Device.token_hash == _hash_secret(token)))
+    if device is None or device.revoked_at is not None:
+        raise AuthError("unknown or revoked device")
+    return device
+
+
+def _device_cookie_serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="mbk-device-cookie")
+
+
+def device_cookie_value(secret: str, device: Device) -> str:
+    """What an enrolled browser keeps: the signed device id (the database decides whether it is revoked)."""
+    return _device_cookie_serializer(secret).dumps({"device": device.id})
+
+
+def device_from_cookie(session: Session, secret: str, value: str) -> Device:
+    try:
+        data = _device_cookie_serializer(secret).loads(value)
+    except BadSignature:
+        raise AuthError("invalid device cookie") from None
+    device = session.get(Device, data.get("device"))
+    if device is None or device.revoked_at is not None:
         raise AuthError("unknown or revoked device")
     return device
 
@@ -274,6 +385,7 @@ def revoke_device(session: Session, device_id: int) -> Device:
     if device is None:
         raise ValueError(f"no device with id {device_id}")
     device.revoked_at = device.revoked_at or utcnow()
+    device.enrolment_code_hash = None
     return device
 
 

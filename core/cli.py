@@ -165,6 +165,11 @@ def db_current(deployment: DeploymentOption = None) -> None:
 # --- users ------------------------------------------------------------------------------------------
 
 
+def cli_actor() -> str:
+    """Who ran a command, for the audit log: the operating-system account."""
+    return f"cli:{getpass.getuser()}"
+
+
 def _read_password(stdin: bool) -> str:
     if stdin or not sys.stdin.isatty():
         return sys.stdin.readline().rstrip("\n")
@@ -201,7 +206,8 @@ def user_add(username: Annotated[str, typer.Option(help="Login name.")],
                 auth.create_user(session, username, _read_password(password_stdin), office_id=office, role=role,
                                  platform_admin=platform_admin, display_name=display_name)
                 action = "created"
-            auth.audit(session, "cli", f"user.{action.replace(' ', '_')}", office, username=username, role=role)
+            auth.audit(session, cli_actor(), f"user.{action.replace(' ', '_')}", office, username=username,
+                       role=role, platform_admin=platform_admin)
     except ValueError as exc:
         raise fail(f"error: {exc}") from None
     typer.echo(f"user {username} {action}" + (f": {role} at {office}" if role else ""))
@@ -235,7 +241,8 @@ def user_disable(username: str, deployment: DeploymentOption = None) -> None:
         if user is None:
             raise fail(f"error: no user {username!r}")
         user.disabled = True
-        auth.audit(session, "cli", "user.disabled", None, username=username)
+        for office_id in sorted({r.office_id for r in user.roles}) or [None]:
+            auth.audit(session, cli_actor(), "user.disabled", office_id, username=username)
     typer.echo(f"user {username} disabled")
 
 
@@ -255,12 +262,14 @@ def device_add(office: Annotated[str, typer.Option()],
     try:
         with ctx.db.session() as session:
             device, token = auth.enrol_device(session, office, kind, name)
-            auth.audit(session, "cli", "device.added", office, device=device.id, kind=kind, name=name)
+            code = auth.new_enrolment_code(device)
+            auth.audit(session, cli_actor(), "device.added", office, device=device.id, kind=kind, name=name)
     except ValueError as exc:
         raise fail(f"error: {exc}") from None
     base = ctx.settings.base_url.rstrip("/")
+    days = auth.ENROLMENT_LINK_LIFETIME.days
     typer.echo(f"device {device.id} ({kind} '{name}') at {office}")
-    typer.echo(f"enrolment link (open it once on the device): {base}/{office}/enrol?token={token}")
+    typer.echo(f"enrolment link (open it once on the device, within {days} days): {base}/{office}/enrol?code={code}")
     typer.echo(f"token (for API clients, shown only now): {token}")
 
 
@@ -277,8 +286,10 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
         if office:
             stmt = stmt.where(auth.Device.office_id == office)
         for device in session.scalars(stmt):
-            state = "revoked" if device.revoked_at else "active"
-            typer.echo(f"{device.id:>4} {device.office_id:<16} {device.kind:<8} {device.name:<30} {state}")
+            state = "revoked" if device.revoked_at else "not enrolled" if device.enrolment_code_hash else "active"
+            seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M") if device.last_seen_at else "never"
+            typer.echo(f"{device.id:>4} {device.office_id:<16} {device.kind:<8} {device.name:<30} {state:<12} "
+                       f"last seen {seen}")
 
 
 @device_cli.command("revoke")
@@ -290,7 +301,7 @@ def device_revoke(device_id: int, deployment: DeploymentOption = None) -> None:
     try:
         with ctx.db.session() as session:
             device = auth.revoke_device(session, device_id)
-            auth.audit(session, "cli", "device.revoked", device.office_id, device=device_id)
+            auth.audit(session, cli_actor(), "device.revoked", device.office_id, device=device_id)
     except ValueError as exc:
         raise fail(f"error: {exc}") from None
     typer.echo(f"device {device_id} revoked")
@@ -317,12 +328,14 @@ def events_failed(office: str | None = None, deployment: DeploymentOption = None
 @events_cli.command("retry")
 def events_retry(delivery_id: int, deployment: DeploymentOption = None) -> None:
     """Queue a failed delivery again."""
-    from core import events
+    from core import auth, events
 
     ctx = load_context(deployment)
     with ctx.db.session() as session:
-        if not events.retry_delivery(session, delivery_id):
-            raise fail(f"error: no failed delivery {delivery_id}")
+        delivery = session.get(events.EventDelivery, delivery_id)
+        if delivery is None or not events.retry_delivery(session, delivery_id):
+            raise fail(f"error: no failed delivery {delivery_id} (see `mbk events failed`)")
+        auth.audit(session, cli_actor(), "event.retry", delivery.office_id, delivery=delivery_id)
     typer.echo(f"delivery {delivery_id} queued again")
 
 
@@ -344,10 +357,16 @@ def events_run(deployment: DeploymentOption = None) -> None:
 @cli.command()
 def purge(deployment: DeploymentOption = None) -> None:
     """Delete personal data past each office's retention settings (run daily, e.g. from cron)."""
+    from datetime import timedelta
+
+    from core import events
     from core.db import utcnow
 
     ctx = load_context(deployment)
     now = utcnow()
+    with ctx.db.session() as session:
+        purged = events.purge_delivered(session, now - timedelta(days=ctx.settings.event_retention_days))
+    typer.echo(f"events delivered more than {ctx.settings.event_retention_days} days ago: {purged} deleted")
     for office in ctx.deployment.offices.values():
         with ctx.db.session() as session:
             results = ctx.hooks(office).mbk_purge(office=office, session=session, now=now)

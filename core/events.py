@@ -17,13 +17,26 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, event, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    event,
+    exists,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, Database, UTCDateTime, utcnow
@@ -97,19 +110,46 @@ def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Outb
     session.add(row)
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import func
-
         session.execute(select(func.pg_notify(NOTIFY_CHANNEL, json.dumps([office_id, row.id]))))
     else:
         session.info.setdefault("mbk_committed_events", []).append(row.as_event())
     return row
 
 
+class Subscription:
+    """One live listener's queue of an office's events. ``get()`` answers None when the listener fell so far
+    behind that events were dropped: it should end and start again from the current state."""
+
+    MAX_BACKLOG = 1000
+
+    def __init__(self, broker: LiveBroker, office_id: str):
+        self.broker = broker
+        self.office_id = office_id
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._overflowed = False
+
+    def offer(self, event: Event) -> None:
+        """Called on the event loop's thread."""
+        if self._overflowed:
+            return
+        if self._queue.qsize() >= self.MAX_BACKLOG:
+            self._overflowed = True
+            self._queue.put_nowait(None)
+            return
+        self._queue.put_nowait(event)
+
+    async def get(self) -> Event | None:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        self.broker._remove(self)
+
+
 class LiveBroker:
     """Fans committed events out to the async subscribers of this process, per office."""
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.wakeups: list[Callable[[], None]] = []
@@ -122,25 +162,28 @@ class LiveBroker:
         for wake in self.wakeups:
             wake()
         loop = self._loop
-        if loop is None or loop.is_closed():
-            return
         with self._lock:
-            queues = list(self._subscribers.get(event.office_id, ()))
-        for queue in queues:
-            loop.call_soon_threadsafe(queue.put_nowait, event)
+            subscriptions = list(self._subscribers.get(event.office_id, ()))
+        if loop is None or not subscriptions:
+            return
+        for subscription in subscriptions:
+            try:
+                loop.call_soon_threadsafe(subscription.offer, event)
+            except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
+                return
 
-    async def subscribe(self, office_id: str) -> AsyncIterator[Event]:
+    def subscribe(self, office_id: str) -> Subscription:
+        """Register a listener at once (call on the event loop); events committed from now on reach it."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        subscription = Subscription(self, office_id)
         with self._lock:
-            self._subscribers[office_id].add(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            with self._lock:
-                self._subscribers[office_id].discard(queue)
+            self._subscribers[office_id].add(subscription)
+        return subscription
+
+    def _remove(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscribers[subscription.office_id].discard(subscription)
 
     def subscriber_count(self, office_id: str) -> int:
         with self._lock:
@@ -170,9 +213,12 @@ class PostgresListener:
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
 
-    def start(self) -> None:
+    def start(self, ready_timeout: float = 10.0) -> None:
+        """Start listening; returns once LISTEN is in place, so a started server misses no event."""
         self._thread = threading.Thread(target=self._run, name="mbk-listen", daemon=True)
         self._thread.start()
+        if not self.ready.wait(ready_timeout):
+            log.error("event listener could not LISTEN within %s s; live pages will lag until it can", ready_timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -236,6 +282,7 @@ class Dispatcher:
 
     def run_forever(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before the pass: a wake-up during the pass makes the next one start at once
             try:
                 busy = self.run_once()
             except Exception:
@@ -243,7 +290,6 @@ class Dispatcher:
                 busy = False
             if not busy:
                 self._wake.wait(timeout=1.0)
-                self._wake.clear()
 
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: fan out new events, then attempt due deliveries. True if anything was done."""
@@ -287,9 +333,10 @@ class Dispatcher:
         with self.database.session() as session:
             delivery = session.scalars(
                 self._locking(select(EventDelivery).where(EventDelivery.id == delivery_id,
-                                                          EventDelivery.status == "pending"))
+                                                          EventDelivery.status == "pending",
+                                                          EventDelivery.next_attempt_at <= now))
             ).first()
-            if delivery is None:  # another process has it, or it is already done
+            if delivery is None:  # another process has it, has done it, or has rescheduled it
                 return 0
             row = session.get(OutboxEvent, delivery.event_id)
             office = self.deployment.office(delivery.office_id)
@@ -339,3 +386,17 @@ def retry_delivery(session: Session, delivery_id: int, office_id: str | None = N
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()
     return True
+
+
+def purge_delivered(session: Session, before: datetime) -> int:
+    """Delete events created before ``before`` that every plugin has received (payloads may hold personal
+    data such as a phone number). Events still pending or failed somewhere are kept. Returns the count."""
+    undelivered = select(EventDelivery.id).where(EventDelivery.event_id == OutboxEvent.id,
+                                                 EventDelivery.status != "done")
+    ids = list(session.scalars(select(OutboxEvent.id).where(OutboxEvent.fanned_out.is_(True),
+                                                            OutboxEvent.created_at < before, ~exists(undelivered))))
+    for chunk in range(0, len(ids), 500):
+        batch = ids[chunk:chunk + 500]
+        session.execute(delete(EventDelivery).where(EventDelivery.event_id.in_(batch)))
+        session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(batch)))
+    return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
@@ -14,7 +14,7 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
-from core.web.security import DEVICE_COOKIE, authorize, check_csrf, get_principal
+from core.web.security import DEVICE_COOKIE, SESSION_KEY, authorize, check_csrf, get_principal, require
 
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -79,15 +79,26 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     """OAuth2 password flow: an expiring bearer token for a staff user."""
     ctx = get_context(request)
     try:
-        with ctx.db.session() as session:
-            user = auth.authenticate(session, form.username, form.password, _client_address(request))
-            access = auth.issue_token(ctx.secret_key, user)
-            auth.audit(session, f"user:{user.username}", "login.token")
+        user = auth.authenticate(ctx.db, form.username, form.password, _client_address(request))
     except auth.Throttled as exc:
         raise HttpProblem(429, "too_many_attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
     except auth.AuthError as exc:
         raise HttpProblem(401, "invalid_credentials", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    return {"access_token": access, "token_type": "bearer", "expires_in": int(auth.TOKEN_LIFETIME.total_seconds())}
+    with ctx.db.session() as session:
+        auth.audit(session, auth.principal_for_user(user), "login.token")
+    return {"access_token": auth.issue_token(ctx.secret_key, user), "token_type": "bearer",
+            "expires_in": int(auth.TOKEN_LIFETIME.total_seconds())}
+
+
+@api.get("/api/v1/offices/{office}/audit", tags=["auth"])
+def audit_log(request: Request, office: OfficeConfig = Depends(get_office),
+              principal: Principal = Depends(require("admin")), limit: int = Query(100, ge=1, le=1000),
+              ) -> list[dict[str, object]]:
+    """The office's audit log, newest first (office admins and platform admins)."""
+    with get_context(request).db.session() as session:
+        entries = auth.audit_entries(session, office.id, limit=limit)
+    return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "office": e.office_id,
+             "detail": e.detail} for e in entries]
 
 
 @pages.get("/login")
@@ -97,7 +108,10 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 def _safe_next(target: str) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our login page.
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    # Browsers read "/\\host" like "//host", so backslashes are refused too.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
 
 
 @pages.post("/login")
@@ -107,25 +121,38 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, None))
     try:
-        with ctx.db.session() as session:
-            user = auth.authenticate(session, username, password, _client_address(request))
-            auth.audit(session, f"user:{user.username}", "login")
-            uid = user.id
+        user = auth.authenticate(ctx.db, username, password, _client_address(request))
     except auth.Throttled as exc:
-        return ctx.render(request, "login.html", status_code=429, next=_safe_next(next),
+        return ctx.render(request, "login.html", status_code=429, headers={"Retry-After": str(exc.retry_after)},
+                          next=_safe_next(next),
                           error=_("Too many failed attempts. Try again in %(seconds)s seconds.",
                                   seconds=exc.retry_after))
     except auth.AuthError:
         return ctx.render(request, "login.html", status_code=401, next=_safe_next(next),
                           error=_("Wrong username or password."))
-    request.session.clear()  # a fresh session on login: no fixation
-    request.session["uid"] = uid
+    with ctx.db.session() as session:
+        previous = request.session.get(SESSION_KEY)
+        if previous:
+            auth.end_session(session, previous)
+        sid = auth.start_session(session, user)
+        auth.audit(session, auth.principal_for_user(user), "login")
+    # A fresh session on login (new id, new CSRF token): nothing from before the login carries over.
+    request.session.clear()
+    request.session[SESSION_KEY] = sid
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @pages.post("/logout")
 def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
+    sid = request.session.get(SESSION_KEY)
+    if sid:
+        ctx = get_context(request)
+        with ctx.db.session() as session:
+            user = auth.user_from_session(session, sid)
+            auth.end_session(session, sid)
+            if user is not None:
+                auth.audit(session, auth.principal_for_user(user), "logout")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -141,21 +168,21 @@ def landing(request: Request) -> Response:
 
 
 @pages.get("/{office}/enrol")
-def enrol_device(request: Request, token: str, office: OfficeConfig = Depends(get_office)) -> Response:
-    """A device opens its one-time enrolment link: the token moves into a long-lived HttpOnly cookie."""
+def enrol_device(request: Request, code: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """A device opens its one-time enrolment link: it gets a long-lived HttpOnly device cookie and is sent to
+    the first page of the office meant for its kind."""
     ctx = get_context(request)
     with ctx.db.session() as session:
         try:
-            device = auth.device_from_token(session, token)
+            device = auth.use_enrolment_code(session, office.id, code)
         except auth.AuthError as exc:
-            raise HttpProblem(403, "invalid_device", str(exc)) from None
-        if device.office_id != office.id:
-            raise HttpProblem(403, "invalid_device", "This device belongs to another office.")
-        auth.audit(session, auth.principal_for_device(device), "device.enrolled", office.id)
+            raise HttpProblem(403, "invalid_enrolment", str(exc)) from None
+        auth.audit(session, auth.principal_for_device(device), "device.enrolled", office.id, device=device.id)
+        cookie = auth.device_cookie_value(ctx.secret_key, device)
         kind = device.kind
     target = next((link.path for link in ctx.page_links(office) if link.audience == kind), f"/{office.id}")
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(DEVICE_COOKIE, token, max_age=60 * 60 * 24 * 400, httponly=True, samesite="strict",
+    response.set_cookie(DEVICE_COOKIE, cookie, max_age=60 * 60 * 24 * 400, httponly=True, samesite="strict",
                         secure=ctx.settings.secure_cookies)
     return response
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 from fastapi import Depends, Request
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.db import utcnow
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 DEVICE_COOKIE = "mbk_device"
+SESSION_KEY = "sid"  # in the signed session cookie: the id of a server-side login (core.auth.StaffSession)
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -47,22 +51,29 @@ def get_principal(request: Request) -> Principal | None:
             if header.lower().startswith("bearer "):
                 token = header[7:].strip()
                 if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                    principal = auth.principal_for_device(auth.device_from_token(session, token))
+                    principal = _seen(auth.device_from_token(session, token))
                 else:
                     principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
-            elif request.session.get("uid") is not None:
-                user = session.get(auth.StaffUser, request.session["uid"])
-                if user is not None and not user.disabled:
+            elif request.session.get(SESSION_KEY):
+                user = auth.user_from_session(session, request.session[SESSION_KEY])
+                if user is not None:
                     principal = auth.principal_for_user(user)
                     via_cookie = True
             if principal is None and request.cookies.get(DEVICE_COOKIE):
-                principal = auth.principal_for_device(auth.device_from_token(session, request.cookies[DEVICE_COOKIE]))
+                principal = _seen(auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE]))
                 via_cookie = True
         except auth.AuthError as exc:
             raise HttpProblem(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
     request.state.principal = principal
     request.state.principal_via_cookie = via_cookie
     return principal
+
+
+def _seen(device: auth.Device) -> Principal:
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+        device.last_seen_at = now
+    return auth.principal_for_device(device)
 
 
 def authorize(office: OfficeConfig, principal: Principal | None, roles: tuple[str, ...],

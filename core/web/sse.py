@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from core.events import Event
 
@@ -31,36 +32,38 @@ def sse_message(data: Any, event: str | None = None, event_id: int | None = None
 
 
 def sse_response(request: Request, office_id: str, project: Callable[[Event], Any | None],
-                 initial: Any | None = None, initial_event: str = "state") -> StreamingResponse:
+                 initial: Any | Callable[[], Any] | None = None, initial_event: str = "state") -> StreamingResponse:
     """Stream the office's events through ``project``; first ``initial`` (the current state), then live.
 
+    Pass ``initial`` as a function (run in a worker thread) to compute the state after the stream has
+    subscribed: then no event can fall between the state and the live events (at worst one comes twice).
     The browser's EventSource reconnects by itself (``retry:``); on reconnect it gets the state again, so a
     page never shows something stale after a dropped connection.
     """
     broker = request.app.state.ctx.broker
 
     async def stream() -> AsyncIterator[str]:
-        yield f"retry: {RETRY_MILLISECONDS}\n\n"
-        if initial is not None:
-            yield sse_message(initial, initial_event)
-        events = broker.subscribe(office_id).__aiter__()
-        pending = asyncio.ensure_future(events.__anext__())
+        subscription = broker.subscribe(office_id)
         try:
+            yield f"retry: {RETRY_MILLISECONDS}\n\n"
+            state = await run_in_threadpool(initial) if callable(initial) else initial
+            if state is not None:
+                yield sse_message(state, initial_event)
             while True:
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
-                if await request.is_disconnected():
-                    break
-                if not done:
+                try:
+                    event = await asyncio.wait_for(subscription.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
                     yield ": keep-alive\n\n"
                     continue
-                event = pending.result()
-                pending = asyncio.ensure_future(events.__anext__())
+                if event is None:  # fell behind and events were dropped: the browser reconnects for fresh state
+                    return
                 projected = project(event)
                 if projected is not None:
                     yield sse_message(projected, event.type, event.id)
         finally:
-            pending.cancel()
-            await events.aclose()
+            subscription.close()
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -35,11 +35,13 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('enrolment_code_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_seen_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('office_id', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_device')),
+    sa.UniqueConstraint('enrolment_code_hash', name=op.f('uq_core_device_enrolment_code_hash')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_core_device_token_hash'))
     )
     with op.batch_alter_table('core_device', schema=None) as batch_op:
@@ -98,6 +100,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_core_event_delivery_office_id'), ['office_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_event_delivery_status'), ['status'], unique=False)
 
+    op.create_table('core_session',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['core_user.id'], name=op.f('fk_core_session_user_id_core_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_session')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_core_session_token_hash'))
+    )
+    with op.batch_alter_table('core_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_session_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_session_user_id'), ['user_id'], unique=False)
+
     op.create_table('core_user_role',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -119,6 +135,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_core_user_role_office_id'))
 
     op.drop_table('core_user_role')
+    with op.batch_alter_table('core_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_session_user_id'))
+        batch_op.drop_index(batch_op.f('ix_core_session_expires_at'))
+
+    op.drop_table('core_session')
     with op.batch_alter_table('core_event_delivery', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_event_delivery_status'))
         batch_op.drop_index(batch_op.f('ix_core_event_delivery_office_id'))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from core.config import ConfigProblem, OfficeConfig, StrictModel
@@ -12,6 +12,8 @@ from core.events import DomainEvent, publish
 from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketService
 from core.plugins import Plugin, hookimpl
 from core.web.deps import get_context, get_office
+from core.web.security import require
+from core.web.sse import sse_response
 
 calls: list[tuple[str, str | None]] = []  # (hook, office id)
 
@@ -39,6 +41,34 @@ def happen(value: int, office: OfficeConfig = Depends(get_office), ctx: Any = De
     with ctx.db.session() as session:
         row = publish(session, office.id, DummyHappened(value=value))
     return {"event": row.id}
+
+
+@api.post("/staff-action")
+def staff_action(office: OfficeConfig = Depends(get_office), ctx: Any = Depends(get_context),
+                 principal: Any = Depends(require("guide", "admin"))) -> dict[str, str]:
+    """A staff-only action (guides and admins of the office), audited like a real one."""
+    from core.auth import audit
+
+    with ctx.db.session() as session:
+        audit(session, principal, "dummy.staff_action", office.id)
+    return {"office": office.id, "by": principal.name}
+
+
+@api.get("/staff")
+def staff_only(principal: Any = Depends(require("guide", "admin"))) -> dict[str, str]:
+    return {"kind": principal.kind, "name": principal.name}
+
+
+@api.get("/kiosk")
+def kiosk_only(principal: Any = Depends(require(devices=("kiosk",)))) -> dict[str, str]:
+    return {"kind": principal.kind, "name": principal.name}
+
+
+@api.get("/stream")
+def stream(request: Request, office: OfficeConfig = Depends(get_office)) -> Any:
+    """The office's events as server-sent events; like a display board, it shows no personal data."""
+    return sse_response(request, office.id, lambda event: {"type": event.type, "value": event.payload.get("value")},
+                        initial=lambda: {"office": office.id})
 
 
 @hookimpl
