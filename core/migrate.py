@@ -18,6 +18,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
+    import core.auth
+    import core.events  # noqa: F401  (core's own tables must be on the metadata autogenerate compares)
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     locations = [str(MIGRATIONS / "versions")]

@@ -27,6 +27,8 @@ from core.web.app import AppContext, create_app, create_context
 from tests.support import PASSWORD, LiveServer, builtin_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
+# A third-party plugin package with its own tests: tests/core/test_third_party.py installs it and runs them.
+collect_ignore = ["core/thirdparty"]
 DEMO = ROOT / "deployments" / "demo"
 POSTGRES_URL = os.environ.get("MBK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("MBK_REQUIRE_POSTGRES") == "1"
@@ -183,7 +185,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def _browser_missing(reason: str) -> None:
-    message = f"{reason}: install Debian's chromium (apt-get install chromium) and the test extras (pip install -e '.[test]')"
+    message = (f"{reason}: install Debian's chromium (apt-get install chromium) and the test extras "
+               "(pip install -e '.[test]')")
     if REQUIRE_BROWSER:
         pytest.fail(message + " — MBK_REQUIRE_BROWSER=1, so this is an error, not a skip")
     pytest.skip(message)

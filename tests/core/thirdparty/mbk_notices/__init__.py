@@ -1,0 +1,67 @@
+"""mbk-notices: a notice board per office (an API route, a page, a table, a CLI command)."""
+
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from core.config import OfficeConfig
+from core.hookspecs import PageLink
+from core.plugins import Plugin, hookimpl
+from core.web.app import AppContext
+from core.web.deps import get_context, get_office
+from mbk_notices import service
+from mbk_notices.settings import NoticesSettings
+
+HERE = Path(__file__).resolve().parent
+api = APIRouter()
+pages = APIRouter()
+
+
+@api.get("")
+def list_notices(office: OfficeConfig = Depends(get_office),
+                 ctx: AppContext = Depends(get_context)) -> list[dict[str, str]]:
+    """The office's latest notices, newest first."""
+    settings: NoticesSettings = office.settings_for("notices")
+    with ctx.db.session() as session:
+        notices = service.latest_notices(session, office.id, settings.max_notices)
+        return [{"text": n.text, "posted_at": n.posted_at.isoformat()} for n in notices]
+
+
+@pages.get("")
+def notice_board(request: Request, office: OfficeConfig = Depends(get_office),
+                 ctx: AppContext = Depends(get_context)) -> HTMLResponse:
+    settings: NoticesSettings = office.settings_for("notices")
+    language = ctx.language(request, office)
+    with ctx.db.session() as session:
+        texts = [n.text for n in service.latest_notices(session, office.id, settings.max_notices)]
+    return ctx.render(request, "notices/board.html", office=office, heading=settings.heading.get_text(language),
+                      texts=texts)
+
+
+@hookimpl
+def mbk_register() -> Plugin:
+    return Plugin(name="notices", version=version("mbk-notices"), description="A notice board",
+                  settings_model=NoticesSettings, api_router=api, page_router=pages,
+                  templates=HERE / "templates", migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    return [PageLink(label="Notice board", path=f"/{office.id}/notices", audience="visitor")]
+
+
+@hookimpl
+def mbk_cli(cli: typer.Typer) -> None:
+    @cli.command("notices-post")
+    def post(office: Annotated[str, typer.Option()], text: str) -> None:
+        """Put a notice on an office's board."""
+        from core.cli import load_context
+
+        ctx = load_context()
+        with ctx.db.session() as session:
+            service.post_notice(session, office, text)
+        typer.echo(f"posted at {office}")
