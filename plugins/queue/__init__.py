@@ -1,14 +1,142 @@
-"""The queue plugin (skeleton: being built)."""
+"""The queue plugin: digital tickets, call-next for guides, the live display board, the visitor's phone page,
+public computers, statistics. Hook implementations only; the logic is in service.py."""
 
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from core.config import ConfigProblem, OfficeConfig
+from core.db import utcnow
+from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
-from plugins.queue.settings import QueueSettings
+from plugins.queue import models, views  # noqa: F401  (importing models registers the tables on Base)
+from plugins.queue import service as queue
+from plugins.queue.api import api
+from plugins.queue.charts import stats_panel_html
+from plugins.queue.pages import pages
+from plugins.queue.settings import QueueSettings, validate_settings
 
 HERE = Path(__file__).resolve().parent
+SEAT_SWEEP_SECONDS = 30
+log = logging.getLogger(__name__)
 
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="queue", version="0.1.0", settings_model=QueueSettings, migrations=HERE / "migrations",
-                  locale=HERE / "locale")
+    return Plugin(name="queue", version="1.0.0",
+                  description="Digital queue tickets, guide console, live display board, public computers",
+                  settings_model=QueueSettings, api_router=api, page_router=pages, templates=HERE / "templates",
+                  static=HERE / "static", locale=HERE / "locale", migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    settings = queue.settings_of(office)
+    return [ConfigProblem(str(office.source), f"plugins.queue.{path}", message)
+            for path, message in validate_settings(settings, office.languages)]
+
+
+@hookimpl
+def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
+    try:
+        issued = queue.issue_ticket(session, office, request)
+    except queue.InvalidRequest as exc:  # a bad phone number or answers: the contract says ValueError
+        raise ValueError(exc.detail) from None
+    ticket = issued.ticket
+    service = queue.settings_of(office).service(ticket.service)
+    return TicketReceipt(id=ticket.public_id, number=ticket.label, service=ticket.service,
+                         service_name=service.name.get_text(ticket.language) if service else ticket.service,
+                         position=issued.position, estimated_wait_minutes=issued.estimated_wait_minutes,
+                         status_path=views.status_path(office, ticket))
+
+
+@hookimpl
+def mbk_ticket_services(office: OfficeConfig, session: Session, language: str) -> list[TicketService]:
+    return [TicketService(id=load.service.id, name=load.service.name.get_text(language), waiting=load.waiting,
+                          estimated_wait_minutes=load.estimated_wait_minutes, seats=load.service.seats)
+            for load in queue.service_loads(session, office) if load.open]
+
+
+@hookimpl
+def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
+    _ = queue.translations.gettext(language)
+    return [KioskTile(id="computer", label=_("I want to use a computer"),
+                      description=_("Get a place at one of our public computers."), icon="computer", order=50,
+                      ticket_service=service.id)
+            for service in queue.settings_of(office).seat_services[:1]]
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    return [PageLink(label="Queue display board", path=f"/{office.id}/queue/board", audience="display", order=20),
+            PageLink(label="Guide console", path=f"/{office.id}/queue/console", audience="staff", order=30)]
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+    _ = queue.translations.gettext(language)
+    today = queue.local_day(office, utcnow())
+    rows = queue.statistics_by_day(session, office, today - timedelta(days=13), today)
+    html = stats_panel_html(office, rows, language, today)
+    return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), html=Markup(html), order=20)]
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
+    return queue.purge(session, office, now)
+
+
+class SeatSweeper:
+    """Frees public computers past their time limit even when nobody takes a ticket (each process; seats are
+    locked while assigned, so several processes sweeping at once is harmless)."""
+
+    def __init__(self, context: Any):
+        self.context = context
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="queue-seats", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def sweep(self) -> None:
+        for office in self.context.deployment.offices.values():
+            if not office.enables("queue"):
+                continue
+            for service in queue.settings_of(office).seat_services:
+                with self.context.db.session() as session:
+                    queue.assign_seats(session, office, service)
+
+    def _run(self) -> None:
+        while not self._stop.wait(SEAT_SWEEP_SECONDS):
+            try:
+                self.sweep()
+            except Exception:  # a database hiccup must not end the sweeping for good
+                log.exception("freeing public computers failed; trying again")
+
+
+_sweepers: dict[int, SeatSweeper] = {}
+
+
+@hookimpl
+def mbk_startup(app: Any, context: Any) -> None:
+    sweeper = SeatSweeper(context)
+    _sweepers[id(app)] = sweeper
+    sweeper.start()
+
+
+@hookimpl
+def mbk_shutdown(app: Any, context: Any) -> None:
+    sweeper = _sweepers.pop(id(app), None)
+    if sweeper is not None:
+        sweeper.stop()

@@ -1,0 +1,266 @@
+"""The queue's public API, under /api/v1/offices/{office}/queue (thin: the work is in service.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from core import auth
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.db import utcnow
+from core.hookspecs import TicketRequest
+from core.web.deps import get_context, get_language, get_office
+from core.web.errors import HttpProblem
+from core.web.security import get_principal, require
+from core.web.sse import sse_response
+from plugins.queue import service as queue
+from plugins.queue import views
+
+api = APIRouter()
+STAFF = require("guide", "admin")
+VIEWERS = require("guide", "admin", "viewer")
+MAX_STATS_DAYS = 366
+
+
+class Errand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category: str | None = Field(default=None, max_length=64)
+    answers: dict[str, str] = Field(default_factory=dict)
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str | None = Field(default=None, description="service id; omitted: the service for the errand")
+    language: str | None = Field(default=None, description="the visitor's language (default: the office's)")
+    errand: Errand = Field(default_factory=Errand)
+    phone: str | None = Field(default=None, max_length=40, description="text the visitor when near the front")
+    booked: bool = False
+    idempotency_key: str | None = Field(default=None, max_length=100)
+
+
+class CallNextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    counter: str
+    services: list[str] = Field(default_factory=list, description="empty: every service the counter serves")
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_service: str
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class PhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str | None = Field(default=None, max_length=40)
+
+
+@contextmanager
+def transaction(request: Request) -> Iterator[Any]:
+    """A session whose queue errors become HTTP problems (the transaction rolls back first)."""
+    try:
+        with get_context(request).db.session() as session:
+            yield session
+    except queue.QueueError as exc:
+        detail = f"{exc.field}: {exc.detail}" if exc.status == 422 and exc.field else exc.detail
+        raise HttpProblem(exc.status, exc.code, detail) from None
+
+
+def ticket_issuer(request: Request, office: OfficeConfig = Depends(get_office),
+                  principal: Principal | None = Depends(get_principal)) -> Principal | None:
+    """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone."""
+    if principal is None and queue.settings_of(office).remote_join:
+        return None
+    return require("guide", "admin", devices=("kiosk",))(request, office, principal)
+
+
+@api.get("/services")
+def list_services(request: Request, office: OfficeConfig = Depends(get_office),
+                  language: str = Depends(get_language)) -> list[dict[str, Any]]:
+    """Services with their waiting count and estimated wait."""
+    with transaction(request) as session:
+        return views.services_view(session, office, language)
+
+
+@api.post("/tickets", status_code=201)
+def issue(request: Request, body: TicketIn, office: OfficeConfig = Depends(get_office),
+          principal: Principal | None = Depends(ticket_issuer),
+          idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
+    """Take a ticket. The same idempotency key (body or Idempotency-Key header) always gives the same ticket."""
+    language = body.language or office.default_language
+    if language not in office.languages:
+        raise HttpProblem(422, "invalid_request", f"language: {language!r} is not one of {list(office.languages)}")
+    source = "remote" if principal is None else ("kiosk" if principal.kind == "device" else "staff")
+    ticket_request = TicketRequest(language=language, service=body.service, category=body.errand.category,
+                                   answers=body.errand.answers, phone=body.phone,
+                                   idempotency_key=body.idempotency_key or idempotency_key, source=source)
+    with transaction(request) as session:
+        issued = queue.issue_ticket(session, office, ticket_request, booked=body.booked)
+        if principal is not None and principal.kind == "user":
+            auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
+        view = views.public_ticket(session, office, issued.ticket, language)
+    return JSONResponse(view, status_code=201 if issued.created else 200)
+
+
+@api.get("/tickets")
+def list_open_tickets(request: Request, office: OfficeConfig = Depends(get_office),
+                      services: Annotated[list[str] | None, Query()] = None,
+                      language: str = Depends(get_language), _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
+    """Waiting, called and serving tickets with their errands (staff only), in calling order."""
+    with transaction(request) as session:
+        return [views.staff_ticket(office, t, language) for t in queue.open_tickets(session, office, services)]
+
+
+def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> str:
+    """The language asked for (?lang=), else the one the visitor chose when taking the ticket."""
+    asked = request.query_params.get("lang")
+    return asked if asked in office.languages else ticket.language
+
+
+@api.get("/tickets/{ticket_id}")
+def ticket_status(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+    """A ticket's public status: position, estimated wait, where to go when called. The id is the key."""
+    with transaction(request) as session:
+        ticket = queue.get_ticket(session, office, ticket_id)
+        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+
+
+@api.get("/tickets/{ticket_id}/events")
+def ticket_events(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """Live hints for the visitor's page: refresh when the ticket or its line changes."""
+    with transaction(request) as session:
+        ticket = queue.get_ticket(session, office, ticket_id)
+        line = ticket.service
+    return sse_response(request, office.id, views.ticket_projection(ticket_id, line))
+
+
+@api.post("/tickets/{ticket_id}/phone")
+def ticket_phone(request: Request, ticket_id: str, body: PhoneIn,
+                 office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+    """The visitor asks for a text message when near the front (phone null withdraws it)."""
+    with transaction(request) as session:
+        ticket = queue.set_phone(session, office, ticket_id, body.phone)
+        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+
+
+@api.post("/tickets/{ticket_id}/cancel")
+def ticket_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+    """Leave the line (the visitor, with the ticket's id, or staff)."""
+    with transaction(request) as session:
+        ticket = queue.cancel(session, office, ticket_id)
+        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+
+
+@api.post("/call-next", responses={204: {"description": "nobody waits"}})
+def call_next(request: Request, body: CallNextIn, office: OfficeConfig = Depends(get_office),
+              language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> Response:
+    """Call the oldest waiting ticket for the counter's services: 200 with it, or 204 when nobody waits."""
+    with transaction(request) as session:
+        ticket = queue.call_next(session, office, body.counter, body.services)
+        if ticket is None:
+            return Response(status_code=204)
+        auth.audit(session, principal, "queue.call_next", office.id, ticket=ticket.label, counter=body.counter)
+        return JSONResponse(views.staff_ticket(office, ticket, language))
+
+
+def _transition(action: str):  # type: ignore[no-untyped-def]
+    step = {"recall": queue.recall, "start": queue.start, "done": queue.done, "no-show": queue.no_show}[action]
+
+    def endpoint(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+                 language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+        with transaction(request) as session:
+            ticket = step(session, office, ticket_id)
+            auth.audit(session, principal, f"queue.{action}", office.id, ticket=ticket.label)
+            return views.staff_ticket(office, ticket, language)
+
+    endpoint.__doc__ = f"Staff: {action} a ticket (409 when its state does not allow it)."
+    endpoint.__name__ = f"ticket_{action.replace('-', '_')}"
+    return endpoint
+
+
+for _action in ("recall", "start", "done", "no-show"):
+    api.post(f"/tickets/{{ticket_id}}/{_action}")(_transition(_action))
+
+
+@api.post("/tickets/{ticket_id}/transfer")
+def ticket_transfer(request: Request, ticket_id: str, body: TransferIn, office: OfficeConfig = Depends(get_office),
+                    language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Staff: send the ticket to another service's line with a note for the next guide."""
+    with transaction(request) as session:
+        ticket = queue.transfer(session, office, ticket_id, body.to_service, body.note)
+        auth.audit(session, principal, "queue.transfer", office.id, ticket=ticket.label, to_service=body.to_service)
+        return views.staff_ticket(office, ticket, language)
+
+
+@api.get("/board")
+def board(request: Request, office: OfficeConfig = Depends(get_office),
+          language: str = Depends(get_language)) -> dict[str, Any]:
+    """What the display board shows: last calls and waiting counts (no names, errands or phone numbers)."""
+    with transaction(request) as session:
+        return views.board_state(session, office, language)
+
+
+@api.get("/board/events")
+def board_events(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
+    """The board's live stream (server-sent events): every call, and a hint when the counts change."""
+    return sse_response(request, office.id, views.board_projection(office))
+
+
+def _stats_range(first: date | None, last: date | None, office: OfficeConfig) -> tuple[date, date]:
+    today = queue.local_day(office, utcnow())
+    last = last or today
+    first = first or last - timedelta(days=6)
+    if first > last:
+        raise HttpProblem(422, "invalid_request", "from: must not be after to")
+    if (last - first).days >= MAX_STATS_DAYS:
+        raise HttpProblem(422, "invalid_request", f"from: at most {MAX_STATS_DAYS} days at a time")
+    return first, last
+
+
+def _stats_rows(request: Request, office: OfficeConfig, first: date | None, last: date | None) -> list[dict[str, Any]]:
+    start, end = _stats_range(first, last, office)
+    with transaction(request) as session:
+        return [{"day": s.day.isoformat(), "service": s.service, "issued": s.issued, "served": s.served,
+                 "no_shows": s.no_shows, "cancelled": s.cancelled,
+                 "wait_median_minutes": _round(s.wait_median_minutes), "wait_p90_minutes": _round(s.wait_p90_minutes),
+                 "service_median_minutes": _round(s.service_median_minutes),
+                 "service_p90_minutes": _round(s.service_p90_minutes)}
+                for s in queue.statistics_by_day(session, office, start, end)]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+@api.get("/stats")
+def stats(request: Request, office: OfficeConfig = Depends(get_office),
+          first: Annotated[date | None, Query(alias="from")] = None,
+          last: Annotated[date | None, Query(alias="to")] = None,
+          _: Principal = Depends(VIEWERS)) -> list[dict[str, Any]]:
+    """Per service and day (office-local, inclusive range; default the last 7 days)."""
+    return _stats_rows(request, office, first, last)
+
+
+@api.get("/stats.csv")
+def stats_csv(request: Request, office: OfficeConfig = Depends(get_office),
+              first: Annotated[date | None, Query(alias="from")] = None,
+              last: Annotated[date | None, Query(alias="to")] = None,
+              _: Principal = Depends(VIEWERS)) -> Response:
+    rows = _stats_rows(request, office, first, last)
+    out = io.StringIO()
+    columns = ["day", "service", "issued", "served", "no_shows", "cancelled", "wait_median_minutes",
+               "wait_p90_minutes", "service_median_minutes", "service_p90_minutes"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="queue-{office.id}.csv"'})

@@ -1,0 +1,78 @@
+"""The queue's tables: tickets, the per-day number counters, and the public computers' seats."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, OfficeScoped, UTCDateTime, utcnow
+
+WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED = "waiting", "called", "serving", "done", "no_show", "cancelled"
+OPEN_STATUSES = (WAITING, CALLED, SERVING)
+CLOSED_STATUSES = (DONE, NO_SHOW, CANCELLED)
+
+
+class Ticket(OfficeScoped, Base):
+    __tablename__ = "queue_ticket"
+    __table_args__ = (
+        UniqueConstraint("office_id", "day", "issued_service", "number"),
+        UniqueConstraint("office_id", "idempotency_key"),
+        Index("ix_queue_ticket_line", "office_id", "service", "status", "waiting_since"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # The id visitors and integrators see: unguessable, so the phone page needs no login.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    day: Mapped[date] = mapped_column(Date)  # the office's local day of issue
+    issued_service: Mapped[str] = mapped_column(String(64))
+    service: Mapped[str] = mapped_column(String(64))  # where it waits now (differs after a transfer)
+    number: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(16))  # "A001"
+    status: Mapped[str] = mapped_column(String(16), default=WAITING)
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str] = mapped_column(String(16), default="kiosk")
+    booked: Mapped[bool] = mapped_column(Boolean, default=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Ticket details: erased by the retention purge.
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the guide's transfer note
+    near_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    counter: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    seat: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    transferred_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    details_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class NumberCounter(Base):
+    """The last number given per office, service and local day; bumped with one atomic upsert."""
+
+    __tablename__ = "queue_number"
+
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Seat(Base):
+    """A public computer; its row is locked while seats are handed out, so two processes never share one."""
+
+    __tablename__ = "queue_seat"
+
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seat: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

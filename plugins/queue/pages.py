@@ -1,0 +1,168 @@
+"""The queue's pages: the display board, the visitor's phone page and printable ticket, the guide console."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+from core.web.security import authorize, check_csrf, get_principal
+from plugins.queue import service as queue
+from plugins.queue import views
+
+pages = APIRouter()
+
+
+def _ticket_or_404(request: Request, office: OfficeConfig, ticket_id: str) -> tuple[Any, dict[str, Any]]:
+    ctx = get_context(request)
+    # The visitor's own language unless they pick another on the page.
+    if request.query_params.get("lang") not in office.languages:
+        with ctx.db.session() as session:
+            ticket = queue.find_ticket(session, office, ticket_id)
+            if ticket is not None:
+                request.state.language = ticket.language
+    language = ctx.language(request, office)
+    try:
+        with ctx.db.session() as session:
+            ticket = queue.get_ticket(session, office, ticket_id)
+            return ticket, views.public_ticket(session, office, ticket, language)
+    except queue.TicketNotFound:
+        _ = ctx.translator.gettext(language)
+        raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
+
+
+def _qr_data_uri(request: Request, path: str) -> str:
+    base = get_context(request).settings.base_url.rstrip("/")
+    return segno.make(base + path, error="m").svg_data_uri(scale=6, border=2)
+
+
+@pages.get("/board")
+def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
+    ctx = get_context(request)
+    language = ctx.language(request, office)
+    settings = queue.settings_of(office)
+    with ctx.db.session() as session:
+        state = views.board_state(session, office, language)
+    announcements = {lang: ctx.translator.gettext(lang)("Number %(number)s, %(counter)s",
+                                                        number="{number}", counter="{counter}")
+                     for lang in settings.announce_languages}
+    _ = ctx.translator.gettext(language)
+    config = {
+        "stateUrl": f"/api/v1/offices/{office.id}/queue/board?lang={language}",
+        "eventsUrl": f"/api/v1/offices/{office.id}/queue/board/events",
+        "language": language,
+        "state": state,
+        "chime": settings.chime,
+        "announcements": announcements,
+        "labels": {"waiting": _("waiting"), "minutes": _("about %(minutes)s min", minutes="{minutes}"),
+                   "seats": _("%(free)s of %(seats)s free", free="{free}", seats="{seats}"),
+                   "recall": _("Called again"), "connection": _("Reconnecting…")},
+    }
+    return ctx.render(request, "queue/board.html", office=office, config=config, state=state)
+
+
+@pages.get("/console")
+def console_page(request: Request, office: OfficeConfig = Depends(get_office),
+                 principal: Principal | None = Depends(get_principal)) -> Response:
+    ctx = get_context(request)
+    if principal is None:
+        return RedirectResponse(f"/login?next=/{office.id}/queue/console", status_code=303)
+    authorize(office, principal, ("guide", "admin"), ())
+    language = ctx.language(request, office)
+    settings = queue.settings_of(office)
+    _ = ctx.translator.gettext(language)
+    config = {
+        "api": f"/api/v1/offices/{office.id}/queue",
+        "office": office.id,
+        "language": language,
+        "counters": [{"id": c.id, "name": c.name.get_text(language),
+                      "services": [s.id for s in settings.services_at(c.id)]} for c in settings.counters],
+        "services": [{"id": s.id, "name": s.name.get_text(language), "seats": s.seats} for s in settings.services],
+        "labels": {
+            "nobody": _("Nobody is waiting."), "waiting": _("waiting"), "called": _("called"),
+            "serving": _("being served"), "booked": _("booked"), "note": _("Note"), "noAnswers": _("No answers."),
+            "failed": _("Something went wrong: %(detail)s", detail="{detail}"), "minutes": _("%(minutes)s min",
+                                                                                              minutes="{minutes}"),
+            "category": _("Errand"), "language": _("Language"), "seat": _("Computer %(seat)s", seat="{seat}"),
+            "transferredFrom": _("Transferred from %(service)s", service="{service}"), "textRequested":
+            _("Wants a text message"), "done": _("Done"), "select": _("Select"),
+        },
+    }
+    return ctx.render(request, "queue/console.html", office=office, config=config, settings=settings,
+                      principal=principal)
+
+
+def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], status_code: int = 200,
+                **values: Any) -> Response:
+    ctx = get_context(request)
+    language = ctx.language(request, office)
+    config = {"eventsUrl": f"/api/v1/offices/{office.id}/queue/tickets/{view['id']}/events",
+              "statusUrl": f"/{office.id}/queue/t/{view['id']}/status?lang={language}"}
+    values.setdefault("sent", None)
+    return ctx.render(request, "queue/phone.html", office=office, ticket=view, config=config, status_code=status_code,
+                      near_position=queue.settings_of(office).near_position,
+                      qr=_qr_data_uri(request, view["status_path"]), **values)
+
+
+@pages.get("/t/{ticket_id}")
+def phone_page(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+               sent: str | None = None) -> Response:
+    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    return _phone_page(request, office, view, sent=sent)
+
+
+@pages.get("/t/{ticket_id}/status")
+def phone_status(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """The live part of the phone page, re-rendered in the visitor's language when the line moves."""
+    ctx = get_context(request)
+    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    return ctx.render(request, "queue/_status.html", office=office, ticket=view)
+
+
+@pages.post("/t/{ticket_id}/phone")
+def phone_submit(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+                 phone: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+                 withdraw: Annotated[str, Form()] = "") -> Response:
+    """The "text me when I am near the front" form (works without JavaScript)."""
+    ctx = get_context(request)
+    check_csrf(request, csrf_token)
+    language = ctx.language(request, office)
+    _ = ctx.translator.gettext(language)
+    try:
+        with ctx.db.session() as session:
+            queue.set_phone(session, office, ticket_id, None if withdraw else phone)
+    except queue.InvalidRequest:
+        _ticket, view = _ticket_or_404(request, office, ticket_id)
+        return _phone_page(request, office, view, status_code=422, phone=phone,
+                           phone_error=_("That does not look like a phone number. Write it like 070 123 45 67."))
+    except queue.QueueError as exc:
+        raise HttpProblem(exc.status, exc.code, _("Your ticket no longer waits in line.")) from None
+    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?sent={'withdrawn' if withdraw else 'yes'}",
+                            status_code=303)
+
+
+@pages.get("/t/{ticket_id}/ticket")
+def printable_ticket(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """The ticket as a kiosk shows or prints it: the number and a QR code to the phone page."""
+    ctx = get_context(request)
+    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    return ctx.render(request, "queue/ticket.html", office=office, ticket=view,
+                      qr=_qr_data_uri(request, view["status_path"]))
+
+
+@pages.get("/t/{ticket_id}/qr.svg")
+def ticket_qr(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+    """The QR code to the phone page, for a kiosk that draws its own ticket."""
+    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    base = get_context(request).settings.base_url.rstrip("/")
+    out = io.BytesIO()
+    segno.make(base + view["status_path"], error="m").save(out, kind="svg", scale=6, border=2,
+                                                         title=view["number"])
+    return HTMLResponse(out.getvalue(), media_type="image/svg+xml")

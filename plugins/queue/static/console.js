@@ -1,0 +1,174 @@
+// Guide console: choose counter and services, call the next visitor, act on them, see the line with errands.
+// Live: the board's event stream tells the console when to refresh (no polling).
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("queue-console-config").textContent);
+  const L = cfg.labels;
+  const STORE = "mbk-queue-console-" + cfg.office;
+  const counterSelect = document.getElementById("queue-counter");
+  const choices = document.querySelectorAll("#queue-service-choices input[type=checkbox]");
+  const message = document.getElementById("queue-message");
+  const currentBox = document.getElementById("queue-current");
+  const lineEl = document.getElementById("queue-line");
+  const serviceNames = Object.fromEntries(cfg.services.map(function (s) { return [s.id, s.name]; }));
+  let current = null;
+
+  function saved() {
+    try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    localStorage.setItem(STORE, JSON.stringify({ counter: counterSelect.value, services: chosenServices(),
+      current: current ? current.id : null }));
+  }
+  function counter() { return cfg.counters.find(function (c) { return c.id === counterSelect.value; }); }
+  function chosenServices() {
+    return Array.from(choices).filter(function (c) { return c.checked && !c.disabled; }).map(function (c) { return c.value; });
+  }
+  function applyCounter() {
+    const served = counter() ? counter().services : [];
+    choices.forEach(function (box) {
+      const ok = served.includes(box.value);
+      box.disabled = !ok;
+      box.closest("label").hidden = !ok;
+    });
+  }
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function say(text) { message.textContent = text; }
+
+  async function api(path, options) {
+    const response = await window.mbkFetch(cfg.api + path + (path.includes("?") ? "&" : "?") + "lang=" + cfg.language,
+      Object.assign({ headers: { "Content-Type": "application/json", Accept: "application/json" } }, options || {}));
+    if (response.status === 204) return null;
+    const body = await response.json().catch(function () { return {}; });
+    if (!response.ok) throw new Error(body.detail || response.statusText);
+    return body;
+  }
+
+  function errand(ticket, target) {
+    const rows = [];
+    if (ticket.category) rows.push([L.category, ticket.category]);
+    rows.push([L.language, ticket.language]);
+    Object.entries(ticket.answers || {}).forEach(function (pair) { rows.push(pair); });
+    if (ticket.transferred_from) rows.push([L.transferredFrom.replace("{service}", serviceNames[ticket.transferred_from] || ticket.transferred_from), ""]);
+    if (ticket.note) rows.push([L.note, ticket.note]);
+    if (ticket.text_requested) rows.push([L.textRequested, ""]);
+    target.replaceChildren();
+    rows.forEach(function (row) {
+      target.append(el("dt", "", row[0]), el("dd", "", row[1]));
+    });
+  }
+
+  function stateLabel(ticket) {
+    return { waiting: L.waiting, called: L.called, serving: L.serving, done: L.done }[ticket.status] || ticket.status;
+  }
+
+  function showCurrent(ticket) {
+    current = ticket && ["called", "serving"].includes(ticket.status) ? ticket : null;
+    currentBox.hidden = !current;
+    if (current) {
+      document.getElementById("queue-current-number").textContent = current.number;
+      document.getElementById("queue-current-state").textContent = stateLabel(current);
+      errand(current, document.getElementById("queue-current-errand"));
+      currentBox.querySelector("[data-action=recall]").disabled = current.status !== "called";
+      currentBox.querySelector("[data-action=start]").disabled = current.status !== "called";
+      currentBox.querySelector("[data-action=no-show]").disabled = current.status !== "called";
+    }
+    save();
+  }
+
+  function minutesSince(iso) { return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000)); }
+
+  function renderLine(tickets) {
+    const waiting = tickets.filter(function (t) { return t.status === "waiting"; });
+    document.getElementById("queue-line-count").textContent = String(waiting.length);
+    if (!waiting.length) { lineEl.replaceChildren(el("li", "mbk-muted", L.nobody)); return; }
+    lineEl.replaceChildren(...waiting.map(function (t) {
+      const li = el("li", "queue-line-item");
+      const head = el("p", "queue-line-head");
+      head.append(el("strong", "queue-number", t.number), " ", serviceNames[t.service] || t.service, " · ",
+        L.minutes.replace("{minutes}", minutesSince(t.issued_at)));
+      if (t.booked) head.append(" ", el("span", "queue-badge", L.booked));
+      const details = el("dl", "queue-errand");
+      errand(t, details);
+      li.append(head, details);
+      return li;
+    }));
+  }
+
+  async function refresh() {
+    const services = chosenServices();
+    if (!services.length) { renderLine([]); return; }
+    try {
+      const query = services.map(function (s) { return "services=" + encodeURIComponent(s); }).join("&");
+      const tickets = await api("/tickets?" + query);
+      renderLine(tickets);
+      if (current) {
+        const fresh = tickets.find(function (t) { return t.id === current.id; });
+        showCurrent(fresh || null);
+      }
+    } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  }
+
+  let refreshTimer = null;
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(function () { refreshTimer = null; refresh(); }, 250);
+  }
+
+  document.getElementById("queue-call-next").addEventListener("click", async function () {
+    say("");
+    try {
+      const ticket = await api("/call-next", { method: "POST",
+        body: JSON.stringify({ counter: counterSelect.value, services: chosenServices() }) });
+      if (ticket === null) { say(L.nobody); showCurrent(null); } else { showCurrent(ticket); say(""); }
+      refreshSoon();
+    } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  });
+
+  currentBox.querySelectorAll("[data-action]").forEach(function (button) {
+    button.addEventListener("click", async function () {
+      if (!current) return;
+      try {
+        const ticket = await api("/tickets/" + current.id + "/" + button.dataset.action, { method: "POST" });
+        showCurrent(ticket);
+        refreshSoon();
+      } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+    });
+  });
+
+  document.getElementById("queue-transfer").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    if (!current) return;
+    const form = event.target;
+    try {
+      await api("/tickets/" + current.id + "/transfer", { method: "POST",
+        body: JSON.stringify({ to_service: form.to_service.value, note: form.note.value || null }) });
+      form.note.value = "";
+      showCurrent(null);
+      refreshSoon();
+    } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  });
+
+  counterSelect.addEventListener("change", function () { applyCounter(); save(); refresh(); });
+  choices.forEach(function (box) { box.addEventListener("change", function () { save(); refresh(); }); });
+
+  // Restore the guide's counter, services and current visitor after a reload.
+  const restored = saved();
+  if (restored.counter && cfg.counters.some(function (c) { return c.id === restored.counter; })) counterSelect.value = restored.counter;
+  applyCounter();
+  if (Array.isArray(restored.services)) choices.forEach(function (box) { box.checked = restored.services.includes(box.value); });
+  if (restored.current) current = { id: restored.current };
+
+  const source = new EventSource(cfg.api + "/board/events");
+  ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
+    "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refreshSoon); });
+  source.addEventListener("open", refreshSoon);
+  refresh();
+})();

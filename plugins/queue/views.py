@@ -1,0 +1,145 @@
+"""What each audience may see of the queue: the visitor's ticket, the guide's ticket, the display board.
+
+The board and the visitor's page never get names, errands, answers or phone numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.db import utcnow
+from core.events import Event
+from plugins.queue import service as queue
+from plugins.queue.models import Ticket
+
+BOARD_CALLS = 8
+TICKET_EVENTS = ("ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show",
+                 "ticket.cancelled", "ticket.transferred")
+
+
+def status_path(office: OfficeConfig, ticket: Ticket) -> str:
+    return f"/{office.id}/queue/t/{ticket.public_id}"
+
+
+def counter_names(office: OfficeConfig, counter: str | None, seat: int | None) -> dict[str, str]:
+    return {lang: queue._counter_name(office, counter, seat, lang) for lang in office.languages}
+
+
+def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,
+                  now: datetime | None = None) -> dict[str, Any]:
+    """The visitor's view (phone page, kiosk receipt, API)."""
+    now = now or utcnow()
+    service = queue.settings_of(office).service(ticket.service)
+    position = queue.position_of(session, office, ticket)
+    return {
+        "id": ticket.public_id,
+        "number": ticket.label,
+        "service": ticket.service,
+        "service_name": service.name.get_text(language) if service else ticket.service,
+        "status": ticket.status,
+        "position": position,
+        "ahead": max(0, position - 1),
+        "estimated_wait_minutes": queue.estimate_for(session, office, ticket.service, position, now),
+        "counter": ticket.counter,
+        "counter_name": (queue._counter_name(office, ticket.counter, ticket.seat, language)
+                         if ticket.counter or ticket.seat is not None else None),
+        "seat": ticket.seat,
+        "language": ticket.language,
+        "text_requested": ticket.phone is not None,
+        "issued_at": ticket.issued_at.isoformat(),
+        "status_path": status_path(office, ticket),
+    }
+
+
+def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[str, Any]:
+    """The guide's view: the errand the visitor registered, never the phone number itself."""
+    service = queue.settings_of(office).service(ticket.service)
+    return {
+        "id": ticket.public_id,
+        "number": ticket.label,
+        "service": ticket.service,
+        "service_name": service.name.get_text(language) if service else ticket.service,
+        "status": ticket.status,
+        "booked": ticket.booked,
+        "language": ticket.language,
+        "category": ticket.category,
+        "answers": ticket.answers or {},
+        "note": ticket.note,
+        "transferred_from": ticket.transferred_from,
+        "counter": ticket.counter,
+        "seat": ticket.seat,
+        "recalls": ticket.recalls,
+        "text_requested": ticket.phone is not None,
+        "issued_at": ticket.issued_at.isoformat(),
+        "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+        "started_at": ticket.started_at.isoformat() if ticket.started_at else None,
+    }
+
+
+def services_view(session: Session, office: OfficeConfig, language: str) -> list[dict[str, Any]]:
+    return [{"id": load.service.id, "prefix": load.service.prefix, "name": load.service.name.get_text(language),
+             "waiting": load.waiting, "estimated_wait_minutes": load.estimated_wait_minutes, "open": load.open,
+             "seats": load.service.seats, "seats_free": load.seats_free}
+            for load in queue.service_loads(session, office)]
+
+
+def board_call(office: OfficeConfig, number: str, service: str, counter: str | None, seat: int | None,
+               recall: bool, at: str | None) -> dict[str, Any]:
+    return {"number": number, "service": service, "counter_names": counter_names(office, counter, seat),
+            "seat": seat, "recall": recall, "at": at}
+
+
+def board_state(session: Session, office: OfficeConfig, language: str) -> dict[str, Any]:
+    """Waiting counts and estimates per service, and the last calls of today (newest first)."""
+    today = queue.local_day(office, utcnow())
+    recent = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day == today,
+                                                  Ticket.called_at.is_not(None))
+                             .order_by(Ticket.called_at.desc(), Ticket.id.desc()).limit(BOARD_CALLS)).all()
+    return {
+        "services": services_view(session, office, language),
+        "calls": [board_call(office, t.label, t.service, t.counter, t.seat, False, t.called_at.isoformat())
+                  for t in recent if t.called_at is not None],
+    }
+
+
+def board_projection(office: OfficeConfig):  # type: ignore[no-untyped-def]
+    """Events → what the board may show: calls in full (number and where to go), other changes as a hint."""
+
+    def project(event: Event) -> dict[str, Any] | None:
+        if event.type not in TICKET_EVENTS:
+            return None
+        payload = event.payload
+        if event.type == "ticket.called":
+            counter = payload.get("counter")
+            seat = int(payload["seat"]) if payload.get("seat") else None
+            return board_call(office, payload["number"], payload["service"], counter, seat,
+                              bool(payload.get("recall")), event.created_at.isoformat())
+        return {"service": payload.get("service")}
+
+    return project
+
+
+def ticket_projection(ticket_id: str, service: str):  # type: ignore[no-untyped-def]
+    """Events → a hint for one visitor's page to refresh: only events of its own ticket or its line."""
+
+    line = service
+
+    def project(event: Event) -> dict[str, Any] | None:
+        nonlocal line
+        if event.type not in TICKET_EVENTS:
+            return None
+        payload = event.payload
+        if payload.get("ticket_id") == ticket_id:
+            if event.type == "ticket.transferred":
+                line = payload["to_service"]  # follow the ticket into its new line
+            return {"changed": True}
+        if line in (payload.get("service"), payload.get("to_service")):
+            return {"changed": True}
+        return None
+
+    return project
