@@ -366,7 +366,7 @@ def purge(deployment: DeploymentOption = None) -> None:
     now = utcnow()
     with ctx.db.session() as session:
         purged = events.purge_delivered(session, now - timedelta(days=ctx.settings.event_retention_days))
-    typer.echo(f"events delivered more than {ctx.settings.event_retention_days} days ago: {purged} deleted")
+    typer.echo(f"delivered events older than {ctx.settings.event_retention_days} day(s): {purged} deleted")
     for office in ctx.deployment.offices.values():
         with ctx.db.session() as session:
             results = ctx.hooks(office).mbk_purge(office=office, session=session, now=now)

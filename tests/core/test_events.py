@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from core import events
+from core import auth, events
 from core.db import utcnow
-from core.events import Dispatcher, EventDelivery, OutboxEvent, publish
-from core.web.app import AppContext
+from core.events import Dispatcher, Event, EventDelivery, OutboxEvent, publish
+from core.plugins import Plugin, hookimpl
+from core.web.app import AppContext, create_app
 from tests.core import dummy
+from tests.core.test_auth import HTML, csrf_of, login
 from tests.core.test_plugin_contract import OFFICE_WITH, OFFICE_WITHOUT, with_dummy, write_deployment
+from tests.support import PASSWORD, bearer
 
 
 @pytest.fixture
@@ -80,3 +87,193 @@ def test_failing_handler_is_retried_with_backoff_then_marked_failed(ctx: AppCont
         assert events.retry_delivery(session, failed[0][0].id, "alpha")
     with ctx.db.session() as session:
         assert session.get(EventDelivery, bad.id).status == "pending"
+
+
+# --- Several plugins, several dispatchers, restarts ---------------------------------------------------
+
+
+class Recorder:
+    """A second event-handling plugin: records each successful delivery (event id, thread), notices two
+    deliveries of one event running at once, and can be told to fail or to take its time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.delivered: list[tuple[int, int]] = []
+        self.running: set[int] = set()
+        self.overlaps = 0
+        self.failures_left = 0
+        self.delay = 0.0
+
+    @hookimpl
+    def mbk_register(self) -> Plugin:
+        return Plugin(name="recorder")
+
+    @hookimpl
+    def mbk_handle_event(self, event: Event, office: object, session: object) -> None:
+        with self.lock:
+            self.overlaps += event.id in self.running
+            self.running.add(event.id)
+        try:
+            time.sleep(self.delay)
+            with self.lock:
+                if self.failures_left:
+                    self.failures_left -= 1
+                    raise RuntimeError("recorder is down")
+                self.delivered.append((event.id, threading.get_ident()))
+        finally:
+            with self.lock:
+                self.running.discard(event.id)
+
+
+RECORDED_OFFICE = """
+[office]
+id = "{id}"
+name = {{ sv = "{id}" }}
+[plugins]
+enabled = {enabled}
+"""
+DUMMY_SETTINGS = """[plugins.dummy]
+greeting = "hej"
+"""
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def make_recorded(make_context: Callable[..., AppContext], tmp_path: Path,
+                  recorder: Recorder) -> Callable[[], AppContext]:
+    """Contexts (one per simulated process) on a deployment where alpha enables dummy and recorder, delta
+    only the recorder, and gamma dummy only."""
+    dummy.calls.clear()
+    root = write_deployment(tmp_path / "rec", {
+        "alpha": RECORDED_OFFICE.format(id="alpha", enabled='["dummy", "recorder"]') + DUMMY_SETTINGS,
+        "delta": RECORDED_OFFICE.format(id="delta", enabled='["recorder"]'),
+        "gamma": RECORDED_OFFICE.format(id="gamma", enabled='["dummy"]') + DUMMY_SETTINGS})
+
+    def factory() -> AppContext:
+        plugins = with_dummy()
+        plugins.register(recorder, "recorder")
+        return make_context(deployment=root, plugins=plugins)
+
+    return factory
+
+
+def statuses(ctx: AppContext) -> list[tuple[int, str, str, int]]:
+    with ctx.db.session() as session:
+        return [(d.event_id, d.plugin, d.status, d.attempts) for d in
+                session.scalars(select(EventDelivery).order_by(EventDelivery.event_id, EventDelivery.plugin))]
+
+
+def test_a_failing_handler_does_not_block_other_plugins(make_recorded: Callable[[], AppContext],
+                                                        recorder: Recorder) -> None:
+    ctx = make_recorded()
+    with ctx.db.session() as session:
+        publish(session, "alpha", dummy.DummyHappened(value=13))  # the dummy fails on 13
+    Dispatcher(ctx.db, ctx.plugins, ctx.deployment).run_once()
+    assert [event_id for event_id, _ in recorder.delivered] == [1]
+    assert statuses(ctx) == [(1, "dummy", "pending", 1), (1, "recorder", "done", 1)]
+
+
+def test_a_rescheduled_delivery_is_not_retried_early_by_another_dispatcher(
+        make_recorded: Callable[[], AppContext], recorder: Recorder) -> None:
+    ctx = make_recorded()
+    recorder.failures_left = 1
+    with ctx.db.session() as session:
+        publish(session, "delta", dummy.DummyHappened(value=1))
+    now = utcnow()
+    first, second = (Dispatcher(ctx.db, ctx.plugins, ctx.deployment) for _ in range(2))
+    first.run_once(now)
+    assert statuses(ctx) == [(1, "recorder", "pending", 1)]
+    # the second dispatcher listed the delivery as due before the first one rescheduled it
+    assert second._deliver_one(1, now) == 0
+    assert statuses(ctx) == [(1, "recorder", "pending", 1)]
+
+
+def test_pending_events_survive_a_restart(make_recorded: Callable[[], AppContext], recorder: Recorder) -> None:
+    before = make_recorded()
+    recorder.failures_left = 1
+    with before.db.session() as session:
+        publish(session, "delta", dummy.DummyHappened(value=1))
+        publish(session, "delta", dummy.DummyHappened(value=2))
+    now = utcnow()
+    first = Dispatcher(before.db, before.plugins, before.deployment)
+    first._fan_out()
+    first._deliver_one(1, now)  # fails; the process stops before it gets to event 2
+    before.db.dispose()
+    after = make_recorded()  # a new process: new engine, new dispatcher, nothing kept in memory
+    Dispatcher(after.db, after.plugins, after.deployment).run_once(now + timedelta(minutes=10))
+    assert sorted(event_id for event_id, _ in recorder.delivered) == [1, 2]
+    assert statuses(after) == [(1, "recorder", "done", 2), (2, "recorder", "done", 1)]
+
+
+def test_two_dispatchers_never_deliver_the_same_delivery(make_recorded: Callable[[], AppContext],
+                                                         recorder: Recorder) -> None:
+    """Two processes' dispatchers (own engines) share the work; on PostgreSQL rows are claimed with
+    FOR UPDATE SKIP LOCKED, on SQLite one writer at a time. Each delivery is done exactly once."""
+    contexts = [make_recorded(), make_recorded()]
+    with contexts[0].db.session() as session:
+        for value in range(30):
+            publish(session, "delta", dummy.DummyHappened(value=value))
+    Dispatcher(contexts[0].db, contexts[0].plugins, contexts[0].deployment)._fan_out()
+    recorder.delay = 0.01
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(ctx: AppContext) -> None:
+        dispatcher = Dispatcher(ctx.db, ctx.plugins, ctx.deployment)
+        start.wait()
+        try:
+            deadline = time.monotonic() + 60
+            while any(status != "done" for *_, status, _ in statuses(ctx)) and time.monotonic() < deadline:
+                if not dispatcher.run_once():
+                    time.sleep(0.01)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(ctx,)) for ctx in contexts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not errors
+    delivered = Counter(event_id for event_id, _ in recorder.delivered)
+    assert delivered == Counter(range(1, 31)) and recorder.overlaps == 0
+    assert {attempts for *_, attempts in statuses(contexts[0])} == {1}
+    if contexts[0].db.is_postgres:  # row locks let both work at the same time
+        assert len({thread for _, thread in recorder.delivered}) == 2
+
+
+# --- Failed deliveries on the admin page ----------------------------------------------------------------
+
+
+def test_failed_deliveries_are_shown_to_office_admins_and_can_be_retried(
+        make_recorded: Callable[[], AppContext]) -> None:
+    ctx = make_recorded()
+    with ctx.db.session() as session:
+        auth.create_user(session, "boss", PASSWORD, office_id="alpha", role="admin")
+        auth.create_user(session, "guide", PASSWORD, office_id="alpha", role="guide")
+        auth.create_user(session, "other-boss", PASSWORD, office_id="gamma", role="admin")
+        publish(session, "alpha", dummy.DummyHappened(value=13))
+    Dispatcher(ctx.db, ctx.plugins, ctx.deployment, max_attempts=1).run_once()
+    with TestClient(create_app(ctx)) as client:
+        login(client, "boss")
+        page = client.get("/alpha/admin", headers=HTML)
+        assert "dummy.happened #1" in page.text and "RuntimeError: unlucky number" in page.text
+        assert client.post("/alpha/admin/events/1/retry").status_code == 403  # no CSRF token
+        retried = client.post("/alpha/admin/events/1/retry", data={"csrf_token": csrf_of(page.text)},
+                              follow_redirects=False)
+        assert (retried.status_code, retried.headers["location"]) == (303, "/alpha/admin")
+        assert "RuntimeError: unlucky number" not in client.get("/alpha/admin", headers=HTML).text
+        assert ("dummy", "pending") in {(plugin, status) for _, plugin, status, _ in statuses(ctx)}
+        entries = client.get("/api/v1/offices/alpha/audit", headers=bearer(client, "boss")).json()
+        assert [(e["actor"], e["action"], e["detail"]) for e in entries][0] == (
+            "user:boss", "event.retry", {"delivery": 1})
+        for who, office, expected in (("other-boss", "gamma", 404), ("guide", "alpha", 403)):
+            other = TestClient(client.app)
+            login(other, who, next=f"/{office}/admin")
+            form = other.get("/", headers=HTML)
+            assert other.post(f"/{office}/admin/events/1/retry", data={"csrf_token": csrf_of(form.text)},
+                              follow_redirects=False).status_code == expected
