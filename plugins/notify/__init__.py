@@ -1,14 +1,76 @@
-"""The notify plugin (skeleton: being built)."""
+"""The notify plugin: messages to case officers (arrivals) and visitors (their turn), never lost, never doubled.
+
+Hooks stay thin: events become message rows (service.py); a sender thread (worker.py) sends them.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event as sa_event
+
+from core.config import ConfigProblem, OfficeConfig
+from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
+from plugins.notify import service
+from plugins.notify.api import api
+from plugins.notify.pages import pages
+from plugins.notify.panel import admin_panel
 from plugins.notify.settings import NotifySettings
+from plugins.notify.worker import start_sender, wake_senders
 
 HERE = Path(__file__).resolve().parent
 
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="notify", version="0.1.0", settings_model=NotifySettings, migrations=HERE / "migrations",
-                  locale=HERE / "locale")
+    return Plugin(name="notify", version="0.1.0",
+                  description="E-mail, SMS and chat messages to case officers and visitors",
+                  settings_model=NotifySettings, api_router=api, page_router=pages, templates=HERE / "templates",
+                  migrations=HERE / "migrations", locale=HERE / "locale")
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    return list(service.validate_office(office))
+
+
+@hookimpl
+def mbk_handle_event(event: Any, office: OfficeConfig, session: Any) -> None:
+    if service.handle_event(event, office, session):
+        sa_event.listen(session, "after_commit", lambda _session: wake_senders(), once=True)
+
+
+@hookimpl
+def mbk_startup(app: Any, context: Any) -> None:
+    app.state.notify_sender = start_sender(context)
+
+
+@hookimpl
+def mbk_shutdown(app: Any, context: Any) -> None:
+    sender = getattr(app.state, "notify_sender", None)
+    if sender is not None:
+        sender.stop()
+
+
+@hookimpl
+def mbk_cli(cli: Any) -> None:
+    from plugins.notify.cli import notify_cli
+
+    cli.add_typer(notify_cli, name="notify")
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    return [PageLink(label="Messages today", path=f"/{office.id}/notify/messages", audience="staff", order=800)]
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
+    return [admin_panel(office, session, language)]
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Any, now: Any) -> dict[str, int]:
+    return service.purge(session, office, now)

@@ -1,7 +1,116 @@
-"""Per-office settings of the notify plugin."""
+"""Per-office settings of the notify plugin: channels, rules (event → recipient → channel), retries, retention.
+
+Secrets never live in the settings file: a channel names the environment variable that holds each one
+(``password_env``, ``delivery_token_env``, ``token_env``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
 
 from core.config import StrictModel
 
+# Events the plugin has message templates for (rules may name only these).
+MESSAGE_EVENTS = ("visitor.arrived", "ticket.issued", "ticket.near", "ticket.called")
+# Recipient kinds a rule's ``to`` may name; "officer:<id>" and "unit:<id>" name a fixed recipient.
+RECIPIENT_KINDS = ("officer", "unit", "officer_or_unit", "visitor")
+
+
+class EmailChannel(StrictModel):
+    """E-mail over SMTP."""
+
+    type: Literal["email"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    # starttls: plain connection upgraded with STARTTLS (port 587); tls: TLS from the start (465);
+    # none: only for a relay on the same host.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    from_address: str
+    # A private CA's certificate (PEM) for servers inside the city's network.
+    ca_file: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("from_address")
+    @classmethod
+    def _looks_like_address(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("must be an e-mail address")
+        return value
+
+
+class SmsChannel(StrictModel):
+    """SMS through an HTTP API of 46elks's shape: POST {api_url}/sms, form-encoded, basic auth."""
+
+    type: Literal["sms"]
+    api_url: str = "https://api.46elks.com/a1"
+    username: str
+    password_env: str
+    # Shown as the sender: up to 11 letters and digits, or a phone number in E.164.
+    sender: str = Field(pattern=r"^([A-Za-z][A-Za-z0-9]{0,10}|\+[1-9][0-9]{6,14})$")
+    max_segments: int = Field(default=2, ge=1, le=2)
+    # Set to ask the provider for delivery reports, authenticated with this token (basic auth password).
+    delivery_token_env: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
+class WebhookChannel(StrictModel):
+    """A JSON POST ({"text": ...}), which chat tools' incoming webhooks accept."""
+
+    type: Literal["webhook"]
+    # A fixed URL (a team's channel); without it, the recipient's own ``chat_webhook`` from the directory.
+    url: str | None = None
+    token_env: str | None = None
+    timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+
+Channel = Annotated[EmailChannel | SmsChannel | WebhookChannel, Field(discriminator="type")]
+
+
+class Rule(StrictModel):
+    """When ``event`` happens, send to ``to`` over ``channel``."""
+
+    event: str
+    to: str
+    channel: str
+
+    @field_validator("to")
+    @classmethod
+    def _recipient(cls, value: str) -> str:
+        kind, _, ref = value.partition(":")
+        if ref and kind in ("officer", "unit"):
+            return value
+        if not ref and kind in RECIPIENT_KINDS:
+            return value
+        raise ValueError(f"unknown recipient (use {', '.join(RECIPIENT_KINDS)}, officer:<id> or unit:<id>)")
+
+
+class Retention(StrictModel):
+    # A visitor's phone number is deleted when the ticket ends, and at the latest after this many hours.
+    visitor_contact_hours: int = Field(default=24, ge=1)
+    # The delivery log (status and timestamps, no content) is deleted after this many days.
+    log_days: int = Field(default=90, ge=1)
+
 
 class NotifySettings(StrictModel):
-    pass
+    channels: dict[str, Channel] = {}
+    rules: tuple[Rule, ...] = ()
+    max_attempts: int = Field(default=6, ge=1, le=50)
+    # Backoff: base × 2^(attempt-1), with jitter, capped; a provider's Retry-After wins when longer.
+    retry_base_seconds: float = Field(default=5, gt=0)
+    retry_max_seconds: float = Field(default=900, gt=0)
+    # A message being sent is leased: if the process dies mid-send, another picks it up after this.
+    lease_seconds: float = Field(default=120, gt=0)
+    # How often the sender looks for due messages when nothing wakes it.
+    poll_seconds: float = Field(default=2, gt=0)
+    retention: Retention = Retention()

@@ -1,0 +1,90 @@
+"""Notify's API: the SMS provider's delivery reports, and today's messages with "retry now" for staff."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+
+from core import auth
+from core.auth import Principal
+from core.config import OfficeConfig, env_secret
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+from core.web.security import require
+from plugins.notify import service
+from plugins.notify.settings import SmsChannel
+from plugins.notify.worker import wake_senders
+
+api = APIRouter()
+
+
+def _basic_password(request: Request) -> str | None:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(encoded, validate=True).decode().partition(":")[2]
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+
+
+@api.post("/sms/{channel}/report")
+def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(max_length=100)],
+                        status: Annotated[str, Form(max_length=32)],
+                        office: OfficeConfig = Depends(get_office)) -> dict[str, str]:
+    """46elks's delivery report (form-encoded ``id``, ``status``), authenticated by the channel's token as the
+    basic-auth password (the provider is given a URL with it)."""
+    config = service.settings_of(office).channels.get(channel)
+    if not isinstance(config, SmsChannel) or not config.delivery_token_env:
+        raise HttpProblem(404, "not_found", f"No SMS channel {channel!r} with delivery reports at this office.")
+    expected = env_secret(config.delivery_token_env)
+    given = _basic_password(request)
+    if not expected or given is None or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HttpProblem(401, "unauthorized", "Wrong or missing delivery report token.",
+                          headers={"WWW-Authenticate": 'Basic realm="notify"'})
+    with get_context(request).db.session() as session:
+        if not service.record_delivery_report(session, office.id, channel, id, status):
+            raise HttpProblem(404, "not_found", f"No message with provider id {id!r} on channel {channel!r}.")
+    return {"status": "recorded"}
+
+
+def message_summary(row: Any) -> dict[str, Any]:
+    """What the log shows about a message: never its address or text."""
+    return {"id": row.id, "event": row.event_type, "channel": row.channel, "recipient": row.recipient,
+            "status": row.status, "attempts": row.attempts, "error": row.last_error,
+            "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+            "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+            "retryable": row.status == "failed" and row.body is not None and row.address is not None}
+
+
+@api.get("/messages")
+def list_messages(request: Request, office: OfficeConfig = Depends(get_office),
+                  principal: Principal = Depends(require("admin", "viewer"))) -> list[dict[str, Any]]:
+    """Today's messages at the office (in its time zone), newest first, without addresses or texts."""
+    with get_context(request).db.session() as session:
+        return [message_summary(m) for m in service.todays_messages(session, office)]
+
+
+def retry(request: Request, office: OfficeConfig, principal: Principal, message_id: int) -> dict[str, Any]:
+    """Queue a failed message again (shared by the API and the staff page)."""
+    with get_context(request).db.session() as session:
+        try:
+            row = service.retry_message(session, office.id, message_id)
+        except LookupError as exc:
+            raise HttpProblem(404, "not_found", str(exc)) from None
+        except service.RetryRefused as exc:
+            raise HttpProblem(409, "not_retryable", str(exc)) from None
+        auth.audit(session, principal, "notify.retry", office.id, message=message_id)
+        summary = message_summary(row)
+    wake_senders()
+    return summary
+
+
+@api.post("/messages/{message_id}/retry")
+def retry_message(message_id: int, request: Request, office: OfficeConfig = Depends(get_office),
+                  principal: Principal = Depends(require("admin"))) -> dict[str, Any]:
+    return retry(request, office, principal, message_id)

@@ -1,0 +1,41 @@
+"""Notify's staff page: today's messages and their status, with "retry now" for failed ones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.web.deps import get_context, get_office
+from core.web.security import authorize, check_csrf, get_principal
+from plugins.notify import service
+from plugins.notify.api import retry
+from plugins.notify.panel import message_rows
+
+pages = APIRouter()
+
+
+@pages.get("/messages")
+def messages_page(request: Request, office: OfficeConfig = Depends(get_office),
+                  principal: Principal | None = Depends(get_principal)) -> Response:
+    ctx = get_context(request)
+    if principal is None:
+        return RedirectResponse(f"/login?next=/{office.id}/notify/messages", status_code=303)
+    authorize(office, principal, ("admin", "viewer"), ())
+    language = ctx.language(request, office)
+    with ctx.db.session() as session:
+        rows = message_rows(service.todays_messages(session, office), office, language)
+    return ctx.render(request, "notify/messages.html", office=office, rows=rows,
+                      can_retry=principal.has_role(office.id, "admin"))
+
+
+@pages.post("/messages/{message_id}/retry")
+def retry_from_page(message_id: int, request: Request, csrf_token: Annotated[str, Form()] = "",
+                    office: OfficeConfig = Depends(get_office),
+                    principal: Principal | None = Depends(get_principal)) -> Response:
+    check_csrf(request, csrf_token)
+    retry(request, office, authorize(office, principal, ("admin",), ()), message_id)
+    return RedirectResponse(f"/{office.id}/notify/messages", status_code=303)

@@ -1,0 +1,71 @@
+"""What staff see of the message log (panel and page): computed here, rendered by templates without logic."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.hookspecs import AdminPanel
+from plugins.notify import service
+from plugins.notify.messages import translations
+from plugins.notify.models import STATUSES, NotifyMessage
+
+HERE = Path(__file__).resolve().parent
+_environment = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
+                           trim_blocks=True, lstrip_blocks=True)
+PANEL_ROWS = 15
+
+
+def status_label(status: str, language: str) -> str:
+    _ = translations.gettext(language)
+    return {"pending": _("Waiting to be sent"), "sending": _("Sending"), "sent": _("Sent"),
+            "delivered": _("Delivered"), "failed": _("Failed"), "cancelled": _("Cancelled")}[status]
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: int
+    time: str
+    event: str
+    channel: str
+    recipient: str
+    status: str
+    status_label: str
+    attempts: int
+    error: str
+    retryable: bool
+
+
+def _recipient_label(office: OfficeConfig, recipient: str, language: str) -> str:
+    kind, _, ref = recipient.partition(":")
+    if kind == "officer" and (officer := office.directory.officer(ref)):
+        return officer.name
+    if kind == "unit" and (unit := office.directory.unit(ref)):
+        return unit.name.get_text(language)
+    _ = translations.gettext(language)
+    return _("Visitor") if kind == "visitor" else recipient
+
+
+def message_rows(messages: Iterable[NotifyMessage], office: OfficeConfig, language: str) -> list[MessageRow]:
+    return [MessageRow(id=m.id, time=m.created_at.astimezone(office.tz).strftime("%H:%M"), event=m.event_type,
+                       channel=m.channel, recipient=_recipient_label(office, m.recipient, language), status=m.status,
+                       status_label=status_label(m.status, language), attempts=m.attempts, error=m.last_error or "",
+                       retryable=m.status == "failed" and m.body is not None and m.address is not None)
+            for m in messages]
+
+
+def admin_panel(office: OfficeConfig, session: Session, language: str) -> AdminPanel:
+    messages = service.todays_messages(session, office)
+    counts = Counter(m.status for m in messages)
+    _ = translations.gettext(language)
+    html = _environment.get_template("panel.html").render(
+        _=_, rows=message_rows(messages[:PANEL_ROWS], office, language), total=len(messages),
+        counts=[(status_label(s, language), counts[s]) for s in STATUSES if counts[s]],
+        failed=counts["failed"], page=f"/{office.id}/notify/messages")
+    return AdminPanel(id="notify", title=_("Messages today"), html=html, order=50)
