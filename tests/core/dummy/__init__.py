@@ -73,6 +73,7 @@ def stream(request: Request, office: OfficeConfig = Depends(get_office)) -> Any:
 
 @hookimpl
 def mbk_register() -> Plugin:
+    calls.append(("mbk_register", None))
     return Plugin(name="dummy", version="1.0", description="test double", settings_model=DummySettings,
                   api_router=api)
 
@@ -97,6 +98,8 @@ def mbk_shutdown(app: Any, context: Any) -> None:
 
 @hookimpl
 def mbk_cli(cli: Any) -> None:
+    calls.append(("mbk_cli", None))
+
     @cli.command("dummy-hello")
     def dummy_hello() -> None:
         """Say hello (from the dummy plugin)."""

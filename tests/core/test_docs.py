@@ -1,0 +1,94 @@
+"""The plugin docs are true: every hook documented, the worked example identical to the tested package, and
+every hook exercised through core by the dummy plugin."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from core import cli as mbk
+from core.hookspecs import TicketRequest, hook_names
+from core.web.app import AppContext, create_app
+from tests.core import dummy
+from tests.support import bearer, builtin_plugins, drain_events
+
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = ROOT / "docs" / "writing-plugins.md"
+PACKAGE = ROOT / "tests" / "core" / "thirdparty"
+FILE_BLOCK = re.compile(r"^```\w+ file=(\S+)\n(.*?)^```$", re.S | re.M)
+HTML = {"accept": "text/html"}
+
+OFFICE = """
+[office]
+id = "{id}"
+name = {{ sv = "Kontor {id}" }}
+languages = ["sv", "en"]
+[plugins]
+enabled = {enabled}
+{section}
+"""
+
+
+def test_every_hook_is_documented() -> None:
+    documented = set(re.findall(r"^### (mbk_\w+)$", GUIDE.read_text(encoding="utf-8"), re.M))
+    assert documented == set(hook_names())
+
+
+def test_the_worked_example_is_the_tested_package() -> None:
+    blocks = dict(FILE_BLOCK.findall(GUIDE.read_text(encoding="utf-8")))
+    files = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith(".pyc")}
+    assert set(blocks) == files, "docs/writing-plugins.md must show every file of tests/core/thirdparty, no other"
+    for name, text in blocks.items():
+        assert text == (PACKAGE / name).read_text(encoding="utf-8"), f"{name} differs from the docs"
+
+
+def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppContext], make_user: Callable[..., str],
+                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "deployment"
+    (root / "offices").mkdir(parents=True)
+    (root / "offices" / "alpha.toml").write_text(
+        OFFICE.format(id="alpha", enabled='["dummy"]', section='[plugins.dummy]\ngreeting = "hej"'), encoding="utf-8")
+    (root / "offices" / "beta.toml").write_text(OFFICE.format(id="beta", enabled="[]", section=""), encoding="utf-8")
+
+    def plugins():  # type: ignore[no-untyped-def]
+        manager = builtin_plugins()
+        manager.register(dummy, "dummy")
+        return manager
+
+    dummy.calls.clear()
+    ctx = make_context(deployment=root, plugins=plugins())  # mbk_register, mbk_validate_office
+    alpha = ctx.deployment.office("alpha")
+    make_user("boss", office="alpha", role="admin")
+    with TestClient(create_app(ctx)) as client:  # mbk_startup, mbk_shutdown
+        assert "/alpha/dummy" in client.get("/alpha", headers=HTML).text  # mbk_page_links
+        admin = client.get("/alpha/admin", headers={**HTML, **bearer(client, "boss")})
+        assert "dummy panel body" in admin.text  # mbk_admin_panels
+        assert client.post("/api/v1/offices/alpha/dummy/happen/1").status_code == 200
+        drain_events(ctx)  # mbk_handle_event
+    # what the kiosk plugin asks of the office's plugins
+    hooks = ctx.hooks(alpha)
+    with ctx.db.session() as session:
+        assert hooks.mbk_ticket_services(office=alpha, session=session, language="sv")[0][0].id == "dummy"
+        receipt = hooks.mbk_issue_ticket(office=alpha, session=session, request=TicketRequest(language="sv"))
+        assert receipt.number == "Z001"
+    assert hooks.mbk_kiosk_tiles(office=alpha, language="sv")[0][0].id == "dummy"
+    # the command line: plugin commands, and the daily purge over every office
+    extended = typer.Typer()
+    extended.command("noop")(lambda: None)
+    ctx.plugins.hook.mbk_cli(cli=extended)
+    assert "hello from dummy" in CliRunner().invoke(extended, ["dummy-hello"]).output
+    monkeypatch.setattr(mbk, "load_plugins", plugins)
+    monkeypatch.setenv("MBK_DATABASE_URL", ctx.settings.database_url)
+    purged = CliRunner().invoke(mbk.cli, ["purge", "--deployment", str(root)])
+    assert "alpha: dummy_rows=0" in purged.output and "beta: nothing to purge" in purged.output
+
+    assert {hook for hook, _ in dummy.calls} == set(hook_names())
+    # and never for the office that does not enable the plugin
+    assert not [call for call in dummy.calls if call[1] == "beta"]
