@@ -1,14 +1,73 @@
-"""The surveys plugin (skeleton: being built)."""
+"""The surveys plugin: the office's empowerment indicators, asked on a tablet and reported against target.
 
+Anonymous by design (see README.md): a response keeps its answers, the survey, the language, the day and
+optionally the service or errand category, never a ticket, device, address or time of day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.db import utcnow
+from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
+from core.web.i18n import Translator
+from plugins.surveys import presentation, service
+from plugins.surveys.api import router as api_router
+from plugins.surveys.pages import router as page_router
 from plugins.surveys.settings import SurveysSettings
 
 HERE = Path(__file__).resolve().parent
+translations = Translator([HERE / "locale"])
 
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="surveys", version="0.1.0", settings_model=SurveysSettings, migrations=HERE / "migrations",
-                  locale=HERE / "locale")
+    return Plugin(name="surveys", version="0.2.0", settings_model=SurveysSettings,
+                  description="Exit surveys on a tablet; empowerment indicators against target, by gender",
+                  api_router=api_router, page_router=page_router, templates=HERE / "templates",
+                  static=HERE / "static", migrations=HERE / "migrations", locale=HERE / "locale")
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    settings: SurveysSettings = office.settings_for("surveys")
+    links = []
+    for survey in settings.surveys:
+        suffix = "" if len(settings.surveys) == 1 else f" ({survey.id})"
+        links.append(PageLink(label="Survey tablet" + suffix, path=f"/{office.id}/surveys/{survey.id}/tablet",
+                              audience="tablet", order=60))
+        links.append(PageLink(label="Survey report" + suffix, path=f"/{office.id}/surveys/{survey.id}/report",
+                              audience="staff", order=800))
+    return links
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+    settings: SurveysSettings = office.settings_for("surveys")
+    _ = translations.gettext(language)
+    end = service.office_today(office, utcnow())
+    start = end - timedelta(days=29)
+    panels = []
+    for survey in settings.surveys:
+        cells = service.overall_shares(session, office, survey, start, end)
+        lines = [presentation.PanelLine(i.label.get_text(language),
+                                        presentation.cell_text(cells.get(i.id), settings.suppression_k, _),
+                                        presentation.verdict(cells.get(i.id), i.target, _), i.target)
+                 for i in survey.all_indicators()]
+        title = survey.title.get_text(language)
+        panels.append(AdminPanel(id=f"surveys-{survey.id}", title=_("Survey: %(title)s", title=title),
+                                 html=presentation.admin_panel_html(
+                                     title, lines, f"/{office.id}/surveys/{survey.id}/report", _), order=50))
+    return panels
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
+    """Responses are anonymous and kept: nothing personal to purge. Spent idempotency tokens are dropped."""
+    service.forget_old_tokens(session, office.id, service.office_today(office, now))
+    return {}

@@ -1,0 +1,165 @@
+"""JSON and CSV API of the surveys plugin, mounted at /api/v1/offices/{office}/surveys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from core import auth
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.db import utcnow
+from core.web.deps import get_context, get_office
+from core.web.security import require, require_platform_admin
+from plugins.surveys import service
+from plugins.surveys.service import Cell, InvalidResponse, Report, Submission
+from plugins.surveys.web_common import csv_lines, find_survey, problem_for, report_range
+
+router = APIRouter()
+
+
+class ResponseIn(BaseModel):
+    """One visitor's answers. ``token`` is random per session of answers: sending it again records nothing."""
+
+    token: str = Field(min_length=16, max_length=64)
+    language: str
+    answers: dict[str, str] = {}
+    context: str | None = None
+    gender: str | None = None
+
+
+@router.get("/compare/{indicator_id}")
+def compare(request: Request, indicator_id: str, start: date | None = None, end: date | None = None,
+            office: OfficeConfig = Depends(get_office),
+            principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
+    """A city-wide indicator across every office (platform admin only), overall and by gender."""
+    ctx = get_context(request)
+    start, end = report_range(office, start, end)
+    with ctx.db.session() as session:
+        rows = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
+    return {"indicator": indicator_id, "start": start.isoformat(), "end": end.isoformat(),
+            "offices": [{"office": r.office_id, "overall": cell_json(r.overall),
+                         "by_gender": [cell_json(c) for c in r.by_gender]} for r in rows]}
+
+
+@router.post("/{survey_id}/responses", status_code=201)
+def submit_response(request: Request, survey_id: str, body: ResponseIn, office: OfficeConfig = Depends(get_office),
+                    principal: Principal = Depends(require("admin", "guide", devices=("tablet",)))) -> Any:
+    ctx = get_context(request)
+    survey = find_survey(office, survey_id)
+    submission = Submission(token=body.token, language=body.language, answers=body.answers, context=body.context,
+                            gender=body.gender)
+    with ctx.db.session() as session:
+        options = service.context_options(survey, ctx.hooks(office), office, session, body.language)
+        try:
+            recorded = service.record_response(session, office, survey, submission, utcnow(),
+                                               None if options is None else [o.id for o in options])
+        except InvalidResponse as exc:
+            raise problem_for(exc) from None
+    if not recorded:
+        return JSONResponse({"recorded": False, "detail": "These answers were already recorded."}, status_code=200)
+    return {"recorded": True}
+
+
+def cell_json(cell: Cell | None) -> dict[str, Any] | None:
+    if cell is None:
+        return None
+    if cell.suppressed:
+        return {"key": cell.key, "suppressed": True}
+    low, high = cell.share.interval
+    return {"key": cell.key, "suppressed": False, "n": cell.share.n, "yes": cell.share.yes,
+            "share": round(cell.share.value, 4), "low": round(low, 4), "high": round(high, 4)}
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "office": report.office_id, "survey": report.survey_id, "start": report.start.isoformat(),
+        "end": report.end.isoformat(), "period": report.period, "k": report.k, "responses": report.responses,
+        "indicators": [
+            {"id": i.id, "question": i.question, "target": i.target, "overall": cell_json(i.overall),
+             "breakdowns": {dim: [cell_json(c) for c in cells] for dim, cells in i.breakdowns.items()}}
+            for i in report.indicators
+        ],
+    }
+
+
+def _report(request: Request, office: OfficeConfig, survey_id: str, start: date | None, end: date | None,
+            period: str) -> Report:
+    ctx = get_context(request)
+    survey = find_survey(office, survey_id)
+    start, end = report_range(office, start, end)
+    with ctx.db.session() as session:
+        try:
+            return service.build_report(session, office, survey, start, end, period)
+        except InvalidResponse as exc:
+            raise problem_for(exc) from None
+
+
+Period = Literal["week", "month"]
+
+
+@router.get("/{survey_id}/report")
+def report(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
+           period: Period = "month", office: OfficeConfig = Depends(get_office),
+           principal: Principal = Depends(require("admin", "viewer"))) -> dict[str, Any]:
+    """Each indicator's share with n and 95 % Wilson interval, overall and by gender, service or category,
+    language and period. Groups with fewer than k answers (and their complements) are suppressed."""
+    return report_json(_report(request, office, survey_id, start, end, period))
+
+
+def report_csv_rows(report: Report) -> Iterator[list[Any]]:
+    for indicator in report.indicators:
+        groups = [("overall", indicator.overall)] + [(dim, c) for dim, cells in indicator.breakdowns.items()
+                                                      for c in cells]
+        for dimension, cell in groups:
+            if cell is None:
+                continue
+            if cell.suppressed:
+                yield [indicator.id, indicator.target, dimension, cell.key, "", "", "", "", "", "suppressed"]
+                continue
+            low, high = cell.share.interval
+            yield [indicator.id, indicator.target, dimension, cell.key, cell.share.n, cell.share.yes,
+                   round(cell.share.value * 100, 1), round(low * 100, 1), round(high * 100, 1), "shown"]
+
+
+REPORT_CSV_HEADER = ["indicator", "target_percent", "dimension", "group", "n", "yes", "share_percent",
+                     "low_percent", "high_percent", "status"]
+
+
+def _download(lines: Iterator[str], filename: str) -> StreamingResponse:
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/{survey_id}/report.csv")
+def report_csv(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
+               period: Period = "month", office: OfficeConfig = Depends(get_office),
+               principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+    built = _report(request, office, survey_id, start, end, period)
+    name = f"{office.id}-{survey_id}-report-{built.start}-{built.end}.csv"
+    return _download(csv_lines(REPORT_CSV_HEADER, report_csv_rows(built)), name)
+
+
+@router.get("/{survey_id}/answers.csv")
+def answers_csv(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
+                office: OfficeConfig = Depends(get_office),
+                principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+    """Every anonymous response, one row each (admin only: small groups are not suppressed here)."""
+    ctx = get_context(request)
+    survey = find_survey(office, survey_id)
+    start, end = report_range(office, start, end)
+    with ctx.db.session() as session:
+        auth.audit(session, principal, "surveys.export_answers", office.id, survey=survey.id,
+                   start=start.isoformat(), end=end.isoformat())
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with ctx.db.session() as session:
+            yield from service.raw_answer_rows(session, office.id, survey, start, end)
+
+    return _download(csv_lines(service.raw_answer_header(survey), rows()),
+                     f"{office.id}-{survey_id}-answers-{start}-{end}.csv")

@@ -1,0 +1,407 @@
+"""Domain logic of the surveys plugin: recording anonymous responses, and the indicator report.
+
+The report is computed by SQL aggregation (COUNT/SUM grouped by one dimension at a time): the database
+returns one row per (dimension value, question), never the responses themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.events import DomainEvent, publish
+from plugins.surveys.models import SubmissionToken, SurveyAnswer, SurveyResponse
+from plugins.surveys.settings import GENDERS, Survey, SurveysSettings
+
+Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
+DIMENSIONS = ("gender", "context", "language", "period")
+PERIODS = ("week", "month")
+COMMENT_QUESTION = "comment"
+MAX_COMMENT_LENGTH = 500
+# Idempotency tokens only need to outlive a double tap or a retried request.
+TOKEN_KEEP_DAYS = 2
+
+
+class SurveyCompleted(DomainEvent):
+    type = "survey.completed"
+    survey: str
+    language: str
+
+
+class InvalidResponse(ValueError):
+    """A submitted response that cannot be recorded; ``field`` names the offending part."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def office_today(office: OfficeConfig, now: datetime) -> date:
+    return now.astimezone(office.tz).date()
+
+
+# --- Recording ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    token: str
+    language: str
+    answers: dict[str, str]
+    context: str | None = None
+    gender: str | None = None
+
+
+def validate_submission(office: OfficeConfig, survey: Survey, submission: Submission,
+                        context_ids: Sequence[str] | None) -> None:
+    """Raise InvalidResponse naming the first problem. ``context_ids`` None: any context id is accepted."""
+    if not 16 <= len(submission.token) <= 64:
+        raise InvalidResponse("token", "must be 16 to 64 characters (a random value per session of answers)")
+    if submission.language not in office.languages:
+        raise InvalidResponse("language", f"{submission.language!r} is not a language of this office "
+                                          f"({', '.join(office.languages)})")
+    if not submission.answers:
+        raise InvalidResponse("answers", "at least one answer is needed")
+    for question_id, value in submission.answers.items():
+        if question_id == COMMENT_QUESTION and survey.free_text:
+            if len(value) > MAX_COMMENT_LENGTH:
+                raise InvalidResponse(f"answers.{question_id}", f"at most {MAX_COMMENT_LENGTH} characters")
+            continue
+        question = survey.question(question_id)
+        if question is None:
+            raise InvalidResponse(f"answers.{question_id}", "no such question in this survey")
+        if value not in question.allowed_values():
+            raise InvalidResponse(f"answers.{question_id}",
+                                  f"{value!r} is not an answer (answers: {', '.join(question.allowed_values())})")
+    if submission.gender is not None:
+        if not survey.gender_question:
+            raise InvalidResponse("gender", "this survey does not ask for gender")
+        if submission.gender not in GENDERS:
+            raise InvalidResponse("gender", f"{submission.gender!r} is not one of {', '.join(GENDERS)}")
+    if submission.context is not None:
+        validate_context(survey, submission.context, context_ids)
+
+
+def validate_context(survey: Survey, context: str, context_ids: Sequence[str] | None) -> None:
+    if survey.context == "none":
+        raise InvalidResponse("context", "this survey does not record a service or category")
+    if context_ids is not None and context not in context_ids:
+        raise InvalidResponse("context", f"unknown {survey.context} {context!r} "
+                                         f"(known: {', '.join(context_ids) or 'none'})")
+
+
+def _claim_token(session: Session, office_id: str, token: str, day: date) -> bool:
+    """Insert the token; False if it was already used (the same session of answers submitted again)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(SubmissionToken).values(token=token, office_id=office_id, day=day).on_conflict_do_nothing()
+            .returning(SubmissionToken.token))
+    return session.execute(stmt).scalar() is not None
+
+
+def record_response(session: Session, office: OfficeConfig, survey: Survey, submission: Submission,
+                    now: datetime, context_ids: Sequence[str] | None = None) -> bool:
+    """Record one visitor's answers in the caller's transaction. False: this token was already recorded."""
+    validate_submission(office, survey, submission, context_ids)
+    day = office_today(office, now)
+    if not _claim_token(session, office.id, submission.token, day):
+        return False
+    response = SurveyResponse(office_id=office.id, survey_id=survey.id, language=submission.language, day=day,
+                              context=submission.context, gender=submission.gender)
+    session.add(response)
+    session.flush()
+    session.add_all(SurveyAnswer(response_id=response.id, question_id=q, value=v)
+                    for q, v in submission.answers.items())
+    publish(session, office.id, SurveyCompleted(survey=survey.id, language=submission.language))
+    return True
+
+
+def forget_old_tokens(session: Session, office_id: str, today: date) -> int:
+    result = session.execute(delete(SubmissionToken).where(SubmissionToken.office_id == office_id,
+                                                           SubmissionToken.day < today - timedelta(TOKEN_KEEP_DAYS)))
+    return result.rowcount or 0
+
+
+# --- Statistics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """``yes`` of ``n`` with its 95 % Wilson score interval (good for small n and shares near 0 or 1)."""
+
+    yes: int
+    n: int
+
+    @property
+    def value(self) -> float:
+        return self.yes / self.n
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return wilson_interval(self.yes, self.n)
+
+
+def wilson_interval(yes: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    if n <= 0:
+        raise ValueError("an interval needs at least one answer")
+    p = yes / n
+    z2 = z * z
+    denominator = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class Cell:
+    """One group of a breakdown (a gender, a language…). ``suppressed``: too few answers to show."""
+
+    key: str | None
+    share: Share
+    suppressed: bool = False
+
+    @property
+    def shown(self) -> Share | None:
+        return None if self.suppressed else self.share
+
+
+def suppress_small_cells(cells: list[Cell], k: int) -> list[Cell]:
+    """Hide cells with fewer than ``k`` answers, and then more cells (the smallest first) until the hidden
+    cells together hold at least ``k``: the breakdown adds up to the total shown, so a single hidden
+    cell (or hidden cells that together are few) could otherwise be worked out by subtraction."""
+    for cell in cells:
+        cell.suppressed = cell.share.n < k
+    hidden = sum(c.share.n for c in cells if c.suppressed)
+    while any(c.suppressed for c in cells) and hidden < k:
+        candidates = [c for c in cells if not c.suppressed]
+        if not candidates:
+            break
+        smallest = min(candidates, key=lambda c: (c.share.n, str(c.key)))
+        smallest.suppressed = True
+        hidden += smallest.share.n
+    return cells
+
+
+# --- Report ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorResult:
+    id: str
+    question: str
+    target: float | None
+    overall: Cell | None
+    breakdowns: dict[str, list[Cell]] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    office_id: str
+    survey_id: str
+    start: date
+    end: date
+    period: str
+    k: int
+    indicators: list[IndicatorResult]
+    responses: int
+
+
+def _period_key(dialect: str, period: str) -> Any:
+    day = SurveyResponse.day
+    if dialect == "postgresql":
+        if period == "week":
+            return func.to_char(func.date_trunc("week", day), "YYYY-MM-DD")
+        return func.to_char(day, "YYYY-MM")
+    if period == "week":  # the Monday of the ISO week
+        return func.date(day, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m", day)
+
+
+def period_label(key: str, period: str) -> str:
+    if period == "week":
+        year, week, _ = date.fromisoformat(key).isocalendar()
+        return f"{year}-W{week:02d}"
+    return key
+
+
+def _dimension_column(dimension: str | None, dialect: str, period: str) -> Any:
+    if dimension is None:
+        return literal("all")
+    if dimension == "period":
+        return _period_key(dialect, period)
+    return {"gender": SurveyResponse.gender, "context": SurveyResponse.context,
+            "language": SurveyResponse.language}[dimension]
+
+
+def _aggregate(session: Session, office_id: str, survey_ids: Sequence[str], questions: Sequence[str],
+               start: date, end: date, dimension: str | None, period: str = "month"
+               ) -> list[tuple[str | None, str, int, int]]:
+    """(dimension value, question, n, yes) for every group that has answers."""
+    dialect = session.get_bind().dialect.name
+    key = _dimension_column(dimension, dialect, period).label("key")
+    stmt = (
+        select(key, SurveyAnswer.question_id, func.count().label("n"),
+               func.sum(case((SurveyAnswer.value == "yes", 1), else_=0)).label("yes"))
+        .select_from(SurveyAnswer)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyResponse.office_id == office_id, SurveyResponse.survey_id.in_(survey_ids),
+               SurveyResponse.day >= start, SurveyResponse.day <= end, SurveyAnswer.question_id.in_(questions))
+        .group_by(key, SurveyAnswer.question_id)
+    )
+    return [(None if row.key is None else str(row.key), row.question_id, int(row.n), int(row.yes))
+            for row in session.execute(stmt)]
+
+
+def count_responses(session: Session, office_id: str, survey_id: str, start: date, end: date) -> int:
+    return session.scalar(select(func.count()).select_from(SurveyResponse).where(
+        SurveyResponse.office_id == office_id, SurveyResponse.survey_id == survey_id,
+        SurveyResponse.day >= start, SurveyResponse.day <= end)) or 0
+
+
+def build_report(session: Session, office: OfficeConfig, survey: Survey, start: date, end: date,
+                 period: str = "month") -> Report:
+    if period not in PERIODS:
+        raise InvalidResponse("period", f"must be one of {', '.join(PERIODS)}")
+    if start > end:
+        raise InvalidResponse("start", "must not be after end")
+    settings: SurveysSettings = office.settings_for("surveys")
+    k = settings.suppression_k
+    indicators = survey.all_indicators()
+    questions = [i.question for i in indicators]
+    results = {i.id: IndicatorResult(id=i.id, question=i.question, target=i.target, overall=None)
+               for i in indicators}
+    if questions:
+        for indicator_id, cell in overall_shares(session, office, survey, start, end).items():
+            results[indicator_id].overall = cell
+        for dimension in DIMENSIONS:
+            if dimension == "context" and survey.context == "none":
+                continue
+            if dimension == "gender" and not survey.gender_question:
+                continue
+            if dimension == "language" and len(office.languages) < 2:
+                continue
+            rows = _aggregate(session, office.id, [survey.id], questions, start, end, dimension, period)
+            for indicator in indicators:
+                cells = [Cell(key, Share(yes, n)) for key, q, n, yes in rows if q == indicator.question]
+                cells.sort(key=lambda c: _sort_key(dimension, c.key))
+                results[indicator.id].breakdowns[dimension] = suppress_small_cells(cells, k)
+    return Report(office_id=office.id, survey_id=survey.id, start=start, end=end, period=period, k=k,
+                  indicators=list(results.values()),
+                  responses=count_responses(session, office.id, survey.id, start, end))
+
+
+def _sort_key(dimension: str, key: str | None) -> tuple[int, str]:
+    if key is None:
+        return (len(GENDERS) + 1, "")
+    if dimension == "gender" and key in GENDERS:
+        return (GENDERS.index(key), key)
+    return (0, key)
+
+
+# --- Cross-office comparison ----------------------------------------------------------------------
+
+
+@dataclass
+class OfficeComparison:
+    office_id: str
+    overall: Cell | None
+    by_gender: list[Cell]
+
+
+def compare_offices(session: Session, offices: Iterable[OfficeConfig], indicator_id: str, start: date,
+                    end: date) -> list[OfficeComparison]:
+    """One city-wide indicator across every office whose surveys have it, overall and by gender.
+
+    Each office is suppressed with its own k. Template indicators share question ids across offices."""
+    comparisons = []
+    for office in offices:
+        settings: SurveysSettings | None = office.settings_for("surveys")
+        if settings is None:
+            continue
+        surveys = [s for s in settings.surveys if any(i.id == indicator_id for i in s.all_indicators())]
+        if not surveys:
+            continue
+        question = next(i.question for i in surveys[0].all_indicators() if i.id == indicator_id)
+        k = settings.suppression_k
+        ids = [s.id for s in surveys]
+        overall_rows = _aggregate(session, office.id, ids, [question], start, end, None)
+        overall = next((Cell("all", Share(yes, n), suppressed=n < k) for *_, n, yes in overall_rows), None)
+        gender_rows = _aggregate(session, office.id, ids, [question], start, end, "gender")
+        cells = sorted((Cell(key, Share(yes, n)) for key, _, n, yes in gender_rows),
+                       key=lambda c: _sort_key("gender", c.key))
+        comparisons.append(OfficeComparison(office.id, overall, suppress_small_cells(cells, k)))
+    return comparisons
+
+
+# --- Raw answers ----------------------------------------------------------------------------------
+
+
+def raw_answer_rows(session: Session, office_id: str, survey: Survey, start: date, end: date
+                    ) -> Iterator[tuple[Any, ...]]:
+    """Every response as one row (day, language, context, gender, one value per question), pivoted in SQL
+    and streamed. Ordered by day and the random id: the order says nothing about the time of day."""
+    question_ids = [q.id for q in survey.all_questions()] + ([COMMENT_QUESTION] if survey.free_text else [])
+    pivots = [func.max(case((SurveyAnswer.question_id == q, SurveyAnswer.value))).label(f"q_{i}")
+              for i, q in enumerate(question_ids)]
+    stmt = (
+        select(SurveyResponse.day, SurveyResponse.language, SurveyResponse.context,
+               SurveyResponse.gender, *pivots)
+        .select_from(SurveyResponse)
+        .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+        .where(SurveyResponse.office_id == office_id, SurveyResponse.survey_id == survey.id,
+               SurveyResponse.day >= start, SurveyResponse.day <= end)
+        .group_by(SurveyResponse.id, SurveyResponse.day, SurveyResponse.language, SurveyResponse.context,
+                  SurveyResponse.gender)
+        .order_by(SurveyResponse.day, SurveyResponse.id)
+        .execution_options(yield_per=2000)
+    )
+    for row in session.execute(stmt):
+        yield tuple(row)
+
+
+def raw_answer_header(survey: Survey) -> list[str]:
+    questions = [q.id for q in survey.all_questions()] + ([COMMENT_QUESTION] if survey.free_text else [])
+    return ["day", "language", "context", "gender", *questions]
+
+
+# --- Context (service or errand category) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextOption:
+    id: str
+    label: str
+
+
+def context_options(survey: Survey, hooks: Any, office: OfficeConfig, session: Session,
+                    language: str) -> list[ContextOption] | None:
+    """The services or categories a response may name; None when the survey records none or the list is
+    open (context = "service" at an office whose queue is not enabled: the id is taken as given)."""
+    if survey.context == "none":
+        return None
+    if survey.context_choices:
+        return [ContextOption(c.id, c.label.get_text(language)) for c in survey.context_choices]
+    services = [s for group in hooks.mbk_ticket_services(office=office, session=session, language=language)
+                for s in group]
+    return [ContextOption(s.id, s.name) for s in services] or None
+
+
+def overall_shares(session: Session, office: OfficeConfig, survey: Survey, start: date, end: date
+                   ) -> dict[str, Cell]:
+    """Each indicator's overall share (one grouped query), suppressed below the office's k."""
+    k = office.settings_for("surveys").suppression_k
+    indicators = survey.all_indicators()
+    if not indicators:
+        return {}
+    rows = {q: Share(yes, n) for _, q, n, yes in
+            _aggregate(session, office.id, [survey.id], [i.question for i in indicators], start, end, None)}
+    return {i.id: Cell("all", rows[i.question], suppressed=rows[i.question].n < k)
+            for i in indicators if i.question in rows}
