@@ -133,8 +133,9 @@ def make_context(db_url: str) -> Iterator[Callable[..., AppContext]]:
     made: list[AppContext] = []
 
     def factory(deployment: Path = DEMO, plugins: PluginManager | None = None, **settings: Any) -> AppContext:
+        settings = {"run_dispatcher": False, **settings}  # tests run the dispatcher by hand unless they ask
         platform = PlatformSettings(database_url=db_url, deployment=deployment, secret_key="test-secret-key-0123456789",
-                                    run_dispatcher=False, **settings)
+                                    **settings)
         ctx = create_context(platform, plugins or builtin_plugins())
         made.append(ctx)
         return ctx

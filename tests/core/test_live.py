@@ -1,0 +1,174 @@
+"""Live fan-out of committed events to server-sent-event streams: in one process (SQLite and PostgreSQL), and
+across two real server processes sharing one PostgreSQL database (LISTEN/NOTIFY)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from core.events import EventDelivery
+from core.web.app import AppContext
+from tests.conftest import ROOT, _truncate_postgres
+from tests.core import dummy
+from tests.core.test_auth import OFFICE
+from tests.core.test_plugin_contract import with_dummy, write_deployment
+from tests.support import LiveServer, free_port
+
+TIMEOUT = httpx.Timeout(10.0)
+
+
+class SseStream:
+    """Reads one server-sent-event stream message by message (blocking, with the client's read timeout)."""
+
+    def __init__(self, response: httpx.Response):
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+        self._lines = response.iter_lines()
+
+    def next(self) -> tuple[str | None, object]:
+        kind, data = None, []
+        for line in self._lines:
+            if line == "":
+                if data:
+                    return kind, json.loads("\n".join(data))
+                kind = None
+            elif line.startswith("event: "):
+                kind = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data.append(line.removeprefix("data: "))
+        raise EOFError("the stream ended")
+
+
+@contextmanager
+def stream(client: httpx.Client, base: str, office: str) -> Iterator[SseStream]:
+    with client.stream("GET", f"{base}/api/v1/offices/{office}/dummy/stream") as response:
+        events = SseStream(response)
+        # the current state comes first, and only after the stream has subscribed: from here nothing is missed
+        assert events.next() == ("state", {"office": office})
+        yield events
+
+
+def publish(client: httpx.Client, base: str, office: str, value: int) -> int:
+    response = client.post(f"{base}/api/v1/offices/{office}/dummy/happen/{value}")
+    assert response.status_code == 200, response.text
+    return response.json()["event"]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Path:
+    return write_deployment(tmp_path / "dep", {o: OFFICE.format(id=o) for o in ("alpha", "gamma")})
+
+
+def test_events_reach_live_streams_of_their_office_in_one_process(
+        make_context: Callable[..., AppContext], deployment: Path) -> None:
+    dummy.calls.clear()
+    ctx = make_context(deployment=deployment, plugins=with_dummy(), run_dispatcher=True)
+    with LiveServer(ctx) as server, httpx.Client(timeout=TIMEOUT) as client:
+        with stream(client, server.url, "alpha") as alpha, stream(client, server.url, "gamma") as gamma:
+            assert ctx.broker.subscriber_count("alpha") == 1
+            event_id = publish(client, server.url, "alpha", 5)
+            # projected by the page's function: type and value, nothing else of the payload
+            assert alpha.next() == ("dummy.happened", {"type": "dummy.happened", "value": 5})
+            publish(client, server.url, "gamma", 6)
+            assert gamma.next() == ("dummy.happened", {"type": "dummy.happened", "value": 6})  # not alpha's 5
+        # a closed stream unsubscribes
+        assert wait_until(lambda: ctx.broker.subscriber_count("alpha") == 0)
+        # the dispatcher in the server delivered to the plugin's handler, promptly after commit
+        def delivered() -> list[str]:
+            with ctx.db.session() as session:
+                return list(session.scalars(select(EventDelivery.status).where(EventDelivery.event_id == event_id)))
+
+        assert wait_until(lambda: delivered() == ["done"]), delivered()
+        assert ("mbk_handle_event", "alpha") in dummy.calls
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """This test is about PostgreSQL's LISTEN/NOTIFY: SQLite serves one process (see the test above)."""
+    url = request.getfixturevalue("_migrated_postgres")
+    _truncate_postgres(url)
+    return url
+
+
+class ServerProcess:
+    """``python -m tests.core.live_launcher PORT`` as a separate process, output kept for failure reports."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.core.live_launcher", str(self.port)],
+                                        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+    def wait_ready(self, client: httpx.Client) -> None:
+        def answers() -> bool:
+            assert self.process.poll() is None, f"server exited:\n{self.log.read_text()}"
+            try:
+                return client.get(f"{self.url}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert wait_until(answers, timeout=60), f"server did not start:\n{self.log.read_text()}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def test_an_event_committed_in_one_server_process_reaches_streams_in_another(
+        postgres_url: str, deployment: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "MBK_DATABASE_URL": postgres_url, "MBK_DEPLOYMENT": str(deployment),
+           "MBK_SECRET_KEY": "test-secret-key-0123456789", "MBK_RUN_DISPATCHER": "1",
+           "PYTHONPATH": str(ROOT)}
+    servers = [ServerProcess(env, tmp_path / f"server-{name}.log") for name in "ab"]
+    try:
+        with httpx.Client(timeout=TIMEOUT) as client:
+            for server in servers:
+                server.wait_ready(client)
+            a, b = servers
+            with stream(client, b.url, "alpha") as on_b, stream(client, a.url, "alpha") as on_a:
+                event_id = publish(client, a.url, "alpha", 7)
+                assert on_b.next() == ("dummy.happened", {"type": "dummy.happened", "value": 7})
+                assert on_a.next() == ("dummy.happened", {"type": "dummy.happened", "value": 7})
+                publish(client, b.url, "alpha", 8)  # and the other way round
+                assert on_a.next() == ("dummy.happened", {"type": "dummy.happened", "value": 8})
+                assert on_b.next() == ("dummy.happened", {"type": "dummy.happened", "value": 8})
+        # both processes run a dispatcher: the plugin's delivery was still made exactly once
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(postgres_url)
+        try:
+            def delivered() -> list[tuple[str, int]]:
+                with engine.connect() as conn:
+                    return [tuple(row) for row in conn.execute(
+                        sa.select(EventDelivery.status, EventDelivery.attempts)
+                        .where(EventDelivery.event_id == event_id))]
+
+            assert wait_until(lambda: delivered() == [("done", 1)]), delivered()
+        finally:
+            engine.dispose()
+    finally:
+        for server in servers:
+            server.stop()
