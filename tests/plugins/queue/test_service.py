@@ -1,0 +1,270 @@
+"""The queue's domain logic on SQLite and PostgreSQL: numbering, lifecycle, order, seats, estimates, events,
+statistics and retention."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.events import OutboxEvent
+from core.hookspecs import TicketRequest
+from core.web.app import AppContext
+from plugins.queue import service as queue
+from plugins.queue.models import Ticket
+from tests.plugins.queue.support import write_deployment
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm
+
+
+@pytest.fixture
+def qctx(make_context: Callable[..., AppContext], tmp_path: Path) -> AppContext:
+    return make_context(deployment=write_deployment(tmp_path / "dep", "seat_time_limit_minutes = 30"))
+
+
+def office(ctx: AppContext, name: str = "test"):  # type: ignore[no-untyped-def]
+    return ctx.deployment.office(name)
+
+
+def issue(ctx: AppContext, service: str | None = "info", now: datetime = T0, **fields) -> queue.IssuedTicket:  # type: ignore[no-untyped-def]
+    booked = fields.pop("booked", False)
+    with ctx.db.session() as session:
+        return queue.issue_ticket(session, office(ctx), TicketRequest(language=fields.pop("language", "sv"),
+                                                                      service=service, **fields),
+                                  booked=booked, now=now)
+
+
+def events(ctx: AppContext, kind: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+    with ctx.db.session() as session:
+        rows = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
+        return [{"type": r.type, **r.payload} for r in rows if kind is None or r.type == kind]
+
+
+def call(ctx: AppContext, counter: str = "desk-1", services: list[str] | None = None,
+         now: datetime = T0) -> Ticket | None:
+    with ctx.db.session() as session:
+        return queue.call_next(session, office(ctx), counter, services, now=now)
+
+
+def act(ctx: AppContext, step: Callable, ticket_id: str, *args, now: datetime = T0):  # type: ignore[no-untyped-def, type-arg]
+    with ctx.db.session() as session:
+        return step(session, office(ctx), ticket_id, *args, now=now)
+
+
+def test_numbers_per_service_restart_each_local_day(qctx: AppContext) -> None:
+    labels = [issue(qctx, s).ticket.label for s in ("info", "info", "guidance", "info")]
+    assert labels == ["A001", "A002", "B001", "A003"]
+    before_midnight = datetime(2026, 11, 24, 22, 59, tzinfo=UTC)  # 23:59 in Stockholm
+    after_midnight = datetime(2026, 11, 24, 23, 1, tzinfo=UTC)  # 00:01 the next local day
+    assert issue(qctx, now=before_midnight).ticket.label == "A004"
+    late = issue(qctx, now=after_midnight).ticket
+    assert late.label == "A001" and str(late.day) == "2026-11-25"
+
+
+def test_a_rolled_back_issue_gives_its_number_back(qctx: AppContext) -> None:
+    with pytest.raises(RuntimeError), qctx.db.session() as session:
+        queue.issue_ticket(session, office(qctx), TicketRequest(language="sv", service="info"), now=T0)
+        raise RuntimeError("the kiosk's transaction failed after asking for a ticket")
+    assert issue(qctx).ticket.label == "A001"
+
+
+def test_digits_are_configurable(make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    ctx = make_context(deployment=write_deployment(tmp_path / "dep", "number_digits = 4"))
+    assert issue(ctx).ticket.label == "A0001"
+
+
+def test_idempotency_key_returns_the_first_ticket(qctx: AppContext) -> None:
+    first = issue(qctx, idempotency_key="k1")
+    again = issue(qctx, idempotency_key="k1")
+    assert again.ticket.public_id == first.ticket.public_id and first.created and not again.created
+    assert len(events(qctx, "ticket.issued")) == 1
+
+
+def test_lifecycle_publishes_every_transition_with_the_agreed_payloads(qctx: AppContext) -> None:
+    ticket = issue(qctx, category="housing", answers={"need": "help"}, language="ar").ticket
+    called = call(qctx, "desk-2", ["info"])
+    assert called is not None and called.public_id == ticket.public_id
+    act(qctx, queue.recall, ticket.public_id)
+    act(qctx, queue.start, ticket.public_id)
+    act(qctx, queue.done, ticket.public_id)
+    second = issue(qctx).ticket
+    call(qctx)
+    act(qctx, queue.no_show, second.public_id)
+    third = issue(qctx).ticket
+    act(qctx, queue.cancel, third.public_id)
+    fourth = issue(qctx).ticket
+    act(qctx, queue.transfer, fourth.public_id, "guidance", "Needs help with the form")
+
+    seen = events(qctx)
+    assert [e["type"] for e in seen] == [
+        "ticket.issued", "ticket.called", "ticket.called", "ticket.started", "ticket.done",
+        "ticket.issued", "ticket.called", "ticket.no_show", "ticket.issued", "ticket.cancelled",
+        "ticket.issued", "ticket.transferred"]
+    assert seen[0] == {"type": "ticket.issued", "ticket_id": ticket.public_id, "number": "A001", "service": "info",
+                       "category": "housing", "language": "ar", "position": 1, "estimated_wait_minutes": None}
+    assert seen[1] == {"type": "ticket.called", "ticket_id": ticket.public_id, "number": "A001", "service": "info",
+                       "counter": "desk-2", "counter_name": "Disk 2", "recall": False, "language": "ar",
+                       "seat": None}
+    assert seen[2]["recall"] is True
+    assert seen[4] == {"type": "ticket.done", "ticket_id": ticket.public_id, "number": "A001", "service": "info"}
+    assert set(seen[7]) == set(seen[9]) == {"type", "ticket_id", "number", "service"}
+    assert seen[11] == {"type": "ticket.transferred", "ticket_id": fourth.public_id, "number": "A004",
+                        "service": "info", "to_service": "guidance"}
+    with qctx.db.session() as session:
+        moved = queue.get_ticket(session, office(qctx), fourth.public_id)
+        assert (moved.service, moved.status, moved.note) == ("guidance", "waiting", "Needs help with the form")
+
+
+def test_wrong_transitions_are_conflicts(qctx: AppContext) -> None:
+    ticket = issue(qctx).ticket
+    for step in (queue.start, queue.recall, queue.done, queue.no_show):
+        with pytest.raises(queue.StateConflict):
+            act(qctx, step, ticket.public_id)
+    with pytest.raises(queue.TicketNotFound):
+        act(qctx, queue.start, "no-such-ticket")
+
+
+def test_call_next_takes_the_oldest_and_booked_first_when_configured(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    # Both contexts share the test's database: run one scenario after the other.
+    plain = make_context(deployment=write_deployment(tmp_path / "a"))
+    booked_first = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
+    for ctx in (plain, booked_first):
+        oldest = issue(ctx, now=T0).ticket.label
+        other = issue(ctx, "guidance", now=T0 + timedelta(minutes=1)).ticket.label
+        booked = issue(ctx, now=T0 + timedelta(minutes=2), booked=True).ticket.label
+        order = [call(ctx, "desk-2").label for _ in range(3)]
+        assert order == ([booked, oldest, other] if ctx is booked_first else [oldest, other, booked])
+        assert call(ctx, "desk-2") is None
+    # desk-1 serves only info.
+    issue(plain, "guidance")
+    assert call(plain, "desk-1") is None
+
+
+def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
+    first = issue(qctx)
+    issue(qctx, "guidance")
+    third = issue(qctx, now=T0 + timedelta(seconds=1))
+    assert (first.position, third.position) == (1, 2)
+    call(qctx, "desk-1")
+    with qctx.db.session() as session:
+        assert queue.position_of(session, office(qctx), queue.get_ticket(session, office(qctx),
+                                                                           third.ticket.public_id)) == 1
+
+
+def test_estimated_wait_follows_recent_real_service_times(qctx: AppContext) -> None:
+    # Three visitors served at desk-1 in 4, 6 and 20 minutes: the median is 6.
+    now = T0
+    for minutes in (4, 6, 20):
+        ticket = issue(qctx, now=now).ticket
+        call(qctx, "desk-1", now=now)
+        act(qctx, queue.start, ticket.public_id, now=now)
+        now += timedelta(minutes=minutes)
+        act(qctx, queue.done, ticket.public_id, now=now)
+    for _ in range(3):
+        issue(qctx, now=now)
+    with qctx.db.session() as session:
+        assert queue.estimate_for(session, office(qctx), "info", 1, now) == 0
+        assert queue.estimate_for(session, office(qctx), "info", 4, now) == 18  # 3 ahead × 6 min, one desk
+    ticket = issue(qctx, now=now).ticket
+    call(qctx, "desk-2", now=now)  # a second desk starts calling: the line moves twice as fast
+    with qctx.db.session() as session:
+        assert queue.estimate_for(session, office(qctx), "info", 4, now) == 9
+        loads = {load.service.id: load for load in queue.service_loads(session, office(qctx), now)}
+        assert loads["info"].waiting == 3 and loads["info"].estimated_wait_minutes == 9
+    assert ticket.label == "A007"
+
+
+def test_text_me_when_third_in_line(qctx: AppContext) -> None:
+    for _ in range(3):
+        issue(qctx)
+    asked = issue(qctx, phone="070-123 45 67", language="en").ticket  # 4th: not near yet
+    assert events(qctx, "ticket.near") == []
+    call(qctx)
+    near = events(qctx, "ticket.near")
+    assert near == [{"type": "ticket.near", "ticket_id": asked.public_id, "number": "A004", "service": "info",
+                     "position": 3, "phone": "+46701234567", "language": "en"}]
+    call(qctx)
+    assert len(events(qctx, "ticket.near")) == 1  # once only
+    late = issue(qctx).ticket
+    act(qctx, queue.set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
+    assert events(qctx, "ticket.near")[-1]["phone"] == "+358401234567"
+    with pytest.raises(queue.InvalidRequest):
+        act(qctx, queue.set_phone, late.public_id, "call me")
+
+
+def test_phone_numbers_are_erased_when_the_ticket_closes(qctx: AppContext) -> None:
+    ticket = issue(qctx, phone="0701234567").ticket
+    call(qctx)
+    act(qctx, queue.done, ticket.public_id)
+    with qctx.db.session() as session:
+        assert queue.get_ticket(session, office(qctx), ticket.public_id).phone is None
+
+
+def test_public_computers_seat_visitors_free_seats_and_enforce_the_time_limit(qctx: AppContext) -> None:
+    first, second, third = (issue(qctx, "computers", now=T0 + timedelta(seconds=i)) for i in range(3))
+    assert (first.ticket.seat, second.ticket.seat, third.ticket.seat) == (1, 2, None)
+    assert first.ticket.status == "serving" and third.position == 1
+    called = events(qctx, "ticket.called")
+    assert [(e["number"], e["seat"], e["counter"], e["counter_name"]) for e in called] == [
+        ("D001", "1", None, "Computer 1"), ("D002", "2", None, "Computer 2")]
+    act(qctx, queue.done, first.ticket.public_id, now=T0 + timedelta(minutes=5))
+    with qctx.db.session() as session:
+        seated = queue.get_ticket(session, office(qctx), third.ticket.public_id)
+        assert (seated.status, seated.seat) == ("serving", 1)
+    fourth = issue(qctx, "computers", now=T0 + timedelta(minutes=6))
+    assert fourth.ticket.seat is None and fourth.position == 1
+    # Seat 2 has been taken since T0; after the 30-minute limit it is freed for the next visitor.
+    with qctx.db.session() as session:
+        assert queue.assign_seats(session, office(qctx), queue.settings_of(office(qctx)).service("computers"),
+                                  T0 + timedelta(minutes=31)) == 1
+    with qctx.db.session() as session:
+        assert queue.get_ticket(session, office(qctx), second.ticket.public_id).status == "done"
+        assert queue.get_ticket(session, office(qctx), fourth.ticket.public_id).seat == 2
+
+
+def test_statistics_per_service_and_day(qctx: AppContext) -> None:
+    waits = [2, 4, 6, 8, 30]
+    for i, wait in enumerate(waits):
+        issued_at = T0 + timedelta(minutes=i)
+        ticket = issue(qctx, now=issued_at).ticket
+        called_at = issued_at + timedelta(minutes=wait)
+        call(qctx, now=called_at)
+        if i == 4:
+            act(qctx, queue.no_show, ticket.public_id, now=called_at)
+        else:
+            act(qctx, queue.start, ticket.public_id, now=called_at)
+            act(qctx, queue.done, ticket.public_id, now=called_at + timedelta(minutes=10 * (i + 1)))
+    issue(qctx, "guidance")
+    with qctx.db.session() as session:
+        rows = queue.statistics_by_day(session, office(qctx), T0.date(), T0.date())
+    info = next(r for r in rows if r.service == "info")
+    guidance = next(r for r in rows if r.service == "guidance")
+    assert (info.issued, info.served, info.no_shows) == (5, 4, 1)
+    assert info.wait_median_minutes == pytest.approx(6)
+    assert info.wait_p90_minutes == pytest.approx(21.2)  # between 8 and 30, as percentile_cont interpolates
+    assert info.service_median_minutes == pytest.approx(25)
+    assert info.service_p90_minutes == pytest.approx(37)
+    assert (guidance.issued, guidance.served, guidance.wait_median_minutes) == (1, 0, None)
+
+
+def test_purge_erases_details_after_retention_and_keeps_statistics(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    ctx = make_context(deployment=write_deployment(tmp_path / "dep", "detail_retention_days = 7"))
+    old = issue(ctx, category="migration", answers={"need": "residence permit"}, phone="0701234567").ticket
+    call(ctx)
+    act(ctx, queue.done, old.public_id, now=T0 + timedelta(minutes=5))
+    fresh = issue(ctx, now=T0 + timedelta(days=6), phone="0707654321", answers={"need": "x"}).ticket
+    with ctx.db.session() as session:
+        before = queue.statistics_by_day(session, office(ctx), T0.date(), T0.date())
+        counts = queue.purge(session, office(ctx), T0 + timedelta(days=8))
+    assert counts == {"queue.phone_numbers": 1, "queue.ticket_details": 1}
+    with ctx.db.session() as session:
+        purged = queue.get_ticket(session, office(ctx), old.public_id)
+        kept = queue.get_ticket(session, office(ctx), fresh.public_id)
+        assert (purged.answers, purged.category, purged.phone) == (None, None, None)
+        assert kept.answers == {"need": "x"} and kept.phone is None  # phone: a day old, details: kept
+        assert queue.statistics_by_day(session, office(ctx), T0.date(), T0.date()) == before
