@@ -1,14 +1,58 @@
-"""The kiosk plugin (skeleton: being built)."""
+"""The kiosk plugin: the entrance touch screen (arrivals, errand guides, talk to a guide, tiles)."""
 
+from __future__ import annotations
+
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+
+from core.config import ConfigProblem, OfficeConfig
+from core.db import utcnow
+from core.hookspecs import AdminPanel, KioskTile, PageLink
 from core.plugins import Plugin, hookimpl
+from plugins.kiosk import api, models, pages, service  # noqa: F401  (models: tables registered on core's Base)
 from plugins.kiosk.settings import KioskSettings
 
 HERE = Path(__file__).resolve().parent
+PANEL_DAYS = 14
+_panel_templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
+                               trim_blocks=True, lstrip_blocks=True)
 
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="kiosk", version="0.1.0", settings_model=KioskSettings, migrations=HERE / "migrations",
-                  locale=HERE / "locale")
+    return Plugin(name="kiosk", version="0.1.0", description="The entrance touch screen",
+                  settings_model=KioskSettings, api_router=api.router, page_router=pages.router,
+                  templates=HERE / "templates", static=HERE / "static", locale=HERE / "locale",
+                  migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    return [ConfigProblem(str(office.source), path, message) for path, message in service.validate(office)]
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    return [PageLink(label="Kiosk (entrance screen)", path=f"/{office.id}/kiosk", audience="kiosk", order=10)]
+
+
+@hookimpl
+def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
+    return service.own_tiles(office, language)
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+    since = utcnow().astimezone(office.tz).date() - timedelta(days=PANEL_DAYS - 1)
+    rows = service.usage(session, office, since)
+    _ = service.translations.gettext(language)
+    html = _panel_templates.get_template("panel.html").render(rows=rows, days=PANEL_DAYS, _=_)
+    return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), html=html, order=30)]
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
+    return service.purge(session, office, now)

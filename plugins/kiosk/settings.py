@@ -1,7 +1,66 @@
 """Per-office settings of the kiosk plugin."""
 
-from core.config import StrictModel
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from core.config import Localized, StrictModel
+
+
+class OfficeTile(StrictModel):
+    """An office's own choice on the start screen: a link, or a ticket for a queue service."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    label: Localized
+    description: Localized | None = None
+    link: str | None = None
+    ticket_service: str | None = None
+    order: int = 500
+
+    @model_validator(mode="after")
+    def _one_target(self) -> OfficeTile:
+        if (self.link is None) == (self.ticket_service is None):
+            raise ValueError("a tile needs exactly one of 'link' or 'ticket_service'")
+        return self
 
 
 class KioskSettings(StrictModel):
-    pass
+    # Empty means every language of the office; otherwise a subset of them, first one is the start language.
+    languages: tuple[str, ...] = ()
+    inactivity_seconds: int = Field(default=90, ge=5, le=1800)
+    warning_seconds: int = Field(default=20, ge=3, le=300)
+    tiles: tuple[OfficeTile, ...] = ()
+    # Guides offered under "talk to a guide" (guide ids); empty means every guide that has questions.
+    guide_categories: tuple[str, ...] = ()
+    # Folder with the office's own guides, relative to the deployment folder; overrides/extends the library.
+    guides_folder: str = "kiosk/guides"
+    waiting_area: Localized | None = None
+    # Arrivals (they may hold a first name) are deleted after this many days.
+    arrival_retention_days: int = Field(default=1, ge=0, le=90)
+
+    @field_validator("languages")
+    @classmethod
+    def _office_languages(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        office: Any = (info.context or {}).get("office")
+        if office is not None:
+            unknown = [lang for lang in value if lang not in office.languages]
+            if unknown:
+                raise ValueError(f"not a language of the office: {', '.join(unknown)} "
+                                 f"(office languages: {', '.join(office.languages)})")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _warning_before_reset(self) -> KioskSettings:
+        if self.warning_seconds >= self.inactivity_seconds:
+            raise ValueError("warning_seconds must be shorter than inactivity_seconds")
+        tile_ids = [t.id for t in self.tiles]
+        if len(set(tile_ids)) != len(tile_ids):
+            raise ValueError("two tiles have the same id")
+        return self
+
+    def offered_languages(self, office_languages: tuple[str, ...]) -> tuple[str, ...]:
+        return self.languages or office_languages

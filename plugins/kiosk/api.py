@@ -1,0 +1,87 @@
+"""The kiosk screen's JSON endpoints (under /api/v1/offices/{office}/kiosk): arrivals, booking codes, tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from core.auth import Principal
+from core.config import OfficeConfig
+from core.web.app import AppContext
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+from core.web.security import require
+from plugins.kiosk import service
+from plugins.kiosk.service import KioskError
+from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, problem
+
+router = APIRouter()
+kiosk_or_staff = require(*KIOSK_STAFF_ROLES, devices=KIOSK_DEVICES)
+
+
+class ArrivalIn(BaseModel):
+    language: str
+    idempotency_key: str = Field(min_length=8, max_length=64)
+    officer_id: str | None = None
+    unit_id: str | None = None
+    first_name: str | None = Field(default=None, max_length=100)
+
+
+class TicketIn(BaseModel):
+    language: str
+    idempotency_key: str = Field(min_length=8, max_length=64)
+    service: str | None = None
+    category: str | None = None
+    answers: dict[str, str] = {}
+
+
+@router.post("/arrivals", status_code=201)
+def register_arrival(body: ArrivalIn, office: OfficeConfig = Depends(get_office),
+                     _principal: Principal = Depends(kiosk_or_staff),
+                     ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
+    """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
+    language = service.visitor_language(office, body.language)
+    try:
+        with ctx.db.session() as session:
+            done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
+                                            officer_id=body.officer_id, unit_id=body.unit_id,
+                                            first_name=body.first_name)
+    except KioskError as exc:
+        raise problem(exc) from None
+    return {"arrival_id": done.arrival_id, "officer": done.officer, "unit": done.unit, "told": done.told,
+            "wait_here": done.wait_here}
+
+
+@router.get("/booking-codes/{code}")
+def booking_code(code: str, lang: str = "sv", office: OfficeConfig = Depends(get_office),
+                 _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+    """The officer a booking code belongs to (name and unit only)."""
+    language = service.visitor_language(office, lang)
+    officer = service.officer_by_code(office, code)
+    if officer is None:
+        _ = service.translations.gettext(language)
+        raise HttpProblem(404, "unknown_booking_code",
+                          _("No meeting has that booking code. Check the code or choose the person's name."))
+    return {"officer_id": officer.id, "name": officer.name, "unit_id": officer.unit,
+            "unit": service.unit_name(office, officer.unit, language)}
+
+
+@router.post("/tickets", status_code=201)
+def take_ticket(body: TicketIn, office: OfficeConfig = Depends(get_office),
+                _principal: Principal = Depends(kiosk_or_staff),
+                ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
+    """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
+    language = service.visitor_language(office, body.language)
+    try:
+        with ctx.db.session() as session:
+            stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
+                                          key=body.idempotency_key, service=body.service, category=body.category,
+                                          answers=body.answers)
+    except KioskError as exc:
+        raise problem(exc) from None
+    path = stored["status_path"]
+    phone_url = f"{ctx.settings.base_url.rstrip('/')}{path}{'&' if '?' in path else '?'}lang={language}"
+    return {**stored, **service.ticket_texts(stored, language), "phone_url": phone_url,
+            "qr": service.qr_data_uri(phone_url)}

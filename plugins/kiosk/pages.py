@@ -1,0 +1,173 @@
+"""The kiosk's screens (under /{office}/kiosk): thin handlers over service.py, rendered in the visitor's language."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core.config import OfficeConfig
+from core.web.app import AppContext
+from core.web.deps import get_context, get_office
+from core.web.errors import HttpProblem
+from core.web.i18n import language_info
+from plugins.kiosk import service
+from plugins.kiosk.guides import FALLBACK_LANGUAGE
+from plugins.kiosk.service import KioskError
+from plugins.kiosk.web import problem, refusal, visitor_language
+
+router = APIRouter()
+# How long a finished screen (arrival told, ticket taken) stays before it starts over for the next visitor.
+DONE_SECONDS = 30
+
+
+def _screen(request: Request, ctx: AppContext, office: OfficeConfig, template: str, language: str,
+            **values: Any) -> Response:
+    settings = service.settings(office)
+    start = service.start_language(office)
+    is_start = template == "kiosk/start.html"
+    return ctx.render(
+        request, template, office=office, headers={"Cache-Control": "no-store"},
+        languages=[language_info(code) for code in service.languages(office)],
+        start_url=f"/{office.id}/kiosk?lang={start}", is_start=is_start,
+        # The start screen in the start language holds nothing to forget; every other screen starts over.
+        idle=not (is_start and language == start),
+        inactivity_seconds=settings.inactivity_seconds, warning_seconds=settings.warning_seconds,
+        done_seconds=min(DONE_SECONDS, settings.inactivity_seconds), request_key=uuid.uuid4().hex,
+        office_id=office.id, **values)
+
+
+def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[Any]:
+    hooks = ctx.hooks(office)
+    with ctx.db.session() as session:
+        services = [s for group in hooks.mbk_ticket_services(office=office, session=session, language=language)
+                    for s in group]
+    return service.start_tiles(office, language, hooks.mbk_kiosk_tiles(office=office, language=language), services)
+
+
+@router.get("")
+def start(request: Request, office: OfficeConfig = Depends(get_office),
+          ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    return _screen(request, ctx, office, "kiosk/start.html", language, tiles=_start_tiles(ctx, office, language))
+
+
+@router.get("/choose/{tile_id}")
+def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_office),
+           ctx: AppContext = Depends(get_context)) -> Response:
+    """A tap on a start tile: counted (choice and language only), then on to the tile's screen."""
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    tile = next((t for t in _start_tiles(ctx, office, language) if t.id == tile_id), None)
+    if tile is None:
+        _ = ctx.translator.gettext(language)
+        raise HttpProblem(404, "unknown_tile", _("This choice is not available right now."))
+    with ctx.db.session() as session:
+        service.record_usage(session, office, language, tile.id)
+    return RedirectResponse(service.tile_target(office, tile), status_code=303)
+
+
+@router.get("/meeting")
+def meeting(request: Request, office: OfficeConfig = Depends(get_office),
+            ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    directory = office.directory
+    officers = sorted(directory.officers, key=lambda o: o.name)
+    units = [(u.id, u.name.get_text(language)) for u in directory.units]
+    people = [{"id": o.id, "name": o.name, "unit": service.unit_name(office, o.unit, language) or "",
+               "initials": " ".join(sorted({part[0].upper() for part in o.name.split()}))} for o in officers]
+    letters = sorted({letter for p in people for letter in p["initials"].split()})
+    return _screen(request, ctx, office, "kiosk/meeting.html", language, people=people, units=units,
+                   letters=letters, name_letters=list("ABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖ"))
+
+
+@router.get("/guides")
+def guide_list(request: Request, office: OfficeConfig = Depends(get_office),
+               ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    return _screen(request, ctx, office, "kiosk/guides.html", language, guides=service.guides(office, language))
+
+
+def _guide_values(ctx: AppContext, office: OfficeConfig, guide_id: str, language: str) -> dict[str, Any]:
+    try:
+        guide = service.guide(office, guide_id, language)
+    except KioskError as exc:
+        raise problem(exc) from None
+    phone_url = f"{ctx.settings.base_url.rstrip('/')}/{office.id}/kiosk/phone/guides/{guide.id}?lang={language}"
+    return {"guide": guide, "phone_url": phone_url,
+            "fallback": language_info(FALLBACK_LANGUAGE),
+            "visitor": language_info(language)}
+
+
+@router.get("/guides/{guide_id}")
+def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
+               ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    values = _guide_values(ctx, office, guide_id, language)
+    talk = any(g.id == guide_id for g in service.talk_categories(office, language)) and any(
+        t.id == "talk" for t in _start_tiles(ctx, office, language))
+    with ctx.db.session() as session:
+        service.record_usage(session, office, language, "guide-read", guide_id)
+    return _screen(request, ctx, office, "kiosk/guide.html", language, qr=service.qr_data_uri(values["phone_url"]),
+                   talk=talk, **values)
+
+
+@router.get("/phone/guides/{guide_id}")
+def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
+                ctx: AppContext = Depends(get_context)) -> Response:
+    """The public copy of a guide that the kiosk's QR code opens on the visitor's phone (no device needed)."""
+    language = ctx.language(request, office)
+    values = _guide_values(ctx, office, guide_id, language)
+    with ctx.db.session() as session:
+        service.record_usage(session, office, language, "guide-phone", guide_id)
+    return ctx.render(request, "kiosk/phone_guide.html", office=office, **values)
+
+
+@router.get("/talk")
+def talk(request: Request, office: OfficeConfig = Depends(get_office),
+         ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    return _screen(request, ctx, office, "kiosk/talk.html", language,
+                   categories=service.talk_categories(office, language))
+
+
+@router.get("/talk/{guide_id}")
+def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
+                   ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    guide = next((g for g in service.talk_categories(office, language) if g.id == guide_id), None)
+    if guide is None:
+        _ = ctx.translator.gettext(language)
+        raise HttpProblem(404, "unknown_category", _("There is no errand category called %(c)s.", c=guide_id))
+    return _screen(request, ctx, office, "kiosk/talk_questions.html", language, guide=guide)
+
+
+@router.get("/tickets/{service_id}")
+def ticket(service_id: str, request: Request, office: OfficeConfig = Depends(get_office),
+           ctx: AppContext = Depends(get_context)) -> Response:
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        return denied
+    with ctx.db.session() as session:
+        services = [s for group in ctx.hooks(office).mbk_ticket_services(office=office, session=session,
+                                                                         language=language) for s in group]
+    found = next((s for s in services if s.id == service_id), None)
+    if found is None:
+        _ = ctx.translator.gettext(language)
+        raise HttpProblem(404, "unknown_service", _("This service does not take tickets right now."))
+    return _screen(request, ctx, office, "kiosk/ticket.html", language, ticket_service=found)

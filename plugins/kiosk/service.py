@@ -1,0 +1,391 @@
+"""Kiosk domain logic (no HTTP): tiles, guides, arrivals, tickets, idempotency, usage counts, retention."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import segno
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig, Officer, Unit
+from core.db import utcnow
+from core.events import DomainEvent, publish
+from core.hookspecs import KioskTile, TicketRequest, TicketService
+from core.web.i18n import Translator
+from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
+from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
+from plugins.kiosk.settings import KioskSettings
+
+HERE = Path(__file__).resolve().parent
+translations = Translator([HERE / "locale"])
+KEY_RETENTION = timedelta(days=2)
+FIRST_NAME_MAX = 40
+
+
+class KioskError(ValueError):
+    """A request the kiosk refuses; ``message`` is already in the visitor's language."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class VisitorArrived(DomainEvent):
+    type = "visitor.arrived"
+    arrival_id: str
+    officer_id: str | None
+    unit_id: str | None
+    first_name: str | None
+    language: str
+
+
+# --- Settings and languages -------------------------------------------------------------------------
+
+
+def settings(office: OfficeConfig) -> KioskSettings:
+    return office.settings_for("kiosk") or KioskSettings()
+
+
+def languages(office: OfficeConfig) -> tuple[str, ...]:
+    return settings(office).offered_languages(office.languages)
+
+
+def start_language(office: OfficeConfig) -> str:
+    return languages(office)[0]
+
+
+def visitor_language(office: OfficeConfig, negotiated: str) -> str:
+    """The negotiated language if the kiosk offers it, else the kiosk's start language."""
+    return negotiated if negotiated in languages(office) else start_language(office)
+
+
+# --- Guides -----------------------------------------------------------------------------------------
+
+
+def guide_library(office: OfficeConfig) -> GuideLibrary:
+    return library((LIBRARY, office_folder(office.source, settings(office).guides_folder)))
+
+
+def guides(office: OfficeConfig, language: str) -> list[Guide]:
+    return guide_library(office).all(language)
+
+
+def guide(office: OfficeConfig, guide_id: str, language: str) -> Guide:
+    found = guide_library(office).get(guide_id, language)
+    if found is None:
+        _ = translations.gettext(language)
+        raise KioskError(404, "unknown_guide", _("There is no guide called %(guide)s.", guide=guide_id))
+    return found
+
+
+def talk_categories(office: OfficeConfig, language: str) -> list[Guide]:
+    """Guides offered under "talk to a guide": the office's list in its order, else every guide with questions."""
+    chosen = settings(office).guide_categories
+    lib = guide_library(office)
+    if chosen:
+        found = [lib.get(gid, language) for gid in chosen]
+        return [g for g in found if g is not None and g.questions]
+    return [g for g in lib.all(language) if g.questions]
+
+
+def validate(office: OfficeConfig) -> list[tuple[str, str]]:
+    """Problems a settings model cannot see, as (key path, message): guide files and guide ids in the settings."""
+    lib = guide_library(office)
+    problems = [("plugins.kiosk.guides_folder", problem) for problem in lib.problems]
+    known = set(lib.ids())
+    for i, gid in enumerate(settings(office).guide_categories):
+        path = f"plugins.kiosk.guide_categories[{i}]"
+        if gid not in known:
+            problems.append((path, f"unknown guide {gid!r} (guides: {', '.join(sorted(known))})"))
+        elif not lib.get(gid, FALLBACK_LANGUAGE).questions:  # type: ignore[union-attr]
+            problems.append((path, f"guide {gid!r} has no questions"))
+    return problems
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code as an SVG data URI (dark on light in every display mode: phones read it best)."""
+    return segno.make(url, error="m").svg_data_uri(scale=6, border=2)
+
+
+# --- Tiles ------------------------------------------------------------------------------------------
+
+
+def own_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
+    """What the kiosk contributes through ``mbk_kiosk_tiles`` ("talk to a guide" is added by start_tiles)."""
+    _ = translations.gettext(language)
+    base = f"/{office.id}/kiosk"
+    tiles = []
+    if office.directory.officers or office.directory.units:
+        tiles.append(KioskTile(id="meeting", label=_("I have a booked meeting"), icon="📅", order=10,
+                               description=_("Tell the person you are meeting that you are here."),
+                               href=f"{base}/meeting"))
+    tiles.append(KioskTile(id="guides", label=_("I need help with an errand"), icon="📖", order=20,
+                           description=_("Step-by-step guides: preschool, money, migration, housing and more."),
+                           href=f"{base}/guides"))
+    for tile in settings(office).tiles:
+        tiles.append(KioskTile(id=tile.id, label=tile.label.get_text(language), order=tile.order,
+                               description=tile.description.get_text(language) if tile.description else "",
+                               href=tile.link, ticket_service=tile.ticket_service))
+    return tiles
+
+
+def start_tiles(office: OfficeConfig, language: str, contributed: list[list[KioskTile]],
+                services: list[TicketService]) -> list[KioskTile]:
+    """Every plugin's tiles plus "talk to a guide", which needs a queue that takes tickets right now.
+
+    (The tiles hook has no session, so the kiosk adds this tile itself after asking for ticket services.)
+    """
+    _ = translations.gettext(language)
+    tiles = [tile for group in contributed for tile in group]
+    if services and talk_categories(office, language):
+        tiles.append(KioskTile(id="talk", label=_("I want to talk to a guide"), icon="🙋", order=30,
+                               description=_("Answer two or three questions and get a queue ticket."),
+                               href=f"/{office.id}/kiosk/talk"))
+    seen: set[str] = set()
+    unique = []
+    for tile in sorted(tiles, key=lambda t: (t.order, t.id)):
+        if tile.id not in seen:
+            seen.add(tile.id)
+            unique.append(tile)
+    return unique
+
+
+def tile_target(office: OfficeConfig, tile: KioskTile) -> str:
+    if tile.ticket_service:
+        return f"/{office.id}/kiosk/tickets/{tile.ticket_service}"
+    return tile.href or f"/{office.id}/kiosk"
+
+
+# --- Directory --------------------------------------------------------------------------------------
+
+
+def officer_by_code(office: OfficeConfig, code: str) -> Officer | None:
+    code = code.strip()
+    return next((o for o in office.directory.officers if code and code in o.booking_codes), None)
+
+
+def unit_name(office: OfficeConfig, unit_id: str | None, language: str) -> str | None:
+    unit = office.directory.unit(unit_id) if unit_id else None
+    return unit.name.get_text(language) if unit else None
+
+
+# --- Idempotency ------------------------------------------------------------------------------------
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def claim_key(session: Session, office_id: str, key: str, action: str, language: str) -> dict[str, Any] | None:
+    """Claim a screen's request key. None: it is ours, do the work. A dict: the first request's answer.
+
+    On PostgreSQL a second transaction with the same key waits on the unique index until the first one
+    commits, then sees its row (each statement reads what is committed); SQLite runs one writer at a time.
+    """
+    _ = translations.gettext(language)
+    if not key or len(key) > 64:
+        raise KioskError(422, "invalid_request", _("The screen sent no valid request key; start again."))
+    stmt = _insert(session)(IdempotencyKey).values(office_id=office_id, key=key, action=action, created_at=utcnow())
+    claimed = stmt.on_conflict_do_nothing(index_elements=["office_id", "key"]).returning(IdempotencyKey.id)
+    if session.execute(claimed).scalar_one_or_none() is not None:
+        return None
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.office_id == office_id,
+                                                      IdempotencyKey.key == key))
+    if row is None or row.action != action or row.result is None:
+        raise KioskError(409, "key_reused", _("This screen was already used for something else; start again."))
+    return dict(row.result)
+
+
+def remember(session: Session, office_id: str, key: str, result: dict[str, Any]) -> None:
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.office_id == office_id,
+                                                      IdempotencyKey.key == key))
+    assert row is not None  # claimed in this same transaction
+    row.result = result
+
+
+# --- Usage counts -----------------------------------------------------------------------------------
+
+
+def record_usage(session: Session, office: OfficeConfig, language: str, choice: str, guide_id: str = "",
+                 now: datetime | None = None) -> None:
+    """Count one use; a single upsert so that concurrent kiosks never lose a count."""
+    day = (now or utcnow()).astimezone(office.tz).date()
+    stmt = _insert(session)(UsageCount).values(office_id=office.id, day=day, language=language, choice=choice[:64],
+                                               guide=guide_id[:64], count=1)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["office_id", "day", "language", "choice", "guide"],
+        set_={"count": UsageCount.count + 1}))
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    day: date
+    language: str
+    choice: str
+    guide: str
+    count: int
+
+
+def usage(session: Session, office: OfficeConfig, since: date) -> list[UsageRow]:
+    rows = session.execute(
+        select(UsageCount.day, UsageCount.language, UsageCount.choice, UsageCount.guide, UsageCount.count)
+        .where(UsageCount.office_id == office.id, UsageCount.day >= since)
+        .order_by(UsageCount.day.desc(), UsageCount.count.desc(), UsageCount.choice, UsageCount.language))
+    return [UsageRow(*row) for row in rows]
+
+
+# --- Arrivals ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArrivalConfirmation:
+    arrival_id: str
+    officer: str | None
+    unit: str | None
+    told: str
+    wait_here: str
+
+
+def _clean_first_name(raw: str | None, language: str) -> str | None:
+    _ = translations.gettext(language)
+    name = " ".join((raw or "").split())
+    if not name:
+        return None
+    if len(name) > FIRST_NAME_MAX or any(not (c.isalpha() or c in " -'") for c in name):
+        raise KioskError(422, "invalid_first_name",
+                         _("A first name may have letters, spaces and hyphens, at most %(n)s.", n=FIRST_NAME_MAX))
+    return name
+
+
+def register_arrival(session: Session, office: OfficeConfig, *, language: str, key: str,
+                     officer_id: str | None = None, unit_id: str | None = None,
+                     first_name: str | None = None) -> ArrivalConfirmation:
+    """Record an arrival and publish ``visitor.arrived``, once per screen key."""
+    _ = translations.gettext(language)
+    stored = claim_key(session, office.id, key, "arrival", language)
+    if stored is None:
+        officer = office.directory.officer(officer_id) if officer_id else None
+        if officer_id and officer is None:
+            raise KioskError(404, "unknown_officer", _("That person is not in this office's directory."))
+        if unit_id and office.directory.unit(unit_id) is None:
+            raise KioskError(404, "unknown_unit", _("That department is not in this office's directory."))
+        if officer is None and not unit_id:
+            raise KioskError(422, "invalid_request", _("Choose the person or the department you are meeting."))
+        unit_id = unit_id or (officer.unit if officer else None)
+        arrival = Arrival(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer.id if officer else None,
+                          unit_id=unit_id, first_name=_clean_first_name(first_name, language), language=language,
+                          created_at=utcnow())
+        session.add(arrival)
+        publish(session, office.id, VisitorArrived(arrival_id=arrival.id, officer_id=arrival.officer_id,
+                                                   unit_id=arrival.unit_id, first_name=arrival.first_name,
+                                                   language=language))
+        record_usage(session, office, language, "arrival")
+        # Only ids are kept for a repeated tap: never the visitor's name.
+        stored = {"arrival_id": arrival.id, "officer_id": arrival.officer_id, "unit_id": arrival.unit_id}
+        remember(session, office.id, key, stored)
+    return confirmation(office, stored, language)
+
+
+def _waiting_area(office: OfficeConfig, unit: Unit | None, language: str) -> str:
+    _ = translations.gettext(language)
+    if unit is not None and unit.waiting_area:
+        return unit.waiting_area.get_text(language)
+    if settings(office).waiting_area:
+        return settings(office).waiting_area.get_text(language)  # type: ignore[union-attr]
+    return _("the waiting area")
+
+
+def confirmation(office: OfficeConfig, stored: dict[str, Any], language: str) -> ArrivalConfirmation:
+    _ = translations.gettext(language)
+    officer = office.directory.officer(stored["officer_id"]) if stored.get("officer_id") else None
+    unit = office.directory.unit(stored["unit_id"]) if stored.get("unit_id") else None
+    unit_label = unit.name.get_text(language) if unit else None
+    told = (_("%(name)s has been told that you are here.", name=officer.name) if officer
+            else _("%(unit)s has been told that you are here.", unit=unit_label))
+    wait_here = _("Please take a seat: %(place)s. You will be fetched there.",
+                  place=_waiting_area(office, unit, language))
+    return ArrivalConfirmation(arrival_id=stored["arrival_id"], officer=officer.name if officer else None,
+                               unit=unit_label, told=told, wait_here=wait_here)
+
+
+# --- Tickets ----------------------------------------------------------------------------------------
+
+
+def ticket_answers(office: OfficeConfig, category: str, answers: dict[str, str], language: str) -> dict[str, str]:
+    """The visitor's answers as the guides read them: Swedish question → Swedish answer, every question answered."""
+    _ = translations.gettext(language)
+    offered = {g.id: g for g in talk_categories(office, language)}
+    if category not in offered:
+        raise KioskError(404, "unknown_category", _("There is no errand category called %(c)s.", c=category))
+    reference = guide_library(office).get(category, FALLBACK_LANGUAGE)
+    assert reference is not None
+    readable = {}
+    for question in reference.questions:
+        chosen = answers.get(question.id)
+        options = dict(question.options)
+        if chosen not in options:
+            raise KioskError(422, "unanswered", _("Please answer every question."))
+        readable[question.text] = options[chosen]
+    unknown = set(answers) - {q.id for q in reference.questions}
+    if unknown:
+        raise KioskError(422, "invalid_request", _("Please answer every question."))
+    return readable
+
+
+def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., Any], *, language: str, key: str,
+                 service: str | None = None, category: str | None = None,
+                 answers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Ask the office's queue (through ``issue``, the ``mbk_issue_ticket`` hook) for one ticket per screen key."""
+    _ = translations.gettext(language)
+    stored = claim_key(session, office.id, key, "ticket", language)
+    if stored is not None:
+        return stored
+    if (service is None) == (category is None):
+        raise KioskError(422, "invalid_request", _("Choose a service or an errand."))
+    readable = ticket_answers(office, category, answers or {}, language) if category else {}
+    request = TicketRequest(language=language, service=service, category=category, answers=readable,
+                            idempotency_key=f"kiosk:{key}", source="kiosk")
+    try:
+        receipt = issue(office=office, session=session, request=request)
+    except ValueError as exc:
+        raise KioskError(409, "ticket_refused", str(exc)) from None
+    if receipt is None:
+        raise KioskError(503, "no_queue", _("Tickets cannot be taken here right now. Please ask at the desk."))
+    record_usage(session, office, language, "talk-ticket" if category else f"ticket:{service}", category or "")
+    stored = {"id": receipt.id, "number": receipt.number, "service": receipt.service,
+              "service_name": receipt.service_name, "position": receipt.position,
+              "estimated_wait_minutes": receipt.estimated_wait_minutes, "status_path": receipt.status_path}
+    remember(session, office.id, key, stored)
+    return stored
+
+
+def ticket_texts(stored: dict[str, Any], language: str) -> dict[str, str]:
+    """What the ticket screen says, in the visitor's language."""
+    _ = translations.gettext(language)
+    before = max(int(stored["position"]) - 1, 0)
+    position = (_("You are next.") if before == 0 else _("People before you: %(n)s", n=before))
+    minutes = stored.get("estimated_wait_minutes")
+    wait = (_("Estimated wait: about %(minutes)s minutes", minutes=minutes) if minutes is not None
+            else _("We cannot estimate the wait right now."))
+    return {"position_text": position, "wait_text": wait}
+
+
+# --- Retention --------------------------------------------------------------------------------------
+
+
+def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings(office).arrival_retention_days)
+    arrivals = session.execute(delete(Arrival).where(Arrival.office_id == office.id, Arrival.created_at < cutoff))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.office_id == office.id,
+                                                 IdempotencyKey.created_at < now - KEY_RETENTION))
+    return {"kiosk_arrivals": arrivals.rowcount or 0}
+

@@ -1,0 +1,245 @@
+// The kiosk screen: inactivity reset, "server unreachable" with retry that keeps the input, on-screen keys,
+// and the three flows that POST (arrival, talk to a guide, ticket for a service). Every POST carries the
+// screen's request key, so a double tap or a retry never makes a second arrival or ticket.
+(function () {
+  "use strict";
+  const root = document.getElementById("kiosk");
+  if (!root) return;
+  const cfg = root.dataset;
+  const office = cfg.office;
+  const lang = cfg.lang;
+  const api = "/api/v1/offices/" + office + "/kiosk";
+  const $ = (id) => document.getElementById(id);
+
+  // --- Inactivity: warn with a countdown, one touch extends, then start over (forgetting everything) ------
+  const overlay = $("kiosk-idle");
+  const count = $("kiosk-idle-count");
+  const warning = Number(cfg.warning);
+  let total = Number(cfg.inactivity);
+  let idleTimer = null;
+  let tick = null;
+
+  function startOver() { window.location.replace(cfg.home); }
+  function hideWarning() { clearInterval(tick); overlay.hidden = true; }
+  function showWarning() {
+    let left = warning;
+    count.textContent = String(left);
+    overlay.hidden = false;
+    $("kiosk-idle-more").focus();
+    tick = setInterval(function () {
+      left -= 1;
+      count.textContent = String(Math.max(left, 0));
+      if (left <= 0) { clearInterval(tick); startOver(); }
+    }, 1000);
+  }
+  function arm() {
+    clearTimeout(idleTimer);
+    hideWarning();
+    if (cfg.idle !== "on") return;
+    idleTimer = setTimeout(showWarning, Math.max(total - warning, 1) * 1000);
+  }
+  ["pointerdown", "keydown", "input"].forEach(function (type) {
+    document.addEventListener(type, arm, { capture: true, passive: true });
+  });
+  $("kiosk-idle-more").addEventListener("click", arm);
+  // A finished screen (arrival told, ticket taken) starts over sooner, for the next visitor's privacy.
+  function finished() { cfg.idle = "on"; total = Math.min(total, Number(cfg.done)); arm(); }
+  arm();
+
+  // --- Server unreachable: say so, keep everything, retry on request ----------------------------------
+  const offline = $("kiosk-offline");
+  let pendingRetry = null;
+  function showOffline(retry) {
+    pendingRetry = retry;
+    offline.hidden = false;
+    $("kiosk-offline-retry").focus();
+  }
+  $("kiosk-offline-retry").addEventListener("click", function () {
+    offline.hidden = true;
+    const retry = pendingRetry;
+    pendingRetry = null;
+    if (retry) retry();
+  });
+  async function reachable() {
+    const abort = new AbortController();
+    const timer = setTimeout(function () { abort.abort(); }, 5000);
+    try {
+      const response = await fetch("/healthz", { cache: "no-store", signal: abort.signal });
+      return response.ok;
+    } catch (e) {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  // Links are followed only when the server answers, so a visitor never meets the browser's error page.
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || link.target || link.getAttribute("href").startsWith("#")) return;
+    const url = new URL(link.href, window.location.href);
+    if (url.origin !== window.location.origin) return;
+    event.preventDefault();
+    const go = async function () {
+      if (await reachable()) window.location.assign(url.href);
+      else showOffline(go);
+    };
+    go();
+  });
+
+  // JSON request: resolves with the answer, rejects with the server's problem ({error, detail}); when the
+  // server cannot be reached it waits for the visitor's "Try again" and sends the very same request again.
+  function send(method, url, body) {
+    return new Promise(function (resolve, reject) {
+      const attempt = async function () {
+        let response;
+        try {
+          response = await window.mbkFetch(url, {
+            method: method,
+            headers: { "Content-Type": "application/json", "Accept": "application/json" },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+        } catch (e) {
+          showOffline(attempt);
+          return;
+        }
+        let data = null;
+        try { data = await response.json(); } catch (e) { data = null; }
+        if (response.ok) resolve(data);
+        else if (data && data.error) reject(data);
+        else showOffline(attempt);  // a proxy's error page: the server itself was not reached
+      };
+      attempt();
+    });
+  }
+
+  function showStep(step) {
+    root.querySelectorAll(".kiosk-step").forEach(function (el) { el.hidden = el !== step; });
+    const heading = step.querySelector("[tabindex='-1']");
+    if (heading) heading.focus();
+  }
+  function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", on ? "true" : "false"); }
+
+  // --- On-screen keys (touch screens have no keyboard) ------------------------------------------------
+  root.addEventListener("click", function (event) {
+    const key = event.target.closest("[data-type], [data-erase]");
+    if (!key) return;
+    const input = $(key.dataset.target || key.dataset.erase);
+    if (key.dataset.erase) input.value = input.value.slice(0, -1);
+    else if (input.value.length < Number(input.maxLength > 0 ? input.maxLength : 100)) input.value += key.dataset.type;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+
+  // --- Booked meeting ------------------------------------------------------------------------------
+  const find = $("meeting-find");
+  if (find) {
+    let chosen = null;
+    const confirmStep = $("meeting-confirm");
+    find.querySelectorAll("[data-panel]").forEach(function (tab) {
+      tab.addEventListener("click", function () {
+        find.querySelectorAll("[data-panel]").forEach(function (other) {
+          const open = other === tab;
+          other.setAttribute("aria-expanded", open ? "true" : "false");
+          $(other.dataset.panel).hidden = !open;
+        });
+      });
+    });
+    find.querySelectorAll("[data-letter]").forEach(function (key) {
+      key.addEventListener("click", function () {
+        const letter = key.dataset.letter;
+        find.querySelectorAll("[data-letter]").forEach(function (k) { k.setAttribute("aria-pressed", k === key ? "true" : "false"); });
+        find.querySelectorAll("li[data-initials]").forEach(function (item) {
+          item.hidden = letter !== "" && item.dataset.initials.split(" ").indexOf(letter) < 0;
+        });
+      });
+    });
+    function choose(target) {
+      chosen = target;
+      $("meeting-who").textContent = target.label;
+      $("meeting-error").textContent = "";
+      showStep(confirmStep);
+    }
+    find.querySelectorAll(".kiosk-pick").forEach(function (pick) {
+      pick.addEventListener("click", function () {
+        choose({ officer_id: pick.dataset.officer || null, unit_id: pick.dataset.unit || null, label: pick.dataset.label });
+      });
+    });
+    $("booking-code-find").addEventListener("click", function () {
+      const code = $("booking-code").value.trim();
+      $("booking-code-error").textContent = "";
+      if (!code) { $("booking-code").focus(); return; }
+      send("GET", api + "/booking-codes/" + encodeURIComponent(code) + "?lang=" + lang).then(function (officer) {
+        choose({ officer_id: officer.officer_id, unit_id: null, label: officer.name + (officer.unit ? ", " + officer.unit : "") });
+      }, function (problem) { $("booking-code-error").textContent = problem.detail; });
+    });
+    $("meeting-back").addEventListener("click", function () { showStep(find); });
+    const confirmButton = $("meeting-confirm-button");
+    confirmButton.addEventListener("click", function () {
+      if (confirmButton.disabled) return;
+      busy(confirmButton, true);
+      send("POST", api + "/arrivals", {
+        language: lang, idempotency_key: cfg.key, officer_id: chosen.officer_id, unit_id: chosen.unit_id,
+        first_name: $("first-name").value.trim() || null,
+      }).then(function (done) {
+        $("meeting-told").textContent = done.told;
+        $("meeting-wait").textContent = done.wait_here;
+        $("first-name").value = "";
+        showStep($("meeting-done"));
+        finished();
+      }, function (problem) {
+        $("meeting-error").textContent = problem.detail;
+      }).finally(function () { busy(confirmButton, false); });
+    });
+  }
+
+  // --- Tickets: talk to a guide (category + answers) or a service tile -----------------------------------
+  function showTicket(ticket) {
+    $("ticket-number").textContent = ticket.number;
+    $("ticket-service").textContent = ticket.service_name;
+    $("ticket-position").textContent = ticket.position_text;
+    $("ticket-wait").textContent = ticket.wait_text;
+    const qr = $("ticket-qr");
+    qr.src = ticket.qr;
+    qr.hidden = false;
+    showStep($("ticket-result"));
+    finished();
+  }
+  function requestTicket(button, errorBox, body) {
+    if (button.disabled) return;
+    busy(button, true);
+    errorBox.textContent = "";
+    send("POST", api + "/tickets", Object.assign({ language: lang, idempotency_key: cfg.key }, body))
+      .then(showTicket, function (problem) { errorBox.textContent = problem.detail; })
+      .finally(function () { busy(button, false); });
+  }
+  const talkForm = $("talk-form");
+  if (talkForm) {
+    talkForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      const answers = {};
+      let missing = null;
+      talkForm.querySelectorAll("fieldset.kiosk-question").forEach(function (set) {
+        const checked = set.querySelector("input:checked");
+        set.setAttribute("aria-invalid", checked ? "false" : "true");
+        if (checked) answers[checked.name] = checked.value;
+        else if (!missing) missing = set;
+      });
+      const errorBox = $("talk-error");
+      if (missing) {
+        errorBox.textContent = errorBox.dataset.unanswered;
+        missing.querySelector("input").focus();
+        return;
+      }
+      requestTicket($("talk-submit"), errorBox, { category: talkForm.dataset.category, answers: answers });
+    });
+    talkForm.addEventListener("change", function (event) {
+      const set = event.target.closest("fieldset");
+      if (set) set.setAttribute("aria-invalid", "false");
+    });
+  }
+  const take = $("ticket-take");
+  if (take) {
+    $("ticket-take-button").addEventListener("click", function () {
+      requestTicket($("ticket-take-button"), $("ticket-error"), { service: take.dataset.service });
+    });
+  }
+})();

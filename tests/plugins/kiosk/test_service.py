@@ -1,0 +1,181 @@
+"""Kiosk domain logic on SQLite and PostgreSQL: arrivals, tickets, idempotency, usage counts, retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import utcnow
+from core.events import OutboxEvent
+from core.web.app import AppContext
+from plugins.kiosk import service
+from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
+from plugins.kiosk.service import KioskError
+from tests.plugins.kiosk import fakequeue
+
+
+def _arrival_events(ctx: AppContext) -> list[OutboxEvent]:
+    with ctx.db.session() as session:
+        return list(session.scalars(select(OutboxEvent).where(OutboxEvent.type == "visitor.arrived")))
+
+
+def test_arrival_publishes_the_agreed_event_once_per_screen_key(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    for _ in range(3):  # a double (triple) tap on "confirm"
+        with kiosk_ctx.db.session() as session:
+            done = service.register_arrival(session, office, language="ar", key="screen-key-1", officer_id="a-lind",
+                                            first_name="  Amina ")
+    events = _arrival_events(kiosk_ctx)
+    assert len(events) == 1
+    assert events[0].office_id == "testby"
+    assert events[0].payload == {"arrival_id": done.arrival_id, "officer_id": "a-lind", "unit_id": "social",
+                                 "first_name": "Amina", "language": "ar"}
+    assert done.officer == "Anna Lind"
+    assert "Anna Lind" in done.told and "Amina" not in done.told
+    with kiosk_ctx.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Arrival)) == 1
+        # the remembered answer for a repeated tap holds no name
+        stored = session.scalar(select(IdempotencyKey.result))
+        assert "Amina" not in str(stored)
+
+
+def test_arrival_for_a_unit_only_and_the_waiting_area(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    with kiosk_ctx.db.session() as session:
+        done = service.register_arrival(session, office, language="en", key="k-unit-0001", unit_id="social")
+    assert done.officer is None and done.unit == "Social services"
+    assert "Social services has been told" in done.told
+    assert "The sofa by the window" in done.wait_here
+    payload = _arrival_events(kiosk_ctx)[0].payload
+    assert payload["officer_id"] is None and payload["unit_id"] == "social" and payload["first_name"] is None
+
+
+@pytest.mark.parametrize(("kwargs", "code"), [
+    ({"officer_id": "nobody"}, "unknown_officer"),
+    ({"unit_id": "nowhere"}, "unknown_unit"),
+    ({}, "invalid_request"),
+    ({"officer_id": "a-lind", "first_name": "<script>"}, "invalid_first_name"),
+])
+def test_bad_arrivals_are_refused_and_leave_nothing(kiosk_ctx: AppContext, kwargs: dict, code: str) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+        service.register_arrival(session, office, language="sv", key="k-bad-00001", **kwargs)
+    assert refused.value.code == code
+    assert _arrival_events(kiosk_ctx) == []
+    with kiosk_ctx.db.session() as session:  # the key was not used up: the visitor can correct and retry
+        assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_talk_to_a_guide_sends_the_answers_in_swedish_once_per_key(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    issue = kiosk_ctx.hooks(office).mbk_issue_ticket
+    for _ in range(2):
+        with kiosk_ctx.db.session() as session:
+            ticket = service.issue_ticket(session, office, issue, language="ar", key="talk-key-001",
+                                          category="financial-assistance",
+                                          answers={"need": "urgent", "tried": "called"})
+    assert len(fakequeue.requests) == 1
+    request = fakequeue.requests[0]
+    assert request.category == "financial-assistance" and request.service is None and request.language == "ar"
+    assert request.answers == {"Vad gäller det?": "Akut, jag har inga pengar idag",
+                               "Vad har du redan gjort?": "Ringt socialtjänsten"}
+    assert request.idempotency_key == "kiosk:talk-key-001"
+    assert ticket["number"] == "B001" and ticket["position"] == 1
+    texts = service.ticket_texts(ticket, "en")
+    assert texts == {"position_text": "You are next.", "wait_text": "Estimated wait: about 5 minutes"}
+
+
+def test_talk_to_a_guide_needs_every_answer(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    issue = kiosk_ctx.hooks(office).mbk_issue_ticket
+    for answers in ({"need": "urgent"}, {"need": "urgent", "tried": "nonsense"},
+                    {"need": "urgent", "tried": "called", "extra": "x"}):
+        with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+            service.issue_ticket(session, office, issue, language="sv", key="k-answers-1", category="housing",
+                                 answers=answers)
+        assert refused.value.status == 422
+    with pytest.raises(KioskError) as unknown, kiosk_ctx.db.session() as session:
+        service.issue_ticket(session, office, issue, language="sv", key="k-answers-1", category="astrology",
+                             answers={})
+    assert unknown.value.status == 404
+    assert fakequeue.requests == []
+
+
+def test_a_refused_ticket_says_why_and_can_be_retried(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    issue = kiosk_ctx.hooks(office).mbk_issue_ticket
+    fakequeue.closed.add("computers")
+    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+        service.issue_ticket(session, office, issue, language="sv", key="k-closed-01", service="computers")
+    assert refused.value.status == 409 and "closed" in refused.value.message
+    fakequeue.closed.clear()
+    with kiosk_ctx.db.session() as session:
+        ticket = service.issue_ticket(session, office, issue, language="sv", key="k-closed-01", service="computers")
+    assert ticket["service"] == "computers"
+
+
+def test_a_key_is_not_reused_for_another_action(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    with kiosk_ctx.db.session() as session:
+        service.register_arrival(session, office, language="sv", key="k-shared-01", officer_id="b-berg")
+    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+        service.issue_ticket(session, office, kiosk_ctx.hooks(office).mbk_issue_ticket, language="sv",
+                             key="k-shared-01", service="computers")
+    assert refused.value.status == 409
+
+
+def test_keys_belong_to_one_office(kiosk_ctx: AppContext) -> None:
+    testby, otherby = kiosk_ctx.deployment.office("testby"), kiosk_ctx.deployment.office("otherby")
+    for office in (testby, otherby):
+        with kiosk_ctx.db.session() as session:
+            service.register_arrival(session, office, language="sv", key="same-key-001", officer_id="a-lind")
+    assert sorted(e.office_id for e in _arrival_events(kiosk_ctx)) == ["otherby", "testby"]
+
+
+def test_usage_is_counted_per_day_language_choice_and_guide(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    now = utcnow()
+    with kiosk_ctx.db.session() as session:
+        for _ in range(3):
+            service.record_usage(session, office, "ar", "guide-read", "housing", now=now)
+        service.record_usage(session, office, "sv", "guide-read", "housing", now=now)
+        service.record_usage(session, office, "ar", "meeting", now=now - timedelta(days=1))
+        service.record_usage(session, kiosk_ctx.deployment.office("otherby"), "ar", "guide-read", "housing", now=now)
+    with kiosk_ctx.db.session() as session:
+        rows = service.usage(session, office, (now - timedelta(days=7)).date())
+        assert session.scalar(select(func.count()).select_from(UsageCount)) == 4
+    today = now.astimezone(office.tz).date()
+    assert [(r.day, r.language, r.choice, r.guide, r.count) for r in rows][:2] == [
+        (today, "ar", "guide-read", "housing", 3), (today, "sv", "guide-read", "housing", 1)]
+
+
+def test_purge_deletes_old_arrivals_of_that_office_only(kiosk_ctx: AppContext) -> None:
+    testby, otherby = kiosk_ctx.deployment.office("testby"), kiosk_ctx.deployment.office("otherby")
+    with kiosk_ctx.db.session() as session:
+        service.register_arrival(session, testby, language="sv", key="k-purge-001", officer_id="a-lind",
+                                 first_name="Eva")
+        service.register_arrival(session, otherby, language="sv", key="k-purge-002", officer_id="a-lind")
+    later = utcnow() + timedelta(days=2)
+    with kiosk_ctx.db.session() as session:
+        assert kiosk_ctx.hooks(testby).mbk_purge(office=testby, session=session, now=later) == [
+            {"kiosk_arrivals": 1}]
+    with kiosk_ctx.db.session() as session:
+        left = list(session.scalars(select(Arrival)))
+        assert [a.office_id for a in left] == ["otherby"]
+        assert session.scalar(select(func.count()).select_from(IdempotencyKey)
+                              .where(IdempotencyKey.office_id == "testby")) == 0
+
+
+def test_admin_panel_shows_counts_only(kiosk_ctx: AppContext) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    with kiosk_ctx.db.session() as session:
+        service.register_arrival(session, office, language="ar", key="k-panel-001", officer_id="a-lind",
+                                 first_name="Secretname")
+        service.record_usage(session, office, "so", "guide-read", "preschool")
+        panels = kiosk_ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en")
+    panel = panels[0][0]
+    assert panel.id == "kiosk-usage"
+    assert "guide-read" in panel.html and "preschool" in panel.html and "arrival" in panel.html
+    assert "Secretname" not in panel.html and "Anna" not in panel.html
