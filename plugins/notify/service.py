@@ -72,7 +72,8 @@ def validate_office(office: OfficeConfig) -> list[ConfigProblem]:
             known = ", ".join(sorted(settings.channels)) or "none configured"
             problems.append(ConfigProblem(file, f"{where}.channel", f"unknown channel {rule.channel!r} "
                                           f"(channels: {known})"))
-        problems += _recipient_problems(office, rule, channel, file, f"{where}.to")
+        if rule.event in MESSAGE_EVENTS:
+            problems += _recipient_problems(office, rule, channel, file, f"{where}.to")
     return problems
 
 

@@ -6,9 +6,11 @@ Secrets never live in the settings file: a channel names the environment variabl
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, field_validator
+from pydantic_core import InitErrorDetails
 
 from core.config import StrictModel
 
@@ -49,12 +51,19 @@ class SmsChannel(StrictModel):
     api_url: str = "https://api.46elks.com/a1"
     username: str
     password_env: str
-    # Shown as the sender: up to 11 letters and digits, or a phone number in E.164.
-    sender: str = Field(pattern=r"^([A-Za-z][A-Za-z0-9]{0,10}|\+[1-9][0-9]{6,14})$")
+    sender: str
     max_segments: int = Field(default=2, ge=1, le=2)
     # Set to ask the provider for delivery reports, authenticated with this token (basic auth password).
     delivery_token_env: str | None = None
     timeout_seconds: float = Field(default=10, gt=0, le=120)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]{0,10}|\+[1-9][0-9]{6,14}", value):
+            raise ValueError("a sender is up to 11 letters and digits starting with a letter, or a phone number "
+                             "in E.164 (+46…)")
+        return value
 
     @field_validator("api_url")
     @classmethod
@@ -75,6 +84,7 @@ class WebhookChannel(StrictModel):
 
 
 Channel = Annotated[EmailChannel | SmsChannel | WebhookChannel, Field(discriminator="type")]
+CHANNEL_TYPES = ("email", "sms", "webhook")
 
 
 class Rule(StrictModel):
@@ -114,3 +124,19 @@ class NotifySettings(StrictModel):
     # How often the sender looks for due messages when nothing wakes it.
     poll_seconds: float = Field(default=2, gt=0)
     retention: Retention = Retention()
+
+    @field_validator("channels", mode="wrap")
+    @classmethod
+    def _channel_key_paths(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Report ``channels.<name>.<key>``: pydantic puts the union's tag (the type) in between."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            errors = []
+            for error in exc.errors():
+                loc = list(error["loc"])
+                if len(loc) > 2 and loc[1] in CHANNEL_TYPES:
+                    del loc[1]
+                errors.append(InitErrorDetails(type=error["type"], loc=tuple(loc), input=error["input"],
+                                               ctx=error.get("ctx", {})))
+            raise ValidationError.from_exception_data(exc.title, errors) from None

@@ -32,6 +32,22 @@ log = logging.getLogger(__name__)
 _running: weakref.WeakSet[Sender] = weakref.WeakSet()
 
 
+class HideUrlPaths(logging.Filter):
+    """httpx logs every request's full URL at INFO; a chat webhook's path is its secret. Keep the host only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 1 and isinstance(args[1], httpx.URL):
+            record.args = (args[0], f"{args[1].scheme}://{args[1].netloc.decode()}/…", *args[2:])
+        return True
+
+
+def hide_url_paths_in_httpx_log() -> None:
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, HideUrlPaths) for f in httpx_log.filters):
+        httpx_log.addFilter(HideUrlPaths())
+
+
 def wake_senders() -> None:
     """New messages were committed: senders in this process look at once instead of at their next poll."""
     for sender in list(_running):
@@ -64,6 +80,7 @@ class Sender:
         self.base_url = base_url
         self.batch = batch
         self.client = httpx.Client(follow_redirects=False)
+        hide_url_paths_in_httpx_log()
         self._channels: dict[tuple[str, str], Channel] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
