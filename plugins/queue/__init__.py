@@ -28,6 +28,11 @@ SEAT_SWEEP_SECONDS = 30
 log = logging.getLogger(__name__)
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
 @hookimpl
 def mbk_register() -> Plugin:
     return Plugin(name="queue", version="1.0.0",
@@ -75,8 +80,10 @@ def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
 
 @hookimpl
 def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
-    return [PageLink(label="Queue display board", path=f"/{office.id}/queue/board", audience="display", order=20),
-            PageLink(label="Guide console", path=f"/{office.id}/queue/console", audience="staff", order=30)]
+    # Labels are msgids: the landing page translates them.
+    return [PageLink(label=N_("Queue display board"), path=f"/{office.id}/queue/board", audience="display",
+                     order=20),
+            PageLink(label=N_("Guide console"), path=f"/{office.id}/queue/console", audience="staff", order=30)]
 
 
 @hookimpl

@@ -43,6 +43,11 @@ def _qr_data_uri(request: Request, path: str) -> str:
     return segno.make(base + path, error="m").svg_data_uri(scale=6, border=2)
 
 
+def _announcement(_: Any) -> str:
+    """What the board says for a call, with {number} and {counter} for the browser to fill in."""
+    return _("Number %(number)s, %(counter)s", number="{number}", counter="{counter}")
+
+
 @pages.get("/board")
 def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
     ctx = get_context(request)
@@ -50,9 +55,7 @@ def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> 
     settings = queue.settings_of(office)
     with ctx.db.session() as session:
         state = views.board_state(session, office, language)
-    announcements = {lang: ctx.translator.gettext(lang)("Number %(number)s, %(counter)s",
-                                                        number="{number}", counter="{counter}")
-                     for lang in settings.announce_languages}
+    announcements = {spoken: _announcement(ctx.translator.gettext(spoken)) for spoken in settings.announce_languages}
     _ = ctx.translator.gettext(language)
     config = {
         "stateUrl": f"/api/v1/offices/{office.id}/queue/board?lang={language}",
@@ -87,12 +90,12 @@ def console_page(request: Request, office: OfficeConfig = Depends(get_office),
         "services": [{"id": s.id, "name": s.name.get_text(language), "seats": s.seats} for s in settings.services],
         "labels": {
             "nobody": _("Nobody is waiting."), "waiting": _("waiting"), "called": _("called"),
-            "serving": _("being served"), "booked": _("booked"), "note": _("Note"), "noAnswers": _("No answers."),
+            "serving": _("being served"), "booked": _("booked"), "note": _("Note"),
             "failed": _("Something went wrong: %(detail)s", detail="{detail}"), "minutes": _("%(minutes)s min",
                                                                                               minutes="{minutes}"),
-            "category": _("Errand"), "language": _("Language"), "seat": _("Computer %(seat)s", seat="{seat}"),
+            "category": _("Errand"), "language": _("Language"),
             "transferredFrom": _("Transferred from %(service)s", service="{service}"), "textRequested":
-            _("Wants a text message"), "done": _("Done"), "select": _("Select"),
+            _("Wants a text message"), "done": _("Done"),
         },
     }
     return ctx.render(request, "queue/console.html", office=office, config=config, settings=settings,

@@ -356,7 +356,8 @@ def open_tickets(session: Session, office: OfficeConfig, services: Sequence[str]
 
 def _counter_name(office: OfficeConfig, counter_id: str | None, seat: int | None, language: str) -> str:
     if seat is not None:
-        return translations.gettext(language)("Computer %(seat)s", seat=seat)
+        _ = translations.gettext(language)
+        return _("Computer %(seat)s", seat=seat)
     counter = settings_of(office).counter(counter_id) if counter_id else None
     return counter.name.get_text(language) if counter else (counter_id or "")
 

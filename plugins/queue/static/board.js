@@ -39,6 +39,7 @@
     const arrow = el("span", "queue-arrow", "→");
     arrow.setAttribute("aria-hidden", "true");
     nowEl.replaceChildren(el("span", "queue-number", call.number), arrow, el("span", "queue-counter", counterName(call)));
+    if (call.recall) nowEl.append(el("span", "queue-recall", cfg.labels.recall));
     nowEl.classList.remove("queue-flash");
     void nowEl.offsetWidth; // restart the highlight animation
     nowEl.classList.add("queue-flash");
@@ -53,6 +54,10 @@
       const wait = el("span", "queue-service-wait", service.estimated_wait_minutes === null ? "" :
         cfg.labels.minutes.replace("{minutes}", service.estimated_wait_minutes));
       li.append(el("span", "queue-service-name", service.name), waiting, wait);
+      if (service.seats !== null) {
+        li.append(el("span", "queue-service-seats", cfg.labels.seats.replace("{free}", service.seats_free)
+          .replace("{seats}", service.seats)));
+      }
       return li;
     }));
   }
