@@ -210,7 +210,7 @@ def test_public_computers_seat_visitors_free_seats_and_enforce_the_time_limit(qc
     assert first.ticket.status == "serving" and third.position == 1
     called = events(qctx, "ticket.called")
     assert [(e["number"], e["seat"], e["counter"], e["counter_name"]) for e in called] == [
-        ("D001", "1", None, "Computer 1"), ("D002", "2", None, "Computer 2")]
+        ("D001", "1", None, "Dator 1"), ("D002", "2", None, "Dator 2")]  # in the ticket's language
     act(qctx, queue.done, first.ticket.public_id, now=T0 + timedelta(minutes=5))
     with qctx.db.session() as session:
         seated = queue.get_ticket(session, office(qctx), third.ticket.public_id)
