@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,7 @@ from core.hookspecs import PageLink
 from core.plugins import OfficeHooks, PluginManager
 from core.web import errors
 from core.web.deps import plugin_enabled
-from core.web.i18n import LANGUAGE_COOKIE, Translator, language_info, negotiate
+from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent
@@ -53,19 +54,29 @@ class AppContext:
         cached = getattr(request.state, "language", None)
         if cached:
             return cached
-        allowed = office.languages if office else tuple(sorted({lang for o in self.deployment.offices.values()
-                                                                for lang in o.languages} or {"sv"}))
-        if office is None and self.deployment.default_language in allowed:
-            allowed = (self.deployment.default_language, *[a for a in allowed if a != self.deployment.default_language])
         language = negotiate(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
-                             request.headers.get("accept-language"), allowed)
+                             request.headers.get("accept-language"), self.languages(office))
         request.state.language = language
         return language
 
+    def languages(self, office: OfficeConfig | None) -> tuple[str, ...]:
+        """An office's languages; for pages of no office (landing, login) every office's, the default first."""
+        if office is not None:
+            return office.languages
+        default = self.deployment.default_language
+        others = sorted({lang for o in self.deployment.offices.values() for lang in o.languages} - {default})
+        return (default, *others)
+
     def page_links(self, office: OfficeConfig) -> list[PageLink]:
         links = [link for group in self.hooks(office).mbk_page_links(office=office) for link in group]
-        links.append(PageLink(label="Admin dashboard", path=f"/{office.id}/admin", audience="staff", order=900))
+        links.append(PageLink(label=N_("Admin dashboard"), path=f"/{office.id}/admin", audience="staff", order=900))
         return sorted(links, key=lambda link: (link.order, link.path))
+
+    def links_by_audience(self, office: OfficeConfig) -> tuple[list[PageLink], list[PageLink]]:
+        """(pages for visitors, pages for staff and devices), each in the plugins' order."""
+        links = self.page_links(office)
+        return ([link for link in links if link.audience == "visitor"],
+                [link for link in links if link.audience != "visitor"])
 
     def render(self, request: Request, template: str, *, office: OfficeConfig | None = None,
                status_code: int = 200, headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
@@ -73,8 +84,9 @@ class AppContext:
 
         language = self.language(request, office)
         info = language_info(language)
-        display = set((request.cookies.get(DISPLAY_COOKIE) or "").split(","))
-        languages = [language_info(code) for code in (office.languages if office else (language,))]
+        # display.js writes the cookie URL-encoded ("large%2Ccontrast")
+        display = set(unquote(request.cookies.get(DISPLAY_COOKIE) or "").split(","))
+        languages = [language_info(code) for code in self.languages(office)]
         context = {
             "request": request,
             "office": office,

@@ -19,6 +19,11 @@ DOMAIN = "messages"
 LANGUAGE_COOKIE = "mbk_lang"
 
 
+def N_(message: str) -> str:
+    """Mark a text for extraction where it is defined; it is translated later, where it is shown."""
+    return message
+
+
 def catalog_languages(locale_dir: Path) -> set[str]:
     return {p.parent.parent.name for p in locale_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
 

@@ -163,7 +163,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 @pages.get("/")
 def landing(request: Request) -> Response:
     ctx = get_context(request)
-    offices = [(o, ctx.page_links(o)) for o in ctx.deployment.offices.values()]
+    offices = [(o, *ctx.links_by_audience(o)) for o in ctx.deployment.offices.values()]
     return ctx.render(request, "landing.html", offices=offices)
 
 
@@ -225,4 +225,5 @@ def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[
 @pages.get("/{office}")
 def office_home(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
     ctx = get_context(request)
-    return ctx.render(request, "office.html", office=office, links=ctx.page_links(office))
+    visitor_links, staff_links = ctx.links_by_audience(office)
+    return ctx.render(request, "office.html", office=office, visitor_links=visitor_links, staff_links=staff_links)

@@ -64,3 +64,40 @@ def test_display_modes_render_on_the_server(client: TestClient) -> None:
     client.cookies.set("mbk_display", "large,contrast")
     page = client.get("/skarholmen", headers=HTML)
     assert 'class="mbk-large mbk-contrast"' in page.text
+
+
+def test_openapi_docs_are_served(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/offices" in paths and "/healthz" in paths and "/readyz" in paths
+
+
+def test_office_detail_lists_its_pages(client: TestClient) -> None:
+    detail = client.get("/api/v1/offices/skarholmen").json()
+    assert detail["languages"][0] == "sv" and detail["timezone"] == "Europe/Stockholm"
+    assert {"label": "Admin dashboard", "path": "/skarholmen/admin", "audience": "staff"} in detail["pages"]
+
+
+def test_office_page_links_and_translated_chrome(client: TestClient) -> None:
+    page = client.get("/skarholmen?lang=sv", headers=HTML)
+    assert page.status_code == 200
+    assert 'href="/skarholmen/admin"' in page.text
+    assert "Hoppa till innehållet" in page.text and "Hög kontrast" in page.text
+    arabic = client.get("/skarholmen?lang=ar", headers=HTML).text
+    assert "تباين عالٍ" in arabic
+
+
+def test_landing_offers_every_office_language(client: TestClient) -> None:
+    page = client.get("/?lang=en", headers=HTML).text
+    assert '<html lang="en" dir="ltr"' in page
+    for code in ("sv", "en", "ar", "so", "fi", "fa", "ti"):
+        assert f'hreflang="{code}"' in page
+
+
+def test_unknown_pages_are_404_in_the_right_form(client: TestClient) -> None:
+    assert client.get("/api/v1/nothing").json()["error"] == "not_found"
+    page = client.get("/skarholmen/nothing/here", headers=HTML)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    # a plugin the office does not enable: a readable page for a browser
+    disabled = client.get("/rinkeby/kiosk", headers=HTML)
+    assert disabled.status_code == 404 and "kiosk" in disabled.text and "<h1>" in disabled.text

@@ -1,0 +1,50 @@
+"""The core pages in a real browser with axe-core: landing, office and login pages, in Swedish and Arabic,
+in the normal, large-text and high-contrast modes; and the display toggles work by keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.axe import assert_accessible
+from tests.support import LiveServer
+
+PAGES = ["/", "/skarholmen", "/login"]
+MODES = {"normal": "", "large": "large", "contrast": "contrast"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the pages, not the database, are under test
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_core_pages_pass_axe(live_server: LiveServer, page: Any, language: str) -> None:
+    for mode, cookie in MODES.items():
+        page.context.clear_cookies()
+        if cookie:
+            page.context.add_cookies([{"name": "mbk_display", "value": cookie, "url": live_server.url}])
+        for path in PAGES:
+            page.goto(f"{live_server.url}{path}?lang={language}")
+            html = page.locator("html")
+            assert html.get_attribute("lang") == language, (path, mode)
+            assert html.get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+            if cookie:
+                assert f"mbk-{cookie}" in (html.get_attribute("class") or "")
+            assert_accessible(page)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_display_toggles_by_keyboard_with_visible_focus(live_server: LiveServer, page: Any) -> None:
+    page.goto(f"{live_server.url}/skarholmen?lang=sv")
+    base_size = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    toggle = page.locator("button[data-display=large]")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-pressed") == "true"
+    assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") > base_size * 1.2
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none"), "the focused control must show where the focus is"
+    page.locator("button[data-display=contrast]").click()
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(0, 0, 0)"
+    # the choice is remembered: the next page is rendered large and high-contrast by the server
+    page.goto(f"{live_server.url}/?lang=sv")
+    assert page.locator("html").get_attribute("class").split() == ["mbk-large", "mbk-contrast"]
+    assert_accessible(page)
