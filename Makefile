@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export MBK_DEPLOYMENT ?= deployments/demo
 
 .PHONY: run test lint screenshots bench clean
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/mbk db upgrade
-	$(BIN)/mbk serve --host 127.0.0.1 --port 8000
+	$(BIN)/mbk serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
