@@ -1,0 +1,157 @@
+"""The kiosk in a real browser (Chromium), on SQLite and PostgreSQL: an arrival in Arabic (right to left),
+a guide in Somali with the Swedish fallback note, talk to a guide giving a queue ticket that carries the
+answers, the server going away and coming back, and the inactivity warning and reset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from core import auth
+from core.events import OutboxEvent
+from core.web.app import AppContext
+from tests.plugins.kiosk.browser import enrol_kiosk, quick_reset_deployment, visible
+from tests.support import PASSWORD, LiveServer
+
+
+def arrival_events(ctx: AppContext) -> list[dict[str, Any]]:
+    with ctx.db.session() as session:
+        return [e.payload for e in session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "visitor.arrived"))]
+
+
+def test_arrival_in_arabic_right_to_left(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    page.locator("#tile-meeting").click()
+    page.wait_for_url("**/skarholmen/kiosk/meeting")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_role("button", name="Anna Lind").click()
+    visible(page, "#meeting-confirm")
+    assert "Anna Lind" in page.locator("#meeting-who").inner_text()
+    for letter in "AMINA":  # the on-screen letter pad: no keyboard on the kiosk
+        page.locator("#meeting-confirm .kiosk-key", has_text=letter).first.click()
+    assert page.locator("#first-name").input_value() == "AMINA"
+    page.get_by_role("button", name="أؤكد أنني هنا").click()
+    visible(page, "#meeting-done")
+    told = page.locator("#meeting-told").inner_text()
+    assert "تم إبلاغ" in told and "Anna Lind" in told
+    wait = page.locator("#meeting-wait").inner_text()
+    assert "تفضل بالجلوس" in wait and "Väntrummet på plan 2" in wait  # the unit's waiting area from the directory
+    [event] = arrival_events(live_server.ctx)
+    assert event == {"arrival_id": event["arrival_id"], "officer_id": "a-lind", "unit_id": "social",
+                     "first_name": "AMINA", "language": "ar"}
+
+    # "Done": back to the start screen, where nothing of the meeting is left for the next visitor
+    page.get_by_role("link", name="تم").click()
+    page.wait_for_url("**/skarholmen/kiosk?lang=sv")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert "Anna Lind" not in page.content() and "AMINA" not in page.content()
+    page.go_back()
+    assert "AMINA" not in page.content()
+
+
+def test_two_taps_at_once_make_one_arrival(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=sv")
+    statuses = page.evaluate("""async () => {
+        const key = document.getElementById("kiosk").dataset.key;
+        const send = () => window.mbkFetch("/api/v1/offices/skarholmen/kiosk/arrivals", {method: "POST",
+            headers: {"Content-Type": "application/json"},
+            body: JSON.stringify({language: "sv", idempotency_key: key, officer_id: "k-hassan"})});
+        const answers = await Promise.all([send(), send(), send()]);
+        return Promise.all(answers.map(async r => [r.status, (await r.json()).arrival_id]));
+    }""")
+    assert [s for s, _ in statuses] == [201, 201, 201]
+    assert len({arrival for _, arrival in statuses}) == 1
+    assert len(arrival_events(live_server.ctx)) == 1
+
+
+def test_guide_in_somali_with_the_swedish_fallback_note(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk?lang=so")
+    page.locator("#tile-guides").click()
+    page.locator("#guide-tile-preschool").click()
+    page.wait_for_url("**/kiosk/guides/preschool")
+    assert page.locator("h1").inner_text().endswith("Xannaanada carruurta (förskola)")
+    note = visible(page, ".kiosk-note")
+    assert "Iswiidhish" in note.inner_text()  # the note itself is in Somali
+    assert page.locator("#guide-steps").get_attribute("lang") is None  # translated part: the page's Somali
+    bring = page.locator("#guide-bring")
+    assert bring.get_attribute("lang") == "sv" and "Det här behöver du" in bring.inner_text()
+    qr = page.locator("img.kiosk-qr")
+    assert qr.is_visible() and qr.evaluate("img => img.naturalWidth > 0")
+
+
+def test_talk_to_a_guide_gives_a_ticket_with_the_answers(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk?lang=en")
+    page.locator("#tile-talk").click()
+    page.locator("#talk-tile-financial-assistance").click()
+    page.wait_for_url("**/kiosk/talk/financial-assistance")
+    page.get_by_role("button", name="Take a queue ticket").click()  # nothing answered yet: asked to answer
+    assert visible(page, "#talk-error").inner_text() == "Please answer every question."
+    page.get_by_label("Applying for the first time").check()
+    page.get_by_label("Called social services").check()
+    page.get_by_role("button", name="Take a queue ticket").click()
+    visible(page, "#ticket-result")
+    number = page.locator("#ticket-number").inner_text()
+    assert number.startswith("B")  # the queue's community guidance line for this category
+    assert page.locator("#ticket-position").inner_text() == "You are next."
+    assert page.locator("#ticket-wait").inner_text()
+    assert page.locator("#ticket-qr").evaluate("img => img.naturalWidth > 0")
+
+    # a guide sees the visitor's answers (in Swedish) on the ticket, through the queue's staff API
+    with live_server.ctx.db.session() as session:
+        auth.create_user(session, "guide-kiosk", PASSWORD, office_id="skarholmen", role="guide")
+    token = httpx.post(f"{live_server.url}/api/v1/auth/token",
+                       data={"username": "guide-kiosk", "password": PASSWORD}).json()["access_token"]
+    tickets = httpx.get(f"{live_server.url}/api/v1/offices/skarholmen/queue/tickets",
+                        headers={"Authorization": f"Bearer {token}"}).json()
+    ours = [t for t in tickets if t["number"] == number]
+    assert len(ours) == 1, tickets
+    assert ours[0]["answers"] == {"Vad gäller det?": "Söka för första gången",
+                                  "Vad har du redan gjort?": "Ringt socialtjänsten"}
+
+
+def test_server_unreachable_keeps_the_input_until_a_retry_works(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=ar")
+    page.get_by_role("button", name="Khalid Hassan").click()
+    page.locator("#first-name").fill("Omar")
+    page.route("**/kiosk/arrivals", lambda route: route.abort("connectionrefused"))
+    page.get_by_role("button", name="أؤكد أنني هنا").click()
+    alert = visible(page, "#kiosk-offline")
+    assert "لا تستطيع الشاشة الاتصال بالخادم" in alert.inner_text()
+    assert page.locator("#first-name").input_value() == "Omar"
+    assert arrival_events(live_server.ctx) == []
+    page.unroute("**/kiosk/arrivals")
+    page.get_by_role("button", name="حاول مرة أخرى").click()
+    visible(page, "#meeting-done")
+    assert [e["first_name"] for e in arrival_events(live_server.ctx)] == ["Omar"]
+
+
+def test_inactivity_warns_can_be_extended_then_starts_over(page: Any, make_context: Callable[..., AppContext],
+                                                           tmp_path: Path) -> None:
+    deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    with LiveServer(make_context(deployment=deployment)) as server:
+        enrol_kiosk(page, server)
+        page.goto(f"{server.url}/skarholmen/kiosk/meeting?lang=ar")
+        page.get_by_role("button", name="Anna Lind").click()
+        page.locator("#first-name").fill("Sara")
+        dialog = visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
+        assert "هل ما زلت هنا؟" in dialog.inner_text()
+        count = int(page.locator("#kiosk-idle-count").inner_text())
+        assert 1 <= count <= 3
+        page.get_by_role("button", name="أحتاج إلى وقت أطول").click()  # one touch extends
+        assert page.locator("#kiosk-idle").is_hidden()
+        assert page.locator("#first-name").input_value() == "Sara"
+        visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
+        page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=6000)  # nobody touched it: start over
+        assert page.locator("html").get_attribute("lang") == "sv"
+        assert "Sara" not in page.content()

@@ -1,0 +1,37 @@
+"""Helpers for the kiosk's browser tests (tests/browser/test_kiosk_*.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from core import auth
+from tests.support import LiveServer
+
+DEMO = Path(__file__).resolve().parents[3] / "deployments" / "demo"
+
+
+def enrol_kiosk(page: Any, server: LiveServer, office: str = "skarholmen") -> None:
+    """Enrol the browser as a kiosk of ``office`` the way an IT admin does: through a one-time link."""
+    with server.ctx.db.session() as session:
+        device, _token = auth.enrol_device(session, office, "kiosk", "Entrance screen")
+        code = auth.new_enrolment_code(device)
+    page.goto(f"{server.url}/{office}/enrol?code={code}")
+    assert page.url.startswith(f"{server.url}/{office}/kiosk"), page.url
+
+
+def quick_reset_deployment(target: Path, inactivity: int, warning: int) -> Path:
+    """The demo deployment with a short kiosk inactivity time (for the reset test)."""
+    shutil.copytree(DEMO, target)
+    office = target / "offices" / "skarholmen.toml"
+    text = office.read_text()
+    assert "inactivity_seconds = 90\nwarning_seconds = 20\n" in text
+    office.write_text(text.replace("inactivity_seconds = 90\nwarning_seconds = 20\n",
+                                   f"inactivity_seconds = {inactivity}\nwarning_seconds = {warning}\n"))
+    return target
+
+
+def visible(page: Any, selector: str, timeout: float = 5000) -> Any:
+    page.wait_for_selector(selector, state="visible", timeout=timeout)
+    return page.locator(selector)
