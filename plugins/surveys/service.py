@@ -118,8 +118,7 @@ def record_response(session: Session, office: OfficeConfig, survey: Survey, subm
                               context=submission.context, gender=submission.gender)
     session.add(response)
     session.flush()
-    session.add_all(SurveyAnswer(response_id=response.id, question_id=q, value=v)
-                    for q, v in submission.answers.items())
+    session.add_all(response.answer(q, v) for q, v in submission.answers.items())
     publish(session, office.id, SurveyCompleted(survey=survey.id, language=submission.language))
     return True
 
@@ -215,7 +214,7 @@ class Report:
 
 
 def _period_key(dialect: str, period: str) -> Any:
-    day = SurveyResponse.day
+    day = SurveyAnswer.day
     if dialect == "postgresql":
         if period == "week":
             return func.to_char(func.date_trunc("week", day), "YYYY-MM-DD")
@@ -237,23 +236,22 @@ def _dimension_column(dimension: str | None, dialect: str, period: str) -> Any:
         return literal("all")
     if dimension == "period":
         return _period_key(dialect, period)
-    return {"gender": SurveyResponse.gender, "context": SurveyResponse.context,
-            "language": SurveyResponse.language}[dimension]
+    columns = {"gender": SurveyAnswer.gender, "context": SurveyAnswer.context, "language": SurveyAnswer.language}
+    return columns[dimension]
 
 
 def _aggregate(session: Session, office_id: str, survey_ids: Sequence[str], questions: Sequence[str],
                start: date, end: date, dimension: str | None, period: str = "month"
                ) -> list[tuple[str | None, str, int, int]]:
-    """(dimension value, question, n, yes) for every group that has answers."""
+    """(dimension value, question, n, yes) for every group that has answers: one grouped scan of the
+    answers' covering index (office, survey, question, day, value and the dimensions)."""
     dialect = session.get_bind().dialect.name
     key = _dimension_column(dimension, dialect, period).label("key")
     stmt = (
         select(key, SurveyAnswer.question_id, func.count().label("n"),
                func.sum(case((SurveyAnswer.value == "yes", 1), else_=0)).label("yes"))
-        .select_from(SurveyAnswer)
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(SurveyResponse.office_id == office_id, SurveyResponse.survey_id.in_(survey_ids),
-               SurveyResponse.day >= start, SurveyResponse.day <= end, SurveyAnswer.question_id.in_(questions))
+        .where(SurveyAnswer.office_id == office_id, SurveyAnswer.survey_id.in_(survey_ids),
+               SurveyAnswer.question_id.in_(questions), SurveyAnswer.day >= start, SurveyAnswer.day <= end)
         .group_by(key, SurveyAnswer.question_id)
     )
     return [(None if row.key is None else str(row.key), row.question_id, int(row.n), int(row.yes))

@@ -2,7 +2,7 @@
 
 Revision ID: surveys_0001
 Revises: surveys_0000
-Create Date: 2026-11-24 19:47:53.857986
+Create Date: 2026-11-24 20:01:24.227672
 """
 from collections.abc import Sequence
 
@@ -44,18 +44,24 @@ def upgrade() -> None:
     sa.Column('response_id', sa.String(length=32), nullable=False),
     sa.Column('question_id', sa.String(length=40), nullable=False),
     sa.Column('value', sa.Text(), nullable=False),
+    sa.Column('office_id', sa.String(length=64), nullable=False),
+    sa.Column('survey_id', sa.String(length=40), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('context', sa.String(length=40), nullable=True),
+    sa.Column('gender', sa.String(length=16), nullable=True),
     sa.ForeignKeyConstraint(['response_id'], ['surveys_response.id'], name=op.f('fk_surveys_answer_response_id_surveys_response'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('response_id', 'question_id', name=op.f('pk_surveys_answer')),
     sqlite_with_rowid=False
     )
     with op.batch_alter_table('surveys_answer', schema=None) as batch_op:
-        batch_op.create_index('ix_surveys_answer_question_response', ['question_id', 'response_id', 'value'], unique=False)
+        batch_op.create_index('ix_surveys_answer_report', ['office_id', 'survey_id', 'question_id', 'day', 'value', 'gender', 'language', 'context'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('surveys_answer', schema=None) as batch_op:
-        batch_op.drop_index('ix_surveys_answer_question_response')
+        batch_op.drop_index('ix_surveys_answer_report')
 
     op.drop_table('surveys_answer')
     with op.batch_alter_table('surveys_submission_token', schema=None) as batch_op:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 import plugins.surveys as surveys_plugin
 from core.web.app import AppContext, create_app
-from plugins.surveys.models import SubmissionToken, SurveyAnswer, SurveyResponse
+from plugins.surveys.models import SubmissionToken, SurveyResponse
 from tests.support import bearer
 
 HTML = {"accept": "text/html"}
@@ -30,10 +30,9 @@ def add_responses(ctx: AppContext, count: int, yes: int, *, office: str = "north
                                       gender=gender, context=context)
             session.add(response)
             session.flush()
-            session.add(SurveyAnswer(response_id=response.id, question_id="learned",
-                                     value="yes" if i < yes else "no"))
+            session.add(response.answer("learned", "yes" if i < yes else "no"))
             if i % 2 == 0:
-                session.add(SurveyAnswer(response_id=response.id, question_id="welcome", value="5"))
+                session.add(response.answer("welcome", "5"))
 
 
 @pytest.fixture
