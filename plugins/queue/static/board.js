@@ -104,14 +104,20 @@
     return m ? m[1] + " " + m[2] : number; // "A 12" is read as a letter and a number, not "A zero one two"
   }
 
+  function voiceFor(language) {
+    return speechSynthesis.getVoices().find(function (v) { return v.lang.toLowerCase().startsWith(language); });
+  }
+
   function speakOne(language, call) {
+    // Only with a voice for the language: another language's voice would garble the text.
+    const voice = voiceFor(language);
+    if (!voice) return Promise.resolve();
     return new Promise(function (resolve) {
       const text = cfg.announcements[language].replace("{number}", spokenNumber(call.number))
         .replace("{counter}", call.counter_names[language] || counterName(call));
       const utterance = new SpeechSynthesisUtterance(text);
-      utterance.lang = language;
-      const voice = speechSynthesis.getVoices().find(function (v) { return v.lang.toLowerCase().startsWith(language); });
-      if (voice) utterance.voice = voice;
+      utterance.lang = voice.lang;
+      utterance.voice = voice;
       utterance.onend = utterance.onerror = function () { resolve(); };
       setTimeout(resolve, 8000); // never let a silent engine block the queue
       speechSynthesis.speak(utterance);
@@ -175,6 +181,7 @@
       .forEach(function (type) { source.addEventListener(type, refreshCountsSoon); });
   }
 
+  if ("speechSynthesis" in window) speechSynthesis.getVoices(); // voices load in the background; ask early
   updateSoundButton();
   connect();
 })();

@@ -1,0 +1,104 @@
+"""The queue in Chromium against a real server (SQLite and PostgreSQL): the board shows calls live, the guide
+console calls the next visitor, the phone page follows the line; axe-core finds no serious problems."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from playwright.sync_api import expect
+
+from tests.axe import assert_accessible
+from tests.support import PASSWORD, LiveServer, device_header
+
+API = "/api/v1/offices/skarholmen/queue"
+
+
+def wait_for_listeners(server: LiveServer, count: int) -> None:
+    """Until the pages' event streams are subscribed (so a call right after cannot be missed)."""
+    deadline = time.monotonic() + 10
+    while server.ctx.broker.subscriber_count("skarholmen") < count:
+        assert time.monotonic() < deadline, "the page never opened its event stream"
+        time.sleep(0.05)
+
+
+def staff(server: LiveServer, username: str) -> httpx.Client:
+    token = httpx.post(f"{server.url}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
+def kiosk(server: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers=device_header(server.ctx, "skarholmen", "kiosk"))
+
+
+def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
+                                             make_user: Callable[..., str]) -> None:
+    tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
+    for _ in range(4):
+        tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    page.goto(f"{live_server.url}/skarholmen/queue/board?lang=sv")
+    wait_for_listeners(live_server, 1)
+    assert_accessible(page)
+
+    assert guide.post(f"{API}/call-next", json={"counter": "info-1"}).status_code == 200
+    expect(page.locator("#queue-now .queue-number")).to_have_text("A001", timeout=2000)
+    expect(page.locator("#queue-now .queue-counter")).to_have_text("Informationsdisken")
+    expect(page.locator("#queue-services [data-service=info] strong")).to_have_text("3", timeout=3000)
+
+    # Three calls in quick succession: all listed at once, newest first, then each announced in turn.
+    for counter in ("info-1", "guide-1", "info-1"):
+        assert guide.post(f"{API}/call-next", json={"counter": counter}).status_code == 200
+    expect(page.locator("#queue-calls li .queue-number")).to_have_text(["A004", "A003", "A002", "A001"],
+                                                                       timeout=2000)
+    # Announced one by one in call order: the next highlighted is A002, not the newest.
+    expect(page.locator("#queue-now .queue-number")).to_have_text("A002", timeout=6000)
+
+
+def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer,
+                                              make_user: Callable[..., str]) -> None:
+    make_user("guide")
+    tickets = kiosk(live_server)
+    tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar", "errand": {
+        "category": "housing", "answers": {"What do you need?": "A flat for my family"}}}).raise_for_status()
+
+    page.goto(f"{live_server.url}/skarholmen/queue/console?lang=en")
+    page.fill("#username", "guide")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console")
+    page.select_option("#queue-counter", "guide-2")
+    expect(page.locator("#queue-line")).to_contain_text("A flat for my family", timeout=3000)
+    assert_accessible(page)
+
+    page.click("#queue-call-next")
+    expect(page.locator("#queue-current-number")).to_have_text("B001", timeout=3000)
+    expect(page.locator("#queue-current-errand")).to_contain_text("housing")
+    page.click("[data-action=start]")
+    expect(page.locator("#queue-current-state")).to_have_text("being served", timeout=3000)
+    page.click("[data-action=done]")
+    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
+    page.click("#queue-call-next")
+    expect(page.locator("#queue-message")).to_have_text("Nobody is waiting.", timeout=3000)
+
+    # A visitor who arrives now shows up in the line without reloading.
+    tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"], timeout=3000)
+
+
+def test_phone_page_follows_the_line(page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
+    tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
+    tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+    mine = tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).json()
+    page.goto(live_server.url + mine["status_path"])
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#queue-status")).to_contain_text("شخص واحد قبلك")
+    wait_for_listeners(live_server, 1)
+    assert_accessible(page)
+
+    guide.post(f"{API}/call-next", json={"counter": "guide-1", "services": ["guidance"]}).raise_for_status()
+    expect(page.locator("#queue-status")).to_contain_text("أنت التالي في الدور", timeout=3000)
+    guide.post(f"{API}/call-next", json={"counter": "guide-3", "services": ["guidance"]}).raise_for_status()
+    expect(page.locator("#queue-status")).to_contain_text("حان دورك", timeout=3000)
+    expect(page.locator("#queue-status")).to_contain_text("المكتب 3")
