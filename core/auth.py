@@ -185,6 +185,17 @@ def grant_role(session: Session, user: StaffUser, office_id: str | None, role: s
         user.roles.append(StaffRole(office_id=office_id, role=role))
 
 
+def office_staff(session: Session, office_id: str) -> list[tuple[StaffUser, list[str]]]:
+    """Users holding a role at the office, with those roles (platform admins are listed by ``mbk user list``)."""
+    users = session.scalars(select(StaffUser).join(StaffRole).where(StaffRole.office_id == office_id)
+                            .distinct().order_by(StaffUser.username))
+    return [(u, sorted(r.role for r in u.roles if r.office_id == office_id)) for u in users]
+
+
+def office_devices(session: Session, office_id: str) -> list[Device]:
+    return list(session.scalars(select(Device).where(Device.office_id == office_id).order_by(Device.id)))
+
+
 def find_user(session: Session, username: str) -> StaffUser | None:
     return session.scalar(select(StaffUser).where(StaffUser.username == username))
 
@@ -344,6 +355,11 @@ def use_enrolment_code(session: Session, office_id: str, code: str, now: datetim
     device.enrolment_code_hash = None
     device.last_seen_at = now or utcnow()
     return device
+
+
+def device_state(device: Device) -> str:
+    """"revoked", "not enrolled" (its link is unused) or "active"."""
+    return "revoked" if device.revoked_at else "not enrolled" if device.enrolment_code_hash else "active"
 
 
 def device_from_token(session: Session, token: str) -> Device:

@@ -286,7 +286,7 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
         if office:
             stmt = stmt.where(auth.Device.office_id == office)
         for device in session.scalars(stmt):
-            state = "revoked" if device.revoked_at else "not enrolled" if device.enrolment_code_hash else "active"
+            state = auth.device_state(device)
             seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M") if device.last_seen_at else "never"
             typer.echo(f"{device.id:>4} {device.office_id:<16} {device.kind:<8} {device.name:<30} {state:<12} "
                        f"last seen {seen}")

@@ -37,7 +37,7 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from core.db import Base, Database, UTCDateTime, utcnow
 
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "mbk_events"
+PENDING_LIVE = "mbk_pending_live_events"  # session.info key (SQLite): events to hand to the broker on commit
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
 
@@ -112,7 +113,9 @@ def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Outb
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_notify(NOTIFY_CHANNEL, json.dumps([office_id, row.id]))))
     else:
-        session.info.setdefault("mbk_committed_events", []).append(row.as_event())
+        # Kept with the (innermost) transaction it was written in: a savepoint rolled back takes it along.
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(PENDING_LIVE, []).append((transaction, row.as_event()))
     return row
 
 
@@ -195,12 +198,22 @@ def attach_broker(database: Database, broker: LiveBroker) -> None:
 
     @event.listens_for(database.sessionmaker, "after_commit")
     def _after_commit(session: Session) -> None:
-        for committed in session.info.pop("mbk_committed_events", []):
+        for _transaction, committed in session.info.pop(PENDING_LIVE, []):
             broker.deliver(committed)
 
-    @event.listens_for(database.sessionmaker, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        session.info.pop("mbk_committed_events", None)
+    @event.listens_for(database.sessionmaker, "after_soft_rollback")
+    def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+        pending = session.info.get(PENDING_LIVE)
+        if pending:
+            session.info[PENDING_LIVE] = [(t, e) for t, e in pending if not _inside(t, previous_transaction)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 class PostgresListener:

@@ -201,9 +201,14 @@ def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office)
                         key=lambda p: (p.order, p.id))
         is_admin = principal.has_role(office.id, "admin")
         failed = events.failed_deliveries(session, office.id) if is_admin else []
-        audit_log = auth.audit_entries(session, office.id, limit=50) if is_admin else []
+        # (local time, entry): office staff read their own clock
+        audit_log = [(e.at.astimezone(office.tz), e) for e in auth.audit_entries(session, office.id, limit=50)
+                     ] if is_admin else []
+        staff = auth.office_staff(session, office.id) if is_admin else []
+        devices = [(d, auth.device_state(d), d.last_seen_at.astimezone(office.tz) if d.last_seen_at else None)
+                   for d in auth.office_devices(session, office.id)] if is_admin else []
     return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
-                      principal=principal, is_admin=is_admin)
+                      staff=staff, devices=devices, principal=principal, is_admin=is_admin)
 
 
 @pages.post("/{office}/admin/events/{delivery_id}/retry")

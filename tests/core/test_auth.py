@@ -395,3 +395,13 @@ def test_audit_log_on_the_admin_page(client: TestClient, staff: dict[str, str], 
     client.cookies.clear()
     login(client, staff["viewer"])
     assert "Audit log" not in client.get("/alpha/admin", headers=HTML).text  # viewers see dashboards only
+
+
+def test_admin_page_lists_the_office_staff_and_devices(client: TestClient, ctx: AppContext,
+                                                       staff: dict[str, str]) -> None:
+    device_header(ctx, "alpha", "kiosk", "Entrance 1")
+    device_header(ctx, "gamma", "display", "Board G")
+    login(client, staff["admin"])
+    page = client.get("/alpha/admin", headers=HTML).text
+    assert "Entrance 1" in page and "Board G" not in page
+    assert "<td>guide-a</td><td>guide</td><td>Active</td>" in page and "guide-g" not in page

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core import auth, events
 from core.db import utcnow
-from core.events import Dispatcher, Event, EventDelivery, OutboxEvent, publish
+from core.events import Dispatcher, Event, EventDelivery, OutboxEvent, PostgresListener, publish
 from core.plugins import Plugin, hookimpl
 from core.web.app import AppContext, create_app
 from tests.core import dummy
@@ -41,6 +41,32 @@ def test_rolled_back_transaction_leaves_no_event(ctx: AppContext) -> None:
         publish(session, "alpha", dummy.DummyHappened(value=1))
         raise RuntimeError("the change failed")
     assert count(ctx, OutboxEvent) == 0
+
+
+def test_live_listeners_get_only_committed_events(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing rolled back reaches a live page, a savepoint's rollback included (e.g. a handler that failed)."""
+    received: list[Event] = []
+    monkeypatch.setattr(ctx.broker, "deliver", received.append)
+    listener = PostgresListener(ctx.db, ctx.broker) if ctx.db.is_postgres else None
+    if listener:
+        listener.start()
+    try:
+        with pytest.raises(RuntimeError), ctx.db.session() as session:
+            publish(session, "alpha", dummy.DummyHappened(value=1))
+            raise RuntimeError("the change failed")
+        with ctx.db.session() as session:
+            with pytest.raises(RuntimeError), session.begin_nested():
+                publish(session, "alpha", dummy.DummyHappened(value=2))
+                raise RuntimeError("this part failed")
+            publish(session, "alpha", dummy.DummyHappened(value=3))
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)  # room for anything that should not come
+    finally:
+        if listener:
+            listener.stop()
+    assert [event.payload["value"] for event in received] == [3]
 
 
 def test_committed_event_is_delivered_after_a_crash_before_delivery(ctx: AppContext) -> None:
