@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from core.config import OfficeConfig
+from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
@@ -31,6 +31,29 @@ def mbk_register() -> Plugin:
                   description="Exit surveys on a tablet; empowerment indicators against target, by gender",
                   api_router=api_router, page_router=page_router, templates=HERE / "templates",
                   static=HERE / "static", migrations=HERE / "migrations", locale=HERE / "locale")
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem]:
+    """Every text a visitor reads must exist in every language the office offers: a visitor who picked
+    Somali must not meet a Swedish question."""
+    settings: SurveysSettings = office.settings_for("surveys")
+    problems = []
+    for index, survey in enumerate(settings.surveys):
+        where = f"plugins.surveys.surveys[{index}]"
+        texts = [("title", survey.title)]
+        for q_index, question in enumerate(survey.questions):
+            texts.append((f"questions[{q_index}].text", question.text))
+            texts += [(f"questions[{q_index}].options[{o}].label", option.label)
+                      for o, option in enumerate(question.options)]
+        if survey.ask_context:
+            texts += [(f"context_choices[{c}].label", choice.label) for c, choice in enumerate(survey.context_choices)]
+        for path, text in texts:
+            missing = [language for language in office.languages if not text.get(language)]
+            if missing:
+                problems.append(ConfigProblem(str(office.source), f"{where}.{path}",
+                                              f"no text in {', '.join(missing)} (the office offers these languages)"))
+    return problems
 
 
 @hookimpl

@@ -28,6 +28,15 @@ SELF_RELIANT = Localized(
     fa="آیا فکر می‌کنید دفعهٔ بعد می‌توانید کارتان را خودتان انجام دهید؟",
     ti="ኣብ ዝመጽእ ግዜ ጉዳይኩም ባዕልኹም ክትፍጽምዎ ትኽእሉ ኢኹም ዶ ትብሉ?",
 )
+DEFAULT_TITLE = Localized(
+    sv="Hur var ditt besök?",
+    en="How was your visit?",
+    ar="كيف كانت زيارتك؟",
+    so="Sidee ahayd booqashadaadu?",
+    fi="Millainen käyntisi oli?",
+    fa="مراجعه‌تان چطور بود؟",
+    ti="ምብጻሕኩም ከመይ ነይሩ?",
+)
 LEARNED_LABEL = Localized(sv="Lärde sig något nytt", en="Learned something new")
 SELF_RELIANT_LABEL = Localized(sv="Kan sköta ärendet själv nästa gång", en="Can handle the errand next time")
 

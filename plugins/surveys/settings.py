@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from core.config import Localized, StrictModel
-from plugins.surveys.city_templates import TEMPLATES
+from plugins.surveys.city_templates import DEFAULT_TITLE, TEMPLATES
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 # Ids the tablet and the report use for their own questions and dimensions.
@@ -87,7 +87,7 @@ class ResolvedIndicator(StrictModel):
 
 class Survey(StrictModel):
     id: str = Field(pattern=ID_PATTERN)
-    title: Localized = Localized(sv="Hur var ditt besök?", en="How was your visit?")
+    title: Localized = DEFAULT_TITLE
     template: str = "empowerment"
     questions: tuple[Question, ...] = ()
     indicators: tuple[Indicator, ...] = ()

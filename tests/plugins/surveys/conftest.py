@@ -23,11 +23,13 @@ id = "exit"
 context = "category"
 ask_context = true
 context_choices = [
-  {{ id = "housing", label = {{ sv = "Bostad", en = "Housing" }} }},
-  {{ id = "preschool", label = {{ sv = "Förskola", en = "Preschool" }} }},
+  {{ id = "housing", label = {{ sv = "Bostad", en = "Housing", ar = "السكن" }} }},
+  {{ id = "preschool", label = {{ sv = "Förskola", en = "Preschool", ar = "الروضة" }} }},
 ]
 free_text = {free_text}
-questions = [{{ id = "welcome", type = "smiley", text = {{ sv = "Bemötande?", en = "How were you treated?" }} }}]
+questions = [
+  {{ id = "welcome", type = "smiley", text = {{ sv = "Bemötande?", en = "Treated well?", ar = "كيف كانت معاملتك؟" }} }},
+]
 """
 
 

@@ -46,6 +46,20 @@ def test_city_template_is_worded_in_every_supported_language() -> None:
         assert all(text.strip() for text in question.text.values())
 
 
+def test_every_visitor_text_exists_in_every_office_language(tmp_path: Path) -> None:
+    found = problems(tmp_path, """
+[[plugins.surveys.surveys]]
+id = "exit"
+title = { sv = "Enkät" }
+questions = [{ id = "c", type = "choice", text = { sv = "C", en = "C" }, options = [
+  { id = "a", label = { sv = "A", en = "A" } }, { id = "b", label = { sv = "B" } }] }]
+""")
+    assert [p.split(": ", 1)[1] for p in found] == [
+        "plugins.surveys.surveys[0].title: no text in en (the office offers these languages)",
+        "plugins.surveys.surveys[0].questions[0].options[1].label: no text in en (the office offers these languages)",
+    ]
+
+
 def test_office_questions_indicators_and_targets(tmp_path: Path) -> None:
     office = load(tmp_path, """
 [plugins.surveys]
@@ -55,10 +69,10 @@ id = "exit"
 targets = { learned = 70, waited_ok = 80 }
 gender_question = false
 questions = [
-  { id = "waited_ok", type = "yes_no", text = { sv = "Var väntan rimlig?" } },
-  { id = "welcome", type = "smiley", text = { sv = "Bemötande?" } },
-  { id = "came_for", type = "choice", text = { sv = "Varför?" }, options = [
-    { id = "a", label = { sv = "A" } }, { id = "b", label = { sv = "B" } }] },
+  { id = "waited_ok", type = "yes_no", text = { sv = "Var väntan rimlig?", en = "Was the wait reasonable?" } },
+  { id = "welcome", type = "smiley", text = { sv = "Bemötande?", en = "Welcome?" } },
+  { id = "came_for", type = "choice", text = { sv = "Varför?", en = "Why?" }, options = [
+    { id = "a", label = { sv = "A", en = "A" } }, { id = "b", label = { sv = "B", en = "B" } }] },
 ]
 indicators = [{ id = "waited_ok", question = "waited_ok", label = { sv = "Rimlig väntan" } }]
 """).office("test")
