@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -74,11 +75,14 @@ def build_channel(office: OfficeConfig, name: str, base_url: str, client: httpx.
 
 
 class Sender:
-    def __init__(self, database: Database, deployment: Deployment, base_url: str, batch: int = 20):
+    def __init__(self, database: Database, deployment: Deployment, base_url: str, batch: int = 32,
+                 concurrency: int = 8):
         self.database = database
         self.offices = {o.id: o for o in deployment.offices.values() if o.enables("notify")}
         self.base_url = base_url
         self.batch = batch
+        # Sending is waiting on the network: a few messages of a batch go out at once.
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mbk-notify-send")
         self.client = httpx.Client(follow_redirects=False)
         hide_url_paths_in_httpx_log()
         self._channels: dict[tuple[str, str], Channel] = {}
@@ -99,6 +103,7 @@ class Sender:
         if self._thread:
             self._thread.join(timeout=15)
         _running.discard(self)
+        self.pool.shutdown(wait=True)
         self.client.close()
 
     def wake(self) -> None:
@@ -134,14 +139,17 @@ class Sender:
             return 0
         with self.database.session() as session:
             claimed = service.claim_due(session, self.offices, utcnow(), self.batch)
-        for message in claimed:
-            if self._stop.is_set():
-                break  # the rest stay leased and are picked up again when their lease ends
-            result = self._send(message)
-            office = self.offices[message.office_id]
-            with self.database.session() as session:
-                service.record_result(session, message, result, service.settings_of(office))
+        list(self.pool.map(self._send_and_record, claimed))
         return len(claimed)
+
+    def _send_and_record(self, message: service.ClaimedMessage) -> None:
+        if self._stop.is_set():
+            return  # stays leased, and is picked up again when its lease ends
+        result = self._send(message)
+        office = self.offices[message.office_id]
+        # Recorded at once, one message per transaction: a crash now repeats at most this one message.
+        with self.database.session() as session:
+            service.record_result(session, message, result, service.settings_of(office))
 
     def _send(self, message: service.ClaimedMessage) -> SendResult:
         if message.address is None or message.body is None:
