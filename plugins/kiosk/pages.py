@@ -15,6 +15,7 @@ from core.web.errors import HttpProblem
 from core.web.i18n import language_info
 from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
+from plugins.kiosk.icons import ICONS
 from plugins.kiosk.service import KioskError
 from plugins.kiosk.web import problem, refusal, visitor_language
 
@@ -36,7 +37,7 @@ def _screen(request: Request, ctx: AppContext, office: OfficeConfig, template: s
         idle=not (is_start and language == start),
         inactivity_seconds=settings.inactivity_seconds, warning_seconds=settings.warning_seconds,
         done_seconds=min(DONE_SECONDS, settings.inactivity_seconds), request_key=uuid.uuid4().hex,
-        office_id=office.id, **values)
+        office_id=office.id, icons=ICONS, **values)
 
 
 def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[Any]:
@@ -131,7 +132,7 @@ def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(
     values = _guide_values(ctx, office, guide_id, language)
     with ctx.db.session() as session:
         service.record_usage(session, office, language, "guide-phone", guide_id)
-    return ctx.render(request, "kiosk/phone_guide.html", office=office, **values)
+    return ctx.render(request, "kiosk/phone_guide.html", office=office, icons=ICONS, **values)
 
 
 @router.get("/talk")

@@ -125,10 +125,10 @@ def own_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
     base = f"/{office.id}/kiosk"
     tiles = []
     if office.directory.officers or office.directory.units:
-        tiles.append(KioskTile(id="meeting", label=_("I have a booked meeting"), icon="📅", order=10,
+        tiles.append(KioskTile(id="meeting", label=_("I have a booked meeting"), icon="calendar", order=10,
                                description=_("Tell the person you are meeting that you are here."),
                                href=f"{base}/meeting"))
-    tiles.append(KioskTile(id="guides", label=_("I need help with an errand"), icon="📖", order=20,
+    tiles.append(KioskTile(id="guides", label=_("I need help with an errand"), icon="book", order=20,
                            description=_("Step-by-step guides: preschool, money, migration, housing and more."),
                            href=f"{base}/guides"))
     for tile in settings(office).tiles:
@@ -147,7 +147,7 @@ def start_tiles(office: OfficeConfig, language: str, contributed: list[list[Kios
     _ = translations.gettext(language)
     tiles = [tile for group in contributed for tile in group]
     if services and talk_categories(office, language):
-        tiles.append(KioskTile(id="talk", label=_("I want to talk to a guide"), icon="🙋", order=30,
+        tiles.append(KioskTile(id="talk", label=_("I want to talk to a guide"), icon="talk", order=30,
                                description=_("Answer two or three questions and get a queue ticket."),
                                href=f"/{office.id}/kiosk/talk"))
     seen: set[str] = set()

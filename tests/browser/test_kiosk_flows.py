@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from core import auth
@@ -16,6 +17,9 @@ from core.events import OutboxEvent
 from core.web.app import AppContext
 from tests.plugins.kiosk.browser import enrol_kiosk, quick_reset_deployment, visible
 from tests.support import PASSWORD, LiveServer
+
+# Flows whose outcome does not depend on the database run on SQLite only (the suite must stay quick).
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def arrival_events(ctx: AppContext) -> list[dict[str, Any]]:
@@ -72,6 +76,7 @@ def test_two_taps_at_once_make_one_arrival(page: Any, live_server: LiveServer) -
     assert len(arrival_events(live_server.ctx)) == 1
 
 
+@SQLITE_ONLY
 def test_guide_in_somali_with_the_swedish_fallback_note(page: Any, live_server: LiveServer) -> None:
     enrol_kiosk(page, live_server)
     page.goto(f"{live_server.url}/skarholmen/kiosk?lang=so")
@@ -119,6 +124,7 @@ def test_talk_to_a_guide_gives_a_ticket_with_the_answers(page: Any, live_server:
                                   "Vad har du redan gjort?": "Ringt socialtjänsten"}
 
 
+@SQLITE_ONLY
 def test_server_unreachable_keeps_the_input_until_a_retry_works(page: Any, live_server: LiveServer) -> None:
     enrol_kiosk(page, live_server)
     page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=ar")
@@ -136,6 +142,7 @@ def test_server_unreachable_keeps_the_input_until_a_retry_works(page: Any, live_
     assert [e["first_name"] for e in arrival_events(live_server.ctx)] == ["Omar"]
 
 
+@SQLITE_ONLY
 def test_inactivity_warns_can_be_extended_then_starts_over(page: Any, make_context: Callable[..., AppContext],
                                                            tmp_path: Path) -> None:
     deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
