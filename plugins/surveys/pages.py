@@ -169,10 +169,16 @@ def indicator_views(report: service.Report, survey: Survey, office: OfficeConfig
     return views
 
 
+def _login_redirect(request: Request) -> Response:
+    """To the login page, and back to this very page (with its query: period, language…) afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
+
+
 def _staff_or_login(request: Request, office: OfficeConfig, principal: Principal | None,
                     roles: tuple[str, ...]) -> Principal | Response:
     if principal is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _login_redirect(request)
     return authorize(office, principal, roles, ())
 
 
@@ -220,7 +226,7 @@ def compare_page(request: Request, indicator_id: str, start: date | None = None,
                  office: OfficeConfig = Depends(get_office),
                  principal: Principal | None = Depends(get_principal)) -> Response:
     if principal is None:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _login_redirect(request)
     if not principal.platform_admin:
         raise HttpProblem(403, "forbidden", "Only a platform admin may compare offices.")
     ctx = get_context(request)

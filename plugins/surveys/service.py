@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -231,37 +231,67 @@ def period_label(key: str, period: str) -> str:
     return key
 
 
-def _dimension_column(dimension: str | None, dialect: str, period: str) -> Any:
-    if dimension is None:
-        return literal("all")
+def _dimension_column(dimension: str, dialect: str, period: str) -> Any:
     if dimension == "period":
         return _period_key(dialect, period)
     columns = {"gender": SurveyAnswer.gender, "context": SurveyAnswer.context, "language": SurveyAnswer.language}
     return columns[dimension]
 
 
-def _aggregate(session: Session, office_id: str, survey_ids: Sequence[str], questions: Sequence[str],
-               start: date, end: date, dimension: str | None, period: str = "month"
-               ) -> list[tuple[str | None, str, int, int]]:
-    """(dimension value, question, n, yes) for every group that has answers: one grouped scan of the
-    answers' covering index (office, survey, question, day, value and the dimensions)."""
+@dataclass(frozen=True)
+class GroupCount:
+    """Answers to ``question`` in one combination of dimension values: ``n`` answers, ``yes`` of them yes."""
+
+    keys: dict[str, str | None]
+    question: str
+    n: int
+    yes: int
+
+
+def aggregate_answers(session: Session, office_id: str, survey_ids: Sequence[str], questions: Sequence[str],
+                      start: date, end: date, dimensions: Sequence[str], period: str = "month") -> list[GroupCount]:
+    """COUNT and SUM of the answers, grouped by question and every requested dimension at once.
+
+    One range scan of the answers' covering index (office, survey, question, day, value, gender, language,
+    context) instead of one per dimension: the database returns at most a few thousand group counts, which
+    ``roll_up`` adds up per dimension."""
     dialect = session.get_bind().dialect.name
-    key = _dimension_column(dimension, dialect, period).label("key")
+    keys = [_dimension_column(d, dialect, period).label(d) for d in dimensions]
     stmt = (
-        select(key, SurveyAnswer.question_id, func.count().label("n"),
+        select(*keys, SurveyAnswer.question_id, func.count().label("n"),
                func.sum(case((SurveyAnswer.value == "yes", 1), else_=0)).label("yes"))
         .where(SurveyAnswer.office_id == office_id, SurveyAnswer.survey_id.in_(survey_ids),
                SurveyAnswer.question_id.in_(questions), SurveyAnswer.day >= start, SurveyAnswer.day <= end)
-        .group_by(key, SurveyAnswer.question_id)
+        .group_by(*keys, SurveyAnswer.question_id)
     )
-    return [(None if row.key is None else str(row.key), row.question_id, int(row.n), int(row.yes))
+    return [GroupCount({d: None if row[i] is None else str(row[i]) for i, d in enumerate(dimensions)},
+                       row.question_id, int(row.n), int(row.yes))
             for row in session.execute(stmt)]
+
+
+def roll_up(groups: Iterable[GroupCount], question: str, dimension: str | None = None) -> dict[str | None, Share]:
+    """Shares of one question per value of ``dimension`` (None: the overall share, under the key "all")."""
+    totals: dict[str | None, list[int]] = {}
+    for group in groups:
+        if group.question != question:
+            continue
+        total = totals.setdefault(group.keys[dimension] if dimension else "all", [0, 0])
+        total[0] += group.yes
+        total[1] += group.n
+    return {key: Share(yes, n) for key, (yes, n) in totals.items()}
 
 
 def count_responses(session: Session, office_id: str, survey_id: str, start: date, end: date) -> int:
     return session.scalar(select(func.count()).select_from(SurveyResponse).where(
         SurveyResponse.office_id == office_id, SurveyResponse.survey_id == survey_id,
         SurveyResponse.day >= start, SurveyResponse.day <= end)) or 0
+
+
+def report_dimensions(office: OfficeConfig, survey: Survey) -> list[str]:
+    """The breakdowns that mean something for this survey (no gender split when gender is not asked…)."""
+    skip = {"context": survey.context == "none", "gender": not survey.gender_question,
+            "language": len(office.languages) < 2}
+    return [d for d in DIMENSIONS if not skip.get(d, False)]
 
 
 def build_report(session: Session, office: OfficeConfig, survey: Survey, start: date, end: date,
@@ -273,27 +303,21 @@ def build_report(session: Session, office: OfficeConfig, survey: Survey, start: 
     settings: SurveysSettings = office.settings_for("surveys")
     k = settings.suppression_k
     indicators = survey.all_indicators()
-    questions = [i.question for i in indicators]
-    results = {i.id: IndicatorResult(id=i.id, question=i.question, target=i.target, overall=None)
-               for i in indicators}
-    if questions:
-        for indicator_id, cell in overall_shares(session, office, survey, start, end).items():
-            results[indicator_id].overall = cell
-        for dimension in DIMENSIONS:
-            if dimension == "context" and survey.context == "none":
-                continue
-            if dimension == "gender" and not survey.gender_question:
-                continue
-            if dimension == "language" and len(office.languages) < 2:
-                continue
-            rows = _aggregate(session, office.id, [survey.id], questions, start, end, dimension, period)
-            for indicator in indicators:
-                cells = [Cell(key, Share(yes, n)) for key, q, n, yes in rows if q == indicator.question]
-                cells.sort(key=lambda c: _sort_key(dimension, c.key))
-                results[indicator.id].breakdowns[dimension] = suppress_small_cells(cells, k)
+    dimensions = report_dimensions(office, survey)
+    groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end,
+                               dimensions, period) if indicators else []
+    results = []
+    for indicator in indicators:
+        overall = roll_up(groups, indicator.question).get("all")
+        result = IndicatorResult(id=indicator.id, question=indicator.question, target=indicator.target,
+                                 overall=None if overall is None else Cell("all", overall, suppressed=overall.n < k))
+        for dimension in dimensions:
+            cells = sorted((Cell(key, share) for key, share in roll_up(groups, indicator.question, dimension).items()),
+                           key=lambda c, d=dimension: _sort_key(d, c.key))
+            result.breakdowns[dimension] = suppress_small_cells(cells, k)
+        results.append(result)
     return Report(office_id=office.id, survey_id=survey.id, start=start, end=end, period=period, k=k,
-                  indicators=list(results.values()),
-                  responses=count_responses(session, office.id, survey.id, start, end))
+                  indicators=results, responses=count_responses(session, office.id, survey.id, start, end))
 
 
 def _sort_key(dimension: str, key: str | None) -> tuple[int, str]:
@@ -329,11 +353,10 @@ def compare_offices(session: Session, offices: Iterable[OfficeConfig], indicator
             continue
         question = next(i.question for i in surveys[0].all_indicators() if i.id == indicator_id)
         k = settings.suppression_k
-        ids = [s.id for s in surveys]
-        overall_rows = _aggregate(session, office.id, ids, [question], start, end, None)
-        overall = next((Cell("all", Share(yes, n), suppressed=n < k) for *_, n, yes in overall_rows), None)
-        gender_rows = _aggregate(session, office.id, ids, [question], start, end, "gender")
-        cells = sorted((Cell(key, Share(yes, n)) for key, _, n, yes in gender_rows),
+        groups = aggregate_answers(session, office.id, [s.id for s in surveys], [question], start, end, ["gender"])
+        total = roll_up(groups, question).get("all")
+        overall = None if total is None else Cell("all", total, suppressed=total.n < k)
+        cells = sorted((Cell(key, share) for key, share in roll_up(groups, question, "gender").items()),
                        key=lambda c: _sort_key("gender", c.key))
         comparisons.append(OfficeComparison(office.id, overall, suppress_small_cells(cells, k)))
     return comparisons
@@ -399,7 +422,10 @@ def overall_shares(session: Session, office: OfficeConfig, survey: Survey, start
     indicators = survey.all_indicators()
     if not indicators:
         return {}
-    rows = {q: Share(yes, n) for _, q, n, yes in
-            _aggregate(session, office.id, [survey.id], [i.question for i in indicators], start, end, None)}
-    return {i.id: Cell("all", rows[i.question], suppressed=rows[i.question].n < k)
-            for i in indicators if i.question in rows}
+    groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end, [])
+    cells = {}
+    for indicator in indicators:
+        share = roll_up(groups, indicator.question).get("all")
+        if share is not None:
+            cells[indicator.id] = Cell("all", share, suppressed=share.n < k)
+    return cells
