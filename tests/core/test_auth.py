@@ -52,7 +52,7 @@ def csrf_of(page_text: str) -> str:
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD, next: str = "/alpha/admin"):  # noqa: ANN201
-    form = client.get("/login", headers=HTML)
+    form = client.get("/login?lang=en", headers=HTML)  # the page is Swedish by default; the texts below are English
     return client.post("/login", data={"username": username, "password": password, "next": next,
                                        "csrf_token": csrf_of(form.text)}, follow_redirects=False)
 
@@ -402,6 +402,6 @@ def test_admin_page_lists_the_office_staff_and_devices(client: TestClient, ctx: 
     device_header(ctx, "alpha", "kiosk", "Entrance 1")
     device_header(ctx, "gamma", "display", "Board G")
     login(client, staff["admin"])
-    page = client.get("/alpha/admin", headers=HTML).text
+    page = client.get("/alpha/admin?lang=en", headers=HTML).text
     assert "Entrance 1" in page and "Board G" not in page
     assert "<td>guide-a</td><td>guide</td><td>Active</td>" in page and "guide-g" not in page
