@@ -260,6 +260,8 @@ class ClaimedMessage:
     reference: str
     attempts: int
     claim_token: str
+    # Messages of one group go out one after another, in order ("soon" before "now" for one ticket).
+    group: str
 
 
 def _locking(session: Session, stmt: Any) -> Any:
@@ -284,7 +286,8 @@ def claim_due(session: Session, offices: dict[str, OfficeConfig], now: datetime,
         row.lease_until = now + timedelta(seconds=settings_of(offices[row.office_id]).lease_seconds)
         row.claim_token = secrets.token_hex(16)
         claimed.append(ClaimedMessage(row.id, row.office_id, row.channel, row.address, row.subject, row.body,
-                                      row.idempotency_key, row.attempts, row.claim_token))
+                                      row.idempotency_key, row.attempts, row.claim_token,
+                                      f"{row.office_id}:{row.recipient}:{row.ticket_id or ''}"))
     return claimed
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -81,7 +82,7 @@ class Sender:
         self.offices = {o.id: o for o in deployment.offices.values() if o.enables("notify")}
         self.base_url = base_url
         self.batch = batch
-        # Sending is waiting on the network: a few messages of a batch go out at once.
+        # Sending is waiting on the network: a few recipients' messages of a batch go out at once.
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="mbk-notify-send")
         self.client = httpx.Client(follow_redirects=False)
         hide_url_paths_in_httpx_log()
@@ -139,17 +140,21 @@ class Sender:
             return 0
         with self.database.session() as session:
             claimed = service.claim_due(session, self.offices, utcnow(), self.batch)
-        list(self.pool.map(self._send_and_record, claimed))
+        groups: dict[str, list[service.ClaimedMessage]] = defaultdict(list)
+        for message in claimed:
+            groups[message.group].append(message)
+        list(self.pool.map(self._send_group, groups.values()))
         return len(claimed)
 
-    def _send_and_record(self, message: service.ClaimedMessage) -> None:
-        if self._stop.is_set():
-            return  # stays leased, and is picked up again when its lease ends
-        result = self._send(message)
-        office = self.offices[message.office_id]
-        # Recorded at once, one message per transaction: a crash now repeats at most this one message.
-        with self.database.session() as session:
-            service.record_result(session, message, result, service.settings_of(office))
+    def _send_group(self, messages: list[service.ClaimedMessage]) -> None:
+        for message in sorted(messages, key=lambda m: m.id):
+            if self._stop.is_set():
+                return  # the rest stay leased, and are picked up again when their lease ends
+            result = self._send(message)
+            office = self.offices[message.office_id]
+            # Recorded at once, one message per transaction: a crash now repeats at most this one message.
+            with self.database.session() as session:
+                service.record_result(session, message, result, service.settings_of(office))
 
     def _send(self, message: service.ClaimedMessage) -> SendResult:
         if message.address is None or message.body is None:
