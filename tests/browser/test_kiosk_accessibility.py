@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.axe import assert_accessible
-from tests.plugins.kiosk.browser import enrol_kiosk, visible
+from tests.plugins.kiosk.browser import enrol_kiosk, unreadable_text, visible
 from tests.support import LiveServer
 
 MODES = {"normal": "", "large": "large", "contrast": "contrast"}
@@ -109,6 +109,7 @@ def test_every_kiosk_screen_is_accessible(kiosk_browser: Callable[[str], Any], l
             assert_accessible(page)
         except AssertionError as exc:
             raise AssertionError(f"screen {screen!r} ({lang}, {mode}): {exc}") from None
+        assert unreadable_text(page) == [], f"screen {screen!r} ({lang}, {mode})"
         seen.append(screen)
     assert len(seen) == 17
 
