@@ -295,6 +295,14 @@ def end_session(session: Session, token: str) -> None:
     session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash_secret(token)))
 
 
+def purge_stale(session: Session, now: datetime | None = None) -> int:
+    """Delete expired sessions and login failures past the throttle window (they hold addresses)."""
+    now = now or utcnow()
+    sessions = session.execute(delete(StaffSession).where(StaffSession.expires_at <= now)).rowcount
+    failures = session.execute(delete(LoginFailure).where(LoginFailure.at <= now - THROTTLE_WINDOW)).rowcount
+    return sessions + failures
+
+
 # --- Bearer tokens ----------------------------------------------------------------------------------
 
 

@@ -359,14 +359,16 @@ def purge(deployment: DeploymentOption = None) -> None:
     """Delete personal data past each office's retention settings (run daily, e.g. from cron)."""
     from datetime import timedelta
 
-    from core import events
+    from core import auth, events
     from core.db import utcnow
 
     ctx = load_context(deployment)
     now = utcnow()
     with ctx.db.session() as session:
         purged = events.purge_delivered(session, now - timedelta(days=ctx.settings.event_retention_days))
+        stale = auth.purge_stale(session, now)
     typer.echo(f"delivered events older than {ctx.settings.event_retention_days} day(s): {purged} deleted")
+    typer.echo(f"expired sessions and old login failures: {stale} deleted")
     for office in ctx.deployment.offices.values():
         with ctx.db.session() as session:
             results = ctx.hooks(office).mbk_purge(office=office, session=session, now=now)

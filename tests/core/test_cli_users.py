@@ -162,7 +162,24 @@ def test_purge_deletes_delivered_events_past_retention(ctx: AppContext, monkeypa
     with ctx.db.session() as session:
         assert list(session.scalars(select(OutboxEvent.id).order_by(OutboxEvent.id))) == [2, 3, 4]
         assert 1 not in set(session.scalars(select(EventDelivery.event_id)))
+    assert "expired sessions and old login failures: 0 deleted" in result.output
     monkeypatch.setenv("MBK_EVENT_RETENTION_DAYS", "1")
     with ctx.db.session() as session:
         session.execute(update(OutboxEvent).where(OutboxEvent.id == 2).values(created_at=utcnow() - timedelta(days=2)))
     assert "delivered events older than 1 day(s): 1 deleted" in run("purge").output
+
+
+def test_purge_deletes_expired_sessions_and_old_login_failures(ctx: AppContext) -> None:
+    long_ago = utcnow() - timedelta(days=1)
+    with ctx.db.session() as session:
+        user = auth.create_user(session, "kim", SECRET, office_id="alpha", role="guide")
+        live = auth.start_session(session, user)
+        auth.start_session(session, user, now=long_ago)
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(ctx.db, "kim", "wrong password", "10.1.2.3")
+    with pytest.raises(auth.AuthError):
+        auth.authenticate(ctx.db, "kim", "wrong password", "10.1.2.3", now=long_ago)
+    assert "expired sessions and old login failures: 3 deleted" in run("purge").output  # 1 session, 2 failures
+    with ctx.db.session() as session:
+        assert auth.user_from_session(session, live).username == "kim"
+        assert {f.key for f in session.scalars(select(auth.LoginFailure))} == {"user:kim", "addr:10.1.2.3"}
