@@ -107,7 +107,7 @@ def issue(request: Request, body: TicketIn, office: OfficeConfig = Depends(get_o
         issued = queue.issue_ticket(session, office, ticket_request, booked=body.booked)
         if principal is not None and principal.kind == "user":
             auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
-        view = views.public_ticket(session, office, issued.ticket, language)
+        view = views.public_ticket(session, office, issued.ticket, language, issued)
     return JSONResponse(view, status_code=201 if issued.created else 200)
 
 
@@ -210,9 +210,13 @@ def board(request: Request, office: OfficeConfig = Depends(get_office),
 
 
 @api.get("/board/events")
-def board_events(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
-    """The board's live stream (server-sent events): every call, and a hint when the counts change."""
-    return sse_response(request, office.id, views.board_projection(office))
+def board_events(request: Request, office: OfficeConfig = Depends(get_office),
+                 language: str = Depends(get_language)) -> Response:
+    """The board's live stream (server-sent events): first the whole state (again after every reconnect),
+    then every call, and a hint when the counts change."""
+    with transaction(request) as session:
+        state = views.board_state(session, office, language)
+    return sse_response(request, office.id, views.board_projection(office), initial=state)
 
 
 def _stats_range(first: date | None, last: date | None, office: OfficeConfig) -> tuple[date, date]:

@@ -59,7 +59,7 @@ def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> 
     _ = ctx.translator.gettext(language)
     config = {
         "stateUrl": f"/api/v1/offices/{office.id}/queue/board?lang={language}",
-        "eventsUrl": f"/api/v1/offices/{office.id}/queue/board/events",
+        "eventsUrl": f"/api/v1/offices/{office.id}/queue/board/events?lang={language}",
         "language": language,
         "state": state,
         "chime": settings.chime,

@@ -202,7 +202,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
                                              estimated_wait_minutes=issued.estimated_wait_minutes))
     if service.seats is not None and assign_seats(session, office, service, now):
         issued = _issued(session, office, ticket, created=True, now=now)
-    notify_near(session, office, service.id, now)
+    if phone:  # a new ticket moves nobody forward: only its own visitor may already be near the front
+        notify_near(session, office, service.id, now)
     return issued
 
 

@@ -5,7 +5,6 @@ The board and the visitor's page never get names, errands, answers or phone numb
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -31,11 +30,12 @@ def counter_names(office: OfficeConfig, counter: str | None, seat: int | None) -
 
 
 def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,
-                  now: datetime | None = None) -> dict[str, Any]:
-    """The visitor's view (phone page, kiosk receipt, API)."""
-    now = now or utcnow()
+                  issued: queue.IssuedTicket | None = None) -> dict[str, Any]:
+    """The visitor's view (phone page, kiosk receipt, API); ``issued`` saves computing the position again."""
     service = queue.settings_of(office).service(ticket.service)
-    position = queue.position_of(session, office, ticket)
+    position = issued.position if issued else queue.position_of(session, office, ticket)
+    estimate = (issued.estimated_wait_minutes if issued
+                else queue.estimate_for(session, office, ticket.service, position, utcnow()))
     return {
         "id": ticket.public_id,
         "number": ticket.label,
@@ -44,7 +44,7 @@ def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, langua
         "status": ticket.status,
         "position": position,
         "ahead": max(0, position - 1),
-        "estimated_wait_minutes": queue.estimate_for(session, office, ticket.service, position, now),
+        "estimated_wait_minutes": estimate,
         "counter": ticket.counter,
         "counter_name": (queue._counter_name(office, ticket.counter, ticket.seat, language)
                          if ticket.counter or ticket.seat is not None else None),
