@@ -116,6 +116,7 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
 
     ctx = load_context(deployment)
     logging.basicConfig(level=ctx.settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-connection INFO lines would bury the URLs
     if not migrate.is_at_head(ctx.db.engine, ctx.plugins):
         if ctx.db.engine.dialect.name == "sqlite" and migrate_sqlite:
             typer.echo("Migrating the embedded SQLite database…")

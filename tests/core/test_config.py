@@ -247,3 +247,35 @@ def test_the_real_command_exits_non_zero(tmp_path: Path) -> None:
                            str(root)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 2
     assert f"error: {root / 'offices' / 'beta.toml'}: office.timezone: unknown time zone 'Mars/Olympus'" in done.stderr
+
+
+def test_platform_settings_come_from_mbk_environment_variables(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    from core.config import PlatformSettings
+
+    monkeypatch.setenv("MBK_DATABASE_URL", "postgresql+psycopg://mbk@db/mbk")
+    monkeypatch.setenv("MBK_DEPLOYMENT", str(tmp_path))
+    monkeypatch.setenv("MBK_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("MBK_RUN_DISPATCHER", "0")
+    settings = PlatformSettings()
+    assert settings.database_url == "postgresql+psycopg://mbk@db/mbk" and settings.deployment == tmp_path
+    assert settings.effective_secret_key() == ("from-the-environment", False) and not settings.run_dispatcher
+    monkeypatch.delenv("MBK_SECRET_KEY")
+    key, generated = PlatformSettings().effective_secret_key()
+    assert generated and len(key) >= 32
+
+
+def test_plugins_and_urls_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MBK_DATABASE_URL", f"sqlite:///{tmp_path / 'unused.db'}")
+    root = deployment(tmp_path / "dep", {"alpha": ALPHA, "beta": BETA.replace(
+        'languages = ["fi", "sv"]', 'languages = ["fi", "sv"]\n[plugins]\nenabled = ["dummy"]\n'
+        '[plugins.dummy]\ngreeting = "moi"')})
+    listed = CliRunner().invoke(mbk.cli, ["plugins", "--deployment", str(root)])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[lines.index("dummy 1.0: test double") + 1].split() == ["enabled", "for:", "beta"]
+    assert lines[lines.index("tiny 0: -") + 1].split() == ["enabled", "for:", "alpha"]
+    assert lines[lines.index(next(line for line in lines if line.startswith("kiosk "))) + 1].endswith("no office")
+    urls = CliRunner().invoke(mbk.cli, ["urls", "--deployment", str(root), "--base-url", "https://mbk.example.org/"])
+    assert "https://mbk.example.org/beta/dummy" in urls.output and "https://mbk.example.org/alpha/admin" in urls.output
+    assert "https://mbk.example.org/alpha/dummy" not in urls.output
