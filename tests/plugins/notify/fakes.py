@@ -34,15 +34,16 @@ class _Collect:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1:port; ``start()``/``stop()`` may be called to take it up and down."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, **controller_options: Any):
         self.port = port
+        self.controller_options = controller_options  # e.g. tls_context, require_starttls, authenticator
         self.received: list[tuple[list[str], Message]] = []
         self.received_at: list[float] = []  # time.perf_counter() of each message, for the bench
         self.lock = threading.Lock()
         self.controller: Controller | None = None
 
     def start(self) -> SmtpServer:
-        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(_Collect(self), hostname="127.0.0.1", port=self.port, **self.controller_options)
         self.controller.start()
         return self
 
