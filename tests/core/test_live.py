@@ -3,6 +3,7 @@ across two real server processes sharing one PostgreSQL database (LISTEN/NOTIFY)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,7 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.events import EventDelivery
+from core.db import utcnow
+from core.events import Event, EventDelivery, LiveBroker, Subscription
 from core.web.app import AppContext
 from tests.conftest import ROOT, _truncate_postgres
 from tests.core import dummy
@@ -172,3 +174,21 @@ def test_an_event_committed_in_one_server_process_reaches_streams_in_another(
     finally:
         for server in servers:
             server.stop()
+
+
+def test_a_listener_that_falls_far_behind_is_told_to_start_over() -> None:
+    """A stuck page must not hold events without end: past the backlog it gets None (its stream ends, the
+    browser reconnects and reads the current state)."""
+    broker = LiveBroker()
+
+    async def scenario() -> list[object]:
+        subscription = broker.subscribe("alpha")
+        for n in range(Subscription.MAX_BACKLOG + 5):
+            subscription.offer(Event(n, "alpha", "dummy.happened", {"value": n}, utcnow()))
+        received = [await subscription.get() for _ in range(Subscription.MAX_BACKLOG + 1)]
+        subscription.close()
+        return received
+
+    received = asyncio.run(scenario())
+    assert [e.id for e in received[:-1]] == list(range(Subscription.MAX_BACKLOG)) and received[-1] is None
+    assert broker.subscriber_count("alpha") == 0
