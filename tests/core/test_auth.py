@@ -402,6 +402,6 @@ def test_admin_page_lists_the_office_staff_and_devices(client: TestClient, ctx: 
     device_header(ctx, "alpha", "kiosk", "Entrance 1")
     device_header(ctx, "gamma", "display", "Board G")
     login(client, staff["admin"])
-    page = client.get("/alpha/admin", headers=HTML).text
+    page = client.get("/alpha/admin?lang=en", headers=HTML).text
     assert "Entrance 1" in page and "Board G" not in page
     assert "<td>guide-a</td><td>guide</td><td>Active</td>" in page and "guide-g" not in page
