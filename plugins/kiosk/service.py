@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,7 @@ def validate(office: OfficeConfig) -> list[tuple[str, str]]:
     return problems
 
 
+@lru_cache(maxsize=1024)
 def qr_data_uri(url: str) -> str:
     """A QR code as an SVG data URI (dark on light in every display mode: phones read it best)."""
     return segno.make(url, error="m").svg_data_uri(scale=6, border=2)
