@@ -8,7 +8,15 @@ report for one office over a year (by month and by week), the overall shares of 
 cross-office comparison. The report is SQL aggregation: only grouped rows come back to Python.
 """
 
+# ruff: noqa: E402  (the sys.path fix below must run before the imports)
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, where a sibling bench (bench/queue.py) would shadow
+# the standard library's queue module that psycopg imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import random
@@ -18,7 +26,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import sqlalchemy as sa
 

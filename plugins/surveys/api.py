@@ -85,6 +85,8 @@ def report_json(report: Report) -> dict[str, Any]:
              "breakdowns": {dim: [cell_json(c) for c in cells] for dim, cells in i.breakdowns.items()}}
             for i in report.indicators
         ],
+        "questions": [{"id": q.id, "suppressed": True} if q.suppressed else
+                      {"id": q.id, "suppressed": False, "n": q.n, "counts": q.counts} for q in report.questions],
     }
 
 
@@ -125,9 +127,18 @@ def report_csv_rows(report: Report) -> Iterator[list[Any]]:
             low, high = cell.share.interval
             yield [indicator.id, indicator.target, dimension, cell.key, cell.share.n, cell.share.yes,
                    round(cell.share.value * 100, 1), round(low * 100, 1), round(high * 100, 1), "shown"]
+    for question in report.questions:
+        if question.suppressed:
+            yield [question.id, "", "answer", "", "", "", "", "", "", "suppressed"]
+            continue
+        for value, count in question.counts.items():
+            yield [question.id, "", "answer", value, question.n, count,
+                   round(count / question.n * 100, 1), "", "", "shown"]
 
 
-REPORT_CSV_HEADER = ["indicator", "target_percent", "dimension", "group", "n", "yes", "share_percent",
+# One row per group of an indicator (count: answers "yes"), then one per answer of every other question
+# (dimension "answer", count: that answer).
+REPORT_CSV_HEADER = ["item", "target_percent", "dimension", "group", "n", "count", "percent",
                      "low_percent", "high_percent", "status"]
 
 

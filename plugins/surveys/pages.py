@@ -169,6 +169,39 @@ def indicator_views(report: service.Report, survey: Survey, office: OfficeConfig
     return views
 
 
+@dataclass(frozen=True)
+class AnswerCount:
+    label: str
+    count: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    text: str
+    summary: str
+    answers: list[AnswerCount]
+
+
+def question_views(report: service.Report, survey: Survey, language: str, _: Any) -> list[QuestionView]:
+    views = []
+    for result in report.questions:
+        question = survey.question(result.id)
+        if question is None:
+            continue
+        labels = {button.value: f"{button.icon} {button.label}".strip()
+                  for screen in tablet_questions(survey, language, None, _) if screen.id == question.id
+                  for button in screen.buttons}
+        if result.suppressed:
+            views.append(QuestionView(question.text.get_text(language), _(
+                "not shown (fewer than %(k)s answers, or would reveal such a group)", k=report.k), []))
+            continue
+        views.append(QuestionView(question.text.get_text(language), _("%(n)s answers", n=result.n),
+                                  [AnswerCount(labels.get(value, value), count, round(count * 100 / result.n))
+                                   for value, count in result.counts.items()]))
+    return views
+
+
 def _login_redirect(request: Request) -> Response:
     """To the login page, and back to this very page (with its query: period, language…) afterwards."""
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -207,6 +240,7 @@ def report_page(request: Request, survey_id: str, start: date | None = None, end
         request, "surveys/report.html", office=office, survey=survey, title=survey.title.get_text(language),
         surveys=[(s.id, s.title.get_text(language)) for s in settings.surveys], report=report,
         indicators=indicator_views(report, survey, office, {o.id: o.label for o in options}, language, _),
+        questions=question_views(report, survey, language, _),
         is_admin=checked.has_role(office.id, "admin"), platform_admin=checked.platform_admin,
         report_csv=f"{api}/report.csv?{query}", answers_csv=f"{api}/answers.csv?start={start}&end={end}",
         city_indicators=[i for t in TEMPLATES.values() for i in t.indicators],

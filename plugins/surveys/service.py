@@ -202,6 +202,17 @@ class IndicatorResult:
 
 
 @dataclass
+class QuestionResult:
+    """How the answers to a question that is not an indicator (a smiley scale, a choice…) are spread;
+    ``suppressed`` when fewer than k visitors answered it."""
+
+    id: str
+    n: int
+    counts: dict[str, int]
+    suppressed: bool
+
+
+@dataclass
 class Report:
     office_id: str
     survey_id: str
@@ -211,6 +222,7 @@ class Report:
     k: int
     indicators: list[IndicatorResult]
     responses: int
+    questions: list[QuestionResult] = field(default_factory=list)
 
 
 def _period_key(dialect: str, period: str) -> Any:
@@ -269,16 +281,19 @@ def aggregate_answers(session: Session, office_id: str, survey_ids: Sequence[str
             for row in session.execute(stmt)]
 
 
-def roll_up(groups: Iterable[GroupCount], question: str, dimension: str | None = None) -> dict[str | None, Share]:
-    """Shares of one question per value of ``dimension`` (None: the overall share, under the key "all")."""
-    totals: dict[str | None, list[int]] = {}
+def roll_up(groups: Iterable[GroupCount], dimensions: Sequence[str]
+            ) -> dict[tuple[str | None, str], dict[str | None, Share]]:
+    """Add group counts up, in one pass, into shares per (dimension, question) and dimension value; the
+    dimension None holds each question's overall share under the value "all"."""
+    totals: dict[tuple[str | None, str], dict[str | None, list[int]]] = {}
     for group in groups:
-        if group.question != question:
-            continue
-        total = totals.setdefault(group.keys[dimension] if dimension else "all", [0, 0])
-        total[0] += group.yes
-        total[1] += group.n
-    return {key: Share(yes, n) for key, (yes, n) in totals.items()}
+        for dimension in (None, *dimensions):
+            value = group.keys[dimension] if dimension else "all"
+            total = totals.setdefault((dimension, group.question), {}).setdefault(value, [0, 0])
+            total[0] += group.yes
+            total[1] += group.n
+    return {where: {value: Share(yes, n) for value, (yes, n) in by_value.items()}
+            for where, by_value in totals.items()}
 
 
 def count_responses(session: Session, office_id: str, survey_id: str, start: date, end: date) -> int:
@@ -306,18 +321,47 @@ def build_report(session: Session, office: OfficeConfig, survey: Survey, start: 
     dimensions = report_dimensions(office, survey)
     groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end,
                                dimensions, period) if indicators else []
+    shares = roll_up(groups, dimensions)
     results = []
     for indicator in indicators:
-        overall = roll_up(groups, indicator.question).get("all")
+        overall = shares.get((None, indicator.question), {}).get("all")
         result = IndicatorResult(id=indicator.id, question=indicator.question, target=indicator.target,
                                  overall=None if overall is None else Cell("all", overall, suppressed=overall.n < k))
         for dimension in dimensions:
-            cells = sorted((Cell(key, share) for key, share in roll_up(groups, indicator.question, dimension).items()),
+            by_value = shares.get((dimension, indicator.question), {})
+            cells = sorted((Cell(value, share) for value, share in by_value.items()),
                            key=lambda c, d=dimension: _sort_key(d, c.key))
             result.breakdowns[dimension] = suppress_small_cells(cells, k)
         results.append(result)
     return Report(office_id=office.id, survey_id=survey.id, start=start, end=end, period=period, k=k,
-                  indicators=results, responses=count_responses(session, office.id, survey.id, start, end))
+                  indicators=results, responses=count_responses(session, office.id, survey.id, start, end),
+                  questions=answer_distribution(session, office.id, survey, start, end, k))
+
+
+def answer_distribution(session: Session, office_id: str, survey: Survey, start: date, end: date,
+                        k: int) -> list[QuestionResult]:
+    """Counts per answer of every question that is not an indicator (free text excluded), grouped in SQL."""
+    indicator_questions = {i.question for i in survey.all_indicators()}
+    questions = [q for q in survey.all_questions() if q.id not in indicator_questions]
+    if not questions:
+        return []
+    stmt = (
+        select(SurveyAnswer.question_id, SurveyAnswer.value, func.count().label("n"))
+        .where(SurveyAnswer.office_id == office_id, SurveyAnswer.survey_id == survey.id,
+               SurveyAnswer.question_id.in_([q.id for q in questions]), SurveyAnswer.day >= start,
+               SurveyAnswer.day <= end)
+        .group_by(SurveyAnswer.question_id, SurveyAnswer.value)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in session.execute(stmt):
+        counts.setdefault(row.question_id, {})[row.value] = int(row.n)
+    results = []
+    for question in questions:
+        found = counts.get(question.id, {})
+        ordered = {value: found.get(value, 0) for value in question.allowed_values()}
+        n = sum(found.values())
+        results.append(QuestionResult(question.id, n, ordered, suppressed=n < k))
+    return results
 
 
 def _sort_key(dimension: str, key: str | None) -> tuple[int, str]:
@@ -354,9 +398,10 @@ def compare_offices(session: Session, offices: Iterable[OfficeConfig], indicator
         question = next(i.question for i in surveys[0].all_indicators() if i.id == indicator_id)
         k = settings.suppression_k
         groups = aggregate_answers(session, office.id, [s.id for s in surveys], [question], start, end, ["gender"])
-        total = roll_up(groups, question).get("all")
+        shares = roll_up(groups, ["gender"])
+        total = shares.get((None, question), {}).get("all")
         overall = None if total is None else Cell("all", total, suppressed=total.n < k)
-        cells = sorted((Cell(key, share) for key, share in roll_up(groups, question, "gender").items()),
+        cells = sorted((Cell(value, share) for value, share in shares.get(("gender", question), {}).items()),
                        key=lambda c: _sort_key("gender", c.key))
         comparisons.append(OfficeComparison(office.id, overall, suppress_small_cells(cells, k)))
     return comparisons
@@ -423,9 +468,10 @@ def overall_shares(session: Session, office: OfficeConfig, survey: Survey, start
     if not indicators:
         return {}
     groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end, [])
+    shares = roll_up(groups, [])
     cells = {}
     for indicator in indicators:
-        share = roll_up(groups, indicator.question).get("all")
+        share = shares.get((None, indicator.question), {}).get("all")
         if share is not None:
             cells[indicator.id] = Cell("all", share, suppressed=share.n < k)
     return cells

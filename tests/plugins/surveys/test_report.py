@@ -86,6 +86,8 @@ def test_report_shares_intervals_and_suppression(filled: AppContext, staff: dict
     assert (context["preschool"]["n"], context["preschool"]["yes"]) == (24, 13)
     period = cells(report, "learned", "period")
     assert (period["2026-10"]["n"], period["2026-11"]["n"]) == (30, 29)
+    assert report["questions"] == [{"id": "welcome", "suppressed": False, "n": 30,
+                                    "counts": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 30}}]
     # self_reliant was never answered in this data: no overall, no cells
     self_reliant = next(i for i in report["indicators"] if i["id"] == "self_reliant")
     assert self_reliant["overall"] is None and self_reliant["breakdowns"]["gender"] == []
@@ -138,9 +140,12 @@ def test_csv_exports_are_for_admins(filled: AppContext, staff: dict[str, str]) -
         report = client.get(f"{base}/report.csv?{RANGE}", headers=admin)
         assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(report.text)))
-        assert rows[0][:4] == ["indicator", "target_percent", "dimension", "group"]
+        assert rows[0][:7] == ["item", "target_percent", "dimension", "group", "n", "count", "percent"]
         assert ["learned", "60.0", "gender", "woman", "30", "18", "60.0", "42.3", "75.4", "shown"] in rows
         assert ["learned", "60.0", "gender", "other", "", "", "", "", "", "suppressed"] in rows
+        # the smiley question: 15 + 10 + 2 + 2 + 1 = 30 of the 59 answered it, all with a 5
+        assert ["welcome", "", "answer", "5", "30", "30", "100.0", "", "", "shown"] in rows
+        assert ["welcome", "", "answer", "1", "30", "0", "0.0", "", "", "shown"] in rows
         answers = client.get(f"{base}/answers.csv?{RANGE}", headers=admin)
         rows = list(csv.reader(io.StringIO(answers.text)))
     assert rows[0] == ["day", "language", "context", "gender", "learned", "self_reliant", "welcome", "comment"]
@@ -162,6 +167,7 @@ def test_report_page_chart_and_honest_figures(filled: AppContext, staff: dict[st
     assert 'class="sv-target"' in page.text
     assert "Target: 60 %" in page.text and "Target: 40 %" in page.text
     assert "report.csv" in page.text and "answers.csv" in page.text
+    assert "Treated well? (30 answers)" in page.text
 
 
 def test_cross_office_comparison_for_the_platform_admin(filled: AppContext, staff: dict[str, str]) -> None:
