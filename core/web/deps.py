@@ -9,7 +9,6 @@ from fastapi import Depends, Request
 
 from core.config import OfficeConfig
 from core.web.errors import HttpProblem
-from core.web.i18n import LANGUAGE_COOKIE, negotiate
 
 if TYPE_CHECKING:
     from core.web.app import AppContext
@@ -41,8 +40,5 @@ def plugin_enabled(plugin: str) -> Callable[..., OfficeConfig]:
 
 
 def get_language(request: Request, office: OfficeConfig = Depends(get_office)) -> str:
-    """The visitor's language, limited to the office's languages."""
-    language = negotiate(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
-                         request.headers.get("accept-language"), office.languages)
-    request.state.language = language
-    return language
+    """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
+    return get_context(request).language(request, office)
