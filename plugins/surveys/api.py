@@ -168,9 +168,6 @@ def answers_csv(request: Request, survey_id: str, start: date | None = None, end
         auth.audit(session, principal, "surveys.export_answers", office.id, survey=survey.id,
                    start=start.isoformat(), end=end.isoformat())
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        with ctx.db.session() as session:
-            yield from service.raw_answer_rows(session, office.id, survey, start, end)
-
-    return _download(csv_lines(service.raw_answer_header(survey), rows()),
+    rows = service.raw_answer_rows(ctx.db.session, office.id, survey, start, end)
+    return _download(csv_lines(service.raw_answer_header(survey), rows),
                      f"{office.id}-{survey_id}-answers-{start}-{end}.csv")

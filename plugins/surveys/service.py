@@ -7,12 +7,13 @@ returns one row per (dimension value, question), never the responses themselves.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -410,16 +411,19 @@ def compare_offices(session: Session, offices: Iterable[OfficeConfig], indicator
 # --- Raw answers ----------------------------------------------------------------------------------
 
 
-def raw_answer_rows(session: Session, office_id: str, survey: Survey, start: date, end: date
-                    ) -> Iterator[tuple[Any, ...]]:
-    """Every response as one row (day, language, context, gender, one value per question), pivoted in SQL
-    and streamed. Ordered by day and the random id: the order says nothing about the time of day."""
+def raw_answer_rows(sessions: Callable[[], AbstractContextManager[Session]], office_id: str, survey: Survey,
+                    start: date, end: date, chunk: int = 5000) -> Iterator[tuple[Any, ...]]:
+    """Every response as one row (day, language, context, gender, one value per question), pivoted in SQL.
+
+    Read in chunks, each in its own short transaction (keyset on day and id), so that a long export never
+    holds SQLite's single write lock. Ordered by day, then the random id: the order says nothing about the
+    time of day."""
     question_ids = [q.id for q in survey.all_questions()] + ([COMMENT_QUESTION] if survey.free_text else [])
     pivots = [func.max(case((SurveyAnswer.question_id == q, SurveyAnswer.value))).label(f"q_{i}")
               for i, q in enumerate(question_ids)]
     stmt = (
-        select(SurveyResponse.day, SurveyResponse.language, SurveyResponse.context,
-               SurveyResponse.gender, *pivots)
+        select(SurveyResponse.day, SurveyResponse.language, SurveyResponse.context, SurveyResponse.gender,
+               *pivots, SurveyResponse.id)
         .select_from(SurveyResponse)
         .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
         .where(SurveyResponse.office_id == office_id, SurveyResponse.survey_id == survey.id,
@@ -427,10 +431,18 @@ def raw_answer_rows(session: Session, office_id: str, survey: Survey, start: dat
         .group_by(SurveyResponse.id, SurveyResponse.day, SurveyResponse.language, SurveyResponse.context,
                   SurveyResponse.gender)
         .order_by(SurveyResponse.day, SurveyResponse.id)
-        .execution_options(yield_per=2000)
+        .limit(chunk)
     )
-    for row in session.execute(stmt):
-        yield tuple(row)
+    after: tuple[date, str] | None = None
+    while True:
+        page = stmt if after is None else stmt.where(tuple_(SurveyResponse.day, SurveyResponse.id) > tuple_(*after))
+        with sessions() as session:
+            rows = session.execute(page).all()
+        for row in rows:
+            yield tuple(row)[:-1]
+        if len(rows) < chunk:
+            return
+        after = (rows[-1].day, rows[-1].id)
 
 
 def raw_answer_header(survey: Survey) -> list[str]:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 import plugins.surveys as surveys_plugin
 from core.web.app import AppContext, create_app
 from plugins.surveys.models import SubmissionToken, SurveyResponse
+from plugins.surveys.service import raw_answer_rows
 from tests.support import bearer
 
 HTML = {"accept": "text/html"}
@@ -227,3 +228,11 @@ def test_tablet_page_for_staff_and_devices_only(filled: AppContext, staff: dict[
         assert 'data-context="housing"' in fixed.text
         unknown = client.get("/north/surveys/exit/tablet?context=parking", headers={**HTML, **guide})
         assert unknown.status_code == 422 and "parking" in unknown.text
+
+
+def test_raw_answers_are_read_in_chunks_without_losing_or_repeating_a_row(filled: AppContext) -> None:
+    survey = filled.deployment.office("north").settings_for("surveys").survey("exit")
+    rows = list(raw_answer_rows(filled.db.session, "north", survey, date(2026, 10, 1), date(2026, 11, 30), chunk=7))
+    assert len(rows) == 59
+    assert sorted(rows, key=lambda r: r[0]) == rows  # by day
+    assert sum(1 for r in rows if r[4] == "yes") == 33
