@@ -83,7 +83,9 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
     # Labels are msgids: the landing page translates them.
     return [PageLink(label=N_("Queue display board"), path=f"/{office.id}/queue/board", audience="display",
                      order=20),
-            PageLink(label=N_("Guide console"), path=f"/{office.id}/queue/console", audience="staff", order=30)]
+            PageLink(label=N_("Guide console"), path=f"/{office.id}/queue/console", audience="staff", order=30),
+            *([PageLink(label=N_("Take a queue ticket"), path=f"/{office.id}/queue/join", audience="visitor",
+                        order=15)] if queue.settings_of(office).remote_join else [])]
 
 
 @hookimpl

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 from typing import Annotated, Any
 
 import segno
@@ -11,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.hookspecs import TicketRequest
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import authorize, check_csrf, get_principal
@@ -95,7 +97,9 @@ def console_page(request: Request, office: OfficeConfig = Depends(get_office),
                                                                                               minutes="{minutes}"),
             "category": _("Errand"), "language": _("Language"),
             "transferredFrom": _("Transferred from %(service)s", service="{service}"), "textRequested":
-            _("Wants a text message"), "done": _("Done"),
+            _("Wants a text message"), "done": _("Done"), "freeSeat": _("Free the computer"),
+            "seat": _("Computer %(seat)s", seat="{seat}"), "noSeats": _("Nobody is at a computer."),
+            "seatWaiting": _("%(count)s waiting for a computer", count="{count}"),
         },
     }
     return ctx.render(request, "queue/console.html", office=office, config=config, settings=settings,
@@ -169,3 +173,58 @@ def ticket_qr(request: Request, ticket_id: str, office: OfficeConfig = Depends(g
     segno.make(base + view["status_path"], error="m").save(out, kind="svg", scale=6, border=2,
                                                          title=view["number"])
     return HTMLResponse(out.getvalue(), media_type="image/svg+xml")
+
+
+@pages.post("/t/{ticket_id}/cancel")
+def phone_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+                 csrf_token: Annotated[str, Form()] = "") -> Response:
+    """The visitor leaves the line from their phone, so that the others move up."""
+    ctx = get_context(request)
+    check_csrf(request, csrf_token)
+    _ = ctx.translator.gettext(ctx.language(request, office))
+    try:
+        with ctx.db.session() as session:
+            queue.cancel(session, office, ticket_id)
+    except queue.TicketNotFound:
+        raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
+    except queue.QueueError:
+        raise HttpProblem(409, "wrong_state", _("Your ticket no longer waits in line.")) from None
+    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}", status_code=303)
+
+
+def _remote_join_or_404(request: Request, office: OfficeConfig) -> None:
+    if not queue.settings_of(office).remote_join:
+        _ = get_context(request).translator.gettext(get_context(request).language(request, office))
+        raise HttpProblem(404, "remote_join_disabled", _("At this office you take a ticket at the entrance."))
+
+
+@pages.get("/join")
+def join_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
+    """Take a ticket from your own phone (offices that allow it): the lines, their waits, one button each."""
+    _remote_join_or_404(request, office)
+    ctx = get_context(request)
+    language = ctx.language(request, office)
+    with ctx.db.session() as session:
+        services = [s for s in views.services_view(session, office, language) if s["seats"] is None and s["open"]]
+    # One key per page view: pressing twice (or reloading the POST) gives the same ticket.
+    return ctx.render(request, "queue/join.html", office=office, services=services,
+                      idempotency_key=secrets.token_urlsafe(16))
+
+
+@pages.post("/join")
+def join_submit(request: Request, office: OfficeConfig = Depends(get_office),
+                service: Annotated[str, Form()] = "", idempotency_key: Annotated[str, Form(max_length=100)] = "",
+                csrf_token: Annotated[str, Form()] = "") -> Response:
+    _remote_join_or_404(request, office)
+    ctx = get_context(request)
+    check_csrf(request, csrf_token)
+    language = ctx.language(request, office)
+    try:
+        with ctx.db.session() as session:
+            issued = queue.issue_ticket(session, office, TicketRequest(
+                language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
+                else None, source="remote"))
+            path = views.status_path(office, issued.ticket)
+    except queue.IssueRefused as exc:
+        raise HttpProblem(409, exc.code, exc.detail) from None
+    return RedirectResponse(path, status_code=303)

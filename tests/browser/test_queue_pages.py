@@ -86,6 +86,12 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
     expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"], timeout=3000)
 
+    # A visitor takes a public computer by themselves; the guide sees who sits where and can free it.
+    tickets.post(f"{API}/tickets", json={"service": "computers", "language": "sv"}).raise_for_status()
+    expect(page.locator("#queue-seats")).to_contain_text("Computer 1 D001", timeout=3000)
+    page.click("#queue-seats button")
+    expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.", timeout=3000)
+
 
 def test_phone_page_follows_the_line(page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
     tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))

@@ -102,7 +102,38 @@
     }));
   }
 
+  const seatServices = cfg.services.filter(function (s) { return s.seats !== null; }).map(function (s) { return s.id; });
+  const seatsEl = document.getElementById("queue-seats");
+
+  function renderSeats(tickets) {
+    const seated = tickets.filter(function (t) { return t.seat !== null; })
+      .sort(function (a, b) { return a.seat - b.seat; });
+    const waiting = tickets.filter(function (t) { return t.status === "waiting"; }).length;
+    const items = seated.map(function (t) {
+      const li = el("li", "queue-seat");
+      const free = el("button", "mbk-button mbk-button--quiet", L.freeSeat);
+      free.type = "button";
+      free.addEventListener("click", async function () {
+        try { await api("/tickets/" + t.id + "/done", { method: "POST" }); refreshSoon(); }
+        catch (e) { say(L.failed.replace("{detail}", e.message)); }
+      });
+      li.append(el("strong", "", L.seat.replace("{seat}", t.seat)), " ", el("span", "queue-number", t.number),
+        " · " + L.minutes.replace("{minutes}", minutesSince(t.started_at || t.called_at)) + " ", free);
+      return li;
+    });
+    if (!items.length) items.push(el("li", "mbk-muted", L.noSeats));
+    if (waiting) items.push(el("li", "", L.seatWaiting.replace("{count}", waiting)));
+    seatsEl.replaceChildren(...items);
+  }
+
+  async function refreshSeats() {
+    if (!seatsEl || !seatServices.length) return;
+    const query = seatServices.map(function (s) { return "services=" + encodeURIComponent(s); }).join("&");
+    try { renderSeats(await api("/tickets?" + query)); } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  }
+
   async function refresh() {
+    refreshSeats();
     const services = chosenServices();
     if (!services.length) { renderLine([]); return; }
     try {

@@ -98,3 +98,23 @@ def test_admin_panel_has_a_chart_and_a_table(client: TestClient, ctx: AppContext
     assert page.status_code == 200
     assert '<svg class="queue-chart"' in page.text and "<title id=\"queue-chart-title\">" in page.text
     assert "Information desk" in page.text and "stats.csv" in page.text
+
+
+def test_join_from_your_own_phone_where_allowed_and_leave_the_line(client: TestClient) -> None:
+    assert client.get("/skarholmen/queue/join", headers=HTML).status_code == 404
+    page = client.get("/rinkeby/queue/join?lang=en", headers=HTML)
+    assert page.status_code == 200 and "Community guidance" in page.text
+    form = {"csrf_token": page.text.split('name="csrf_token" value="')[1].split('"')[0], "service": "guidance",
+            "idempotency_key": page.text.split('name="idempotency_key" value="')[1].split('"')[0]}
+    joined = client.post("/rinkeby/queue/join", data=form, follow_redirects=False)
+    again = client.post("/rinkeby/queue/join", data=form, follow_redirects=False)
+    assert joined.status_code == 303 and joined.headers["location"] == again.headers["location"]
+    ticket_page = client.get(joined.headers["location"], headers=HTML)
+    assert "A001" in ticket_page.text and "Leave the line" in ticket_page.text
+    left = client.post(f"{joined.headers['location']}/cancel", data={"csrf_token": form["csrf_token"]},
+                       follow_redirects=False)
+    assert left.status_code == 303
+    ticket_id = joined.headers["location"].rsplit("/", 1)[1]
+    assert client.get(f"/api/v1/offices/rinkeby/queue/tickets/{ticket_id}").json()["status"] == "cancelled"
+    assert client.post(f"{joined.headers['location']}/cancel", data={"csrf_token": form["csrf_token"]},
+                       headers=HTML).status_code == 409
