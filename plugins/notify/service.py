@@ -131,9 +131,11 @@ def handle_event(event: Event, office: OfficeConfig, session: Session) -> int:
     if event.type in TICKET_END_EVENTS:
         forget_ticket(session, office.id, str(payload.get("ticket_id")))
         return 0
-    if event.type == "ticket.near" and payload.get("phone") and payload.get("ticket_id"):
-        _remember_phone(session, office.id, str(payload["ticket_id"]), str(payload["phone"]))
     settings = settings_of(office)
+    texts_visitors = any(rule.to == "visitor" for rule in settings.rules)
+    if texts_visitors and event.type == "ticket.near" and payload.get("phone") and payload.get("ticket_id"):
+        # Kept for the ticket's later messages (ticket.called) only when a rule will text the visitor.
+        _remember_phone(session, office.id, str(payload["ticket_id"]), str(payload["phone"]))
     written = 0
     for index, rule in enumerate(settings.rules):
         channel = settings.channels.get(rule.channel)

@@ -4,7 +4,9 @@ Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,8 +16,8 @@ from core.web.app import AppContext
 from plugins.notify import service
 from plugins.notify.models import NotifyContact, NotifyMessage
 from plugins.notify.worker import Sender
-from tests.plugins.notify.conftest import TicketCalled, TicketDone, TicketNear, arrive, publish_now
-from tests.plugins.notify.fakes import REPORT_TOKEN, ProviderServer, SmtpServer
+from tests.plugins.notify.conftest import TicketCalled, TicketDone, TicketNear, arrive, notify_only, publish_now
+from tests.plugins.notify.fakes import REPORT_TOKEN, ProviderServer, SmtpServer, write_deployment
 from tests.support import drain_events
 
 PHONE = "+46701234567"
@@ -274,3 +276,15 @@ def test_purge_deletes_old_numbers_and_texts_and_old_log(notify_ctx: AppContext,
     with notify_ctx.db.session() as session:
         assert service.purge(session, office, utcnow() + timedelta(days=91))["notify_log_entries"] == 1
     assert messages(notify_ctx) == []
+
+
+def test_no_phone_number_is_kept_when_no_rule_texts_visitors(make_context: Callable[..., AppContext],
+                                                              tmp_path: Path, smtp: SmtpServer,
+                                                              provider: ProviderServer) -> None:
+    rules = '[[plugins.notify.rules]]\nevent = "visitor.arrived"\nto = "officer"\nchannel = "email"\n'
+    deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=rules)
+    ctx = make_context(deployment=deployment, plugins=notify_only())
+    near(ctx)
+    with ctx.db.session() as session:
+        assert session.scalars(select(NotifyContact)).all() == []
+    assert messages(ctx) == []
