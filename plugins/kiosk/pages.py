@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 from core.config import OfficeConfig
 from core.web.app import AppContext
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.i18n import language_info
 from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
@@ -25,12 +24,12 @@ DONE_SECONDS = 30
 
 
 def _screen(request: Request, ctx: AppContext, office: OfficeConfig, template: str, language: str,
-            **values: Any) -> Response:
+            status_code: int = 200, **values: Any) -> Response:
     settings = service.settings(office)
     start = service.start_language(office)
     is_start = template == "kiosk/start.html"
     return ctx.render(
-        request, template, office=office, headers={"Cache-Control": "no-store"},
+        request, template, office=office, status_code=status_code, headers={"Cache-Control": "no-store"},
         languages=[language_info(code) for code in service.languages(office)],
         start_url=f"/{office.id}/kiosk?lang={start}", is_start=is_start,
         # The start screen in the start language holds nothing to forget; every other screen starts over.
@@ -38,6 +37,13 @@ def _screen(request: Request, ctx: AppContext, office: OfficeConfig, template: s
         inactivity_seconds=settings.inactivity_seconds, warning_seconds=settings.warning_seconds,
         done_seconds=min(DONE_SECONDS, settings.inactivity_seconds), request_key=uuid.uuid4().hex,
         office_id=office.id, icons=ICONS, **values)
+
+
+def _problem_screen(request: Request, ctx: AppContext, office: OfficeConfig, language: str,
+                    exc: KioskError) -> Response:
+    """A refusal on the kiosk stays a kiosk screen (in the visitor's language, with "start over" and the
+    inactivity reset), never a bare error page that would stay on the screen for the next visitor."""
+    return _screen(request, ctx, office, "kiosk/problem.html", language, status_code=exc.status, message=exc.message)
 
 
 def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[Any]:
@@ -67,7 +73,8 @@ def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_of
     tile = next((t for t in _start_tiles(ctx, office, language) if t.id == tile_id), None)
     if tile is None:
         _ = ctx.translator.gettext(language)
-        raise HttpProblem(404, "unknown_tile", _("This choice is not available right now."))
+        return _problem_screen(request, ctx, office, language,
+                               KioskError(404, "unknown_tile", _("This choice is not available right now.")))
     with ctx.db.session() as session:
         service.record_usage(session, office, language, tile.id)
     return RedirectResponse(service.tile_target(office, tile), status_code=303)
@@ -99,14 +106,9 @@ def guide_list(request: Request, office: OfficeConfig = Depends(get_office),
 
 
 def _guide_values(ctx: AppContext, office: OfficeConfig, guide_id: str, language: str) -> dict[str, Any]:
-    try:
-        guide = service.guide(office, guide_id, language)
-    except KioskError as exc:
-        raise problem(exc) from None
+    guide = service.guide(office, guide_id, language)
     phone_url = f"{ctx.settings.base_url.rstrip('/')}/{office.id}/kiosk/phone/guides/{guide.id}?lang={language}"
-    return {"guide": guide, "phone_url": phone_url,
-            "fallback": language_info(FALLBACK_LANGUAGE),
-            "visitor": language_info(language)}
+    return {"guide": guide, "phone_url": phone_url, "fallback": language_info(FALLBACK_LANGUAGE)}
 
 
 @router.get("/guides/{guide_id}")
@@ -115,7 +117,10 @@ def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(g
     language = visitor_language(request, ctx, office)
     if denied := refusal(request, ctx, office):
         return denied
-    values = _guide_values(ctx, office, guide_id, language)
+    try:
+        values = _guide_values(ctx, office, guide_id, language)
+    except KioskError as exc:
+        return _problem_screen(request, ctx, office, language, exc)
     talk = any(g.id == guide_id for g in service.talk_categories(office, language)) and any(
         t.id == "talk" for t in _start_tiles(ctx, office, language))
     with ctx.db.session() as session:
@@ -129,7 +134,10 @@ def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(
                 ctx: AppContext = Depends(get_context)) -> Response:
     """The public copy of a guide that the kiosk's QR code opens on the visitor's phone (no device needed)."""
     language = ctx.language(request, office)
-    values = _guide_values(ctx, office, guide_id, language)
+    try:
+        values = _guide_values(ctx, office, guide_id, language)
+    except KioskError as exc:
+        raise problem(exc) from None
     with ctx.db.session() as session:
         service.record_usage(session, office, language, "guide-phone", guide_id)
     return ctx.render(request, "kiosk/phone_guide.html", office=office, icons=ICONS, **values)
@@ -154,7 +162,8 @@ def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depen
     guide = next((g for g in service.talk_categories(office, language) if g.id == guide_id), None)
     if guide is None:
         _ = ctx.translator.gettext(language)
-        raise HttpProblem(404, "unknown_category", _("There is no errand category called %(c)s.", c=guide_id))
+        return _problem_screen(request, ctx, office, language, KioskError(
+            404, "unknown_category", _("There is no errand category called %(c)s.", c=guide_id)))
     return _screen(request, ctx, office, "kiosk/talk_questions.html", language, guide=guide)
 
 
@@ -170,5 +179,6 @@ def ticket(service_id: str, request: Request, office: OfficeConfig = Depends(get
     found = next((s for s in services if s.id == service_id), None)
     if found is None:
         _ = ctx.translator.gettext(language)
-        raise HttpProblem(404, "unknown_service", _("This service does not take tickets right now."))
+        return _problem_screen(request, ctx, office, language, KioskError(
+            404, "unknown_service", _("This service does not take tickets right now.")))
     return _screen(request, ctx, office, "kiosk/ticket.html", language, ticket_service=found)

@@ -142,12 +142,15 @@ def own_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
 
 def start_tiles(office: OfficeConfig, language: str, contributed: list[list[KioskTile]],
                 services: list[TicketService]) -> list[KioskTile]:
-    """Every plugin's tiles plus "talk to a guide", which needs a queue that takes tickets right now.
+    """Every plugin's tiles plus "talk to a guide", which needs a queue that takes tickets right now; a tile
+    for a service that takes no tickets now is left out (no choice that can only say "not now").
 
     (The tiles hook has no session, so the kiosk adds this tile itself after asking for ticket services.)
     """
     _ = translations.gettext(language)
-    tiles = [tile for group in contributed for tile in group]
+    open_services = {s.id for s in services}
+    tiles = [tile for group in contributed for tile in group
+             if tile.ticket_service is None or tile.ticket_service in open_services]
     if services and talk_categories(office, language):
         tiles.append(KioskTile(id="talk", label=_("I want to talk to a guide"), icon="talk", order=30,
                                description=_("Answer two or three questions and get a queue ticket."),

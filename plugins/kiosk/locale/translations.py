@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 
 SV = {
+    "Ask at the information desk, or start over and choose something else.": "Fråga i informationsdisken, eller börja om och välj något annat.",
     "Kiosk: choices and guides used": "Kiosken: val och guider som används",
     "This choice is not available right now.": "Det valet finns inte just nu.",
     "There is no errand category called %(c)s.": "Det finns inget ärende som heter %(c)s.",
@@ -134,6 +135,7 @@ SV = {
 }
 
 AR = {
+    "Ask at the information desk, or start over and choose something else.": "اسأل في مكتب الاستعلامات، أو ابدأ من جديد واختر شيئًا آخر.",
     "Kiosk: choices and guides used": "الكشك: الخيارات والأدلة المستخدمة",
     "This choice is not available right now.": "هذا الخيار غير متاح الآن.",
     "There is no errand category called %(c)s.": "لا توجد فئة معاملة باسم %(c)s.",
@@ -250,6 +252,8 @@ AR = {
 }
 
 SO = {
+    "Ask at the information desk, or start over and choose something else.": "Weydii miiska macluumaadka, ama dib u bilow oo dooro wax kale.",
+    "This service does not take tickets right now.": "Adeeggani hadda ma bixiyo lambarro safka.",
     "I have a booked meeting": "Waxaan haystaa ballan",
     "Tell the person you are meeting that you are here.": "U sheeg qofka aad la kulmayso inaad timid.",
     "I need help with an errand": "Waxaan u baahanahay caawimaad arrin",

@@ -19,9 +19,16 @@
   let idleTimer = null;
   let tick = null;
 
+  let focusBefore = null;
   function startOver() { window.location.replace(cfg.home); }
-  function hideWarning() { clearInterval(tick); overlay.hidden = true; }
+  function hideWarning() {
+    clearInterval(tick);
+    if (overlay.hidden) return;
+    overlay.hidden = true;
+    if (focusBefore && document.contains(focusBefore)) focusBefore.focus();  // back where the visitor was
+  }
   function showWarning() {
+    focusBefore = document.activeElement;
     let left = warning;
     count.textContent = String(left);
     overlay.hidden = false;

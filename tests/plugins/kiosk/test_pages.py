@@ -67,6 +67,12 @@ def test_talk_tile_only_with_a_queue_that_takes_tickets(kiosk_client: TestClient
     page = kiosk_client.get("/otherby/kiosk", headers=kiosk(kiosk_ctx, "otherby"))
     tiles = re.findall(r'id="tile-([a-z-]+)"', page.text)
     assert "talk" not in tiles and "meeting" in tiles
+    assert "computer-help" not in tiles and "library" in tiles  # no queue here takes tickets for computers
+    # a screen for a service that takes no tickets stays a kiosk screen, in the visitor's language
+    closed = kiosk_client.get("/otherby/kiosk/tickets/computers?lang=ar", headers=kiosk(kiosk_ctx, "otherby"))
+    assert closed.status_code == 404
+    assert 'class="kiosk-title"' in closed.text and 'data-idle="on"' in closed.text
+    assert "هذه الخدمة لا تعطي أرقام دور الآن" in closed.text
 
 
 def test_choosing_a_tile_counts_it_and_leads_on(kiosk_client: TestClient, kiosk_ctx: AppContext) -> None:
