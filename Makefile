@@ -29,7 +29,7 @@ screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/browser -k screenshots -p no:xdist --screenshots-dir screenshots
 
 bench: $(STAMP)
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,7 +1,9 @@
 """Benchmark of the platform shell: loading and validating a deployment (what `mbk check` and every start do),
 migrating an empty SQLite database, per-office hook dispatch, and rendering the landing and office pages.
 
-    .venv/bin/python bench/web_shell.py [--rounds 200]
+    .venv/bin/python -m bench.web_shell [--rounds 200]
+
+(as a module: run as a file, bench/queue.py would hide the standard library's queue module)
 
 Figures only; nothing here asserts a time.
 """
