@@ -23,7 +23,9 @@ from plugins.surveys.web_common import find_survey, problem_for, report_range
 
 router = APIRouter()
 
-SMILEYS = ("😞", "🙁", "😐", "🙂", "😄")
+# The mouth of each face of the 1–5 scale, drawn as SVG (emoji fonts differ between tablets, or are missing).
+SMILEY_MOUTHS = ("M7 17.5 Q12 11.5 17 17.5", "M7.5 16.5 Q12 13.5 16.5 16.5", "M7.5 15.5 L16.5 15.5",
+                 "M7.5 14.5 Q12 17.5 16.5 14.5", "M7 14 Q12 20 17 14")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class AnswerButton:
     value: str
     label: str
     icon: str = ""
+    smiley_mouth: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,8 @@ def tablet_questions(survey: Survey, language: str, context_buttons: list[Answer
         if question.type == "yes_no":
             buttons = yes_no
         elif question.type == "smiley":
-            buttons = tuple(AnswerButton(str(i + 1), label, SMILEYS[i]) for i, label in enumerate(smiley_labels))
+            buttons = tuple(AnswerButton(str(i + 1), label, smiley_mouth=SMILEY_MOUTHS[i])
+                            for i, label in enumerate(smiley_labels))
         else:
             buttons = tuple(AnswerButton(o.id, o.label.get_text(language)) for o in question.options)
         screens.append(TabletQuestion(question.id, "answers", question.type, text, buttons))
@@ -189,7 +193,7 @@ def question_views(report: service.Report, survey: Survey, language: str, _: Any
         question = survey.question(result.id)
         if question is None:
             continue
-        labels = {button.value: f"{button.icon} {button.label}".strip()
+        labels = {button.value: f"{button.value} – {button.label}" if button.smiley_mouth else button.label
                   for screen in tablet_questions(survey, language, None, _) if screen.id == question.id
                   for button in screen.buttons}
         if result.suppressed:
