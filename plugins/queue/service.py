@@ -225,8 +225,10 @@ def _line_order(settings: QueueSettings) -> list[Any]:
     return [*order, Ticket.waiting_since, Ticket.id]
 
 
-def _waiting_in(office_id: str, services: Iterable[str]) -> Any:
-    return and_(Ticket.office_id == office_id, Ticket.service.in_(list(services)), Ticket.status == WAITING)
+def _waiting_in(office_id: str, services: Iterable[str], day: date) -> Any:
+    """Tickets waiting in these lines on this local day (the lines start empty every morning)."""
+    return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(list(services)),
+                Ticket.status == WAITING)
 
 
 def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
@@ -239,7 +241,7 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
         earlier = (and_(Ticket.booked.is_(True), earlier) if ticket.booked
                    else or_(Ticket.booked.is_(True), earlier))
     ahead = session.scalar(select(func.count()).select_from(Ticket)
-                           .where(_waiting_in(office.id, [ticket.service]), earlier)) or 0
+                           .where(_waiting_in(office.id, [ticket.service], ticket.day), earlier)) or 0
     return ahead + 1
 
 
@@ -297,9 +299,9 @@ def estimate_for(session: Session, office: OfficeConfig, service_id: str, positi
     return pace(session, office, service_id, now).estimate(position)
 
 
-def waiting_counts(session: Session, office_id: str) -> dict[str, int]:
-    rows = session.execute(select(Ticket.service, func.count()).where(Ticket.office_id == office_id,
-                                                                      Ticket.status == WAITING)
+def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
+    rows = session.execute(select(Ticket.service, func.count()).where(
+        Ticket.office_id == office.id, Ticket.day == local_day(office, now), Ticket.status == WAITING)
                            .group_by(Ticket.service)).all()
     return {service: count for service, count in rows}
 
@@ -316,7 +318,7 @@ class ServiceLoad:
 def service_loads(session: Session, office: OfficeConfig, now: datetime | None = None) -> list[ServiceLoad]:
     """Every service with its line length and the wait a ticket taken now would have."""
     now = now or utcnow()
-    counts = waiting_counts(session, office.id)
+    counts = waiting_counts(session, office, now)
     loads = []
     for service in settings_of(office).services:
         waiting = counts.get(service.id, 0)
@@ -343,10 +345,12 @@ def get_ticket(session: Session, office: OfficeConfig, public_id: str, *, lock: 
     return ticket
 
 
-def open_tickets(session: Session, office: OfficeConfig, services: Sequence[str] | None = None) -> list[Ticket]:
-    """Today's waiting, called and serving tickets (oldest first), for the guide console."""
+def open_tickets(session: Session, office: OfficeConfig, services: Sequence[str] | None = None,
+                 now: datetime | None = None) -> list[Ticket]:
+    """Today's waiting, called and serving tickets (in calling order), for the guide console."""
     settings = settings_of(office)
-    stmt = select(Ticket).where(Ticket.office_id == office.id, Ticket.status.in_((WAITING, CALLED, SERVING)))
+    stmt = select(Ticket).where(Ticket.office_id == office.id, Ticket.day == local_day(office, now or utcnow()),
+                                Ticket.status.in_((WAITING, CALLED, SERVING)))
     if services:
         stmt = stmt.where(Ticket.service.in_(list(services)))
     return list(session.scalars(stmt.order_by(*_line_order(settings))))
@@ -388,7 +392,8 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
         wanted = served_here
     if not wanted:
         return None
-    stmt = select(Ticket).where(_waiting_in(office.id, wanted)).order_by(*_line_order(settings)).limit(1)
+    line = _waiting_in(office.id, wanted, local_day(office, now))
+    stmt = select(Ticket).where(line).order_by(*_line_order(settings)).limit(1)
     if _is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     ticket = None
@@ -398,7 +403,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
             break
         # With LIMIT 1, a row another guide took during this statement is dropped rather than replaced:
         # look again while anything still waits.
-        if not session.scalar(select(func.count()).select_from(Ticket).where(_waiting_in(office.id, wanted))):
+        if not session.scalar(select(func.count()).select_from(Ticket).where(line)):
             return None
     if ticket is None:
         return None
@@ -523,7 +528,7 @@ def set_phone(session: Session, office: OfficeConfig, public_id: str, phone: str
 def notify_near(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> None:
     """Publish ``ticket.near`` once for each waiting ticket with a phone number that is now near the front."""
     settings = settings_of(office)
-    front = session.scalars(select(Ticket).where(_waiting_in(office.id, [service_id]))
+    front = session.scalars(select(Ticket).where(_waiting_in(office.id, [service_id], local_day(office, now)))
                             .order_by(*_line_order(settings)).limit(settings.near_position)).all()
     for position, ticket in enumerate(front, start=1):
         if ticket.phone and ticket.near_notified_at is None:
@@ -587,7 +592,8 @@ def assign_seats(session: Session, office: OfficeConfig, service: Service, now: 
                                                        service=holder.service))
             seat.ticket_id = None
             seat.since = None
-        stmt = select(Ticket).where(_waiting_in(office.id, [service.id])).order_by(*_line_order(settings)).limit(1)
+        stmt = (select(Ticket).where(_waiting_in(office.id, [service.id], local_day(office, now)))
+                .order_by(*_line_order(settings)).limit(1))
         if _is_postgres(session):
             stmt = stmt.with_for_update(skip_locked=True)
         ticket = session.scalars(stmt).first()
@@ -672,7 +678,7 @@ def statistics_by_day(session: Session, office: OfficeConfig, first: date, last:
     wait = _seconds_between(session, Ticket.issued_at, Ticket.first_called_at) / 60.0
     serve = _seconds_between(session, Ticket.started_at, Ticket.finished_at) / 60.0
     waited = and_(in_range, Ticket.first_called_at.is_not(None))
-    served_ok = and_(in_range, Ticket.status == DONE, Ticket.started_at.is_not(None))
+    served_ok = and_(in_range, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.finished_at.is_not(None))
     if _is_postgres(session):
         for (day, service, median, p90) in session.execute(
                 select(Ticket.day, Ticket.issued_service, func.percentile_cont(0.5).within_group(wait),
@@ -703,12 +709,21 @@ def statistics_by_day(session: Session, office: OfficeConfig, first: date, last:
 
 
 def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
-    """Erase phone numbers of closed tickets and of earlier days, and errand details past retention.
+    """Close tickets left open on earlier days, erase phone numbers of closed tickets and of earlier days, and
+    errand details past retention.
 
     Ticket rows stay (number, service, times), so statistics are unchanged.
     """
     settings = settings_of(office)
     today = local_day(office, now)
+    left_over = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day < today,
+                                                     Ticket.status.in_((WAITING, CALLED, SERVING)))).all()
+    phones_of_left_over = sum(1 for ticket in left_over if ticket.phone)
+    for ticket in left_over:  # still open when the office closed: the visitor has gone home
+        served = ticket.status == SERVING
+        _close(session, office, ticket, DONE if served else CANCELLED, now)
+        if served:
+            ticket.finished_at = None  # nobody marked it done: the service time is unknown, not overnight
     phones = session.execute(
         update(Ticket).where(Ticket.office_id == office.id, Ticket.phone.is_not(None),
                              or_(Ticket.status.in_(CLOSED_STATUSES), Ticket.day < today))
@@ -718,5 +733,6 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
         update(Ticket).where(Ticket.office_id == office.id, Ticket.day < cutoff, Ticket.details_purged_at.is_(None))
         .values(answers=None, category=None, note=None, details_purged_at=now)
     ).rowcount
-    return {"queue.phone_numbers": phones or 0, "queue.ticket_details": details or 0}
+    return {"queue.open_tickets_closed": len(left_over), "queue.phone_numbers": phones_of_left_over + (phones or 0),
+            "queue.ticket_details": details or 0}
 

@@ -261,10 +261,31 @@ def test_purge_erases_details_after_retention_and_keeps_statistics(
     with ctx.db.session() as session:
         before = queue.statistics_by_day(session, office(ctx), T0.date(), T0.date())
         counts = queue.purge(session, office(ctx), T0 + timedelta(days=8))
-    assert counts == {"queue.phone_numbers": 1, "queue.ticket_details": 1}
+    assert counts == {"queue.open_tickets_closed": 1, "queue.phone_numbers": 1, "queue.ticket_details": 1}
     with ctx.db.session() as session:
         purged = queue.get_ticket(session, office(ctx), old.public_id)
         kept = queue.get_ticket(session, office(ctx), fresh.public_id)
         assert (purged.answers, purged.category, purged.phone) == (None, None, None)
         assert kept.answers == {"need": "x"} and kept.phone is None  # phone: a day old, details: kept
         assert queue.statistics_by_day(session, office(ctx), T0.date(), T0.date()) == before
+
+
+def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: AppContext) -> None:
+    being_served = issue(qctx, phone="0701234567").ticket
+    still_waiting = issue(qctx).ticket
+    call(qctx, "desk-1", ["info"])
+    act(qctx, queue.start, being_served.public_id)
+    next_day = T0 + timedelta(days=1)
+    issue(qctx, now=next_day)
+    assert call(qctx, now=next_day).label == "A001"  # today's first visitor, not yesterday's leftover
+    assert call(qctx, now=next_day) is None
+    with qctx.db.session() as session:
+        assert queue.waiting_counts(session, office(qctx), next_day) == {}
+        assert queue.purge(session, office(qctx), next_day)["queue.open_tickets_closed"] == 2
+    with qctx.db.session() as session:
+        served = queue.get_ticket(session, office(qctx), being_served.public_id)
+        left = queue.get_ticket(session, office(qctx), still_waiting.public_id)
+        assert (served.status, served.finished_at, served.phone) == ("done", None, None)
+        assert left.status == "cancelled"
+        stats = queue.statistics_by_day(session, office(qctx), T0.date(), T0.date())
+    assert (stats[0].served, stats[0].cancelled, stats[0].service_median_minutes) == (1, 1, None)
