@@ -28,6 +28,13 @@ def status_label(status: str, language: str) -> str:
             "delivered": _("Delivered"), "failed": _("Failed"), "cancelled": _("Cancelled")}[status]
 
 
+def event_label(event_type: str, language: str) -> str:
+    _ = translations.gettext(language)
+    return {"visitor.arrived": _("Visitor arrived"), "ticket.issued": _("New ticket"),
+            "ticket.near": _("Turn coming soon"), "ticket.called": _("Called to the counter")}.get(event_type,
+                                                                                                 event_type)
+
+
 @dataclass(frozen=True)
 class MessageRow:
     id: int
@@ -53,7 +60,8 @@ def _recipient_label(office: OfficeConfig, recipient: str, language: str) -> str
 
 
 def message_rows(messages: Iterable[NotifyMessage], office: OfficeConfig, language: str) -> list[MessageRow]:
-    return [MessageRow(id=m.id, time=m.created_at.astimezone(office.tz).strftime("%H:%M"), event=m.event_type,
+    return [MessageRow(id=m.id, time=m.created_at.astimezone(office.tz).strftime("%H:%M"),
+                       event=event_label(m.event_type, language),
                        channel=m.channel, recipient=_recipient_label(office, m.recipient, language), status=m.status,
                        status_label=status_label(m.status, language), attempts=m.attempts, error=m.last_error or "",
                        retryable=m.status == "failed" and m.body is not None and m.address is not None)
