@@ -49,5 +49,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     from core.config import format_loc
 
     problems = [f"{format_loc([p for p in e['loc'] if p != 'body'])}: {e['msg']}" for e in exc.errors()]
-    return JSONResponse({"error": "invalid_request", "detail": "; ".join(problems), "problems": problems},
-                        status_code=422)
+    if wants_json(request) or getattr(request.app.state, "ctx", None) is None:
+        return JSONResponse({"error": "invalid_request", "detail": "; ".join(problems), "problems": problems},
+                            status_code=422)
+    return problem_response(request, 422, "invalid_request", "; ".join(problems))

@@ -101,3 +101,11 @@ def test_unknown_pages_are_404_in_the_right_form(client: TestClient) -> None:
     # a plugin the office does not enable: a readable page for a browser
     disabled = client.get("/rinkeby/kiosk", headers=HTML)
     assert disabled.status_code == 404 and "kiosk" in disabled.text and "<h1>" in disabled.text
+
+
+def test_bad_form_input_is_a_page_for_browsers_and_json_for_clients(client: TestClient) -> None:
+    page = client.post("/login?lang=sv", data={"password": "x"}, headers=HTML)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "Kontrollera det du har fyllt i" in page.text and "username" in page.text
+    api = client.post("/login", data={"password": "x"})
+    assert api.status_code == 422 and api.json()["problems"] == ["username: Field required"]
