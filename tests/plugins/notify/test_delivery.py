@@ -288,3 +288,32 @@ def test_no_phone_number_is_kept_when_no_rule_texts_visitors(make_context: Calla
     with ctx.db.session() as session:
         assert session.scalars(select(NotifyContact)).all() == []
     assert messages(ctx) == []
+
+
+def test_new_tickets_to_a_teams_chat_channel(make_context: Callable[..., AppContext], tmp_path: Path,
+                                             smtp: SmtpServer, provider: ProviderServer) -> None:
+    from core.events import DomainEvent
+
+    class TicketIssued(DomainEvent):
+        type = "ticket.issued"
+        ticket_id: str
+        number: str
+        service: str
+        category: str | None
+        language: str
+        position: int
+        estimated_wait_minutes: int | None
+
+    rules = (f'[plugins.notify.channels.team]\ntype = "webhook"\nurl = "{provider.url}/hook/team"\n\n'
+             '[[plugins.notify.rules]]\nevent = "ticket.issued"\nto = "unit:social"\nchannel = "team"\n')
+    deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=rules)
+    ctx = make_context(deployment=deployment, plugins=notify_only())
+    publish_now(ctx, TicketIssued(ticket_id="t1", number="B004", service="guidance", category="housing",
+                                  language="ar", position=2, estimated_wait_minutes=10))
+    drain_events(ctx)
+    sender_for(ctx).run_once()
+    [hook] = provider.hooks()
+    assert hook.path == "/hook/team"
+    text = hook.json["text"]
+    assert text.startswith("Medborgarkontoret Test: Nummer B004 togs kl. ") and text.endswith("; plats 2 i kön.")
+    assert "housing" not in text and "guidance" not in text  # never the errand
