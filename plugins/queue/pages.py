@@ -15,6 +15,7 @@ from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
+from core.web.i18n import language_info
 from core.web.security import authorize, check_csrf, get_principal
 from plugins.queue import service as queue
 from plugins.queue import views
@@ -90,6 +91,7 @@ def console_page(request: Request, office: OfficeConfig = Depends(get_office),
         "counters": [{"id": c.id, "name": c.name.get_text(language),
                       "services": [s.id for s in settings.services_at(c.id)]} for c in settings.counters],
         "services": [{"id": s.id, "name": s.name.get_text(language), "seats": s.seats} for s in settings.services],
+        "languageNames": {code: language_info(code).native_name for code in office.languages},
         "labels": {
             "nobody": _("Nobody is waiting."), "waiting": _("waiting"), "called": _("called"),
             "serving": _("being served"), "booked": _("booked"), "note": _("Note"),
