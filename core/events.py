@@ -217,7 +217,17 @@ def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -
 
 
 class PostgresListener:
-    """A thread that LISTENs for committed events and hands them to the local broker."""
+    """A thread that LISTENs for committed events and hands them to the local broker.
+
+    If the connection drops (database restart, failover), notifications sent meanwhile are lost; after
+    reconnecting it hands over the events committed since shortly before the loss that it has not seen yet,
+    so a display board does not miss the call of a ticket.
+    """
+
+    # Events are stamped when written, not when committed: look back far enough for the transactions that were
+    # open when the connection dropped.
+    CATCH_UP_MARGIN = timedelta(seconds=60)
+    REMEMBERED = 10_000
 
     def __init__(self, database: Database, broker: LiveBroker):
         self.database = database
@@ -225,6 +235,8 @@ class PostgresListener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ready = threading.Event()
+        self._seen: dict[int, None] = {}  # recently handed-over event ids, oldest first
+        self._alive_at: datetime | None = None  # last moment the connection was known to work
 
     def start(self, ready_timeout: float = 10.0) -> None:
         """Start listening; returns once LISTEN is in place, so a started server misses no event."""
@@ -246,8 +258,11 @@ class PostgresListener:
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    if self._alive_at is not None:
+                        self._catch_up(self._alive_at - self.CATCH_UP_MARGIN)
                     self.ready.set()
                     while not self._stop.is_set():
+                        self._alive_at = utcnow()
                         for note in conn.notifies(timeout=0.5):
                             self._handle(note.payload)
             except Exception:  # connection lost: reconnect after a pause, never die silently
@@ -255,11 +270,29 @@ class PostgresListener:
                 self._stop.wait(1)
 
     def _handle(self, payload: str) -> None:
-        office_id, event_id = json.loads(payload)
+        _office_id, event_id = json.loads(payload)
+        if event_id in self._seen:
+            return
         with self.database.session() as session:
             row = session.get(OutboxEvent, event_id)
             if row is not None:
-                self.broker.deliver(row.as_event())
+                self._hand_over(row.as_event())
+
+    def _catch_up(self, since: datetime) -> None:
+        with self.database.session() as session:
+            missed = [row.as_event() for row in session.scalars(
+                select(OutboxEvent).where(OutboxEvent.created_at >= since).order_by(OutboxEvent.id))
+                if row.id not in self._seen]
+        if missed:
+            log.warning("event listener reconnected: handing over %s event(s) committed meanwhile", len(missed))
+        for missed_event in missed:
+            self._hand_over(missed_event)
+
+    def _hand_over(self, committed: Event) -> None:
+        self._seen[committed.id] = None
+        if len(self._seen) > self.REMEMBERED:
+            del self._seen[next(iter(self._seen))]
+        self.broker.deliver(committed)
 
 
 def backoff_seconds(attempts: int) -> float:

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 
-from core.db import utcnow
-from core.events import Event, EventDelivery, LiveBroker, Subscription
+from core.db import Database, utcnow
+from core.events import Event, EventDelivery, LiveBroker, PostgresListener, Subscription
+from core.events import publish as publish_event
 from core.web.app import AppContext
 from tests.conftest import ROOT, _truncate_postgres
 from tests.core import dummy
@@ -158,8 +160,6 @@ def test_an_event_committed_in_one_server_process_reaches_streams_in_another(
                 assert on_a.next() == ("dummy.happened", {"type": "dummy.happened", "value": 8})
                 assert on_b.next() == ("dummy.happened", {"type": "dummy.happened", "value": 8})
         # both processes run a dispatcher: the plugin's delivery was still made exactly once
-        import sqlalchemy as sa
-
         engine = sa.create_engine(postgres_url)
         try:
             def delivered() -> list[tuple[str, int]]:
@@ -192,3 +192,34 @@ def test_a_listener_that_falls_far_behind_is_told_to_start_over() -> None:
     received = asyncio.run(scenario())
     assert [e.id for e in received[:-1]] == list(range(Subscription.MAX_BACKLOG)) and received[-1] is None
     assert broker.subscriber_count("alpha") == 0
+
+
+def test_the_listener_catches_up_after_losing_its_connection(postgres_url: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notifications sent while the listener's connection is down are lost by PostgreSQL; the listener hands
+    over what was committed meanwhile once it is back, and nothing twice."""
+    database = Database(postgres_url)
+    broker = LiveBroker()
+    received: list[int] = []
+    monkeypatch.setattr(broker, "deliver", lambda event: received.append(event.payload["value"]))
+    listener = PostgresListener(database, broker)
+    listener.start()
+    try:
+        with database.session() as session:
+            publish_event(session, "alpha", dummy.DummyHappened(value=1))
+        assert wait_until(lambda: received == [1])
+        with database.engine.connect() as conn:  # the database drops the listener's connection
+            cut = conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = current_database() AND query LIKE 'LISTEN%'")).all()
+            conn.commit()
+        assert cut == [(True,)]
+        with database.session() as session:
+            publish_event(session, "alpha", dummy.DummyHappened(value=2))
+        assert wait_until(lambda: 2 in received)
+        with database.session() as session:
+            publish_event(session, "alpha", dummy.DummyHappened(value=3))
+        assert wait_until(lambda: 3 in received)
+        assert received == [1, 2, 3]
+    finally:
+        listener.stop()
+        database.dispose()
