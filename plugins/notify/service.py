@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -62,6 +63,9 @@ def validate_office(office: OfficeConfig) -> list[ConfigProblem]:
             if variable and env_secret(variable) is None:
                 problems.append(ConfigProblem(file, f"plugins.notify.channels.{name}.{field}",
                                               f"environment variable {variable} is not set"))
+        if isinstance(channel, EmailChannel) and channel.ca_file and not Path(channel.ca_file).is_file():
+            problems.append(ConfigProblem(file, f"plugins.notify.channels.{name}.ca_file",
+                                          f"no such file: {channel.ca_file}"))
     for index, rule in enumerate(settings.rules):
         where = f"plugins.notify.rules[{index}]"
         if rule.event not in MESSAGE_EVENTS:

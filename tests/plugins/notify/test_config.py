@@ -63,6 +63,15 @@ def test_unset_secret_variables_are_reported(tmp_path: Path, monkeypatch: pytest
     ]
 
 
+def test_missing_ca_file_is_reported(tmp_path: Path) -> None:
+    root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9")
+    office_file = root / "offices" / "testoffice.toml"
+    office_file.write_text(office_file.read_text().replace('from_address = "noreply@test.example"',
+                                                           'from_address = "noreply@test.example"\n'
+                                                           'ca_file = "/nonexistent/ca.pem"'))
+    assert problems(root) == ["plugins.notify.channels.email.ca_file: no such file: /nonexistent/ca.pem"]
+
+
 def test_settings_model_errors_name_the_key(tmp_path: Path) -> None:
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9",
                             rules=rule("visitor.arrived", "everybody", "email"))

@@ -317,3 +317,29 @@ def test_new_tickets_to_a_teams_chat_channel(make_context: Callable[..., AppCont
     text = hook.json["text"]
     assert text.startswith("Medborgarkontoret Test: Nummer B004 togs kl. ") and text.endswith("; plats 2 i kön.")
     assert "housing" not in text and "guidance" not in text  # never the errand
+
+
+def test_two_senders_on_their_own_connections_send_each_message_once(notify_ctx: AppContext, db_url: str,
+                                                                     smtp: SmtpServer) -> None:
+    from core.db import Database
+
+    for i in range(40):
+        publish_now(notify_ctx, TicketNear(ticket_id=f"t{i}", number=f"B{i:03d}", service="guidance", position=2,
+                                           phone=PHONE, language="sv"))
+        arrive(notify_ctx, officer_id="j-smith", first_name=f"Visitor{i}")
+    drain_events(notify_ctx)
+    databases = [Database(db_url), Database(db_url)]  # two processes' worth of connections
+    senders = [Sender(database, notify_ctx.deployment, "http://127.0.0.1:8000", batch=5) for database in databases]
+    for sender in senders:
+        sender.start()
+    try:
+        wait_until(lambda: len(smtp.messages()) >= 40 and all(m.status == "sent" for m in messages(notify_ctx)),
+                   timeout=30)
+        time.sleep(0.3)
+    finally:
+        for sender in senders:
+            sender.stop()
+        for database in databases:
+            database.dispose()
+    ids = [mail["Message-ID"] for _, mail in smtp.messages()]
+    assert len(ids) == len(set(ids)) == 40
