@@ -253,8 +253,7 @@ def authenticate(database: Database, username: str, password: str, address: str 
     with database.session() as session:
         if not ok:
             session.add_all([LoginFailure(key=key, at=now) for key in limits])
-            # Addresses are personal data: keep none longer than the window needs them.
-            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - THROTTLE_WINDOW))
+            _delete_old_failures(session, now)
         else:
             session.execute(delete(LoginFailure).where(LoginFailure.key.in_(list(limits))))
             if _hasher.check_needs_rehash(stored_hash or ""):
@@ -275,7 +274,7 @@ def _hash_secret(value: str) -> str:
 def start_session(session: Session, user: StaffUser, now: datetime | None = None) -> str:
     """A new browser session for ``user``; returns the id for the (signed) cookie. Expired ones are dropped."""
     now = now or utcnow()
-    session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+    _delete_expired_sessions(session, now)
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(token_hash=_hash_secret(token), user_id=user.id, created_at=now,
                              expires_at=now + SESSION_LIFETIME))
@@ -298,9 +297,16 @@ def end_session(session: Session, token: str) -> None:
 def purge_stale(session: Session, now: datetime | None = None) -> int:
     """Delete expired sessions and login failures past the throttle window (they hold addresses)."""
     now = now or utcnow()
-    sessions = session.execute(delete(StaffSession).where(StaffSession.expires_at <= now)).rowcount
-    failures = session.execute(delete(LoginFailure).where(LoginFailure.at <= now - THROTTLE_WINDOW)).rowcount
-    return sessions + failures
+    return _delete_expired_sessions(session, now) + _delete_old_failures(session, now)
+
+
+def _delete_expired_sessions(session: Session, now: datetime) -> int:
+    return session.execute(delete(StaffSession).where(StaffSession.expires_at <= now)).rowcount
+
+
+def _delete_old_failures(session: Session, now: datetime) -> int:
+    # Failures hold client addresses (personal data): none is kept longer than the throttle window needs it.
+    return session.execute(delete(LoginFailure).where(LoginFailure.at <= now - THROTTLE_WINDOW)).rowcount
 
 
 # --- Bearer tokens ----------------------------------------------------------------------------------
