@@ -134,7 +134,7 @@ def own_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
                            description=_("Step-by-step guides: preschool, money, migration, housing and more."),
                            href=f"{base}/guides"))
     for tile in settings(office).tiles:
-        tiles.append(KioskTile(id=tile.id, label=tile.label.get_text(language), order=tile.order,
+        tiles.append(KioskTile(id=tile.id, label=tile.label.get_text(language), order=tile.order, icon=tile.icon,
                                description=tile.description.get_text(language) if tile.description else "",
                                href=tile.link, ticket_service=tile.ticket_service))
     return tiles

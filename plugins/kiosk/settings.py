@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from core.config import Localized, StrictModel
+from plugins.kiosk.icons import ICONS
 
 
 class OfficeTile(StrictModel):
@@ -15,9 +16,19 @@ class OfficeTile(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     label: Localized
     description: Localized | None = None
-    link: str | None = None
+    # A page of this platform ("/skarholmen/..."): a kiosk never leaves for other sites, where no inactivity
+    # reset would bring it back for the next visitor.
+    link: str | None = Field(default=None, pattern=r"^/[^/]")
     ticket_service: str | None = None
+    icon: str = ""
     order: int = 500
+
+    @field_validator("icon")
+    @classmethod
+    def _known_icon(cls, value: str) -> str:
+        if value and value not in ICONS:
+            raise ValueError(f"unknown icon {value!r} (icons: {', '.join(sorted(ICONS))})")
+        return value
 
     @model_validator(mode="after")
     def _one_target(self) -> OfficeTile:

@@ -28,7 +28,7 @@ warning_seconds = 10
 waiting_area = {{ sv = "Soffan vid fönstret", en = "The sofa by the window" }}
 tiles = [
   {{ id = "computer-help", label = {{ sv = "Datorhjälp", en = "Computer help" }}, ticket_service = "computers" }},
-  {{ id = "library", label = {{ sv = "Biblioteket", en = "The library" }}, link = "https://bibliotek.stockholm.se" }},
+  {{ id = "parking", label = {{ sv = "Parkering" }}, link = "/{id}/kiosk/guides/parking", icon = "book" }},
 ]
 
 [[directory.units]]

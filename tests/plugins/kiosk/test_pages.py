@@ -59,7 +59,7 @@ def test_start_screen_languages_in_their_own_script_and_every_plugins_tiles(kios
     for code, name in (("sv", "Svenska"), ("en", "English"), ("ar", "العربية"), ("so", "Soomaali")):
         assert f'lang="{code}"' in page.text and name in page.text
     tiles = re.findall(r'id="tile-([a-z-]+)"', page.text)
-    assert tiles == ["meeting", "guides", "talk", "computer-help", "library"]
+    assert tiles == ["meeting", "guides", "talk", "computer-help", "parking"]
     assert "لدي موعد محجوز" in page.text  # "I have a booked meeting" in Arabic
 
 
@@ -67,7 +67,7 @@ def test_talk_tile_only_with_a_queue_that_takes_tickets(kiosk_client: TestClient
     page = kiosk_client.get("/otherby/kiosk", headers=kiosk(kiosk_ctx, "otherby"))
     tiles = re.findall(r'id="tile-([a-z-]+)"', page.text)
     assert "talk" not in tiles and "meeting" in tiles
-    assert "computer-help" not in tiles and "library" in tiles  # no queue here takes tickets for computers
+    assert "computer-help" not in tiles and "parking" in tiles  # no queue here takes tickets for computers
     # a screen for a service that takes no tickets stays a kiosk screen, in the visitor's language
     closed = kiosk_client.get("/otherby/kiosk/tickets/computers?lang=ar", headers=kiosk(kiosk_ctx, "otherby"))
     assert closed.status_code == 404
@@ -78,15 +78,15 @@ def test_talk_tile_only_with_a_queue_that_takes_tickets(kiosk_client: TestClient
 def test_choosing_a_tile_counts_it_and_leads_on(kiosk_client: TestClient, kiosk_ctx: AppContext) -> None:
     headers = kiosk(kiosk_ctx)
     for tile, target in (("meeting", "/testby/kiosk/meeting"), ("computer-help", "/testby/kiosk/tickets/computers"),
-                         ("library", "https://bibliotek.stockholm.se")):
+                         ("parking", "/testby/kiosk/guides/parking")):
         answer = kiosk_client.get(f"/testby/kiosk/choose/{tile}?lang=so", headers=headers, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == target
     assert kiosk_client.get("/testby/kiosk/choose/nothing", headers=headers).status_code == 404
     office = kiosk_ctx.deployment.office("testby")
     with kiosk_ctx.db.session() as session:
         rows = service.usage(session, office, utcnow().date() - timedelta(days=2))
-    assert sorted((r.choice, r.language) for r in rows) == [("computer-help", "so"), ("library", "so"),
-                                                            ("meeting", "so")]
+    assert sorted((r.choice, r.language) for r in rows) == [("computer-help", "so"), ("meeting", "so"),
+                                                            ("parking", "so")]
 
 
 def test_a_guide_in_somali_falls_back_to_swedish_with_a_note(kiosk_client: TestClient, kiosk_ctx: AppContext) -> None:

@@ -46,6 +46,9 @@ def test_the_test_deployment_and_the_demo_are_valid(tmp_path: Path) -> None:
     ("inactivity_seconds = 30", 'inactivity_seconds = 30\nguide_categories = ["housing", "astrology"]',
      "plugins.kiosk.guide_categories[1]: unknown guide 'astrology'"),
     ("inactivity_seconds = 30", "inactivity_seconds = 30\ncolour = 'red'", "plugins.kiosk.colour: unknown key"),
+    ('link = "/testby', 'link = "https://example.org/testby',
+     "plugins.kiosk.tiles[1].link: String should match pattern"),
+    ('icon = "book"', 'icon = "unicorn"', "plugins.kiosk.tiles[1].icon: unknown icon 'unicorn'"),
 ])
 def test_settings_problems_name_the_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
     problems = problems_with(tmp_path, old, new)
