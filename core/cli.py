@@ -333,8 +333,8 @@ def events_retry(delivery_id: int, deployment: DeploymentOption = None) -> None:
 
     ctx = load_context(deployment)
     with ctx.db.session() as session:
-        delivery = session.get(events.EventDelivery, delivery_id)
-        if delivery is None or not events.retry_delivery(session, delivery_id):
+        delivery = events.retry_delivery(session, delivery_id)
+        if delivery is None:
             raise fail(f"error: no failed delivery {delivery_id} (see `mbk events failed`)")
         auth.audit(session, cli_actor(), "event.retry", delivery.office_id, delivery=delivery_id)
     typer.echo(f"delivery {delivery_id} queued again")

@@ -420,18 +420,18 @@ def failed_deliveries(session: Session, office_id: str | None = None) -> list[tu
     return [(d, e) for d, e in session.execute(stmt).all()]
 
 
-def retry_delivery(session: Session, delivery_id: int, office_id: str | None = None) -> bool:
-    """Put a failed delivery back in the queue with a fresh attempt budget."""
+def retry_delivery(session: Session, delivery_id: int, office_id: str | None = None) -> EventDelivery | None:
+    """Put a failed delivery back in the queue with a fresh attempt budget; None if there is no such failure."""
     stmt = select(EventDelivery).where(EventDelivery.id == delivery_id, EventDelivery.status == "failed")
     if office_id is not None:
         stmt = stmt.where(EventDelivery.office_id == office_id)
     delivery = session.scalars(stmt).first()
     if delivery is None:
-        return False
+        return None
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = utcnow()
-    return True
+    return delivery
 
 
 def purge_delivered(session: Session, before: datetime) -> int:

@@ -219,7 +219,7 @@ def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[
     principal = authorize(office, principal, ("admin",), ())
     ctx = get_context(request)
     with ctx.db.session() as session:
-        if not events.retry_delivery(session, delivery_id, office.id):
+        if events.retry_delivery(session, delivery_id, office.id) is None:
             raise HttpProblem(404, "not_found", "No failed delivery with that id at this office.")
         auth.audit(session, principal, "event.retry", office.id, delivery=delivery_id)
     if ctx.dispatcher:
