@@ -12,18 +12,21 @@ Bounded: at most --events per kind and --samples arrivals, each of its four phas
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import sys
-import tempfile
-import time
-import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
-
+# Run as a script, Python puts bench/ first on the path, where bench/queue.py would shadow the standard
+# library's queue: the repository root takes its place.
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[0] = str(ROOT)
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
 
 from core import migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
