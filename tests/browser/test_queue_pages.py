@@ -93,7 +93,8 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.", timeout=3000)
 
 
-def test_phone_page_follows_the_line(page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
+def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
+        page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
     tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
     tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
     mine = tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).json()
@@ -108,3 +109,10 @@ def test_phone_page_follows_the_line(page: Any, live_server: LiveServer, make_us
     guide.post(f"{API}/call-next", json={"counter": "guide-3", "services": ["guidance"]}).raise_for_status()
     expect(page.locator("#queue-status")).to_contain_text("حان دورك", timeout=3000)
     expect(page.locator("#queue-status")).to_contain_text("المكتب 3")
+
+    page.goto(live_server.url + mine["status_path"] + "/ticket")
+    expect(page.locator(".queue-printed img")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{live_server.url}/rinkeby/queue/join?lang=so")
+    expect(page.locator(".queue-join button")).to_have_count(1)
+    assert_accessible(page)
