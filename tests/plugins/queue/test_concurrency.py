@@ -92,3 +92,25 @@ def test_concurrent_kiosks_and_guides(live_server: LiveServer, make_user: Callab
     with ctx.db.session() as session:
         statuses = session.scalars(select(Ticket.status).where(Ticket.office_id == "skarholmen")).all()
     assert Counter(statuses) == {"called": len(issued_ids)}
+
+
+def test_concurrent_visitors_never_share_a_public_computer(live_server: LiveServer) -> None:
+    ctx = live_server.ctx
+    seats = ctx.deployment.office("skarholmen").settings_for("queue").service("computers").seats
+    header = device_header(ctx, "skarholmen", "kiosk")
+    visitors = seats * 3
+    start = threading.Barrier(visitors)
+
+    def take(_: int) -> None:
+        with httpx.Client(base_url=live_server.url, headers=header, timeout=60) as client:
+            start.wait()
+            response = client.post(f"{API}/tickets", json={"service": "computers", "language": "sv"})
+            assert response.status_code == 201, response.text
+
+    with ThreadPoolExecutor(visitors) as pool:
+        list(pool.map(take, range(visitors)))
+    with ctx.db.session() as session:
+        rows = session.execute(select(Ticket.status, Ticket.seat).where(Ticket.service == "computers")).all()
+    seated = sorted(seat for status, seat in rows if status == "serving")
+    assert seated == list(range(1, seats + 1))  # every computer used, none by two visitors
+    assert [seat for status, seat in rows if status == "waiting"] == [None] * (visitors - seats)

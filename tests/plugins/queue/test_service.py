@@ -289,3 +289,15 @@ def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: A
         assert left.status == "cancelled"
         stats = queue.statistics_by_day(session, office(qctx), T0.date(), T0.date())
     assert (stats[0].served, stats[0].cancelled, stats[0].service_median_minutes) == (1, 1, None)
+
+
+def test_the_seat_sweeper_frees_computers_past_their_time_limit(qctx: AppContext) -> None:
+    from plugins.queue import SeatSweeper
+
+    long_ago = datetime.now(UTC) - timedelta(minutes=31)  # the limit in this office is 30 minutes
+    overdue = issue(qctx, "computers", now=long_ago).ticket
+    recent = issue(qctx, "computers", now=datetime.now(UTC)).ticket
+    SeatSweeper(qctx).sweep()
+    with qctx.db.session() as session:
+        assert queue.get_ticket(session, office(qctx), overdue.public_id).status == "done"
+        assert queue.get_ticket(session, office(qctx), recent.public_id).status == "serving"
