@@ -77,10 +77,17 @@ def transaction(request: Request) -> Iterator[Any]:
 
 def ticket_issuer(request: Request, office: OfficeConfig = Depends(get_office),
                   principal: Principal | None = Depends(get_principal)) -> Principal | None:
-    """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone."""
-    if principal is None and queue.settings_of(office).remote_join:
+    """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
+    visitor who happens to be logged in elsewhere joins like any other visitor)."""
+    check = require("guide", "admin", devices=("kiosk",))
+    if not queue.settings_of(office).remote_join:
+        return check(request, office, principal)
+    if principal is None:
         return None
-    return require("guide", "admin", devices=("kiosk",))(request, office, principal)
+    try:
+        return check(request, office, principal)
+    except HttpProblem:
+        return None
 
 
 @api.get("/services")

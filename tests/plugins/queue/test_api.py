@@ -71,10 +71,14 @@ def test_roles_devices_and_offices_are_checked(client: TestClient, ctx: AppConte
     assert client.get(f"/api/v1/offices/rinkeby/queue/tickets/{ticket['id']}").status_code == 404
 
 
-def test_remote_join_lets_anyone_take_a_ticket_where_enabled(client: TestClient) -> None:
+def test_remote_join_lets_anyone_take_a_ticket_where_enabled(client: TestClient,
+                                                             make_user: Callable[..., str]) -> None:
     response = client.post("/api/v1/offices/rinkeby/queue/tickets", json={"language": "so"})
     assert response.status_code == 201, response.text
     assert response.json()["number"] == "A001" and response.json()["service_name"] == "Hagitaanka bulshada"
+    elsewhere = bearer(client, make_user("skarholmen-guide"))  # staff of another office, here as a visitor
+    assert client.post("/api/v1/offices/rinkeby/queue/tickets", headers=elsewhere,
+                       json={"language": "sv"}).json()["number"] == "A002"
 
 
 def test_bad_requests_name_the_problem(client: TestClient, ctx: AppContext, make_user: Callable[..., str]) -> None:
