@@ -733,6 +733,6 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
         update(Ticket).where(Ticket.office_id == office.id, Ticket.day < cutoff, Ticket.details_purged_at.is_(None))
         .values(answers=None, category=None, note=None, details_purged_at=now)
     ).rowcount
-    return {"queue.open_tickets_closed": len(left_over), "queue.phone_numbers": phones_of_left_over + (phones or 0),
-            "queue.ticket_details": details or 0}
+    return {"queue_open_tickets_closed": len(left_over), "queue_phone_numbers": phones_of_left_over + (phones or 0),
+            "queue_ticket_details": details or 0}
 

@@ -261,7 +261,7 @@ def test_purge_erases_details_after_retention_and_keeps_statistics(
     with ctx.db.session() as session:
         before = queue.statistics_by_day(session, office(ctx), T0.date(), T0.date())
         counts = queue.purge(session, office(ctx), T0 + timedelta(days=8))
-    assert counts == {"queue.open_tickets_closed": 1, "queue.phone_numbers": 1, "queue.ticket_details": 1}
+    assert counts == {"queue_open_tickets_closed": 1, "queue_phone_numbers": 1, "queue_ticket_details": 1}
     with ctx.db.session() as session:
         purged = queue.get_ticket(session, office(ctx), old.public_id)
         kept = queue.get_ticket(session, office(ctx), fresh.public_id)
@@ -281,7 +281,7 @@ def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: A
     assert call(qctx, now=next_day) is None
     with qctx.db.session() as session:
         assert queue.waiting_counts(session, office(qctx), next_day) == {}
-        assert queue.purge(session, office(qctx), next_day)["queue.open_tickets_closed"] == 2
+        assert queue.purge(session, office(qctx), next_day)["queue_open_tickets_closed"] == 2
     with qctx.db.session() as session:
         served = queue.get_ticket(session, office(qctx), being_served.public_id)
         left = queue.get_ticket(session, office(qctx), still_waiting.public_id)
