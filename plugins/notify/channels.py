@@ -172,7 +172,7 @@ class FortySixElksChannel:
         return SendResult.sent(str(provider_id) if provider_id else None)
 
 
-class WebhookChannelSender:
+class JsonWebhookChannel:
     """A JSON POST {"text": ...}: the shape incoming webhooks of chat tools take."""
 
     def __init__(self, config: WebhookChannel, token: str | None, client: httpx.Client):

@@ -40,7 +40,8 @@ from plugins.notify.settings import (
 log = logging.getLogger(__name__)
 
 TICKET_END_EVENTS = ("ticket.done", "ticket.no_show", "ticket.cancelled")
-VISITOR_EVENTS = ("ticket.issued", "ticket.near", "ticket.called")
+# ticket.issued carries no phone number (a visitor asks for texts later): only these can reach a visitor.
+VISITOR_EVENTS = ("ticket.near", "ticket.called")
 ARRIVAL_EVENTS = ("visitor.arrived",)
 SECRET_FIELDS = ("password_env", "delivery_token_env", "token_env")
 

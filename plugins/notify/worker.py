@@ -23,10 +23,10 @@ from plugins.notify import service
 from plugins.notify.channels import (
     Channel,
     FortySixElksChannel,
+    JsonWebhookChannel,
     OutgoingMessage,
     SendResult,
     SmtpChannel,
-    WebhookChannelSender,
 )
 from plugins.notify.settings import EmailChannel, SmsChannel
 
@@ -72,7 +72,7 @@ def build_channel(office: OfficeConfig, name: str, base_url: str, client: httpx.
         token = env_secret(config.delivery_token_env) if config.delivery_token_env else None
         report_url = delivery_report_url(base_url, office.id, name, token) if token else None
         return FortySixElksChannel(config, env_secret(config.password_env), report_url, client)
-    return WebhookChannelSender(config, env_secret(config.token_env) if config.token_env else None, client)
+    return JsonWebhookChannel(config, env_secret(config.token_env) if config.token_env else None, client)
 
 
 class Sender:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from plugins.notify.channels import OutgoingMessage, WebhookChannelSender, classify_response, parse_retry_after
+from plugins.notify.channels import JsonWebhookChannel, OutgoingMessage, classify_response, parse_retry_after
 from plugins.notify.settings import WebhookChannel
 from tests.plugins.notify.fakes import ProviderServer
 
@@ -41,7 +41,7 @@ def test_success_and_unparseable_retry_after() -> None:
 def test_webhook_posts_json_with_a_bearer_token(provider: ProviderServer) -> None:
     config = WebhookChannel(type="webhook", token_env="MBK_CHAT_TOKEN")
     with httpx.Client() as client:
-        result = WebhookChannelSender(config, "chat-token", client).send(
+        result = JsonWebhookChannel(config, "chat-token", client).send(
             OutgoingMessage(address=f"{provider.url}/hook/x", body="Amina har kommit."))
     assert result.ok
     [hook] = provider.hooks()
@@ -51,6 +51,6 @@ def test_webhook_posts_json_with_a_bearer_token(provider: ProviderServer) -> Non
 
 def test_unreachable_webhook_is_retryable() -> None:
     with httpx.Client() as client:
-        result = WebhookChannelSender(WebhookChannel(type="webhook", timeout_seconds=1), None, client).send(
+        result = JsonWebhookChannel(WebhookChannel(type="webhook", timeout_seconds=1), None, client).send(
             OutgoingMessage(address="http://127.0.0.1:9/hook", body="x"))
     assert (result.ok, result.retryable, result.error) == (False, True, "ConnectError")

@@ -46,7 +46,7 @@ def test_rules_naming_unknown_things_are_reported_with_key_paths(tmp_path: Path)
         "plugins.notify.rules[6].to: unknown officer 'nobody' (officers: a-lind, j-smith)",
         "plugins.notify.rules[7].to: unknown unit 'nowhere' (units: social)",
         "plugins.notify.rules[8].to: event 'visitor.arrived' has no visitor to send to (visitor messages: "
-        "ticket.issued, ticket.near, ticket.called)",
+        "ticket.near, ticket.called)",
         "plugins.notify.rules[9].to: a visitor can only be reached by SMS (their phone number from the ticket)",
         "plugins.notify.rules[10].to: event 'ticket.called' names no officer or unit; use officer:<id> or unit:<id>",
         "plugins.notify.rules[11].to: officer 'j-smith' has no address for a sms channel in [directory]",
