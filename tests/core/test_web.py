@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
 
+from core.config import PlatformSettings
+from core.web.app import create_app, create_context
 from core.web.i18n import negotiate
+from tests.support import builtin_plugins
+
+DEMO = Path(__file__).resolve().parents[2] / "deployments" / "demo"
 
 HTML = {"accept": "text/html"}
 
@@ -109,3 +116,13 @@ def test_bad_form_input_is_a_page_for_browsers_and_json_for_clients(client: Test
     assert "Kontrollera det du har fyllt i" in page.text and "username" in page.text
     api = client.post("/login", data={"password": "x"})
     assert api.status_code == 422 and api.json()["problems"] == ["username: Field required"]
+
+
+def test_not_ready_while_the_database_is_unreachable() -> None:
+    settings = PlatformSettings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere", deployment=DEMO,
+                                secret_key="test-secret-key-0123456789", run_dispatcher=False)
+    ctx = create_context(settings, builtin_plugins())
+    client = TestClient(create_app(ctx))  # no lifespan: its live listener would wait for the database
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and ready.json()["detail"].startswith("database: ")
