@@ -71,3 +71,27 @@ def test_server_killed_with_pending_messages_delivers_them_after_restart(
         server.terminate()
         server.wait(timeout=10)
 
+
+
+def test_mbk_notify_run_sends_as_its_own_worker(make_context: Callable[..., AppContext], db_url: str,
+                                                tmp_path: Path, smtp: SmtpServer, provider: ProviderServer) -> None:
+    """Web processes started with MBK_RUN_DISPATCHER=0 leave sending to `mbk notify run`."""
+    from tests.support import drain_events
+
+    deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url)
+    ctx = make_context(deployment=deployment, plugins=notify_only())
+    publish_now(ctx, VisitorArrived(arrival_id="a1", officer_id="j-smith", unit_id=None, first_name="Amina",
+                                    language="sv"))
+    drain_events(ctx)
+    env = {**os.environ, "MBK_DATABASE_URL": db_url, "MBK_SECRET_KEY": "test-secret-key-0123456789"}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "mbk"), "notify", "run", "--deployment",
+                               str(deployment)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        [(recipients, _)] = smtp.wait_for(1, timeout=20)
+        assert recipients == ["john.smith@test.example"]
+        wait_until(lambda: [m.status for m in messages(ctx)] == ["sent"], timeout=10)
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=10)[0].decode()
+    assert "sending messages for testoffice" in output
+    assert "Amina" not in output and "john.smith" not in output
