@@ -103,14 +103,16 @@ def tablet(request: Request, survey_id: str, context: str | None = None, begin: 
         context_buttons = [AnswerButton(o.id, o.label) for o in options]
     settings: SurveysSettings = office.settings_for("surveys")
     base_path = f"/{office.id}/surveys/{survey.id}/tablet"
-    start_query = urlencode({"lang": office.default_language, **({"context": context} if context else {})})
-    languages = [(language_info(code), ctx.translator.gettext(code)("Answer in %(language)s",
-                                                                  language=language_info(code).native_name))
+    fixed = {"context": context} if context else {}
+    start_query = urlencode({"lang": office.default_language, **fixed})
+    languages = [(language_info(code),
+                  ctx.translator.gettext(code)("Answer in %(language)s", language=language_info(code).native_name),
+                  f"{base_path}?{urlencode({'lang': code, 'begin': 1, **fixed})}")
                  for code in office.languages]
     return ctx.render(
         request, "surveys/tablet.html", office=office, survey=survey, title=survey.title.get_text(language),
         questions=tablet_questions(survey, language, context_buttons, _), begin=begin, fixed_context=context,
-        language_choices=languages, base_path=base_path, start_url=f"{base_path}?{start_query}",
+        language_choices=languages, start_url=f"{base_path}?{start_query}",
         submit_url=f"/api/v1/offices/{office.id}/surveys/{survey.id}/responses",
         thank_you_seconds=settings.thank_you_seconds, inactivity_seconds=settings.inactivity_seconds,
         headers={"Cache-Control": "no-store"},

@@ -1,7 +1,7 @@
 """Domain logic of the surveys plugin: recording anonymous responses, and the indicator report.
 
-The report is computed by SQL aggregation (COUNT/SUM grouped by one dimension at a time): the database
-returns one row per (dimension value, question), never the responses themselves.
+The report is computed by SQL aggregation: one COUNT/SUM grouped by question and every dimension at once,
+so the database returns group counts (at most a few thousand rows), never the responses themselves.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, tuple_
+from sqlalchemy import Integer, case, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -229,8 +229,8 @@ class Report:
 def _period_key(dialect: str, period: str) -> Any:
     day = SurveyAnswer.day
     if dialect == "postgresql":
-        if period == "week":
-            return func.to_char(func.date_trunc("week", day), "YYYY-MM-DD")
+        if period == "week":  # the Monday of the ISO week: date arithmetic, cheaper than date_trunc + to_char
+            return day - (func.extract("isodow", day).cast(Integer) - 1)
         return func.to_char(day, "YYYY-MM")
     if period == "week":  # the Monday of the ISO week
         return func.date(day, "weekday 0", "-6 days")

@@ -226,6 +226,7 @@ def test_tablet_page_for_staff_and_devices_only(filled: AppContext, staff: dict[
         fixed = client.get("/north/surveys/exit/tablet?context=housing", headers={**HTML, **guide})
         assert fixed.status_code == 200 and 'data-question="context"' not in fixed.text
         assert 'data-context="housing"' in fixed.text
+        assert 'href="/north/surveys/exit/tablet?lang=ar&amp;begin=1&amp;context=housing"' in fixed.text
         unknown = client.get("/north/surveys/exit/tablet?context=parking", headers={**HTML, **guide})
         assert unknown.status_code == 422 and "parking" in unknown.text
 
