@@ -49,6 +49,10 @@
     document.addEventListener(type, arm, { capture: true, passive: true });
   });
   $("kiosk-idle-more").addEventListener("click", arm);
+  // The warning is modal: keyboard focus stays on its one button while it shows.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Tab" && !overlay.hidden) { event.preventDefault(); $("kiosk-idle-more").focus(); }
+  });
   // A finished screen (arrival told, ticket taken) starts over sooner, for the next visitor's privacy.
   function finished() { cfg.idle = "on"; total = Math.min(total, Number(cfg.done)); arm(); }
   arm();

@@ -164,3 +164,14 @@ def test_every_screen_renders_with_lang_and_dir(kiosk_client: TestClient, kiosk_
             assert page.status_code == 200, (path, lang, page.text[:300])
             assert f'<html lang="{lang}" dir="{direction}"' in page.text
             assert 'data-display="large"' in page.text and 'data-display="contrast"' in page.text
+
+
+def test_persian_is_right_to_left_on_the_demo_kiosk(client: TestClient, ctx: AppContext) -> None:
+    headers = {**HTML, **device_header(ctx, "skarholmen", "kiosk")}
+    for path in ("", "/meeting", "/guides/housing"):
+        page = client.get(f"/skarholmen/kiosk{path}?lang=fa", headers=headers)
+        assert '<html lang="fa" dir="rtl"' in page.text, path
+    start = client.get("/skarholmen/kiosk?lang=fa", headers=headers)
+    assert "خوش آمدید" in start.text and 'lang="ti" dir="ltr"' in start.text
+    # rinkeby does not enable the kiosk
+    assert client.get("/rinkeby/kiosk", headers=HTML).status_code == 404
