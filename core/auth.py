@@ -161,10 +161,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_user(session: Session, username: str, password: str, *, office_id: str | None = None,
-                role: str | None = None, platform_admin: bool = False, display_name: str = "") -> StaffUser:
+def _check_password_rules(password: str) -> None:
     if len(password) < 10:
         raise ValueError("a password needs at least 10 characters")
+
+
+def create_user(session: Session, username: str, password: str, *, office_id: str | None = None,
+                role: str | None = None, platform_admin: bool = False, display_name: str = "") -> StaffUser:
+    _check_password_rules(password)
     if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
         raise ValueError(f"user {username!r} already exists")
     user = StaffUser(username=username, password_hash=hash_password(password), is_platform_admin=platform_admin,
@@ -174,6 +178,13 @@ def create_user(session: Session, username: str, password: str, *, office_id: st
         grant_role(session, user, office_id, role)
     session.flush()
     return user
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """A new password; the user's browser sessions end (whoever knew the old one is logged out)."""
+    _check_password_rules(password)
+    user.password_hash = hash_password(password)
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
 def grant_role(session: Session, user: StaffUser, office_id: str | None, role: str) -> None:

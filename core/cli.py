@@ -197,14 +197,17 @@ def user_add(username: Annotated[str, typer.Option(help="Login name.")],
         raise fail("error: --role needs --office")
     if role is None and not platform_admin:
         raise fail("error: give --office and --role, or --platform-admin")
+    with ctx.db.session() as session:
+        adding_role = role is not None and auth.find_user(session, username) is not None
+    # Asked for outside any transaction: typing must not hold SQLite's write lock.
+    password = None if adding_role else _read_password(password_stdin)
     try:
         with ctx.db.session() as session:
-            existing = auth.find_user(session, username)
-            if existing is not None and role is not None:
-                auth.grant_role(session, existing, office, role)
+            if password is None:
+                auth.grant_role(session, auth.find_user(session, username), office, role)  # type: ignore[arg-type]
                 action = "role added"
             else:
-                auth.create_user(session, username, _read_password(password_stdin), office_id=office, role=role,
+                auth.create_user(session, username, password, office_id=office, role=role,
                                  platform_admin=platform_admin, display_name=display_name)
                 action = "created"
             auth.audit(session, cli_actor(), f"user.{action.replace(' ', '_')}", office, username=username,
@@ -231,20 +234,47 @@ def user_list(office: str | None = None, deployment: DeploymentOption = None) ->
             typer.echo(f"{user.username}{flags}: {', '.join(roles) or '-'}")
 
 
-@user_cli.command("disable")
-def user_disable(username: str, deployment: DeploymentOption = None) -> None:
-    """Disable a user: their tokens and sessions stop working at once."""
+def _change_user(username: str, deployment: Path | None, action: str, change) -> None:  # type: ignore[no-untyped-def]
+    """Apply ``change(session, user)`` and audit it at every office where the user has a role."""
     from core import auth
 
     ctx = load_context(deployment)
-    with ctx.db.session() as session:
-        user = auth.find_user(session, username)
-        if user is None:
-            raise fail(f"error: no user {username!r}")
-        user.disabled = True
-        for office_id in sorted({r.office_id for r in user.roles}) or [None]:
-            auth.audit(session, cli_actor(), "user.disabled", office_id, username=username)
+    try:
+        with ctx.db.session() as session:
+            user = auth.find_user(session, username)
+            if user is None:
+                raise fail(f"error: no user {username!r}")
+            change(session, user)
+            for office_id in sorted({r.office_id for r in user.roles}) or [None]:
+                auth.audit(session, cli_actor(), f"user.{action}", office_id, username=username)
+    except ValueError as exc:
+        raise fail(f"error: {exc}") from None
+
+
+@user_cli.command("disable")
+def user_disable(username: str, deployment: DeploymentOption = None) -> None:
+    """Disable a user: their tokens and sessions stop working at once."""
+    _change_user(username, deployment, "disabled", lambda session, user: setattr(user, "disabled", True))
     typer.echo(f"user {username} disabled")
+
+
+@user_cli.command("enable")
+def user_enable(username: str, deployment: DeploymentOption = None) -> None:
+    """Let a disabled user log in again."""
+    _change_user(username, deployment, "enabled", lambda session, user: setattr(user, "disabled", False))
+    typer.echo(f"user {username} enabled")
+
+
+@user_cli.command("password")
+def user_password(username: str,
+                  password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+                  deployment: DeploymentOption = None) -> None:
+    """Set a new password (asked for, or read from stdin); the user's browser sessions end."""
+    from core import auth
+
+    password = _read_password(password_stdin)  # before the transaction: typing must not hold the write lock
+    _change_user(username, deployment, "password_set", lambda session, user: auth.set_password(session, user, password))
+    typer.echo(f"user {username}: password set")
 
 
 # --- devices ----------------------------------------------------------------------------------------

@@ -183,3 +183,27 @@ def test_purge_deletes_expired_sessions_and_old_login_failures(ctx: AppContext) 
     with ctx.db.session() as session:
         assert auth.user_from_session(session, live).username == "kim"
         assert {f.key for f in session.scalars(select(auth.LoginFailure))} == {"user:kim", "addr:10.1.2.3"}
+
+
+def test_user_password_and_enable(ctx: AppContext) -> None:
+    run("user", "add", "--office", "alpha", "--role", "guide", "--username", "kim", input=SECRET + "\n")
+    with ctx.db.session() as session:
+        browser_login = auth.start_session(session, auth.find_user(session, "kim"))
+    new_secret = "another-long-passphrase"
+    assert run("user", "password", "kim", input="short\n").exit_code == 2
+    changed = run("user", "password", "kim", input=new_secret + "\n")
+    assert changed.output.strip() == "user kim: password set"
+    with TestClient(create_app(ctx)) as client:
+        assert token_status(client, "kim") == 401
+        assert token_status(client, "kim", new_secret) == 200
+        run("user", "disable", "kim")
+        assert token_status(client, "kim", new_secret) == 401
+        assert run("user", "enable", "kim").output.strip() == "user kim enabled"
+        assert token_status(client, "kim", new_secret) == 200
+    with ctx.db.session() as session:
+        assert auth.user_from_session(session, browser_login) is None  # the new password logged the browser out
+        trail = [e.action for e in session.scalars(select(auth.AuditEntry).where(auth.AuditEntry.actor.like("cli:%"))
+                                                   .order_by(auth.AuditEntry.id))]
+    assert trail == ["user.created", "user.password_set", "user.disabled", "user.enabled"]
+    missing = run("user", "password", "nobody", input=new_secret + "\n")
+    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
