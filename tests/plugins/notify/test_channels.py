@@ -54,3 +54,14 @@ def test_unreachable_webhook_is_retryable() -> None:
         result = JsonWebhookChannel(WebhookChannel(type="webhook", timeout_seconds=1), None, client).send(
             OutgoingMessage(address="http://127.0.0.1:9/hook", body="x"))
     assert (result.ok, result.retryable, result.error) == (False, True, "ConnectError")
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    from plugins.notify.service import backoff_seconds
+    from plugins.notify.settings import NotifySettings
+
+    settings = NotifySettings(retry_base_seconds=5, retry_max_seconds=900)
+    for attempts, low, high in ((1, 2.5, 5), (2, 5, 10), (4, 20, 40), (12, 450, 900)):
+        delays = [backoff_seconds(settings, attempts) for _ in range(200)]
+        assert all(low <= d <= high for d in delays), attempts
+        assert len(set(delays)) > 100  # jittered: retries of many messages do not arrive in step
