@@ -162,3 +162,30 @@ def test_inactivity_warns_can_be_extended_then_starts_over(page: Any, make_conte
         page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=6000)  # nobody touched it: start over
         assert page.locator("html").get_attribute("lang") == "sv"
         assert "Sara" not in page.content()
+
+
+def tab_to(page: Any, text: str, limit: int = 60) -> None:
+    """Press Tab until the focused element shows ``text`` (a keyboard or switch user's way through)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if text in page.evaluate("document.activeElement ? document.activeElement.innerText || '' : ''"):
+            return
+    raise AssertionError(f"{text!r} cannot be reached with Tab")
+
+
+@SQLITE_ONLY
+def test_an_arrival_with_the_keyboard_only(page: Any, live_server: LiveServer) -> None:
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk?lang=en")
+    tab_to(page, "I have a booked meeting")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/kiosk/meeting")
+    tab_to(page, "Khalid Hassan")
+    page.keyboard.press("Enter")
+    visible(page, "#meeting-confirm")
+    assert page.evaluate("document.activeElement.id") == "meeting-confirm-title"  # screen readers hear the step
+    tab_to(page, "Confirm that I am here")
+    page.keyboard.press("Space")
+    visible(page, "#meeting-done")
+    assert page.evaluate("document.activeElement.id") == "meeting-done-title"
+    assert [e["officer_id"] for e in arrival_events(live_server.ctx)] == ["k-hassan"]
