@@ -144,6 +144,7 @@ class IndicatorView:
     overall_text: str
     verdict: str
     chart: Any
+    trend: Any
     breakdowns: list[BreakdownView]
 
 
@@ -171,6 +172,11 @@ def indicator_views(report: service.Report, survey: Survey, office: OfficeConfig
             target=result.target, overall_text=presentation.cell_text(result.overall, report.k, _),
             verdict=presentation.verdict(result.overall, result.target, _),
             chart=presentation.indicator_chart(label, chart_rows, result.target, _),
+            trend=presentation.indicator_chart(
+                f"{label}: {presentation.dimension_title('period', survey.context, report.period, _)}",
+                [presentation.ChartRow(service.period_label(c.key, report.period) if c.key else _("Not given"), c)
+                 for c in result.breakdowns.get("period", [])], result.target, _)
+            if result.breakdowns.get("period") else None,
             breakdowns=breakdowns))
     return views
 

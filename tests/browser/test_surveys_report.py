@@ -34,7 +34,7 @@ def test_report_page_is_accessible(page: Any, live_server: LiveServer) -> None:
     page.locator("button[type=submit]").click()
     page.wait_for_url("**/skarholmen/surveys/exit/report**")
     assert "80 % (24 av 30, 63–90 %)" in page.locator("main").inner_text()
-    assert page.locator("svg.sv-chart").count() == 2
+    assert page.locator("svg.sv-chart").count() == 4  # per indicator: overall and by gender, and over time
     assert_accessible(page)
 
     page.goto(live_server.url + "/skarholmen/surveys/exit/report?lang=ar")

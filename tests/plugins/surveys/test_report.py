@@ -164,7 +164,9 @@ def test_report_page_chart_and_honest_figures(filled: AppContext, staff: dict[st
     assert page.status_code == 200
     assert "60 % (18 of 30, 42–75 %)" in page.text
     assert "56 % (33 of 59, 43–68 %)" in page.text
-    assert page.text.count('<svg class="sv-chart"') == 2
+    # one chart per indicator (overall and by gender) and one over time for each indicator that has answers
+    assert page.text.count('<svg class="sv-chart"') == 3
+    assert 'aria-label="Learned something new: By month"' in page.text
     assert 'class="sv-target"' in page.text
     assert "Target: 60 %" in page.text and "Target: 40 %" in page.text
     assert "report.csv" in page.text and "answers.csv" in page.text
