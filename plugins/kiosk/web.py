@@ -32,7 +32,10 @@ def visitor_language(request: Request, ctx: AppContext, office: OfficeConfig) ->
 
 def refusal(request: Request, ctx: AppContext, office: OfficeConfig) -> Response | None:
     """None when this browser may show the kiosk; else a page explaining how to enrol it."""
-    principal = get_principal(request)
+    try:
+        principal = get_principal(request)
+    except HttpProblem:  # a revoked or expired device: it needs enrolling again, so say how
+        principal = None
     if may_use_kiosk(principal, office):
         return None
     status = 401 if principal is None else 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from core import auth
@@ -175,3 +176,13 @@ def test_persian_is_right_to_left_on_the_demo_kiosk(client: TestClient, ctx: App
     assert "خوش آمدید" in start.text and 'lang="ti" dir="ltr"' in start.text
     # rinkeby does not enable the kiosk
     assert client.get("/rinkeby/kiosk", headers=HTML).status_code == 404
+
+
+def test_a_revoked_kiosk_is_told_how_to_enrol_again(kiosk_client: TestClient, kiosk_ctx: AppContext) -> None:
+    headers = kiosk(kiosk_ctx)
+    assert kiosk_client.get("/testby/kiosk", headers=headers).status_code == 200
+    with kiosk_ctx.db.session() as session:
+        device = session.scalars(sa.select(auth.Device)).one()
+        auth.revoke_device(session, device.id)
+    page = kiosk_client.get("/testby/kiosk", headers=headers)
+    assert page.status_code == 401 and "mbk device add --office testby --kind kiosk" in page.text
