@@ -9,7 +9,10 @@ import pytest
 import plugins.surveys
 from core.config import ConfigError, load_deployment
 from core.plugins import PluginManager
+from core.web.i18n import Translator
 from plugins.surveys.city_templates import TEMPLATES
+from plugins.surveys.pages import tablet_questions
+from plugins.surveys.service import InvalidResponse, Submission, validate_submission
 from plugins.surveys.settings import SurveysSettings
 
 LANGUAGES = ["sv", "en", "ar", "so", "fi", "fa", "ti"]
@@ -114,3 +117,13 @@ def test_bad_settings_are_reported_with_their_key_path(tmp_path: Path, section: 
     found = problems(tmp_path, section)
     assert any(expected in p for p in found), found
     assert all(p.startswith(str(tmp_path / "offices" / "test.toml")) or p.startswith("offices") for p in found)
+
+
+def test_an_office_can_turn_the_gender_question_off(tmp_path: Path) -> None:
+    office = load(tmp_path, '[[plugins.surveys.surveys]]\nid = "exit"\ngender_question = false\n').office("test")
+    survey = office.settings_for("surveys").surveys[0]
+    _ = Translator([]).gettext("sv")
+    screens = [s.id for s in tablet_questions(survey, "sv", None, _)]
+    assert screens == ["learned", "self_reliant"]  # no gender, and no free text unless turned on
+    with pytest.raises(InvalidResponse, match="gender: this survey does not ask for gender"):
+        validate_submission(office, survey, Submission("t" * 32, "sv", {"learned": "yes"}, gender="woman"), None)
