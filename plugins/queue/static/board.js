@@ -161,7 +161,12 @@
   function connect() {
     const source = new EventSource(cfg.eventsUrl);
     source.addEventListener("open", function () { connectionEl.hidden = true; });
-    source.addEventListener("error", function () { connectionEl.hidden = false; });
+    source.addEventListener("error", function () {
+      connectionEl.hidden = false;
+      // EventSource retries by itself after a dropped connection, but gives up for good after an HTTP error
+      // (a proxy's 502 during a deploy): then start a new one.
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000 + Math.random() * 2000);
+    });
     source.addEventListener("state", function (e) {
       const state = JSON.parse(e.data);
       calls = state.calls.slice(0, MAX_CALLS);

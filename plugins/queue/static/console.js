@@ -197,9 +197,15 @@
   if (Array.isArray(restored.services)) choices.forEach(function (box) { box.checked = restored.services.includes(box.value); });
   if (restored.current) current = { id: restored.current };
 
-  const source = new EventSource(cfg.api + "/board/events");
-  ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
-    "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refreshSoon); });
-  source.addEventListener("open", refreshSoon);
+  function connect() {
+    const source = new EventSource(cfg.api + "/board/events");
+    ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
+      "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refreshSoon); });
+    source.addEventListener("open", refreshSoon);
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000); // gave up after an HTTP error
+    });
+  }
+  connect();
   refresh();
 })();

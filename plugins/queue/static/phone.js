@@ -29,8 +29,14 @@
     }, 200);
   }
 
-  const source = new EventSource(cfg.eventsUrl);
-  ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
-    "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refresh); });
-  source.addEventListener("open", refresh); // after a reconnect, catch up on what was missed
+  function connect() {
+    const source = new EventSource(cfg.eventsUrl);
+    ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
+      "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refresh); });
+    source.addEventListener("open", refresh); // after a reconnect, catch up on what was missed
+    source.addEventListener("error", function () {
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000); // gave up after an HTTP error
+    });
+  }
+  connect();
 })();
