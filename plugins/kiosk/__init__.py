@@ -49,7 +49,8 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     since = utcnow().astimezone(office.tz).date() - timedelta(days=PANEL_DAYS - 1)
     rows = service.usage(session, office, since)
     _ = service.translations.gettext(language)
-    html = _panel_templates.get_template("panel.html").render(rows=rows, days=PANEL_DAYS, _=_)
+    html = _panel_templates.get_template("panel.html").render(summary=service.summarize(rows, language),
+                                                              days=PANEL_DAYS, _=_)
     return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), html=html, order=30)]
 
 

@@ -248,6 +248,47 @@ def usage(session: Session, office: OfficeConfig, since: date) -> list[UsageRow]
     return [UsageRow(*row) for row in rows]
 
 
+@dataclass(frozen=True)
+class UsageSummary:
+    """Usage for the admin panel: each choice (and guide) by language, and each day by language."""
+
+    languages: list[str]
+    by_choice: list[tuple[str, list[int], int]]  # readable choice, count per language, total
+    by_day: list[tuple[date, list[int], int]]
+
+
+def choice_label(choice: str, guide_id: str, language: str) -> str:
+    """What a recorded choice means, for office staff."""
+    _ = translations.gettext(language)
+    if choice == "arrival":
+        return _("Arrival for a booked meeting")
+    if choice == "guide-read":
+        return _("Guide read at the kiosk: %(guide)s", guide=guide_id)
+    if choice == "guide-phone":
+        return _("Guide opened on a phone: %(guide)s", guide=guide_id)
+    if choice == "talk-ticket":
+        return _("Ticket to talk to a guide: %(category)s", category=guide_id)
+    if choice.startswith("ticket:"):
+        return _("Ticket for the service %(service)s", service=choice.removeprefix("ticket:"))
+    return _("Start screen choice: %(tile)s", tile=choice)
+
+
+def summarize(rows: list[UsageRow], language: str) -> UsageSummary:
+    langs = sorted({r.language for r in rows})
+    by_choice: dict[tuple[str, str], dict[str, int]] = {}
+    by_day: dict[date, dict[str, int]] = {}
+    for row in rows:
+        cell = by_choice.setdefault((row.choice, row.guide), {})
+        cell[row.language] = cell.get(row.language, 0) + row.count
+        day = by_day.setdefault(row.day, {})
+        day[row.language] = day.get(row.language, 0) + row.count
+    choices = sorted(((choice_label(c, g, language), [counts.get(lang, 0) for lang in langs], sum(counts.values()))
+                      for (c, g), counts in by_choice.items()), key=lambda item: (-item[2], item[0]))
+    days = [(day, [counts.get(lang, 0) for lang in langs], sum(counts.values()))
+            for day, counts in sorted(by_day.items(), reverse=True)]
+    return UsageSummary(languages=langs, by_choice=choices, by_day=days)
+
+
 # --- Arrivals ---------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,15 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 
 SV = {
+    "Arrival for a booked meeting": "Ankomst till ett bokat möte",
+    "Guide read at the kiosk: %(guide)s": "Guide läst i kiosken: %(guide)s",
+    "Guide opened on a phone: %(guide)s": "Guide öppnad i mobilen: %(guide)s",
+    "Ticket to talk to a guide: %(category)s": "Kölapp för att prata med en samhällsvägledare: %(category)s",
+    "Ticket for the service %(service)s": "Kölapp till tjänsten %(service)s",
+    "Start screen choice: %(tile)s": "Val på startskärmen: %(tile)s",
+    "Choices and guides by language": "Val och guider per språk",
+    "Total": "Totalt",
+    "Uses per day and language": "Användning per dag och språk",
     "Ask at the information desk, or start over and choose something else.": "Fråga i informationsdisken, eller börja om och välj något annat.",
     "Kiosk: choices and guides used": "Kiosken: val och guider som används",
     "This choice is not available right now.": "Det valet finns inte just nu.",
@@ -117,8 +126,6 @@ SV = {
         "De senaste %(days)s dagarna. Bara antal: ingen person, enhet eller klockslag.",
     "Day": "Dag",
     "Choice": "Val",
-    "Guide": "Guide",
-    "Count": "Antal",
     "Nobody has used the kiosk in the last %(days)s days.": "Ingen har använt kiosken de senaste %(days)s dagarna.",
     "Welcome": "Välkommen",
     "Welcome! What do you want to do?": "Välkommen! Vad vill du göra?",
@@ -135,6 +142,15 @@ SV = {
 }
 
 AR = {
+    "Arrival for a booked meeting": "وصول لموعد محجوز",
+    "Guide read at the kiosk: %(guide)s": "دليل قُرئ في الكشك: %(guide)s",
+    "Guide opened on a phone: %(guide)s": "دليل فُتح على هاتف: %(guide)s",
+    "Ticket to talk to a guide: %(category)s": "رقم دور للتحدث مع موظف إرشاد: %(category)s",
+    "Ticket for the service %(service)s": "رقم دور للخدمة %(service)s",
+    "Start screen choice: %(tile)s": "خيار في شاشة البداية: %(tile)s",
+    "Choices and guides by language": "الخيارات والأدلة حسب اللغة",
+    "Total": "المجموع",
+    "Uses per day and language": "الاستخدام حسب اليوم واللغة",
     "Ask at the information desk, or start over and choose something else.": "اسأل في مكتب الاستعلامات، أو ابدأ من جديد واختر شيئًا آخر.",
     "Kiosk: choices and guides used": "الكشك: الخيارات والأدلة المستخدمة",
     "This choice is not available right now.": "هذا الخيار غير متاح الآن.",
@@ -235,8 +251,6 @@ AR = {
         "آخر %(days)s يومًا. أعداد فقط: بدون أشخاص أو أجهزة أو أوقات.",
     "Day": "اليوم",
     "Choice": "الخيار",
-    "Guide": "الدليل",
-    "Count": "العدد",
     "Nobody has used the kiosk in the last %(days)s days.": "لم يستخدم أحد الكشك في آخر %(days)s يومًا.",
     "Welcome": "أهلاً وسهلاً",
     "Welcome! What do you want to do?": "أهلاً وسهلاً! ماذا تريد أن تفعل؟",

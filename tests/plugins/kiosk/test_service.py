@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -177,5 +177,20 @@ def test_admin_panel_shows_counts_only(kiosk_ctx: AppContext) -> None:
         panels = kiosk_ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en")
     panel = panels[0][0]
     assert panel.id == "kiosk-usage"
-    assert "guide-read" in panel.html and "preschool" in panel.html and "arrival" in panel.html
+    assert "Guide read at the kiosk: preschool" in panel.html and "Arrival for a booked meeting" in panel.html
+    assert "<th scope=\"col\">ar</th><th scope=\"col\">so</th>" in panel.html
     assert "Secretname" not in panel.html and "Anna" not in panel.html
+
+
+
+def test_usage_summary_by_choice_and_by_day() -> None:
+    rows = [service.UsageRow(date(2026, 11, 23), "ar", "guide-read", "housing", 3),
+            service.UsageRow(date(2026, 11, 24), "sv", "guide-read", "housing", 1),
+            service.UsageRow(date(2026, 11, 24), "ar", "ticket:computers", "", 2),
+            service.UsageRow(date(2026, 11, 24), "so", "meeting", "", 1)]
+    summary = service.summarize(rows, "en")
+    assert summary.languages == ["ar", "so", "sv"]
+    assert summary.by_choice == [("Guide read at the kiosk: housing", [3, 0, 1], 4),
+                                 ("Ticket for the service computers", [2, 0, 0], 2),
+                                 ("Start screen choice: meeting", [0, 1, 0], 1)]
+    assert summary.by_day == [(date(2026, 11, 24), [2, 1, 1], 4), (date(2026, 11, 23), [3, 0, 0], 3)]
