@@ -362,22 +362,31 @@ def _load_office(
     problems: list[ConfigProblem],
 ) -> OfficeConfig | None:
     before = len(problems)
+    parsed: OfficeFile | None = None
     try:
         parsed = OfficeFile.model_validate(raw)
     except ValidationError as exc:
         problems += _validation_problems(shown, "", exc)
-        return None
+    if parsed is not None:
+        section: OfficeSection | None = parsed.office
+        plugins_part = parsed.plugins
+        for i, lang in enumerate(parsed.office.languages):
+            if lang not in languages:
+                problems.append(ConfigProblem(
+                    shown, f"office.languages[{i}]",
+                    f"no translation for language {lang!r} (available: {', '.join(sorted(languages))})"))
+        problems += _directory_problems(shown, parsed.directory)
+    else:
+        # The office section is broken, but the plugin sections can still be checked, so that one run of
+        # `mbk check` shows every problem of the file (problems in [plugins] itself are already reported).
+        section = None
+        try:
+            plugins_part = PluginsSection.model_validate(raw.get("plugins", {}))
+        except ValidationError:
+            return None
 
-    section = parsed.office
-    for i, lang in enumerate(section.languages):
-        if lang not in languages:
-            problems.append(ConfigProblem(
-                shown, f"office.languages[{i}]",
-                f"no translation for language {lang!r} (available: {', '.join(sorted(languages))})"))
-    problems += _directory_problems(shown, parsed.directory)
-
-    enabled = parsed.plugins.enabled
-    plugin_sections = dict(parsed.plugins.model_extra or {})
+    enabled = plugins_part.enabled
+    plugin_sections = dict(plugins_part.model_extra or {})
     for i, name in enumerate(enabled):
         if name not in plugins.plugins:
             problems.append(ConfigProblem(shown, f"plugins.enabled[{i}]", _unknown_plugin_message(name, plugins)))
@@ -416,7 +425,7 @@ def _load_office(
                                             f"{problem.message} (platform default used by {shown})")
                 problems.append(problem)
 
-    if len(problems) > before:
+    if len(problems) > before or parsed is None or section is None:
         return None
     return OfficeConfig(
         id=section.id,
