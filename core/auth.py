@@ -7,6 +7,7 @@ the questions below.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -181,7 +182,7 @@ def create_user(session: Session, username: str, password: str, *, office_id: st
 
 
 def set_password(session: Session, user: StaffUser, password: str) -> None:
-    """A new password; the user's browser sessions end (whoever knew the old one is logged out)."""
+    """A new password; the user's browser sessions and tokens end (whoever knew the old one is logged out)."""
     _check_password_rules(password)
     user.password_hash = hash_password(password)
     session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
@@ -267,8 +268,10 @@ def authenticate(database: Database, username: str, password: str, address: str 
             _delete_old_failures(session, now)
         else:
             session.execute(delete(LoginFailure).where(LoginFailure.key.in_(list(limits))))
-            if _hasher.check_needs_rehash(stored_hash or ""):
-                session.get(StaffUser, user.id).password_hash = hash_password(password)  # type: ignore[union-attr]
+            if user is not None and _hasher.check_needs_rehash(user.password_hash):
+                # New hashing parameters: store the rehash, and hand it back (tokens are stamped from it)
+                user.password_hash = hash_password(password)
+                session.get(StaffUser, user.id).password_hash = user.password_hash
     if not ok or user is None:
         raise AuthError("wrong username or password")
     return user
@@ -327,8 +330,13 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="mbk-access-token")
 
 
+def _password_stamp(user: StaffUser) -> str:
+    # Tokens carry a stamp of the password hash: a new password ends every token issued before it.
+    return _hash_secret(user.password_hash)[:16]
+
+
 def issue_token(secret: str, user: StaffUser) -> str:
-    return _serializer(secret).dumps({"uid": user.id})
+    return _serializer(secret).dumps({"uid": user.id, "pw": _password_stamp(user)})
 
 
 def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
@@ -339,7 +347,7 @@ def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
     except BadSignature:
         raise AuthError("invalid token") from None
     user = session.get(StaffUser, data.get("uid"))
-    if user is None or user.disabled:
+    if user is None or user.disabled or not hmac.compare_digest(data.get("pw", ""), _password_stamp(user)):
         raise AuthError("invalid token")
     return user
 

@@ -269,7 +269,7 @@ def user_enable(username: str, deployment: DeploymentOption = None) -> None:
 def user_password(username: str,
                   password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
                   deployment: DeploymentOption = None) -> None:
-    """Set a new password (asked for, or read from stdin); the user's browser sessions end."""
+    """Set a new password (asked for, or read from stdin); the user's browser sessions and tokens end."""
     from core import auth
 
     password = _read_password(password_stdin)  # before the transaction: typing must not hold the write lock

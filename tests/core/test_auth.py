@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
@@ -209,6 +210,15 @@ def test_passwords_are_argon2_and_never_stored_or_logged(client: TestClient, ctx
     assert secret not in every_text and "wrong-password" not in every_text
     logged = " ".join(r.getMessage() + repr(r.args) for r in caplog.records)
     assert "wrong-password" not in logged and secret not in logged
+
+
+def test_a_login_rehashes_under_new_parameters_and_its_token_works(
+        client: TestClient, staff: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=2, memory_cost=16, parallelism=1))
+    headers = bearer(client, staff["guide"])
+    assert client.get(STAFF_ENDPOINT.format(office="alpha"), headers=headers).status_code == 200
+    with client.app.state.ctx.db.session() as session:
+        assert ",t=2," in auth.find_user(session, staff["guide"]).password_hash
 
 
 def test_short_passwords_are_refused(ctx: AppContext) -> None:

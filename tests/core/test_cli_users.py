@@ -188,12 +188,15 @@ def test_purge_deletes_expired_sessions_and_old_login_failures(ctx: AppContext) 
 def test_user_password_and_enable(ctx: AppContext) -> None:
     run("user", "add", "--office", "alpha", "--role", "guide", "--username", "kim", input=SECRET + "\n")
     with ctx.db.session() as session:
-        browser_login = auth.start_session(session, auth.find_user(session, "kim"))
+        kim = auth.find_user(session, "kim")
+        browser_login = auth.start_session(session, kim)
+        old_token = {"Authorization": f"Bearer {auth.issue_token(ctx.secret_key, kim)}"}
     new_secret = "another-long-passphrase"
     assert run("user", "password", "kim", input="short\n").exit_code == 2
     changed = run("user", "password", "kim", input=new_secret + "\n")
     assert changed.output.strip() == "user kim: password set"
     with TestClient(create_app(ctx)) as client:
+        assert client.get("/api/v1/offices/alpha/dummy/staff", headers=old_token).status_code == 401
         assert token_status(client, "kim") == 401
         assert token_status(client, "kim", new_secret) == 200
         run("user", "disable", "kim")
