@@ -1,15 +1,19 @@
 """The queue in Chromium against a real server (SQLite and PostgreSQL): the board shows calls live, the guide
-console calls the next visitor, the phone page follows the line; axe-core finds no serious problems."""
+console calls the next visitor, the phone page follows the line, the board reconnects by itself after a server
+restart; axe-core finds no serious problems."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+import uvicorn
 from playwright.sync_api import expect
 
+from core.web.app import create_app
 from tests.axe import assert_accessible
 from tests.support import PASSWORD, LiveServer, device_header
 
@@ -116,3 +120,27 @@ def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
     page.goto(f"{live_server.url}/rinkeby/queue/join?lang=so")
     expect(page.locator(".queue-join button")).to_have_count(1)
     assert_accessible(page)
+
+
+
+def test_board_reconnects_by_itself_after_a_server_restart(page: Any, live_server: LiveServer,
+                                                          make_user: Callable[..., str]) -> None:
+    tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    page.goto(f"{live_server.url}/skarholmen/queue/board?lang=sv")
+    wait_for_listeners(live_server, 1)
+
+    live_server.__exit__(None, None, None)  # the server goes away (a deploy): the board's stream drops
+    expect(page.locator("#queue-connection")).to_be_visible(timeout=5000)
+    config = uvicorn.Config(create_app(live_server.ctx), host="127.0.0.1", port=live_server.port,
+                            log_level="warning", timeout_graceful_shutdown=1)
+    restarted = uvicorn.Server(config)
+    thread = threading.Thread(target=restarted.run, daemon=True)
+    thread.start()
+    try:
+        expect(page.locator("#queue-connection")).to_be_hidden(timeout=10000)  # back by itself, no reload
+        guide.post(f"{API}/call-next", json={"counter": "info-1"}).raise_for_status()
+        expect(page.locator("#queue-now .queue-number")).to_have_text("A001", timeout=3000)
+    finally:
+        restarted.should_exit = True
+        thread.join(timeout=10)
