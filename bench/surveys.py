@@ -4,7 +4,7 @@
 
 Each run uses temporary databases (a temp SQLite file; a fresh PostgreSQL database, dropped at the end),
 bulk-loads deterministic random responses (executemany on SQLite, COPY on PostgreSQL), then times the
-report for one office over a year (by month and by week), the overall shares of the admin panel, and the
+report for one office over a year (by month and by week), the admin panel (overall and by gender), and the
 cross-office comparison. The report is SQL aggregation: only grouped rows come back to Python.
 """
 
@@ -166,12 +166,13 @@ def run(name: str, url: str, total: int, office_count: int, load: Callable[[Data
                   f"in {load_seconds:.1f} s ({responses / load_seconds:,.0f} responses/s)")
             month_ms, report = timed(lambda: service.build_report(session, office, survey, start, END, "month"))
             week_ms, _ = timed(lambda: service.build_report(session, office, survey, start, END, "week"))
-            panel_ms, _ = timed(lambda: service.overall_shares(session, office, survey, END - timedelta(days=29), END))
+            month_start = END - timedelta(days=29)
+            panel_ms, _ = timed(lambda: service.indicator_summaries(session, office, survey, month_start, END))
             compare_ms, _ = timed(lambda: service.compare_offices(session, configs, "learned", start, END))
         learned = report.indicators[0]
         print(f"  full report, one office ({report.responses:,} responses, one year, by month): {month_ms:8.0f} ms")
         print(f"  full report, one office, by week:                                  {week_ms:8.0f} ms")
-        print(f"  admin panel (overall shares, last 30 days):                        {panel_ms:8.0f} ms")
+        print(f"  admin panel (overall and by gender, last 30 days):                  {panel_ms:8.0f} ms")
         print(f"  cross-office comparison, {office_count} offices, overall and by gender:"
               f"           {compare_ms:8.0f} ms")
         share = learned.overall.share

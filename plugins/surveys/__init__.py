@@ -77,11 +77,19 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     start = end - timedelta(days=29)
     panels = []
     for survey in settings.surveys:
-        cells = service.overall_shares(session, office, survey, start, end)
-        lines = [presentation.PanelLine(i.label.get_text(language),
-                                        presentation.cell_text(cells.get(i.id), settings.suppression_k, _),
-                                        presentation.verdict(cells.get(i.id), i.target, _), i.target)
-                 for i in survey.all_indicators()]
+        summaries = service.indicator_summaries(session, office, survey, start, end)
+        lines = []
+        for indicator in survey.all_indicators():
+            summary = summaries.get(indicator.id)
+            overall = summary.overall if summary else None
+            by_gender = tuple(
+                (group, presentation.cell_text(summary.by_gender.get(key) if summary else None,
+                                               settings.suppression_k, _))
+                for key, group in (("woman", _("Women")), ("man", _("Men")))) if survey.gender_question else ()
+            lines.append(presentation.PanelLine(indicator.label.get_text(language),
+                                                presentation.cell_text(overall, settings.suppression_k, _),
+                                                presentation.verdict(overall, indicator.target, _), indicator.target,
+                                                by_gender))
         title = survey.title.get_text(language)
         panels.append(AdminPanel(id=f"surveys-{survey.id}", title=_("Survey: %(title)s", title=title),
                                  html=presentation.admin_panel_html(

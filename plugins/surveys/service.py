@@ -472,18 +472,26 @@ def context_options(survey: Survey, hooks: Any, office: OfficeConfig, session: S
     return [ContextOption(s.id, s.name) for s in services] or None
 
 
-def overall_shares(session: Session, office: OfficeConfig, survey: Survey, start: date, end: date
-                   ) -> dict[str, Cell]:
-    """Each indicator's overall share (one grouped query), suppressed below the office's k."""
+@dataclass(frozen=True)
+class IndicatorSummary:
+    overall: Cell | None
+    by_gender: dict[str | None, Cell]
+
+
+def indicator_summaries(session: Session, office: OfficeConfig, survey: Survey, start: date, end: date
+                        ) -> dict[str, IndicatorSummary]:
+    """Each indicator overall and by gender (one grouped query), suppressed with the office's k."""
     k = office.settings_for("surveys").suppression_k
     indicators = survey.all_indicators()
-    if not indicators:
-        return {}
-    groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end, [])
-    shares = roll_up(groups, [])
-    cells = {}
+    dimensions = ["gender"] if survey.gender_question else []
+    groups = aggregate_answers(session, office.id, [survey.id], [i.question for i in indicators], start, end,
+                               dimensions) if indicators else []
+    shares = roll_up(groups, dimensions)
+    summaries = {}
     for indicator in indicators:
-        share = shares.get((None, indicator.question), {}).get("all")
-        if share is not None:
-            cells[indicator.id] = Cell("all", share, suppressed=share.n < k)
-    return cells
+        total = shares.get((None, indicator.question), {}).get("all")
+        cells = suppress_small_cells([Cell(value, share) for value, share in
+                                      shares.get(("gender", indicator.question), {}).items()], k)
+        summaries[indicator.id] = IndicatorSummary(
+            None if total is None else Cell("all", total, suppressed=total.n < k), {c.key: c for c in cells})
+    return summaries

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 import plugins.surveys as surveys_plugin
+from core.db import utcnow
 from core.web.app import AppContext, create_app
 from plugins.surveys.models import SubmissionToken, SurveyResponse
-from plugins.surveys.service import raw_answer_rows
+from plugins.surveys.service import office_today, raw_answer_rows
 from tests.support import bearer
 
 HTML = {"accept": "text/html"}
@@ -189,15 +190,34 @@ def test_cross_office_comparison_for_the_platform_admin(filled: AppContext, staf
                           ).status_code == 404
 
 
-def test_admin_panel_and_page_links(filled: AppContext, staff: dict[str, str]) -> None:
-    with TestClient(create_app(filled)) as client:
+def test_admin_panel_and_page_links(survey_ctx: AppContext, make_user: Callable[..., str]) -> None:
+    today = office_today(survey_ctx.deployment.office("north"), utcnow())
+    add_responses(survey_ctx, 22, 10, gender="man", day=today)
+    add_responses(survey_ctx, 3, 3, gender="woman", day=today - timedelta(days=3))
+    add_responses(survey_ctx, 40, 40, gender="woman", day=today - timedelta(days=40))  # outside the 30 days
+    make_user("admin-north", office="north", role="admin")
+    with TestClient(create_app(survey_ctx)) as client:
         pages = client.get("/api/v1/offices/north").json()["pages"]
         assert {"label": "Survey tablet", "path": "/north/surveys/exit/tablet", "audience": "tablet"} in pages
         assert {"label": "Survey report", "path": "/north/surveys/exit/report", "audience": "staff"} in pages
-        dashboard = client.get("/north/admin?lang=en", headers={**HTML, **bearer(client, staff["admin"])})
+        dashboard = client.get("/north/admin?lang=en", headers={**HTML, **bearer(client, "admin-north")})
     assert dashboard.status_code == 200
     assert "Survey: How was your visit?" in dashboard.text
+    # 13 of 25 in the last 30 days (Wilson 33.5–70.0 %); women (3) are too few, and men are hidden with them,
+    # or the women's figures would be the total minus the men's
+    assert "52 % (13 of 25, 33–70 %) · target 60 % · not clearly different from target" in dashboard.text
+    assert "Women: not shown" in dashboard.text and "Men: not shown" in dashboard.text
     assert "/north/surveys/exit/report" in dashboard.text
+
+
+def test_admin_panel_shows_women_and_men(survey_ctx: AppContext, make_user: Callable[..., str]) -> None:
+    today = office_today(survey_ctx.deployment.office("north"), utcnow())
+    add_responses(survey_ctx, 22, 10, gender="man", day=today)
+    add_responses(survey_ctx, 30, 18, gender="woman", day=today - timedelta(days=29))
+    make_user("admin-north", office="north", role="admin")
+    with TestClient(create_app(survey_ctx)) as client:
+        dashboard = client.get("/north/admin?lang=en", headers={**HTML, **bearer(client, "admin-north")})
+    assert "Women: 60 % (18 of 30, 42–75 %) · Men: 45 % (10 of 22, 27–65 %)" in dashboard.text
 
 
 def test_purge_keeps_anonymous_answers_and_drops_spent_tokens(filled: AppContext) -> None:
