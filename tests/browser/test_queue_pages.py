@@ -55,7 +55,7 @@ def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
     for counter in ("info-1", "guide-1", "info-1"):
         assert guide.post(f"{API}/call-next", json={"counter": counter}).status_code == 200
     expect(page.locator("#queue-calls li .queue-number")).to_have_text(["A004", "A003", "A002", "A001"],
-                                                                       timeout=2000)
+                                                                       timeout=4000)
     # Announced one by one in call order: the next highlighted is A002, not the newest.
     expect(page.locator("#queue-now .queue-number")).to_have_text("A002", timeout=6000)
 
