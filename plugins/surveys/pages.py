@@ -127,6 +127,9 @@ class GroupRow:
     label: str
     text: str
     verdict: str
+    # A language's own name is written in that language: screen readers must read it so.
+    lang: str | None = None
+    dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,8 @@ def indicator_views(report: service.Report, survey: Survey, office: OfficeConfig
         breakdowns = []
         for dimension, cells in result.breakdowns.items():
             rows = [GroupRow(presentation.key_label(dimension, c.key, report.period, context_labels, names, _),
-                             presentation.cell_text(c, report.k, _), presentation.verdict(c, result.target, _))
+                             presentation.cell_text(c, report.k, _), presentation.verdict(c, result.target, _),
+                             *((c.key, language_info(c.key).dir) if dimension == "language" and c.key else ()))
                     for c in cells]
             breakdowns.append(BreakdownView(presentation.dimension_title(dimension, survey.context, report.period, _),
                                             rows))

@@ -114,10 +114,11 @@ def indicator_chart(title: str, rows: list[ChartRow], target: float | None, _: G
                      f'y2="{middle + 8}"/><line class="sv-whisker" x1="{x(high):.1f}" y1="{middle - 8}" '
                      f'x2="{x(high):.1f}" y2="{middle + 8}"/>')
     if target is not None:
+        target_label = _("Target %(target)s %%", target=f"{target:g}")
         parts.append(f'<line class="sv-target" x1="{x(target / 100):.1f}" y1="{top - 14}" '
                      f'x2="{x(target / 100):.1f}" y2="{height - 24}"/>'
                      f'<text class="sv-target-label" x="{x(target / 100):.1f}" y="{top - 18}" '
-                     f'text-anchor="middle">{escape(_("Target %(target)s %%", target=f"{target:g}"))}</text>')
+                     f'text-anchor="middle">{escape(target_label)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

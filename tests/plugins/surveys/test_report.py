@@ -172,6 +172,10 @@ def test_report_page_chart_and_honest_figures(filled: AppContext, staff: dict[st
     assert "Target: 60 %" in page.text and "Target: 40 %" in page.text
     assert "report.csv" in page.text and "answers.csv" in page.text
     assert "Treated well? (30 answers)" in page.text
+    # a language's name is marked up in its own language; both languages are hidden (2 answers in Arabic)
+    assert ('<th scope="row" lang="ar" dir="rtl">العربية</th><td>not shown (fewer than 5 answers, or would '
+            'reveal such a group)</td>') in page.text
+    assert '<th scope="row" lang="sv" dir="ltr">Svenska</th><td>not shown' in page.text
 
 
 def test_cross_office_comparison_for_the_platform_admin(filled: AppContext, staff: dict[str, str]) -> None:
