@@ -80,3 +80,27 @@ def test_tablet_flow_in_swedish_and_arabic(page: Any, live_server: LiveServer) -
             sa.select(SurveyAnswer).where(SurveyAnswer.response_id == responses["sv"].id))}
     assert swedish["learned"] == "yes" and swedish["self_reliant"] == "no"
     assert responses["sv"].gender == "woman"
+
+
+def test_tablet_returns_to_start_when_left_half_way(page: Any, live_server: LiveServer) -> None:
+    """Answers of a visitor who walks away are dropped, and the tablet is ready for the next one. The test
+    serves the page with a one-second inactivity limit instead of the office's (at least ten seconds)."""
+    ctx = live_server.ctx
+    enrol = enrolment_path(ctx, "skarholmen")
+
+    def quick(route: Any) -> None:
+        response = route.fetch()
+        body = response.text().replace('data-inactivity-seconds="60"', 'data-inactivity-seconds="1"')
+        route.fulfill(response=response, body=body)
+
+    page.route("**/skarholmen/surveys/exit/tablet?*begin=1*", quick)
+    page.goto(live_server.url + enrol)
+    page.get_by_role("link", name="Svenska").click()
+    page.wait_for_selector(VISIBLE + '[data-question="learned"]')
+    page.wait_for_timeout(GUARD_SECONDS * 1000)
+    page.locator(f"{VISIBLE} .sv-answer", has_text="Ja").click()
+    page.wait_for_selector(VISIBLE + '[data-question="self_reliant"]')
+    page.wait_for_selector('[data-screen="start"]:not([hidden])', timeout=5000)
+    assert "begin" not in page.url
+    with ctx.db.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(SurveyResponse)) == 0
