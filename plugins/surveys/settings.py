@@ -101,6 +101,13 @@ class Survey(StrictModel):
     context_choices: tuple[ContextChoice, ...] = ()
     ask_context: bool = False
 
+    @field_validator("id")
+    @classmethod
+    def _not_a_page_name(cls, value: str) -> str:
+        if value == "compare":  # /{office}/surveys/compare/… is the cross-office comparison
+            raise ValueError("'compare' is reserved; choose another survey id")
+        return value
+
     @field_validator("template")
     @classmethod
     def _known_template(cls, value: str) -> str:

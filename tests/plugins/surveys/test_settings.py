@@ -108,6 +108,8 @@ indicators = [{ id = "waited_ok", question = "waited_ok", label = { sv = "Rimlig
      "question id 'learned' is used twice (or by the template)"),
     ('[[plugins.surveys.surveys]]\nid = "exit"\n[[plugins.surveys.surveys]]\nid = "exit"\n',
      "plugins.surveys.surveys: survey id 'exit' is used twice"),
+    ('[[plugins.surveys.surveys]]\nid = "compare"\n',
+     "plugins.surveys.surveys[0].id: 'compare' is reserved; choose another survey id"),
     ('[plugins.surveys]\nsuppression_k = 1\n',
      "plugins.surveys.suppression_k: Input should be greater than or equal to 2"),
     ('[[plugins.surveys.surveys]]\nid = "exit"\nask_context = true\n',
