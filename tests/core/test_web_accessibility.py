@@ -1,4 +1,4 @@
-"""The core pages in a real browser with axe-core: landing, office and login pages, in Swedish and Arabic,
+"""The core pages in a real browser with axe-core: landing, office, login and error pages, in Swedish and Arabic,
 in the normal, large-text and high-contrast modes; and the display toggles work by keyboard."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from tests.axe import assert_accessible
 from tests.support import LiveServer
 
-PAGES = ["/", "/skarholmen", "/login"]
+PAGES = ["/", "/skarholmen", "/login", "/atlantis"]  # the last: the page for an unknown office (404)
 MODES = {"normal": "", "large": "large", "contrast": "contrast"}
 
 
