@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,25 @@ def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    locations = [str(MIGRATIONS / "versions")]
-    locations += [str(p.migrations) for p in plugins.plugins.values() if p.migrations is not None]
-    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("version_locations", " ".join(version_locations(plugins)))
     cfg.set_main_option("path_separator", "space")
     cfg.attributes["engine"] = engine
     cfg.attributes["table_prefixes"] = table_prefixes(plugins)
     return cfg
+
+
+def version_locations(plugins: PluginManager) -> tuple[str, ...]:
+    return (str(MIGRATIONS / "versions"), *(str(p.migrations) for p in plugins.plugins.values() if p.migrations))
+
+
+def script_directory(plugins: PluginManager) -> ScriptDirectory:
+    """The revisions of core and every plugin (read once per set of folders: /readyz asks often)."""
+    return _script_directory(version_locations(plugins))
+
+
+@lru_cache(maxsize=16)
+def _script_directory(locations: tuple[str, ...]) -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS), version_locations=list(locations))
 
 
 def table_prefixes(plugins: PluginManager) -> list[str]:
@@ -68,7 +81,7 @@ def current_heads(engine: Engine) -> set[str]:
 
 
 def expected_heads(engine: Engine, plugins: PluginManager) -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config(engine, plugins)).get_heads())
+    return set(script_directory(plugins).get_heads())
 
 
 def _applied(engine: Engine, script: ScriptDirectory) -> set[str]:
@@ -80,13 +93,13 @@ def _applied(engine: Engine, script: ScriptDirectory) -> set[str]:
 
 
 def is_at_head(engine: Engine, plugins: PluginManager) -> bool:
-    script = ScriptDirectory.from_config(alembic_config(engine, plugins))
+    script = script_directory(plugins)
     return set(script.get_heads()) <= _applied(engine, script)
 
 
 def branch_status(engine: Engine, plugins: PluginManager) -> list[tuple[str, str | None, str]]:
     """(branch label, current revision, head revision) for core and each plugin with migrations."""
-    script = ScriptDirectory.from_config(alembic_config(engine, plugins))
+    script = script_directory(plugins)
     applied = _applied(engine, script)
     rows = []
     for head in sorted(script.get_heads()):
