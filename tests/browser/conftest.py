@@ -1,4 +1,8 @@
-"""Browser-test options: ``--screenshots-dir`` (used by ``make screenshots``)."""
+"""Browser-test options: ``--screenshots-dir`` (used by ``make screenshots``).
+
+Tests that take screenshots need that folder; without it they are deselected (not skipped), so that a
+normal run has no skips at all and CI can treat any skip as a missing browser or database.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="write a PNG of each screen into this folder (tests named *screenshots*)")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--screenshots-dir", default=None):
+        return
+    screenshot_tests = [item for item in items if "screenshots_dir" in getattr(item, "fixturenames", ())]
+    if screenshot_tests:
+        config.hook.pytest_deselected(items=screenshot_tests)
+        items[:] = [item for item in items if item not in screenshot_tests]
+
+
 @pytest.fixture
 def screenshots_dir(request: pytest.FixtureRequest) -> Path:
-    """The folder for screenshots; tests that take them are skipped unless it was asked for."""
-    folder = request.config.getoption("--screenshots-dir", default=None)
-    if not folder:
-        pytest.skip("screenshots are written only on request: make screenshots")
-    path = Path(folder)
+    path = Path(request.config.getoption("--screenshots-dir"))
     path.mkdir(parents=True, exist_ok=True)
     return path
