@@ -24,7 +24,7 @@ from core.db import Database
 from core.events import Dispatcher, LiveBroker, PostgresListener, attach_broker
 from core.hookspecs import PageLink
 from core.plugins import OfficeHooks, PluginManager
-from core.web import errors
+from core.web import errors, security
 from core.web.deps import plugin_enabled
 from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 
@@ -169,6 +169,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.add_exception_handler(errors.HttpProblem, errors.handle_problem)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
+    app.add_exception_handler(security.LoginRequired, security.redirect_to_login)
 
     app.mount("/static/core", StaticFiles(directory=WEB / "static"), name="static-core")
     for name, plugin in sorted(ctx.plugins.plugins.items()):

@@ -14,7 +14,16 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
-from core.web.security import DEVICE_COOKIE, SESSION_KEY, authorize, check_csrf, get_principal, require
+from core.web.security import (
+    DEVICE_COOKIE,
+    SESSION_KEY,
+    authorize,
+    check_csrf,
+    get_principal,
+    require,
+    safe_next,
+    staff_page,
+)
 
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -103,15 +112,7 @@ def audit_log(request: Request, office: OfficeConfig = Depends(get_office),
 
 @pages.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    return get_context(request).render(request, "login.html", next=_safe_next(next), error=None)
-
-
-def _safe_next(target: str) -> str:
-    # Only same-site paths: an open redirect would let a phishing link borrow our login page.
-    # Browsers read "/\\host" like "//host", so backslashes are refused too.
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    return get_context(request).render(request, "login.html", next=safe_next(next), error=None)
 
 
 @pages.post("/login")
@@ -124,11 +125,11 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
         user = auth.authenticate(ctx.db, username, password, _client_address(request))
     except auth.Throttled as exc:
         return ctx.render(request, "login.html", status_code=429, headers={"Retry-After": str(exc.retry_after)},
-                          next=_safe_next(next),
+                          next=safe_next(next),
                           error=_("Too many failed attempts. Try again in %(seconds)s seconds.",
                                   seconds=exc.retry_after))
     except auth.AuthError:
-        return ctx.render(request, "login.html", status_code=401, next=_safe_next(next),
+        return ctx.render(request, "login.html", status_code=401, next=safe_next(next),
                           error=_("Wrong username or password."))
     with ctx.db.session() as session:
         previous = request.session.get(SESSION_KEY)
@@ -139,7 +140,7 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
     # A fresh session on login (new id, new CSRF token): nothing from before the login carries over.
     request.session.clear()
     request.session[SESSION_KEY] = sid
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @pages.post("/logout")
@@ -189,11 +190,8 @@ def enrol_device(request: Request, code: str, office: OfficeConfig = Depends(get
 
 @pages.get("/{office}/admin")
 def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office),
-                    principal: Principal | None = Depends(get_principal)) -> Response:
+                    principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     ctx = get_context(request)
-    if principal is None:
-        return RedirectResponse(f"/login?next=/{office.id}/admin", status_code=303)
-    authorize(office, principal, ("admin", "viewer"), ())
     language = ctx.language(request, office)
     with ctx.db.session() as session:
         panels = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
 
 from core import auth
 from core.auth import Principal
@@ -98,6 +100,47 @@ def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Princip
             # Cookies ride along on cross-site requests; a bearer header does not, so only cookies need this.
             # Pages send the token in a header from fetch(); HTML forms check their own form field.
             check_csrf(request, request.headers.get(CSRF_HEADER))
+        return authorize(office, principal, roles, devices)
+
+    return dependency
+
+
+def safe_next(target: str) -> str:
+    """``target`` if it is a path of this site, else "/"."""
+    # Only same-site paths: an open redirect would let a phishing link borrow our login page.
+    # Browsers read "/\\host" like "//host", so backslashes are refused too.
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+class LoginRequired(Exception):
+    """A staff page was opened without a login: core answers with a redirect to the login page, which sends
+    the user back to ``next_path`` afterwards."""
+
+    def __init__(self, next_path: str):
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+async def redirect_to_login(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return RedirectResponse("/login?" + urlencode({"next": safe_next(exc.next_path)}, safe="/"), status_code=303)
+
+
+def signed_in(request: Request, principal: Principal | None = Depends(get_principal)) -> Principal:
+    """Dependency for pages: the principal, or off to the login page and back to this very page (with its
+    query: period, language…)."""
+    if principal is None:
+        raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return principal
+
+
+def staff_page(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Principal]:
+    """Dependency for staff pages: like ``require`` (403 for the wrong role or office), but without a login
+    the browser is sent to the login page instead of getting a 401."""
+
+    def dependency(office: OfficeConfig = Depends(get_office), principal: Principal = Depends(signed_in)) -> Principal:
         return authorize(office, principal, roles, devices)
 
     return dependency

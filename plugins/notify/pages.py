@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.web.deps import get_context, get_office
-from core.web.security import authorize, check_csrf, get_principal
+from core.web.security import authorize, check_csrf, get_principal, staff_page
 from plugins.notify import service
 from plugins.notify.api import retry
 from plugins.notify.panel import message_rows
@@ -20,11 +20,8 @@ pages = APIRouter()
 
 @pages.get("/messages")
 def messages_page(request: Request, office: OfficeConfig = Depends(get_office),
-                  principal: Principal | None = Depends(get_principal)) -> Response:
+                  principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     ctx = get_context(request)
-    if principal is None:
-        return RedirectResponse(f"/login?next=/{office.id}/notify/messages", status_code=303)
-    authorize(office, principal, ("admin", "viewer"), ())
     language = ctx.language(request, office)
     with ctx.db.session() as session:
         rows = message_rows(service.todays_messages(session, office), office, language)

@@ -16,7 +16,7 @@ from core.hookspecs import TicketRequest
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.i18n import language_info
-from core.web.security import authorize, check_csrf, get_principal
+from core.web.security import check_csrf, staff_page
 from plugins.queue import service as queue
 from plugins.queue import views
 
@@ -76,11 +76,8 @@ def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> 
 
 @pages.get("/console")
 def console_page(request: Request, office: OfficeConfig = Depends(get_office),
-                 principal: Principal | None = Depends(get_principal)) -> Response:
+                 principal: Principal = Depends(staff_page("guide", "admin"))) -> Response:
     ctx = get_context(request)
-    if principal is None:
-        return RedirectResponse(f"/login?next=/{office.id}/queue/console", status_code=303)
-    authorize(office, principal, ("guide", "admin"), ())
     language = ctx.language(request, office)
     settings = queue.settings_of(office)
     _ = ctx.translator.gettext(language)

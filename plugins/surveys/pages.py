@@ -8,14 +8,14 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.i18n import language_info
-from core.web.security import authorize, get_principal
+from core.web.security import get_principal, signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES
 from plugins.surveys.settings import Survey, SurveysSettings
@@ -218,26 +218,10 @@ def question_views(report: service.Report, survey: Survey, language: str, _: Any
     return views
 
 
-def _login_redirect(request: Request) -> Response:
-    """To the login page, and back to this very page (with its query: period, language…) afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
-
-
-def _staff_or_login(request: Request, office: OfficeConfig, principal: Principal | None,
-                    roles: tuple[str, ...]) -> Principal | Response:
-    if principal is None:
-        return _login_redirect(request)
-    return authorize(office, principal, roles, ())
-
-
 @router.get("/{survey_id}/report")
 def report_page(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
                 period: Literal["week", "month"] = "month", office: OfficeConfig = Depends(get_office),
-                principal: Principal | None = Depends(get_principal)) -> Response:
-    checked = _staff_or_login(request, office, principal, ("admin", "viewer"))
-    if isinstance(checked, Response):
-        return checked
+                principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     ctx = get_context(request)
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
@@ -257,7 +241,7 @@ def report_page(request: Request, survey_id: str, start: date | None = None, end
         surveys=[(s.id, s.title.get_text(language)) for s in settings.surveys], report=report,
         indicators=indicator_views(report, survey, office, {o.id: o.label for o in options}, language, _),
         questions=question_views(report, survey, language, _),
-        is_admin=checked.has_role(office.id, "admin"), platform_admin=checked.platform_admin,
+        is_admin=principal.has_role(office.id, "admin"), platform_admin=principal.platform_admin,
         report_csv=f"{api}/report.csv?{query}", answers_csv=f"{api}/answers.csv?start={start}&end={end}",
         city_indicators=[i for t in TEMPLATES.values() for i in t.indicators],
     )
@@ -274,9 +258,7 @@ class ComparisonRow:
 @router.get("/compare/{indicator_id}")
 def compare_page(request: Request, indicator_id: str, start: date | None = None, end: date | None = None,
                  office: OfficeConfig = Depends(get_office),
-                 principal: Principal | None = Depends(get_principal)) -> Response:
-    if principal is None:
-        return _login_redirect(request)
+                 principal: Principal = Depends(signed_in)) -> Response:
     if not principal.platform_admin:
         raise HttpProblem(403, "forbidden", "Only a platform admin may compare offices.")
     ctx = get_context(request)

@@ -97,6 +97,9 @@ def test_anonymous_and_bad_tokens_are_401(client: TestClient) -> None:
     # the admin page sends a browser without a login to the login page
     page = client.get("/alpha/admin", headers=HTML, follow_redirects=False)
     assert (page.status_code, page.headers["location"]) == (303, "/login?next=/alpha/admin")
+    # ... and back to the very page, query included
+    page = client.get("/alpha/admin?lang=en", headers=HTML, follow_redirects=False)
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/alpha/admin%3Flang%3Den")
 
 
 def test_expired_token_is_rejected(client: TestClient, staff: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
