@@ -71,7 +71,7 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     page.fill("#username", "guide")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console")
+    expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
     page.select_option("#queue-counter", "guide-2")
     expect(page.locator("#queue-line")).to_contain_text("A flat for my family", timeout=3000)
     assert_accessible(page)
