@@ -66,11 +66,15 @@ class TicketService:
 
 @dataclass(frozen=True)
 class TicketRequest:
-    """Ask the office's queue for a ticket. ``service`` None means the service for ``category``."""
+    """Ask the office's queue for a ticket. ``service`` None means the service for ``category``.
+
+    ``category_title`` is the errand category's name as the office's staff read it (in the office's staff
+    language, Swedish by default), for the guide's console; without it the queue shows ``category`` itself."""
 
     language: str
     service: str | None = None
     category: str | None = None
+    category_title: str | None = None
     answers: dict[str, str] = field(default_factory=dict)
     phone: str | None = None
     idempotency_key: str | None = None

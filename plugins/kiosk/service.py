@@ -387,6 +387,14 @@ def ticket_answers(office: OfficeConfig, category: str, answers: dict[str, str],
     return readable
 
 
+def staff_title(office: OfficeConfig, guide_id: str) -> str:
+    """A guide's title as the office's staff read it: in the office's first language (Swedish if untranslated).
+    Only for a guide known to exist (``ticket_answers`` checked it)."""
+    found = guide_library(office).get(guide_id, office.default_language)
+    assert found is not None
+    return found.title
+
+
 def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., Any], *, language: str, key: str,
                  service: str | None = None, category: str | None = None,
                  answers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -398,7 +406,8 @@ def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., An
     if (service is None) == (category is None):
         raise KioskError(422, "invalid_request", _("Choose a service or an errand."))
     readable = ticket_answers(office, category, answers or {}, language) if category else {}
-    request = TicketRequest(language=language, service=service, category=category, answers=readable,
+    request = TicketRequest(language=language, service=service, category=category,
+                            category_title=staff_title(office, category) if category else None, answers=readable,
                             idempotency_key=f"kiosk:{key}", source="kiosk")
     try:
         receipt = issue(office=office, session=session, request=request)

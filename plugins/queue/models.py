@@ -38,6 +38,7 @@ class Ticket(OfficeScoped, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # Ticket details: erased by the retention purge.
     category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    category_title: Mapped[str | None] = mapped_column(String(200), nullable=True)  # as the staff read it
     answers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)  # the guide's transfer note

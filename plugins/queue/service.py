@@ -187,6 +187,7 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
                             label=format_number(service, number, settings.number_digits), status=WAITING,
                             language=language, source=request.source[:16], booked=booked,
                             idempotency_key=request.idempotency_key, category=request.category,
+                            category_title=request.category_title[:200] if request.category_title else None,
                             answers=answers or None, phone=phone, issued_at=now, waiting_since=now)
             session.add(ticket)
             session.flush()
@@ -731,7 +732,7 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
     cutoff = today - timedelta(days=settings.detail_retention_days)
     details = session.execute(
         update(Ticket).where(Ticket.office_id == office.id, Ticket.day < cutoff, Ticket.details_purged_at.is_(None))
-        .values(answers=None, category=None, note=None, details_purged_at=now)
+        .values(answers=None, category=None, category_title=None, note=None, details_purged_at=now)
     ).rowcount
     return {"queue_open_tickets_closed": len(left_over), "queue_phone_numbers": phones_of_left_over + (phones or 0),
             "queue_ticket_details": details or 0}

@@ -68,6 +68,7 @@ def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[st
         "booked": ticket.booked,
         "language": ticket.language,
         "category": ticket.category,
+        "category_title": ticket.category_title or ticket.category,
         "answers": ticket.answers or {},
         "note": ticket.note,
         "transferred_from": ticket.transferred_from,

@@ -53,7 +53,7 @@
 
   function errand(ticket, target) {
     const rows = [];
-    if (ticket.category) rows.push([L.category, ticket.category]);
+    if (ticket.category) rows.push([L.category, ticket.category_title]);
     rows.push([L.language, cfg.languageNames[ticket.language] || ticket.language]);
     Object.entries(ticket.answers || {}).forEach(function (pair) { rows.push(pair); });
     if (ticket.transferred_from) rows.push([L.transferredFrom.replace("{service}", serviceNames[ticket.transferred_from] || ticket.transferred_from), ""]);

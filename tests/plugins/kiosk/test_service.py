@@ -79,6 +79,7 @@ def test_talk_to_a_guide_sends_the_answers_in_swedish_once_per_key(kiosk_ctx: Ap
     assert len(fakequeue.requests) == 1
     request = fakequeue.requests[0]
     assert request.category == "financial-assistance" and request.service is None and request.language == "ar"
+    assert request.category_title == "Ekonomiskt bistånd"  # the office's first language, for the guide
     assert request.answers == {"Vad gäller det?": "Akut, jag har inga pengar idag",
                                "Vad har du redan gjort?": "Ringt socialtjänsten"}
     assert request.idempotency_key == "kiosk:talk-key-001"

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 import plugins.queue
 from core.hookspecs import TicketRequest
 from core.web.app import AppContext
-from tests.support import PASSWORD, device_header
+from tests.support import PASSWORD, bearer, device_header
 
 API = "/api/v1/offices/skarholmen/queue"
 HTML = {"Accept": "text/html"}
@@ -87,6 +87,17 @@ def test_kiosk_contract_hooks(ctx: AppContext) -> None:
     assert [(t.id, t.ticket_service, t.label) for t in tiles] == [("computer", "computers", "I want to use a computer")]
     links = {link.audience: link.path for link in plugins.queue.mbk_page_links(office=office)}
     assert links == {"display": "/skarholmen/queue/board", "staff": "/skarholmen/queue/console"}
+
+
+def test_guide_sees_the_errand_category_by_its_title(client: TestClient, ctx: AppContext,
+                                                     make_user: Callable[..., str]) -> None:
+    office = ctx.deployment.office("skarholmen")
+    with ctx.db.session() as session:
+        for title in ("Bostad", None):  # a kiosk that sends no title: the category's id stands in
+            ctx.hooks(office).mbk_issue_ticket(office=office, session=session, request=TicketRequest(
+                language="ar", category="housing", category_title=title))
+    waiting = client.get(f"{API}/tickets", headers=bearer(client, make_user("guide"))).json()
+    assert [(t["category"], t["category_title"]) for t in waiting] == [("housing", "Bostad"), ("housing", "housing")]
 
 
 def test_admin_panel_has_a_chart_and_a_table(client: TestClient, ctx: AppContext,

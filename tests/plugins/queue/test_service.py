@@ -254,7 +254,8 @@ def test_statistics_per_service_and_day(qctx: AppContext) -> None:
 def test_purge_erases_details_after_retention_and_keeps_statistics(
         make_context: Callable[..., AppContext], tmp_path: Path) -> None:
     ctx = make_context(deployment=write_deployment(tmp_path / "dep", "detail_retention_days = 7"))
-    old = issue(ctx, category="migration", answers={"need": "residence permit"}, phone="0701234567").ticket
+    old = issue(ctx, category="migration", category_title="Migration", answers={"need": "residence permit"},
+                phone="0701234567").ticket
     call(ctx)
     act(ctx, queue.done, old.public_id, now=T0 + timedelta(minutes=5))
     fresh = issue(ctx, now=T0 + timedelta(days=6), phone="0707654321", answers={"need": "x"}).ticket
@@ -266,6 +267,7 @@ def test_purge_erases_details_after_retention_and_keeps_statistics(
         purged = queue.get_ticket(session, office(ctx), old.public_id)
         kept = queue.get_ticket(session, office(ctx), fresh.public_id)
         assert (purged.answers, purged.category, purged.phone) == (None, None, None)
+        assert purged.category_title is None
         assert kept.answers == {"need": "x"} and kept.phone is None  # phone: a day old, details: kept
         assert queue.statistics_by_day(session, office(ctx), T0.date(), T0.date()) == before
 
