@@ -14,8 +14,7 @@ from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import require
 from plugins.kiosk import service
-from plugins.kiosk.service import KioskError
-from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, problem
+from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, transaction
 
 router = APIRouter()
 kiosk_or_staff = require(*KIOSK_STAFF_ROLES, devices=KIOSK_DEVICES)
@@ -43,13 +42,9 @@ def register_arrival(body: ArrivalIn, office: OfficeConfig = Depends(get_office)
                      ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
     language = service.visitor_language(office, body.language)
-    try:
-        with ctx.db.session() as session:
-            done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
-                                            officer_id=body.officer_id, unit_id=body.unit_id,
-                                            first_name=body.first_name)
-    except KioskError as exc:
-        raise problem(exc) from None
+    with transaction(ctx) as session:
+        done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
+                                        officer_id=body.officer_id, unit_id=body.unit_id, first_name=body.first_name)
     return {"arrival_id": done.arrival_id, "officer": done.officer, "unit": done.unit, "told": done.told,
             "wait_here": done.wait_here}
 
@@ -74,13 +69,10 @@ def take_ticket(body: TicketIn, office: OfficeConfig = Depends(get_office),
                 ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
     """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
     language = service.visitor_language(office, body.language)
-    try:
-        with ctx.db.session() as session:
-            stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
-                                          key=body.idempotency_key, service=body.service, category=body.category,
-                                          answers=body.answers)
-    except KioskError as exc:
-        raise problem(exc) from None
+    with transaction(ctx) as session:
+        stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
+                                      key=body.idempotency_key, service=body.service, category=body.category,
+                                      answers=body.answers)
     path = stored["status_path"]
     phone_url = f"{ctx.settings.base_url.rstrip('/')}{path}{'&' if '?' in path else '?'}lang={language}"
     return {**stored, **service.ticket_texts(stored, language), "phone_url": phone_url,

@@ -16,9 +16,9 @@ from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
 from plugins.kiosk.icons import ICONS
 from plugins.kiosk.service import KioskError
-from plugins.kiosk.web import problem, refusal, visitor_language
+from plugins.kiosk.web import ScreenRoute, problem, screen_language
 
-router = APIRouter()
+router = APIRouter(route_class=ScreenRoute)
 # How long a finished screen (arrival told, ticket taken) stays before it starts over for the next visitor.
 DONE_SECONDS = 30
 
@@ -56,20 +56,16 @@ def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[A
 
 @router.get("")
 def start(request: Request, office: OfficeConfig = Depends(get_office),
-          ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+          ctx: AppContext = Depends(get_context),
+          language: str = Depends(screen_language)) -> Response:
     return _screen(request, ctx, office, "kiosk/start.html", language, tiles=_start_tiles(ctx, office, language))
 
 
 @router.get("/choose/{tile_id}")
 def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-           ctx: AppContext = Depends(get_context)) -> Response:
+           ctx: AppContext = Depends(get_context),
+           language: str = Depends(screen_language)) -> Response:
     """A tap on a start tile: counted (choice and language only), then on to the tile's screen."""
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
     tile = next((t for t in _start_tiles(ctx, office, language) if t.id == tile_id), None)
     if tile is None:
         _ = ctx.translator.gettext(language)
@@ -82,10 +78,8 @@ def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_of
 
 @router.get("/meeting")
 def meeting(request: Request, office: OfficeConfig = Depends(get_office),
-            ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+            ctx: AppContext = Depends(get_context),
+            language: str = Depends(screen_language)) -> Response:
     directory = office.directory
     officers = sorted(directory.officers, key=lambda o: o.name)
     units = [(u.id, u.name.get_text(language)) for u in directory.units]
@@ -98,10 +92,8 @@ def meeting(request: Request, office: OfficeConfig = Depends(get_office),
 
 @router.get("/guides")
 def guide_list(request: Request, office: OfficeConfig = Depends(get_office),
-               ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+               ctx: AppContext = Depends(get_context),
+               language: str = Depends(screen_language)) -> Response:
     return _screen(request, ctx, office, "kiosk/guides.html", language, guides=service.guides(office, language))
 
 
@@ -113,10 +105,8 @@ def _guide_values(ctx: AppContext, office: OfficeConfig, guide_id: str, language
 
 @router.get("/guides/{guide_id}")
 def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-               ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+               ctx: AppContext = Depends(get_context),
+               language: str = Depends(screen_language)) -> Response:
     try:
         values = _guide_values(ctx, office, guide_id, language)
     except KioskError as exc:
@@ -145,20 +135,16 @@ def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(
 
 @router.get("/talk")
 def talk(request: Request, office: OfficeConfig = Depends(get_office),
-         ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+         ctx: AppContext = Depends(get_context),
+         language: str = Depends(screen_language)) -> Response:
     return _screen(request, ctx, office, "kiosk/talk.html", language,
                    categories=service.talk_categories(office, language))
 
 
 @router.get("/talk/{guide_id}")
 def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-                   ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+                   ctx: AppContext = Depends(get_context),
+                   language: str = Depends(screen_language)) -> Response:
     guide = next((g for g in service.talk_categories(office, language) if g.id == guide_id), None)
     if guide is None:
         _ = ctx.translator.gettext(language)
@@ -169,10 +155,8 @@ def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depen
 
 @router.get("/tickets/{service_id}")
 def ticket(service_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-           ctx: AppContext = Depends(get_context)) -> Response:
-    language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
-        return denied
+           ctx: AppContext = Depends(get_context),
+           language: str = Depends(screen_language)) -> Response:
     with ctx.db.session() as session:
         services = [s for group in ctx.hooks(office).mbk_ticket_services(office=office, session=session,
                                                                          language=language) for s in group]

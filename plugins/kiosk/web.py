@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import Depends, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
 from core.auth import ROLES, Principal
 from core.config import OfficeConfig
 from core.web.app import AppContext
+from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import get_principal
 from plugins.kiosk import service
@@ -43,5 +50,48 @@ def refusal(request: Request, ctx: AppContext, office: OfficeConfig) -> Response
                       languages=[], headers={"Cache-Control": "no-store"})
 
 
+class NotAKiosk(Exception):
+    """This browser may not show the kiosk; ``response`` explains how to enrol it."""
+
+    def __init__(self, response: Response):
+        super().__init__("not a kiosk")
+        self.response = response
+
+
+class ScreenRoute(APIRoute):
+    """A kiosk screen's route: a ``NotAKiosk`` raised by its dependencies is answered with its page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def screen_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NotAKiosk as refused:
+                return refused.response
+
+        return screen_handler
+
+
+def screen_language(request: Request, office: OfficeConfig = Depends(get_office),
+                    ctx: AppContext = Depends(get_context)) -> str:
+    """Dependency of every kiosk screen: the visitor's language, once this browser may show the kiosk (the
+    enrolment page, in that language, otherwise)."""
+    language = visitor_language(request, ctx, office)
+    if denied := refusal(request, ctx, office):
+        raise NotAKiosk(denied)
+    return language
+
+
 def problem(exc: KioskError) -> HttpProblem:
     return HttpProblem(exc.status, exc.code, exc.message)
+
+
+@contextmanager
+def transaction(ctx: AppContext) -> Iterator[Session]:
+    """One transaction; a refusal (KioskError) in it keeps nothing and becomes the HTTP problem it names."""
+    try:
+        with ctx.db.session() as session:
+            yield session
+    except KioskError as exc:
+        raise problem(exc) from None
