@@ -90,20 +90,15 @@ def _recipient_problems(office: OfficeConfig, rule: Rule, channel: Any, file: st
             problem = f"event {rule.event!r} has no visitor to send to (visitor messages: {', '.join(VISITOR_EVENTS)})"
         elif channel is not None and not isinstance(channel, SmsChannel):
             problem = "a visitor can only be reached by SMS (their phone number from the ticket)"
-    elif kind == "officer" and ref:
-        officer = office.directory.officer(ref)
-        if officer is None:
-            known = ", ".join(o.id for o in office.directory.officers) or "none in [directory]"
-            problem = f"unknown officer {ref!r} (officers: {known})"
-        elif channel is not None and address_for(officer, channel) is None:
-            problem = f"officer {ref!r} has no address for a {channel.type} channel in [directory]"
-    elif kind == "unit" and ref:
-        unit = office.directory.unit(ref)
-        if unit is None:
-            known = ", ".join(u.id for u in office.directory.units) or "none in [directory]"
-            problem = f"unknown unit {ref!r} (units: {known})"
-        elif channel is not None and address_for(unit, channel) is None:
-            problem = f"unit {ref!r} has no address for a {channel.type} channel in [directory]"
+    elif kind in ("officer", "unit") and ref:
+        directory = office.directory
+        entry = directory.officer(ref) if kind == "officer" else directory.unit(ref)
+        if entry is None:
+            entries = directory.officers if kind == "officer" else directory.units
+            known = ", ".join(e.id for e in entries) or "none in [directory]"
+            problem = f"unknown {kind} {ref!r} ({kind}s: {known})"
+        elif channel is not None and address_for(entry, channel) is None:
+            problem = f"{kind} {ref!r} has no address for a {channel.type} channel in [directory]"
     elif rule.event not in ARRIVAL_EVENTS:
         problem = f"event {rule.event!r} names no officer or unit; use officer:<id> or unit:<id>"
     return [ConfigProblem(file, where, problem)] if problem else []
