@@ -46,7 +46,7 @@ def test_arrival_in_arabic_right_to_left(page: Any, live_server: LiveServer) -> 
     told = page.locator("#meeting-told").inner_text()
     assert "تم إبلاغ" in told and "Anna Lind" in told
     wait = page.locator("#meeting-wait").inner_text()
-    assert "تفضل بالجلوس" in wait and "Väntrummet på plan 2" in wait  # the unit's waiting area from the directory
+    assert "تفضل بالجلوس" in wait and "غرفة الانتظار في الطابق 2" in wait  # the unit's waiting area, in Arabic too
     [event] = arrival_events(live_server.ctx)
     assert event == {"arrival_id": event["arrival_id"], "officer_id": "a-lind", "unit_id": "social",
                      "first_name": "AMINA", "language": "ar"}
