@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.web.app import AppContext
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.i18n import language_info
@@ -105,8 +106,7 @@ def tablet(request: Request, survey_id: str, context: str | None = None, begin: 
     base_path = f"/{office.id}/surveys/{survey.id}/tablet"
     fixed = {"context": context} if context else {}
     start_query = urlencode({"lang": office.default_language, **fixed})
-    languages = [(language_info(code),
-                  ctx.translator.gettext(code)("Answer in %(language)s", language=language_info(code).native_name),
+    languages = [(language_info(code), _answer_in(ctx, code),
                   f"{base_path}?{urlencode({'lang': code, 'begin': 1, **fixed})}")
                  for code in office.languages]
     return ctx.render(
@@ -286,3 +286,10 @@ def compare_page(request: Request, indicator_id: str, start: date | None = None,
          for c in comparisons], indicator.default_target, _)
     return ctx.render(request, "surveys/compare.html", office=office, rows=rows, chart=chart, start=start, end=end,
                       indicator_label=indicator.label.get_text(language))
+
+
+def _answer_in(ctx: AppContext, code: str) -> str:
+    """The language button's label in that language itself, so every visitor can read their own."""
+    _ = ctx.translator.gettext(code)
+    return _("Answer in %(language)s", language=language_info(code).native_name)
+
