@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/mbk db upgrade
+	$(BIN)/mbk demo-access --base-url http://$(HOST):$(PORT)
 	$(BIN)/mbk serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

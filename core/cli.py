@@ -304,6 +304,50 @@ def device_add(office: Annotated[str, typer.Option()],
     typer.echo(f"token (for API clients, shown only now): {token}")
 
 
+DEMO_USER = "demo"
+DEMO_DEVICE_PREFIX = "Demo "
+
+
+@cli.command("demo-access")
+def demo_access(deployment: DeploymentOption = None,
+                base_url: Annotated[str, typer.Option(help="Where the server will answer.")] = "http://127.0.0.1:8000"
+                ) -> None:
+    """For a demo deployment only: a platform-admin login and one-time links that enrol this browser as each
+    office's kiosk, display board and survey tablet. Earlier demo devices are revoked; the password is new."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from core import auth
+
+    ctx = load_context(deployment)
+    if not ctx.deployment.demo:
+        raise fail(f"error: {ctx.settings.deployment} is not a demo deployment (platform.demo = true); "
+                   "create real accounts with `mbk user add` and devices with `mbk device add`")
+    password = secrets.token_urlsafe(12)
+    base = base_url.rstrip("/")
+    links: list[str] = []
+    with ctx.db.session() as session:
+        user = auth.find_user(session, DEMO_USER)
+        if user is None:
+            auth.create_user(session, DEMO_USER, password, platform_admin=True, display_name="Demo")
+        else:
+            auth.set_password(session, user, password)
+        for old in session.scalars(select(auth.Device).where(auth.Device.name.startswith(DEMO_DEVICE_PREFIX),
+                                                              auth.Device.revoked_at.is_(None))):
+            auth.revoke_device(session, old.id)
+        for office in ctx.deployment.offices.values():
+            kinds = {link.audience for link in ctx.page_links(office)} & set(auth.DEVICE_KINDS)
+            for kind in sorted(kinds):
+                device, _token = auth.enrol_device(session, office.id, kind, f"{DEMO_DEVICE_PREFIX}{kind}")
+                code = auth.new_enrolment_code(device)
+                links.append(f"    {office.id:<12} {kind:<8} {base}/{office.id}/enrol?code={code}")
+        auth.audit(session, cli_actor(), "demo.access", None)
+    typer.echo(f"\nDemo login (platform admin, every office): {DEMO_USER} / {password}   {base}/login")
+    typer.echo("Open a link once to make this browser that office's device:")
+    typer.echo("\n".join(links))
+
+
 @device_cli.command("list")
 def device_list(office: str | None = None, deployment: DeploymentOption = None) -> None:
     """List enrolled devices."""

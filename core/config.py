@@ -148,6 +148,8 @@ class OfficeFile(StrictModel):
 class PlatformSection(StrictModel):
     name: Localized = Localized(sv="Medborgarkontor", en="Citizen offices")
     default_language: str = "sv"
+    # A demonstration deployment: `mbk demo-access` may create a login and device links for it.
+    demo: bool = False
 
 
 class PlatformFile(BaseModel):
@@ -193,6 +195,7 @@ class Deployment:
     name: Localized
     default_language: str
     offices: Mapping[str, OfficeConfig] = field(default_factory=dict)
+    demo: bool = False
 
     def office(self, office_id: str) -> OfficeConfig | None:
         return self.offices.get(office_id)
@@ -337,7 +340,8 @@ def load_deployment(
     if problems:
         raise ConfigError(problems)
     return Deployment(root=root, name=platform.platform.name,
-                      default_language=platform.platform.default_language, offices=offices)
+                      default_language=platform.platform.default_language, offices=offices,
+                      demo=platform.platform.demo)
 
 
 def _as_problem(shown: str, problem: ConfigProblem | str) -> ConfigProblem:
