@@ -30,10 +30,11 @@ import sqlalchemy as sa  # noqa: E402
 
 from core import migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
-from core.events import Dispatcher, DomainEvent, PostgresListener, publish  # noqa: E402
+from core.events import Dispatcher, PostgresListener, publish  # noqa: E402
 from core.plugins import PluginManager  # noqa: E402
 from core.web.app import create_context  # noqa: E402
 from plugins.notify.worker import Sender  # noqa: E402
+from tests.plugins.notify.events import TicketNear, VisitorArrived  # noqa: E402
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment  # noqa: E402
 from tests.support import free_port  # noqa: E402
 
@@ -50,25 +51,6 @@ event = "ticket.near"
 to = "visitor"
 channel = "sms"
 """
-
-
-class VisitorArrived(DomainEvent):
-    type = "visitor.arrived"
-    arrival_id: str
-    officer_id: str | None
-    unit_id: str | None
-    first_name: str | None
-    language: str
-
-
-class TicketNear(DomainEvent):
-    type = "ticket.near"
-    ticket_id: str
-    number: str
-    service: str
-    position: int
-    phone: str
-    language: str
 
 
 def wait_until(condition, limit: float = PHASE_LIMIT_SECONDS) -> bool:  # type: ignore[no-untyped-def]

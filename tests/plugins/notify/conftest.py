@@ -12,46 +12,9 @@ from core.config import PlatformSettings
 from core.events import DomainEvent, publish
 from core.plugins import PluginManager
 from core.web.app import AppContext
+from tests.plugins.notify.events import VisitorArrived
 from tests.plugins.notify.fakes import REPORT_TOKEN, SMS_PASSWORD, ProviderServer, SmtpServer, write_deployment
 from tests.support import drain_events, free_port
-
-
-class VisitorArrived(DomainEvent):
-    type = "visitor.arrived"
-    arrival_id: str
-    officer_id: str | None
-    unit_id: str | None
-    first_name: str | None
-    language: str
-
-
-class TicketNear(DomainEvent):
-    type = "ticket.near"
-    ticket_id: str
-    number: str
-    service: str
-    position: int
-    phone: str
-    language: str
-
-
-class TicketCalled(DomainEvent):
-    type = "ticket.called"
-    ticket_id: str
-    number: str
-    service: str
-    counter: str
-    counter_name: str
-    recall: bool = False
-    language: str
-    seat: str | None = None
-
-
-class TicketDone(DomainEvent):
-    type = "ticket.done"
-    ticket_id: str
-    number: str
-    service: str
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from core import auth
 from core.web.app import AppContext, create_app
 from plugins.notify.worker import Sender
-from tests.plugins.notify.conftest import TicketCalled, arrive, notify_only, publish_now
+from tests.plugins.notify.conftest import arrive, notify_only, publish_now
+from tests.plugins.notify.events import TicketCalled
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer
 from tests.plugins.notify.test_delivery import PHONE, messages, near, sender_for, wait_until
 from tests.support import PASSWORD, drain_events

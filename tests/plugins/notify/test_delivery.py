@@ -16,7 +16,8 @@ from core.web.app import AppContext
 from plugins.notify import service
 from plugins.notify.models import NotifyContact, NotifyMessage
 from plugins.notify.worker import Sender
-from tests.plugins.notify.conftest import TicketCalled, TicketDone, TicketNear, arrive, notify_only, publish_now
+from tests.plugins.notify.conftest import arrive, notify_only, publish_now
+from tests.plugins.notify.events import TicketCalled, TicketDone, TicketNear
 from tests.plugins.notify.fakes import REPORT_TOKEN, ProviderServer, SmtpServer, write_deployment
 from tests.support import drain_events
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 
 from core.web.app import AppContext
-from tests.plugins.notify.conftest import VisitorArrived, notify_only, publish_now
+from tests.plugins.notify.conftest import notify_only, publish_now
+from tests.plugins.notify.events import VisitorArrived
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.plugins.notify.test_delivery import messages, wait_until
 from tests.support import free_port
