@@ -1,5 +1,6 @@
 """The queue plugin: digital tickets, call-next for guides, the live display board, the visitor's phone page,
-public computers, statistics. Hook implementations only; the logic is in service.py."""
+public computers, statistics. Hook implementations only; the logic is in the service modules
+(tickets, numbering, lifecycle, seats, estimates, stats)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,21 @@ from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
-from plugins.queue import models, views  # noqa: F401  (importing models registers the tables on Base)
-from plugins.queue import service as queue
+from plugins.queue import (
+    errors,
+    estimates,
+    lifecycle,
+    models,  # noqa: F401  (importing models registers the tables on Base)
+    seats,
+    tickets,
+    views,
+)
 from plugins.queue.api import api
 from plugins.queue.charts import stats_panel_html
+from plugins.queue.i18n import translations
 from plugins.queue.pages import pages
-from plugins.queue.settings import QueueSettings, validate_settings
+from plugins.queue.settings import QueueSettings, settings_of, validate_settings
+from plugins.queue.stats import statistics_by_day
 
 HERE = Path(__file__).resolve().parent
 SEAT_SWEEP_SECONDS = 30
@@ -43,7 +53,7 @@ def mbk_register() -> Plugin:
 
 @hookimpl
 def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
-    settings = queue.settings_of(office)
+    settings = settings_of(office)
     return [ConfigProblem(str(office.source), f"plugins.queue.{path}", message)
             for path, message in validate_settings(settings, office.languages)]
 
@@ -51,11 +61,11 @@ def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
 @hookimpl
 def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
     try:
-        issued = queue.issue_ticket(session, office, request)
-    except queue.InvalidRequest as exc:  # a bad phone number or answers: the contract says ValueError
+        issued = lifecycle.issue_ticket(session, office, request)
+    except errors.InvalidRequest as exc:  # a bad phone number or answers: the contract says ValueError
         raise ValueError(exc.detail) from None
     ticket = issued.ticket
-    service = queue.settings_of(office).service(ticket.service)
+    service = settings_of(office).service(ticket.service)
     return TicketReceipt(id=ticket.public_id, number=ticket.label, service=ticket.service,
                          service_name=service.name.get_text(ticket.language) if service else ticket.service,
                          position=issued.position, estimated_wait_minutes=issued.estimated_wait_minutes,
@@ -66,16 +76,16 @@ def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequ
 def mbk_ticket_services(office: OfficeConfig, session: Session, language: str) -> list[TicketService]:
     return [TicketService(id=load.service.id, name=load.service.name.get_text(language), waiting=load.waiting,
                           estimated_wait_minutes=load.estimated_wait_minutes, seats=load.service.seats)
-            for load in queue.service_loads(session, office) if load.open]
+            for load in estimates.service_loads(session, office) if load.open]
 
 
 @hookimpl
 def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
-    _ = queue.translations.gettext(language)
+    _ = translations.gettext(language)
     return [KioskTile(id="computer", label=_("I want to use a computer"),
                       description=_("Get a place at one of our public computers."), icon="computer", order=50,
                       ticket_service=service.id)
-            for service in queue.settings_of(office).seat_services[:1]]
+            for service in settings_of(office).seat_services[:1]]
 
 
 @hookimpl
@@ -85,21 +95,21 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
                      order=20),
             PageLink(label=N_("Guide console"), path=f"/{office.id}/queue/console", audience="staff", order=30),
             *([PageLink(label=N_("Take a queue ticket"), path=f"/{office.id}/queue/join", audience="visitor",
-                        order=15)] if queue.settings_of(office).remote_join else [])]
+                        order=15)] if settings_of(office).remote_join else [])]
 
 
 @hookimpl
 def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
-    _ = queue.translations.gettext(language)
-    today = queue.local_day(office, utcnow())
-    rows = queue.statistics_by_day(session, office, today - timedelta(days=13), today)
+    _ = translations.gettext(language)
+    today = tickets.local_day(office, utcnow())
+    rows = statistics_by_day(session, office, today - timedelta(days=13), today)
     html = stats_panel_html(office, rows, language, today)
     return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), html=Markup(html), order=20)]
 
 
 @hookimpl
 def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
-    return queue.purge(session, office, now)
+    return lifecycle.purge(session, office, now)
 
 
 class SeatSweeper:
@@ -122,9 +132,9 @@ class SeatSweeper:
         for office in self.context.deployment.offices.values():
             if not office.enables("queue"):
                 continue
-            for service in queue.settings_of(office).seat_services:
+            for service in settings_of(office).seat_services:
                 with self.context.db.session() as session:
-                    queue.assign_seats(session, office, service)
+                    seats.assign_seats(session, office, service)
 
     def _run(self) -> None:
         while not self._stop.wait(SEAT_SWEEP_SECONDS):

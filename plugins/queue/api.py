@@ -1,4 +1,4 @@
-"""The queue's public API, under /api/v1/offices/{office}/queue (thin: the work is in service.py)."""
+"""The queue's public API, under /api/v1/offices/{office}/queue (thin: the work is in the service modules)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from core.web.deps import get_context, get_language, get_office
 from core.web.errors import HttpProblem
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
-from plugins.queue import service as queue
-from plugins.queue import views
+from plugins.queue import errors, lifecycle, tickets, views
+from plugins.queue.settings import settings_of
+from plugins.queue.stats import statistics_by_day
 
 api = APIRouter()
 STAFF = require("guide", "admin")
@@ -70,7 +71,7 @@ def transaction(request: Request) -> Iterator[Any]:
     try:
         with get_context(request).db.session() as session:
             yield session
-    except queue.QueueError as exc:
+    except errors.QueueError as exc:
         detail = f"{exc.field}: {exc.detail}" if exc.status == 422 and exc.field else exc.detail
         raise HttpProblem(exc.status, exc.code, detail) from None
 
@@ -80,7 +81,7 @@ def ticket_issuer(request: Request, office: OfficeConfig = Depends(get_office),
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
     visitor who happens to be logged in elsewhere joins like any other visitor)."""
     check = require("guide", "admin", devices=("kiosk",))
-    if not queue.settings_of(office).remote_join:
+    if not settings_of(office).remote_join:
         return check(request, office, principal)
     if principal is None:
         return None
@@ -111,7 +112,7 @@ def issue(request: Request, body: TicketIn, office: OfficeConfig = Depends(get_o
                                    answers=body.errand.answers, phone=body.phone,
                                    idempotency_key=body.idempotency_key or idempotency_key, source=source)
     with transaction(request) as session:
-        issued = queue.issue_ticket(session, office, ticket_request, booked=body.booked)
+        issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked)
         if principal is not None and principal.kind == "user":
             auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
         view = views.public_ticket(session, office, issued.ticket, language, issued)
@@ -124,7 +125,7 @@ def list_open_tickets(request: Request, office: OfficeConfig = Depends(get_offic
                       language: str = Depends(get_language), _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
     """Waiting, called and serving tickets with their errands (staff only), in calling order."""
     with transaction(request) as session:
-        return [views.staff_ticket(office, t, language) for t in queue.open_tickets(session, office, services)]
+        return [views.staff_ticket(office, t, language) for t in tickets.open_tickets(session, office, services)]
 
 
 def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> str:
@@ -137,7 +138,7 @@ def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> st
 def ticket_status(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
     """A ticket's public status: position, estimated wait, where to go when called. The id is the key."""
     with transaction(request) as session:
-        ticket = queue.get_ticket(session, office, ticket_id)
+        ticket = tickets.get_ticket(session, office, ticket_id)
         return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
@@ -145,7 +146,7 @@ def ticket_status(request: Request, ticket_id: str, office: OfficeConfig = Depen
 def ticket_events(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
     """Live hints for the visitor's page: refresh when the ticket or its line changes."""
     with transaction(request) as session:
-        ticket = queue.get_ticket(session, office, ticket_id)
+        ticket = tickets.get_ticket(session, office, ticket_id)
         line = ticket.service
     return sse_response(request, office.id, views.ticket_projection(ticket_id, line))
 
@@ -155,7 +156,7 @@ def ticket_phone(request: Request, ticket_id: str, body: PhoneIn,
                  office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
     """The visitor asks for a text message when near the front (phone null withdraws it)."""
     with transaction(request) as session:
-        ticket = queue.set_phone(session, office, ticket_id, body.phone)
+        ticket = lifecycle.set_phone(session, office, ticket_id, body.phone)
         return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
@@ -163,7 +164,7 @@ def ticket_phone(request: Request, ticket_id: str, body: PhoneIn,
 def ticket_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
     """Leave the line (the visitor, with the ticket's id, or staff)."""
     with transaction(request) as session:
-        ticket = queue.cancel(session, office, ticket_id)
+        ticket = lifecycle.cancel(session, office, ticket_id)
         return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
@@ -172,7 +173,7 @@ def call_next(request: Request, body: CallNextIn, office: OfficeConfig = Depends
               language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> Response:
     """Call the oldest waiting ticket for the counter's services: 200 with it, or 204 when nobody waits."""
     with transaction(request) as session:
-        ticket = queue.call_next(session, office, body.counter, body.services)
+        ticket = lifecycle.call_next(session, office, body.counter, body.services)
         if ticket is None:
             return Response(status_code=204)
         auth.audit(session, principal, "queue.call_next", office.id, ticket=ticket.label, counter=body.counter)
@@ -180,7 +181,8 @@ def call_next(request: Request, body: CallNextIn, office: OfficeConfig = Depends
 
 
 def _transition(action: str):  # type: ignore[no-untyped-def]
-    step = {"recall": queue.recall, "start": queue.start, "done": queue.done, "no-show": queue.no_show}[action]
+    step = {"recall": lifecycle.recall, "start": lifecycle.start, "done": lifecycle.done,
+            "no-show": lifecycle.no_show}[action]
 
     def endpoint(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
                  language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
@@ -203,7 +205,7 @@ def ticket_transfer(request: Request, ticket_id: str, body: TransferIn, office: 
                     language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: send the ticket to another service's line with a note for the next guide."""
     with transaction(request) as session:
-        ticket = queue.transfer(session, office, ticket_id, body.to_service, body.note)
+        ticket = lifecycle.transfer(session, office, ticket_id, body.to_service, body.note)
         auth.audit(session, principal, "queue.transfer", office.id, ticket=ticket.label, to_service=body.to_service)
         return views.staff_ticket(office, ticket, language)
 
@@ -227,7 +229,7 @@ def board_events(request: Request, office: OfficeConfig = Depends(get_office),
 
 
 def _stats_range(first: date | None, last: date | None, office: OfficeConfig) -> tuple[date, date]:
-    today = queue.local_day(office, utcnow())
+    today = tickets.local_day(office, utcnow())
     last = last or today
     first = first or last - timedelta(days=6)
     if first > last:
@@ -245,7 +247,7 @@ def _stats_rows(request: Request, office: OfficeConfig, first: date | None, last
                  "wait_median_minutes": _round(s.wait_median_minutes), "wait_p90_minutes": _round(s.wait_p90_minutes),
                  "service_median_minutes": _round(s.service_median_minutes),
                  "service_p90_minutes": _round(s.service_p90_minutes)}
-                for s in queue.statistics_by_day(session, office, start, end)]
+                for s in statistics_by_day(session, office, start, end)]
 
 
 def _round(value: float | None) -> float | None:

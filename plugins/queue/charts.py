@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from markupsafe import escape
 
 from core.config import OfficeConfig
-from plugins.queue import service as queue
-from plugins.queue.service import DayStats
+from plugins.queue.i18n import translations
+from plugins.queue.settings import settings_of
+from plugins.queue.stats import DayStats
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 560, 220, 36, 28, 10
 
@@ -48,8 +49,8 @@ def _chart(days: list[date], issued: dict[date, int], served: dict[date, int], t
 
 
 def stats_panel_html(office: OfficeConfig, rows: Sequence[DayStats], language: str, today: date) -> str:
-    _ = queue.translations.gettext(language)
-    settings = queue.settings_of(office)
+    _ = translations.gettext(language)
+    settings = settings_of(office)
     days = [today - timedelta(days=n) for n in range(13, -1, -1)]
     issued: dict[date, int] = defaultdict(int)
     served: dict[date, int] = defaultdict(int)

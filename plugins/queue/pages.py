@@ -17,8 +17,8 @@ from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.i18n import language_info
 from core.web.security import check_csrf, staff_page
-from plugins.queue import service as queue
-from plugins.queue import views
+from plugins.queue import errors, lifecycle, tickets, views
+from plugins.queue.settings import settings_of
 
 pages = APIRouter()
 
@@ -28,15 +28,15 @@ def _ticket_or_404(request: Request, office: OfficeConfig, ticket_id: str) -> tu
     # The visitor's own language unless they pick another on the page.
     if request.query_params.get("lang") not in office.languages:
         with ctx.db.session() as session:
-            ticket = queue.find_ticket(session, office, ticket_id)
+            ticket = tickets.find_ticket(session, office, ticket_id)
             if ticket is not None:
                 request.state.language = ticket.language
     language = ctx.language(request, office)
     try:
         with ctx.db.session() as session:
-            ticket = queue.get_ticket(session, office, ticket_id)
+            ticket = tickets.get_ticket(session, office, ticket_id)
             return ticket, views.public_ticket(session, office, ticket, language)
-    except queue.TicketNotFound:
+    except errors.TicketNotFound:
         _ = ctx.translator.gettext(language)
         raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
 
@@ -55,7 +55,7 @@ def _announcement(_: Any) -> str:
 def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
     ctx = get_context(request)
     language = ctx.language(request, office)
-    settings = queue.settings_of(office)
+    settings = settings_of(office)
     with ctx.db.session() as session:
         state = views.board_state(session, office, language)
     announcements = {spoken: _announcement(ctx.translator.gettext(spoken)) for spoken in settings.announce_languages}
@@ -79,7 +79,7 @@ def console_page(request: Request, office: OfficeConfig = Depends(get_office),
                  principal: Principal = Depends(staff_page("guide", "admin"))) -> Response:
     ctx = get_context(request)
     language = ctx.language(request, office)
-    settings = queue.settings_of(office)
+    settings = settings_of(office)
     _ = ctx.translator.gettext(language)
     config = {
         "api": f"/api/v1/offices/{office.id}/queue",
@@ -113,7 +113,7 @@ def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], st
               "statusUrl": f"/{office.id}/queue/t/{view['id']}/status?lang={language}"}
     values.setdefault("sent", None)
     return ctx.render(request, "queue/phone.html", office=office, ticket=view, config=config, status_code=status_code,
-                      near_position=queue.settings_of(office).near_position,
+                      near_position=settings_of(office).near_position,
                       qr=_qr_data_uri(request, view["status_path"]), **values)
 
 
@@ -143,12 +143,12 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeConfig = Depend
     _ = ctx.translator.gettext(language)
     try:
         with ctx.db.session() as session:
-            queue.set_phone(session, office, ticket_id, None if withdraw else phone)
-    except queue.InvalidRequest:
+            lifecycle.set_phone(session, office, ticket_id, None if withdraw else phone)
+    except errors.InvalidRequest:
         _ticket, view = _ticket_or_404(request, office, ticket_id)
         return _phone_page(request, office, view, status_code=422, phone=phone,
                            phone_error=_("That does not look like a phone number. Write it like 070 123 45 67."))
-    except queue.QueueError as exc:
+    except errors.QueueError as exc:
         raise HttpProblem(exc.status, exc.code, _("Your ticket no longer waits in line.")) from None
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?sent={'withdrawn' if withdraw else 'yes'}",
                             status_code=303)
@@ -183,16 +183,16 @@ def phone_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depend
     _ = ctx.translator.gettext(ctx.language(request, office))
     try:
         with ctx.db.session() as session:
-            queue.cancel(session, office, ticket_id)
-    except queue.TicketNotFound:
+            lifecycle.cancel(session, office, ticket_id)
+    except errors.TicketNotFound:
         raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
-    except queue.QueueError:
+    except errors.QueueError:
         raise HttpProblem(409, "wrong_state", _("Your ticket no longer waits in line.")) from None
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}", status_code=303)
 
 
 def _remote_join_or_404(request: Request, office: OfficeConfig) -> None:
-    if not queue.settings_of(office).remote_join:
+    if not settings_of(office).remote_join:
         _ = get_context(request).translator.gettext(get_context(request).language(request, office))
         raise HttpProblem(404, "remote_join_disabled", _("At this office you take a ticket at the entrance."))
 
@@ -220,10 +220,10 @@ def join_submit(request: Request, office: OfficeConfig = Depends(get_office),
     language = ctx.language(request, office)
     try:
         with ctx.db.session() as session:
-            issued = queue.issue_ticket(session, office, TicketRequest(
+            issued = lifecycle.issue_ticket(session, office, TicketRequest(
                 language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
                 else None, source="remote"))
             path = views.status_path(office, issued.ticket)
-    except queue.IssueRefused as exc:
+    except errors.IssueRefused as exc:
         raise HttpProblem(409, exc.code, exc.detail) from None
     return RedirectResponse(path, status_code=303)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from core.config import Localized, StrictModel
+from core.config import Localized, OfficeConfig, StrictModel
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -155,3 +155,7 @@ def validate_settings(settings: QueueSettings, office_languages: tuple[str, ...]
             problems.append((f"announce_languages[{i}]", f"{language!r} is not one of the office's languages "
                              f"({', '.join(office_languages)})"))
     return problems
+
+
+def settings_of(office: OfficeConfig) -> QueueSettings:
+    return office.settings_for("queue")

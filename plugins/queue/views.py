@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from core.config import OfficeConfig
 from core.db import utcnow
 from core.events import Event
-from plugins.queue import service as queue
+from plugins.queue import estimates, lifecycle, tickets
 from plugins.queue.models import Ticket
+from plugins.queue.settings import settings_of
 
 BOARD_CALLS = 8
 TICKET_EVENTS = ("ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show",
@@ -26,16 +27,16 @@ def status_path(office: OfficeConfig, ticket: Ticket) -> str:
 
 
 def counter_names(office: OfficeConfig, counter: str | None, seat: int | None) -> dict[str, str]:
-    return {lang: queue._counter_name(office, counter, seat, lang) for lang in office.languages}
+    return {lang: tickets.counter_name(office, counter, seat, lang) for lang in office.languages}
 
 
 def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,
-                  issued: queue.IssuedTicket | None = None) -> dict[str, Any]:
+                  issued: lifecycle.IssuedTicket | None = None) -> dict[str, Any]:
     """The visitor's view (phone page, kiosk receipt, API); ``issued`` saves computing the position again."""
-    service = queue.settings_of(office).service(ticket.service)
-    position = issued.position if issued else queue.position_of(session, office, ticket)
+    service = settings_of(office).service(ticket.service)
+    position = issued.position if issued else tickets.position_of(session, office, ticket)
     estimate = (issued.estimated_wait_minutes if issued
-                else queue.estimate_for(session, office, ticket.service, position, utcnow()))
+                else estimates.estimate_for(session, office, ticket.service, position, utcnow()))
     return {
         "id": ticket.public_id,
         "number": ticket.label,
@@ -46,7 +47,7 @@ def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, langua
         "ahead": max(0, position - 1),
         "estimated_wait_minutes": estimate,
         "counter": ticket.counter,
-        "counter_name": (queue._counter_name(office, ticket.counter, ticket.seat, language)
+        "counter_name": (tickets.counter_name(office, ticket.counter, ticket.seat, language)
                          if ticket.counter or ticket.seat is not None else None),
         "seat": ticket.seat,
         "language": ticket.language,
@@ -58,7 +59,7 @@ def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, langua
 
 def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[str, Any]:
     """The guide's view: the errand the visitor registered, never the phone number itself."""
-    service = queue.settings_of(office).service(ticket.service)
+    service = settings_of(office).service(ticket.service)
     return {
         "id": ticket.public_id,
         "number": ticket.label,
@@ -86,7 +87,7 @@ def services_view(session: Session, office: OfficeConfig, language: str) -> list
     return [{"id": load.service.id, "prefix": load.service.prefix, "name": load.service.name.get_text(language),
              "waiting": load.waiting, "estimated_wait_minutes": load.estimated_wait_minutes, "open": load.open,
              "seats": load.service.seats, "seats_free": load.seats_free}
-            for load in queue.service_loads(session, office)]
+            for load in estimates.service_loads(session, office)]
 
 
 def board_call(office: OfficeConfig, number: str, service: str, counter: str | None, seat: int | None,
@@ -97,7 +98,7 @@ def board_call(office: OfficeConfig, number: str, service: str, counter: str | N
 
 def board_state(session: Session, office: OfficeConfig, language: str) -> dict[str, Any]:
     """Waiting counts and estimates per service, and the last calls of today (newest first)."""
-    today = queue.local_day(office, utcnow())
+    today = tickets.local_day(office, utcnow())
     recent = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day == today,
                                                   Ticket.called_at.is_not(None))
                              .order_by(Ticket.called_at.desc(), Ticket.id.desc()).limit(BOARD_CALLS)).all()

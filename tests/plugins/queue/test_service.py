@@ -13,8 +13,10 @@ from sqlalchemy import select
 from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
 from core.web.app import AppContext
-from plugins.queue import service as queue
+from plugins.queue import errors, estimates, lifecycle, seats, tickets
 from plugins.queue.models import Ticket
+from plugins.queue.settings import settings_of
+from plugins.queue.stats import statistics_by_day
 from tests.plugins.queue.support import write_deployment
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm
@@ -29,10 +31,10 @@ def office(ctx: AppContext, name: str = "test"):  # type: ignore[no-untyped-def]
     return ctx.deployment.office(name)
 
 
-def issue(ctx: AppContext, service: str | None = "info", now: datetime = T0, **fields) -> queue.IssuedTicket:  # type: ignore[no-untyped-def]
+def issue(ctx: AppContext, service: str | None = "info", now: datetime = T0, **fields) -> lifecycle.IssuedTicket:  # type: ignore[no-untyped-def]
     booked = fields.pop("booked", False)
     with ctx.db.session() as session:
-        return queue.issue_ticket(session, office(ctx), TicketRequest(language=fields.pop("language", "sv"),
+        return lifecycle.issue_ticket(session, office(ctx), TicketRequest(language=fields.pop("language", "sv"),
                                                                       service=service, **fields),
                                   booked=booked, now=now)
 
@@ -46,7 +48,7 @@ def events(ctx: AppContext, kind: str | None = None) -> list[dict]:  # type: ign
 def call(ctx: AppContext, counter: str = "desk-1", services: list[str] | None = None,
          now: datetime = T0) -> Ticket | None:
     with ctx.db.session() as session:
-        return queue.call_next(session, office(ctx), counter, services, now=now)
+        return lifecycle.call_next(session, office(ctx), counter, services, now=now)
 
 
 def act(ctx: AppContext, step: Callable, ticket_id: str, *args, now: datetime = T0):  # type: ignore[no-untyped-def, type-arg]
@@ -66,7 +68,7 @@ def test_numbers_per_service_restart_each_local_day(qctx: AppContext) -> None:
 
 def test_a_rolled_back_issue_gives_its_number_back(qctx: AppContext) -> None:
     with pytest.raises(RuntimeError), qctx.db.session() as session:
-        queue.issue_ticket(session, office(qctx), TicketRequest(language="sv", service="info"), now=T0)
+        lifecycle.issue_ticket(session, office(qctx), TicketRequest(language="sv", service="info"), now=T0)
         raise RuntimeError("the kiosk's transaction failed after asking for a ticket")
     assert issue(qctx).ticket.label == "A001"
 
@@ -87,16 +89,16 @@ def test_lifecycle_publishes_every_transition_with_the_agreed_payloads(qctx: App
     ticket = issue(qctx, category="housing", answers={"need": "help"}, language="ar").ticket
     called = call(qctx, "desk-2", ["info"])
     assert called is not None and called.public_id == ticket.public_id
-    act(qctx, queue.recall, ticket.public_id)
-    act(qctx, queue.start, ticket.public_id)
-    act(qctx, queue.done, ticket.public_id)
+    act(qctx, lifecycle.recall, ticket.public_id)
+    act(qctx, lifecycle.start, ticket.public_id)
+    act(qctx, lifecycle.done, ticket.public_id)
     second = issue(qctx).ticket
     call(qctx)
-    act(qctx, queue.no_show, second.public_id)
+    act(qctx, lifecycle.no_show, second.public_id)
     third = issue(qctx).ticket
-    act(qctx, queue.cancel, third.public_id)
+    act(qctx, lifecycle.cancel, third.public_id)
     fourth = issue(qctx).ticket
-    act(qctx, queue.transfer, fourth.public_id, "guidance", "Needs help with the form")
+    act(qctx, lifecycle.transfer, fourth.public_id, "guidance", "Needs help with the form")
 
     seen = events(qctx)
     assert [e["type"] for e in seen] == [
@@ -114,17 +116,17 @@ def test_lifecycle_publishes_every_transition_with_the_agreed_payloads(qctx: App
     assert seen[11] == {"type": "ticket.transferred", "ticket_id": fourth.public_id, "number": "A004",
                         "service": "info", "to_service": "guidance"}
     with qctx.db.session() as session:
-        moved = queue.get_ticket(session, office(qctx), fourth.public_id)
+        moved = tickets.get_ticket(session, office(qctx), fourth.public_id)
         assert (moved.service, moved.status, moved.note) == ("guidance", "waiting", "Needs help with the form")
 
 
 def test_wrong_transitions_are_conflicts(qctx: AppContext) -> None:
     ticket = issue(qctx).ticket
-    for step in (queue.start, queue.recall, queue.done, queue.no_show):
-        with pytest.raises(queue.StateConflict):
+    for step in (lifecycle.start, lifecycle.recall, lifecycle.done, lifecycle.no_show):
+        with pytest.raises(errors.StateConflict):
             act(qctx, step, ticket.public_id)
-    with pytest.raises(queue.TicketNotFound):
-        act(qctx, queue.start, "no-such-ticket")
+    with pytest.raises(errors.TicketNotFound):
+        act(qctx, lifecycle.start, "no-such-ticket")
 
 
 def test_call_next_takes_the_oldest_and_booked_first_when_configured(
@@ -151,7 +153,7 @@ def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
     assert (first.position, third.position) == (1, 2)
     call(qctx, "desk-1")
     with qctx.db.session() as session:
-        assert queue.position_of(session, office(qctx), queue.get_ticket(session, office(qctx),
+        assert tickets.position_of(session, office(qctx), tickets.get_ticket(session, office(qctx),
                                                                            third.ticket.public_id)) == 1
 
 
@@ -161,19 +163,19 @@ def test_estimated_wait_follows_recent_real_service_times(qctx: AppContext) -> N
     for minutes in (4, 6, 20):
         ticket = issue(qctx, now=now).ticket
         call(qctx, "desk-1", now=now)
-        act(qctx, queue.start, ticket.public_id, now=now)
+        act(qctx, lifecycle.start, ticket.public_id, now=now)
         now += timedelta(minutes=minutes)
-        act(qctx, queue.done, ticket.public_id, now=now)
+        act(qctx, lifecycle.done, ticket.public_id, now=now)
     for _ in range(3):
         issue(qctx, now=now)
     with qctx.db.session() as session:
-        assert queue.estimate_for(session, office(qctx), "info", 1, now) == 0
-        assert queue.estimate_for(session, office(qctx), "info", 4, now) == 18  # 3 ahead × 6 min, one desk
+        assert estimates.estimate_for(session, office(qctx), "info", 1, now) == 0
+        assert estimates.estimate_for(session, office(qctx), "info", 4, now) == 18  # 3 ahead × 6 min, one desk
     ticket = issue(qctx, now=now).ticket
     call(qctx, "desk-2", now=now)  # a second desk starts calling: the line moves twice as fast
     with qctx.db.session() as session:
-        assert queue.estimate_for(session, office(qctx), "info", 4, now) == 9
-        loads = {load.service.id: load for load in queue.service_loads(session, office(qctx), now)}
+        assert estimates.estimate_for(session, office(qctx), "info", 4, now) == 9
+        loads = {load.service.id: load for load in estimates.service_loads(session, office(qctx), now)}
         assert loads["info"].waiting == 3 and loads["info"].estimated_wait_minutes == 9
     assert ticket.label == "A007"
 
@@ -190,18 +192,18 @@ def test_text_me_when_third_in_line(qctx: AppContext) -> None:
     call(qctx)
     assert len(events(qctx, "ticket.near")) == 1  # once only
     late = issue(qctx).ticket
-    act(qctx, queue.set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
+    act(qctx, lifecycle.set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
     assert events(qctx, "ticket.near")[-1]["phone"] == "+358401234567"
-    with pytest.raises(queue.InvalidRequest):
-        act(qctx, queue.set_phone, late.public_id, "call me")
+    with pytest.raises(errors.InvalidRequest):
+        act(qctx, lifecycle.set_phone, late.public_id, "call me")
 
 
 def test_phone_numbers_are_erased_when_the_ticket_closes(qctx: AppContext) -> None:
     ticket = issue(qctx, phone="0701234567").ticket
     call(qctx)
-    act(qctx, queue.done, ticket.public_id)
+    act(qctx, lifecycle.done, ticket.public_id)
     with qctx.db.session() as session:
-        assert queue.get_ticket(session, office(qctx), ticket.public_id).phone is None
+        assert tickets.get_ticket(session, office(qctx), ticket.public_id).phone is None
 
 
 def test_public_computers_seat_visitors_free_seats_and_enforce_the_time_limit(qctx: AppContext) -> None:
@@ -211,19 +213,19 @@ def test_public_computers_seat_visitors_free_seats_and_enforce_the_time_limit(qc
     called = events(qctx, "ticket.called")
     assert [(e["number"], e["seat"], e["counter"], e["counter_name"]) for e in called] == [
         ("D001", "1", None, "Dator 1"), ("D002", "2", None, "Dator 2")]  # in the ticket's language
-    act(qctx, queue.done, first.ticket.public_id, now=T0 + timedelta(minutes=5))
+    act(qctx, lifecycle.done, first.ticket.public_id, now=T0 + timedelta(minutes=5))
     with qctx.db.session() as session:
-        seated = queue.get_ticket(session, office(qctx), third.ticket.public_id)
+        seated = tickets.get_ticket(session, office(qctx), third.ticket.public_id)
         assert (seated.status, seated.seat) == ("serving", 1)
     fourth = issue(qctx, "computers", now=T0 + timedelta(minutes=6))
     assert fourth.ticket.seat is None and fourth.position == 1
     # Seat 2 has been taken since T0; after the 30-minute limit it is freed for the next visitor.
     with qctx.db.session() as session:
-        assert queue.assign_seats(session, office(qctx), queue.settings_of(office(qctx)).service("computers"),
+        assert seats.assign_seats(session, office(qctx), settings_of(office(qctx)).service("computers"),
                                   T0 + timedelta(minutes=31)) == 1
     with qctx.db.session() as session:
-        assert queue.get_ticket(session, office(qctx), second.ticket.public_id).status == "done"
-        assert queue.get_ticket(session, office(qctx), fourth.ticket.public_id).seat == 2
+        assert tickets.get_ticket(session, office(qctx), second.ticket.public_id).status == "done"
+        assert tickets.get_ticket(session, office(qctx), fourth.ticket.public_id).seat == 2
 
 
 def test_statistics_per_service_and_day(qctx: AppContext) -> None:
@@ -234,13 +236,13 @@ def test_statistics_per_service_and_day(qctx: AppContext) -> None:
         called_at = issued_at + timedelta(minutes=wait)
         call(qctx, now=called_at)
         if i == 4:
-            act(qctx, queue.no_show, ticket.public_id, now=called_at)
+            act(qctx, lifecycle.no_show, ticket.public_id, now=called_at)
         else:
-            act(qctx, queue.start, ticket.public_id, now=called_at)
-            act(qctx, queue.done, ticket.public_id, now=called_at + timedelta(minutes=10 * (i + 1)))
+            act(qctx, lifecycle.start, ticket.public_id, now=called_at)
+            act(qctx, lifecycle.done, ticket.public_id, now=called_at + timedelta(minutes=10 * (i + 1)))
     issue(qctx, "guidance")
     with qctx.db.session() as session:
-        rows = queue.statistics_by_day(session, office(qctx), T0.date(), T0.date())
+        rows = statistics_by_day(session, office(qctx), T0.date(), T0.date())
     info = next(r for r in rows if r.service == "info")
     guidance = next(r for r in rows if r.service == "guidance")
     assert (info.issued, info.served, info.no_shows) == (5, 4, 1)
@@ -257,39 +259,39 @@ def test_purge_erases_details_after_retention_and_keeps_statistics(
     old = issue(ctx, category="migration", category_title="Migration", answers={"need": "residence permit"},
                 phone="0701234567").ticket
     call(ctx)
-    act(ctx, queue.done, old.public_id, now=T0 + timedelta(minutes=5))
+    act(ctx, lifecycle.done, old.public_id, now=T0 + timedelta(minutes=5))
     fresh = issue(ctx, now=T0 + timedelta(days=6), phone="0707654321", answers={"need": "x"}).ticket
     with ctx.db.session() as session:
-        before = queue.statistics_by_day(session, office(ctx), T0.date(), T0.date())
-        counts = queue.purge(session, office(ctx), T0 + timedelta(days=8))
+        before = statistics_by_day(session, office(ctx), T0.date(), T0.date())
+        counts = lifecycle.purge(session, office(ctx), T0 + timedelta(days=8))
     assert counts == {"queue_open_tickets_closed": 1, "queue_phone_numbers": 1, "queue_ticket_details": 1}
     with ctx.db.session() as session:
-        purged = queue.get_ticket(session, office(ctx), old.public_id)
-        kept = queue.get_ticket(session, office(ctx), fresh.public_id)
+        purged = tickets.get_ticket(session, office(ctx), old.public_id)
+        kept = tickets.get_ticket(session, office(ctx), fresh.public_id)
         assert (purged.answers, purged.category, purged.phone) == (None, None, None)
         assert purged.category_title is None
         assert kept.answers == {"need": "x"} and kept.phone is None  # phone: a day old, details: kept
-        assert queue.statistics_by_day(session, office(ctx), T0.date(), T0.date()) == before
+        assert statistics_by_day(session, office(ctx), T0.date(), T0.date()) == before
 
 
 def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: AppContext) -> None:
     being_served = issue(qctx, phone="0701234567").ticket
     still_waiting = issue(qctx).ticket
     call(qctx, "desk-1", ["info"])
-    act(qctx, queue.start, being_served.public_id)
+    act(qctx, lifecycle.start, being_served.public_id)
     next_day = T0 + timedelta(days=1)
     issue(qctx, now=next_day)
     assert call(qctx, now=next_day).label == "A001"  # today's first visitor, not yesterday's leftover
     assert call(qctx, now=next_day) is None
     with qctx.db.session() as session:
-        assert queue.waiting_counts(session, office(qctx), next_day) == {}
-        assert queue.purge(session, office(qctx), next_day)["queue_open_tickets_closed"] == 2
+        assert tickets.waiting_counts(session, office(qctx), next_day) == {}
+        assert lifecycle.purge(session, office(qctx), next_day)["queue_open_tickets_closed"] == 2
     with qctx.db.session() as session:
-        served = queue.get_ticket(session, office(qctx), being_served.public_id)
-        left = queue.get_ticket(session, office(qctx), still_waiting.public_id)
+        served = tickets.get_ticket(session, office(qctx), being_served.public_id)
+        left = tickets.get_ticket(session, office(qctx), still_waiting.public_id)
         assert (served.status, served.finished_at, served.phone) == ("done", None, None)
         assert left.status == "cancelled"
-        stats = queue.statistics_by_day(session, office(qctx), T0.date(), T0.date())
+        stats = statistics_by_day(session, office(qctx), T0.date(), T0.date())
     assert (stats[0].served, stats[0].cancelled, stats[0].service_median_minutes) == (1, 1, None)
 
 
@@ -301,5 +303,5 @@ def test_the_seat_sweeper_frees_computers_past_their_time_limit(qctx: AppContext
     recent = issue(qctx, "computers", now=datetime.now(UTC)).ticket
     SeatSweeper(qctx).sweep()
     with qctx.db.session() as session:
-        assert queue.get_ticket(session, office(qctx), overdue.public_id).status == "done"
-        assert queue.get_ticket(session, office(qctx), recent.public_id).status == "serving"
+        assert tickets.get_ticket(session, office(qctx), overdue.public_id).status == "done"
+        assert tickets.get_ticket(session, office(qctx), recent.public_id).status == "serving"

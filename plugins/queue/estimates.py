@@ -1,0 +1,98 @@
+"""How long a visitor will wait: the pace of each service now, and the load of every line."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.db import utcnow
+from plugins.queue.models import DONE, Ticket
+from plugins.queue.seats import free_seats
+from plugins.queue.settings import Service, settings_of
+from plugins.queue.tickets import waiting_counts
+
+ESTIMATE_HISTORY = timedelta(days=14)
+ACTIVE_COUNTER_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a service moves now: median minutes per visitor and how many counters serve in parallel."""
+
+    minutes_per_visitor: float | None
+    parallel: int
+    median_wait_minutes: float | None
+
+    def estimate(self, position: int) -> int | None:
+        """Minutes until a ticket at ``position`` is called."""
+        if self.minutes_per_visitor is not None:
+            return math.ceil((position - 1) * self.minutes_per_visitor / self.parallel)
+        if self.median_wait_minutes is not None:
+            return math.ceil(self.median_wait_minutes)
+        return None
+
+
+def pace(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> Pace:
+    settings = settings_of(office)
+    service = settings.service(service_id)
+    since = now - ESTIMATE_HISTORY
+    served = session.execute(
+        select(Ticket.started_at, Ticket.finished_at)
+        .where(Ticket.office_id == office.id, Ticket.service == service_id, Ticket.status == DONE,
+               Ticket.started_at.is_not(None), Ticket.finished_at >= since)
+        .order_by(Ticket.finished_at.desc()).limit(settings.estimate_sample)).all()
+    durations = [(end - start).total_seconds() / 60 for start, end in served if end >= start]
+    waits = session.execute(
+        select(Ticket.waiting_since, Ticket.first_called_at)
+        .where(Ticket.office_id == office.id, Ticket.service == service_id, Ticket.first_called_at >= since)
+        .order_by(Ticket.first_called_at.desc()).limit(settings.estimate_sample)).all()
+    wait_minutes = [max(0.0, (called - queued).total_seconds() / 60) for queued, called in waits]
+    if service is not None and service.seats is not None:
+        parallel = service.seats
+    else:
+        counters = session.scalar(
+            select(func.count(func.distinct(Ticket.counter)))
+            .where(Ticket.office_id == office.id, Ticket.service == service_id,
+                   Ticket.called_at >= now - ACTIVE_COUNTER_WINDOW)) or 0
+        parallel = max(1, min(counters, len(service.counters) if service else counters))
+    return Pace(statistics.median(durations) if durations else None, parallel,
+                statistics.median(wait_minutes) if wait_minutes else None)
+
+
+def estimate_for(session: Session, office: OfficeConfig, service_id: str, position: int,
+                 now: datetime) -> int | None:
+    if position <= 0:
+        return None
+    service = settings_of(office).service(service_id)
+    if service is not None and service.seats is not None and position <= free_seats(session, office, service):
+        return 0
+    return pace(session, office, service_id, now).estimate(position)
+
+
+@dataclass(frozen=True)
+class ServiceLoad:
+    service: Service
+    waiting: int
+    estimated_wait_minutes: int | None
+    open: bool
+    seats_free: int | None
+
+
+def service_loads(session: Session, office: OfficeConfig, now: datetime | None = None) -> list[ServiceLoad]:
+    """Every service with its line length and the wait a ticket taken now would have."""
+    now = now or utcnow()
+    counts = waiting_counts(session, office, now)
+    loads = []
+    for service in settings_of(office).services:
+        waiting = counts.get(service.id, 0)
+        seats_free = free_seats(session, office, service) if service.seats is not None else None
+        loads.append(ServiceLoad(service, waiting, estimate_for(session, office, service.id, waiting + 1, now),
+                                 service.is_open(now.astimezone(office.tz)), seats_free))
+    return loads
+
