@@ -31,12 +31,11 @@ import sqlalchemy as sa  # noqa: E402
 from core import migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
 from core.events import Dispatcher, PostgresListener, publish  # noqa: E402
-from core.plugins import PluginManager  # noqa: E402
 from core.web.app import create_context  # noqa: E402
 from plugins.notify.worker import Sender  # noqa: E402
-from tests.plugins.notify.events import TicketNear, VisitorArrived  # noqa: E402
+from tests.plugins.notify.conftest import notify_and_publishers  # noqa: E402
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import free_port, registered_event  # noqa: E402
 
 PHASE_LIMIT_SECONDS = 12
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -65,10 +64,12 @@ def wait_until(condition, limit: float = PHASE_LIMIT_SECONDS) -> bool:  # type: 
 def publish_load(ctx, count: int, prefix: str) -> None:  # type: ignore[no-untyped-def]
     with ctx.db.session() as session:
         for i in range(count):
-            publish(session, "testoffice", VisitorArrived(arrival_id=f"{prefix}{i}", officer_id="j-smith",
-                                                          unit_id=None, first_name="Amina", language="sv"))
-            publish(session, "testoffice", TicketNear(ticket_id=f"{prefix}{i}", number=f"B{i:03d}", service="guidance",
-                                                      position=2, phone="+46701234567", language="sv"))
+            publish(session, "testoffice", registered_event(
+                ctx.plugins, "visitor.arrived", arrival_id=f"{prefix}{i}", officer_id="j-smith", unit_id=None,
+                first_name="Amina", language="sv"))
+            publish(session, "testoffice", registered_event(
+                ctx.plugins, "ticket.near", ticket_id=f"{prefix}{i}", number=f"B{i:03d}", service="guidance",
+                position=2, phone="+46701234567", language="sv"))
 
 
 def main() -> None:
@@ -93,13 +94,11 @@ def main() -> None:
     else:
         url = f"sqlite:///{work / 'bench.db'}"
 
-    import plugins.notify
-
     smtp = SmtpServer(free_port()).start()
     provider = ProviderServer(free_port()).start()
     deployment = write_deployment(work / "deployment", smtp_port=smtp.port, provider=provider.url, rules=RULES,
                                   max_attempts=5)
-    plugins_ = PluginManager.from_objects({"notify": plugins.notify})
+    plugins_ = notify_and_publishers()
     ctx = create_context(PlatformSettings(database_url=url, deployment=deployment, secret_key="x" * 32), plugins_)
     migrate.upgrade(ctx.db.engine, plugins_)
     dispatcher = Dispatcher(ctx.db, ctx.plugins, ctx.deployment)
@@ -156,8 +155,9 @@ def main() -> None:
             before = len(smtp.received_at)
             committed = time.perf_counter()
             with ctx.db.session() as session:
-                publish(session, "testoffice", VisitorArrived(arrival_id=f"l{i}", officer_id="j-smith", unit_id=None,
-                                                              first_name="Amina", language="sv"))
+                publish(session, "testoffice", registered_event(ctx.plugins, "visitor.arrived", arrival_id=f"l{i}",
+                                                                officer_id="j-smith", unit_id=None, first_name="Amina",
+                                                                language="sv"))
             if not wait_until(lambda b=before: len(smtp.received_at) > b, 5):
                 print("latency: an e-mail did not arrive within 5 s")
                 break

@@ -414,6 +414,17 @@ def events_retry(delivery_id: int, deployment: DeploymentOption = None) -> None:
     typer.echo(f"delivery {delivery_id} queued again")
 
 
+@events_cli.command("types")
+def events_types() -> None:
+    """List the domain event types the installed plugins publish (``mbk_event_types``), with their fields."""
+    event_types = load_plugins().event_types
+    for name in sorted(event_types):
+        event_type = event_types[name]
+        typer.echo(f"{name}  ({event_type.plugin})")
+        for field, annotation in event_type.fields():
+            typer.echo(f"    {field}: {annotation}")
+
+
 @events_cli.command("run")
 def events_run(deployment: DeploymentOption = None) -> None:
     """Run the event dispatcher as its own worker process (when web processes run with MBK_RUN_DISPATCHER=0)."""

@@ -335,7 +335,8 @@ def load_deployment(
 
     # Checks across sections, by each enabled plugin, for every office that loaded cleanly.
     for office in offices.values():
-        for extra in plugins.for_office(office).mbk_validate_office(office=office):
+        for extra in plugins.for_office(office).mbk_validate_office(office=office,
+                                                                   event_types=plugins.event_types):
             problems += [_as_problem(display(office.source), p) for p in extra or ()]
     if problems:
         raise ConfigError(problems)

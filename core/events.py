@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,6 +58,53 @@ class DomainEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: ClassVar[str]
+
+
+def _type_text(annotation: Any) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
+
+
+@dataclass(frozen=True)
+class EventType:
+    """A domain event type as a plugin registered it (``mbk_event_types``): the published contract."""
+
+    name: str
+    plugin: str
+    model: type[DomainEvent]
+
+    def fields(self) -> list[tuple[str, str]]:
+        """(field, type) in declaration order, as ``mbk events types`` prints them."""
+        return [(name, _type_text(info.annotation)) for name, info in self.model.model_fields.items()]
+
+
+class EventTypes(Mapping[str, EventType]):
+    """Every registered event type by name. Consumers (notify rules, ``mbk check``, tests) look types up here
+    instead of copying a publisher's classes."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, EventType] = {}
+
+    def add(self, plugin: str, models: Iterable[Any]) -> None:
+        """Register a plugin's types, all or none: each must be a DomainEvent with its own ``type``."""
+        new: dict[str, EventType] = {}
+        for model in models:
+            if not (isinstance(model, type) and issubclass(model, DomainEvent)) or not isinstance(
+                    getattr(model, "type", None), str):
+                raise TypeError(f"{model!r} is not a DomainEvent subclass with a type")
+            owner = self._types.get(model.type) or new.get(model.type)
+            if owner is not None:
+                raise ValueError(f"event type {model.type!r} is already published by plugin {owner.plugin!r}")
+            new[model.type] = EventType(model.type, plugin, model)
+        self._types.update(new)
+
+    def __getitem__(self, name: str) -> EventType:
+        return self._types[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from core.config import ConfigProblem, OfficeConfig
-    from core.events import Event
+    from core.events import DomainEvent, Event, EventTypes
     from core.plugins import Plugin
     from core.web.app import AppContext
 
@@ -117,9 +117,10 @@ def mbk_register() -> Plugin:
 
 
 @hookspec
-def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
-    """Check what the plugin's settings model cannot check alone (e.g. a rule naming an unknown officer,
-    a secret whose environment variable is unset). Return problems; an empty list means all is well.
+def mbk_validate_office(office: OfficeConfig, event_types: EventTypes) -> list[ConfigProblem | str]:
+    """Check what the plugin's settings model cannot check alone (e.g. a rule naming an unknown officer or an
+    event no installed plugin publishes, a secret whose environment variable is unset). Return problems; an
+    empty list means all is well. ``event_types`` holds every event type the installed plugins registered.
 
     Called by ``mbk check`` and at start-up, for each office that enables the plugin.
     """
@@ -144,6 +145,16 @@ def mbk_cli(cli: typer.Typer) -> None:
 
 
 # --- Events ---------------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_event_types() -> list[type[DomainEvent]]:
+    """The domain event types the plugin publishes (the classes in its ``events.py``): its public contract.
+
+    Called once when the plugin is registered. Core keeps every plugin's types by name
+    (``PluginManager.event_types``); consumers look them up there instead of copying the classes, and
+    ``mbk events types`` lists them with their fields. Two plugins may not register the same type name.
+    """
 
 
 @hookspec

@@ -17,6 +17,7 @@ import pluggy
 from pydantic import BaseModel
 
 from core import hookspecs
+from core.events import EventTypes
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -55,6 +56,7 @@ class PluginManager:
 
     pm: pluggy.PluginManager = field(default_factory=lambda: _new_pluggy())
     plugins: dict[str, Plugin] = field(default_factory=dict)
+    event_types: EventTypes = field(default_factory=EventTypes)
     _office_hooks: dict[tuple[str, ...], OfficeHooks] = field(default_factory=dict)
 
     @classmethod
@@ -92,6 +94,9 @@ class PluginManager:
                 raise TypeError("mbk_register() must return core.plugins.Plugin")
             if spec.name != name:
                 raise ValueError(f"mbk_register() returned name {spec.name!r}, the entry point is {name!r}")
+            for impl in self.pm.hook.mbk_event_types.get_hookimpls():
+                if impl.plugin_name == name:
+                    self.event_types.add(name, impl.function() or ())
         except Exception as exc:
             if self.pm.is_registered(obj):
                 self.pm.unregister(obj)  # half-registered plugins would still answer hooks

@@ -5,11 +5,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any
 
 from fastapi.testclient import TestClient
 
 from core import auth
-from core.events import Dispatcher
+from core.events import Dispatcher, DomainEvent
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 
@@ -25,6 +26,11 @@ def builtin_plugins() -> PluginManager:
 
     return PluginManager.from_objects({"kiosk": plugins.kiosk, "notify": plugins.notify, "queue": plugins.queue,
                                        "surveys": plugins.surveys})
+
+
+def registered_event(plugins: PluginManager, type_name: str, **fields: Any) -> DomainEvent:
+    """An event of the class its publisher registered through ``mbk_event_types`` (never a copy of it)."""
+    return plugins.event_types[type_name].model(**fields)
 
 
 def drain_events(ctx: AppContext, rounds: int = 20) -> None:

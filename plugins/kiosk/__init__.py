@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
+from core.events import DomainEvent
 from core.hookspecs import AdminPanel, KioskTile, PageLink
 from core.plugins import Plugin, hookimpl
 from plugins.kiosk import api, models, pages, service  # noqa: F401  (models: tables registered on core's Base)
+from plugins.kiosk.events import EVENT_TYPES
 from plugins.kiosk.settings import KioskSettings
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +29,11 @@ def mbk_register() -> Plugin:
                   settings_model=KioskSettings, api_router=api.router, page_router=pages.router,
                   templates=HERE / "templates", static=HERE / "static", locale=HERE / "locale",
                   migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_event_types() -> list[type[DomainEvent]]:
+    return EVENT_TYPES
 
 
 @hookimpl

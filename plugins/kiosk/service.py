@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig, Officer, Unit
 from core.db import utcnow
-from core.events import DomainEvent, publish
+from core.events import publish
 from core.hookspecs import KioskTile, TicketRequest, TicketService
 from core.web.i18n import Translator
+from plugins.kiosk.events import VisitorArrived
 from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
 from plugins.kiosk.settings import KioskSettings
@@ -38,15 +39,6 @@ class KioskError(ValueError):
         self.status = status
         self.code = code
         self.message = message
-
-
-class VisitorArrived(DomainEvent):
-    type = "visitor.arrived"
-    arrival_id: str
-    officer_id: str | None
-    unit_id: str | None
-    first_name: str | None
-    language: str
 
 
 # --- Settings and languages -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import event as sa_event
 
 from core.config import ConfigProblem, OfficeConfig
+from core.events import EventTypes
 from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
 from plugins.notify import service
@@ -32,8 +33,8 @@ def mbk_register() -> Plugin:
 
 
 @hookimpl
-def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
-    return list(service.validate_office(office))
+def mbk_validate_office(office: OfficeConfig, event_types: EventTypes) -> list[ConfigProblem | str]:
+    return list(service.validate_office(office, event_types))
 
 
 @hookimpl

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig, Officer, Unit, env_secret
 from core.db import utcnow
-from core.events import Event
+from core.events import Event, EventTypes
 from plugins.notify.channels import SendResult
 from plugins.notify.messages import fit_sms, render_message, safe_first_name
 from plugins.notify.models import NotifyContact, NotifyMessage
@@ -53,8 +53,9 @@ def settings_of(office: OfficeConfig) -> NotifySettings:
 # --- Configuration checks ------------------------------------------------------------------------------
 
 
-def validate_office(office: OfficeConfig) -> list[ConfigProblem]:
-    """Rules naming an unknown event, channel, officer or unit, recipients a channel cannot reach, unset secrets."""
+def validate_office(office: OfficeConfig, event_types: EventTypes) -> list[ConfigProblem]:
+    """Rules naming an unknown event (one without a message, or one no installed plugin publishes: the
+    registered ``event_types``), channel, officer or unit, recipients a channel cannot reach, unset secrets."""
     settings = settings_of(office)
     file = str(office.source)
     problems: list[ConfigProblem] = []
@@ -72,6 +73,9 @@ def validate_office(office: OfficeConfig) -> list[ConfigProblem]:
         if rule.event not in MESSAGE_EVENTS:
             problems.append(ConfigProblem(file, f"{where}.event", f"unknown event {rule.event!r} (events with "
                                           f"messages: {', '.join(MESSAGE_EVENTS)})"))
+        elif rule.event not in event_types:
+            problems.append(ConfigProblem(file, f"{where}.event", f"no installed plugin publishes {rule.event!r} "
+                                          f"(published: {', '.join(sorted(event_types)) or 'nothing'})"))
         channel = settings.channels.get(rule.channel)
         if channel is None:
             known = ", ".join(sorted(settings.channels)) or "none configured"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
+from core.events import DomainEvent
 from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
 from plugins.queue import (
@@ -28,6 +29,7 @@ from plugins.queue import (
 )
 from plugins.queue.api import api
 from plugins.queue.charts import stats_panel_html
+from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
 from plugins.queue.pages import pages
 from plugins.queue.settings import QueueSettings, settings_of, validate_settings
@@ -49,6 +51,11 @@ def mbk_register() -> Plugin:
                   description="Digital queue tickets, guide console, live display board, public computers",
                   settings_model=QueueSettings, api_router=api, page_router=pages, templates=HERE / "templates",
                   static=HERE / "static", locale=HERE / "locale", migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_event_types() -> list[type[DomainEvent]]:
+    return EVENT_TYPES
 
 
 @hookimpl

@@ -73,3 +73,7 @@ class TicketTransferred(DomainEvent):
     number: str
     service: str
     to_service: str
+
+
+EVENT_TYPES = [TicketIssued, TicketCalled, TicketStarted, TicketNear, TicketDone, TicketNoShow, TicketCancelled,
+               TicketTransferred]

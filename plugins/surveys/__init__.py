@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
+from core.events import DomainEvent
 from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
 from core.web.i18n import Translator
 from plugins.surveys import presentation, service
 from plugins.surveys.api import router as api_router
+from plugins.surveys.events import EVENT_TYPES
 from plugins.surveys.pages import router as page_router
 from plugins.surveys.settings import SurveysSettings
 
@@ -31,6 +33,11 @@ def mbk_register() -> Plugin:
                   description="Exit surveys on a tablet; empowerment indicators against target, by gender",
                   api_router=api_router, page_router=page_router, templates=HERE / "templates",
                   static=HERE / "static", migrations=HERE / "migrations", locale=HERE / "locale")
+
+
+@hookimpl
+def mbk_event_types() -> list[type[DomainEvent]]:
+    return EVENT_TYPES
 
 
 @hookimpl

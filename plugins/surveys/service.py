@@ -18,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.events import DomainEvent, publish
+from core.events import publish
+from plugins.surveys.events import SurveyCompleted
 from plugins.surveys.models import SubmissionToken, SurveyAnswer, SurveyResponse
 from plugins.surveys.settings import GENDERS, Survey, SurveysSettings
 
@@ -29,12 +30,6 @@ COMMENT_QUESTION = "comment"
 MAX_COMMENT_LENGTH = 500
 # Idempotency tokens only need to outlive a double tap or a retried request.
 TOKEN_KEEP_DAYS = 2
-
-
-class SurveyCompleted(DomainEvent):
-    type = "survey.completed"
-    survey: str
-    language: str
 
 
 class InvalidResponse(ValueError):

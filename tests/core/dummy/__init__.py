@@ -79,8 +79,15 @@ def mbk_register() -> Plugin:
 
 
 @hookimpl
-def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+def mbk_event_types() -> list[type[DomainEvent]]:
+    calls.append(("mbk_event_types", None))
+    return [DummyHappened]
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig, event_types: Any) -> list[ConfigProblem | str]:
     calls.append(("mbk_validate_office", office.id))
+    assert event_types["dummy.happened"].model is DummyHappened  # its own type, registered through core
     if office.settings_for("dummy").greeting == "forbidden":
         return [ConfigProblem(str(office.source), "plugins.dummy.greeting", "this greeting is not allowed")]
     return []

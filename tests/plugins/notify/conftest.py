@@ -12,9 +12,8 @@ from core.config import PlatformSettings
 from core.events import DomainEvent, publish
 from core.plugins import PluginManager
 from core.web.app import AppContext
-from tests.plugins.notify.events import VisitorArrived
 from tests.plugins.notify.fakes import REPORT_TOKEN, SMS_PASSWORD, ProviderServer, SmtpServer, write_deployment
-from tests.support import drain_events, free_port
+from tests.support import drain_events, free_port, registered_event
 
 
 @pytest.fixture(autouse=True)
@@ -42,15 +41,19 @@ def deployment(tmp_path: Path, smtp: SmtpServer, provider: ProviderServer) -> Pa
     return write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url)
 
 
-def notify_only() -> PluginManager:
+def notify_and_publishers() -> PluginManager:
+    """Notify, and the plugins that publish the events it consumes (kiosk: visitor.arrived, queue: ticket.*), so
+    tests publish the types those registered; the test office enables only notify."""
+    import plugins.kiosk
     import plugins.notify
+    import plugins.queue
 
-    return PluginManager.from_objects({"notify": plugins.notify})
+    return PluginManager.from_objects({"notify": plugins.notify, "kiosk": plugins.kiosk, "queue": plugins.queue})
 
 
 @pytest.fixture
 def notify_ctx(make_context: Callable[..., AppContext], deployment: Path) -> AppContext:
-    return make_context(deployment=deployment, plugins=notify_only())
+    return make_context(deployment=deployment, plugins=notify_and_publishers())
 
 
 def publish_now(ctx: AppContext, event: DomainEvent, office: str = "testoffice") -> int:
@@ -60,8 +63,9 @@ def publish_now(ctx: AppContext, event: DomainEvent, office: str = "testoffice")
 
 def arrive(ctx: AppContext, officer_id: str | None = "a-lind", first_name: str | None = "Amina",
            unit_id: str | None = None, language: str = "ar") -> int:
-    event_id = publish_now(ctx, VisitorArrived(arrival_id="arr-1", officer_id=officer_id, unit_id=unit_id,
-                                               first_name=first_name, language=language))
+    event_id = publish_now(ctx, registered_event(ctx.plugins, "visitor.arrived", arrival_id="arr-1",
+                                                 officer_id=officer_id, unit_id=unit_id, first_name=first_name,
+                                                 language=language))
     drain_events(ctx)
     return event_id
 

@@ -12,8 +12,8 @@ import uvicorn
 
 from core.config import PlatformSettings
 from core.web.app import create_app, create_context
-from tests.plugins.notify.conftest import notify_only
+from tests.plugins.notify.conftest import notify_and_publishers
 
 if __name__ == "__main__":
-    context = create_context(PlatformSettings(), notify_only())
+    context = create_context(PlatformSettings(), notify_and_publishers())
     uvicorn.run(create_app(context), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

@@ -14,11 +14,10 @@ from typer.testing import CliRunner
 from core import auth
 from core.web.app import AppContext, create_app
 from plugins.notify.worker import Sender
-from tests.plugins.notify.conftest import arrive, notify_only, publish_now
-from tests.plugins.notify.events import TicketCalled
+from tests.plugins.notify.conftest import arrive, notify_and_publishers, publish_now
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer
 from tests.plugins.notify.test_delivery import PHONE, messages, near, sender_for, wait_until
-from tests.support import PASSWORD, drain_events
+from tests.support import PASSWORD, drain_events, registered_event
 
 
 def login(client: TestClient, username: str) -> None:
@@ -96,7 +95,7 @@ def test_mbk_notify_test_sends_now_and_reports_failures(notify_ctx: AppContext, 
     import core.cli
     from plugins.notify.cli import notify_cli
 
-    monkeypatch.setattr(core.cli, "load_plugins", notify_only)
+    monkeypatch.setattr(core.cli, "load_plugins", notify_and_publishers)
     monkeypatch.setenv("MBK_DATABASE_URL", db_url)
     runner = CliRunner()
     base = ["test", "--office", "testoffice", "--deployment", str(deployment)]
@@ -126,8 +125,9 @@ def test_nothing_personal_is_logged_at_any_level(notify_ctx: AppContext, smtp: S
     provider.answers.extend([(500, {}), (400, {})])
     arrive(notify_ctx, officer_id="a-lind", first_name="Zackarias")
     near(notify_ctx, ticket="t5", number="B777")
-    publish_now(notify_ctx, TicketCalled(ticket_id="t5", number="B777", service="guidance", counter="2",
-                                         counter_name="Lucka 2", language="sv"))
+    publish_now(notify_ctx, registered_event(notify_ctx.plugins, "ticket.called", ticket_id="t5", number="B777",
+                                             service="guidance", counter="2", counter_name="Lucka 2", recall=False,
+                                             language="sv", seat=None))
     drain_events(notify_ctx)
     sender = Sender(notify_ctx.db, notify_ctx.deployment, "http://127.0.0.1:8000")
     sender.run_once()

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError, load_deployment
-from tests.plugins.notify.conftest import notify_only
+from tests.plugins.notify.conftest import notify_and_publishers
 from tests.plugins.notify.fakes import DEFAULT_RULES, write_deployment
 
 
 def problems(root: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_deployment(root, notify_only())
+        load_deployment(root, notify_and_publishers())
     return [f"{p.path}: {p.message}" for p in caught.value.problems]
 
 
@@ -23,7 +23,7 @@ def rule(event: str, to: str, channel: str) -> str:
 
 def test_valid_settings_load(tmp_path: Path) -> None:
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9")
-    settings = load_deployment(root, notify_only()).office("testoffice").settings_for("notify")
+    settings = load_deployment(root, notify_and_publishers()).office("testoffice").settings_for("notify")
     assert [r.event for r in settings.rules] == ["visitor.arrived", "visitor.arrived", "ticket.near", "ticket.called"]
 
 
@@ -84,3 +84,17 @@ def test_settings_model_errors_name_the_key(tmp_path: Path) -> None:
         "plugins.notify.rules[0].to: unknown recipient (use officer, unit, officer_or_unit, visitor, officer:<id> or "
         "unit:<id>)",
     ]
+
+
+def test_a_rule_for_an_event_no_installed_plugin_publishes_is_reported(tmp_path: Path) -> None:
+    import plugins.notify
+    from core.plugins import PluginManager
+
+    root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9")
+    with pytest.raises(ConfigError) as caught:
+        load_deployment(root, PluginManager.from_objects({"notify": plugins.notify, "queue": plugins.queue}))
+    published = "ticket.called, ticket.cancelled, ticket.done, ticket.issued, ticket.near, ticket.no_show, " \
+                "ticket.started, ticket.transferred"
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        f"plugins.notify.rules[{i}].event: no installed plugin publishes 'visitor.arrived' (published: {published})"
+        for i in (0, 1)]

@@ -16,10 +16,9 @@ from core.web.app import AppContext
 from plugins.notify import service
 from plugins.notify.models import NotifyContact, NotifyMessage
 from plugins.notify.worker import Sender
-from tests.plugins.notify.conftest import arrive, notify_only, publish_now
-from tests.plugins.notify.events import TicketCalled, TicketDone, TicketNear
+from tests.plugins.notify.conftest import arrive, notify_and_publishers, publish_now
 from tests.plugins.notify.fakes import REPORT_TOKEN, ProviderServer, SmtpServer, write_deployment
-from tests.support import drain_events
+from tests.support import drain_events, registered_event
 
 PHONE = "+46701234567"
 
@@ -41,8 +40,8 @@ def wait_until(condition, timeout: float = 10) -> None:  # type: ignore[no-untyp
 
 
 def near(ctx: AppContext, ticket: str = "t1", number: str = "B012", language: str = "sv") -> None:
-    publish_now(ctx, TicketNear(ticket_id=ticket, number=number, service="guidance", position=2, phone=PHONE,
-                                language=language))
+    publish_now(ctx, registered_event(ctx.plugins, "ticket.near", ticket_id=ticket, number=number, service="guidance",
+                                      position=2, phone=PHONE, language=language))
     drain_events(ctx)
 
 
@@ -213,15 +212,17 @@ def test_a_message_whose_sender_died_mid_send_is_sent_after_its_lease(notify_ctx
 def test_ticket_called_uses_the_phone_from_ticket_near_and_done_deletes_it(notify_ctx: AppContext,
                                                                           provider: ProviderServer) -> None:
     near(notify_ctx, ticket="t7", number="A007", language="en")
-    publish_now(notify_ctx, TicketCalled(ticket_id="t7", number="A007", service="info", counter="3",
-                                         counter_name="Counter 3", language="en"))
+    publish_now(notify_ctx, registered_event(notify_ctx.plugins, "ticket.called", ticket_id="t7", number="A007",
+                                             service="info", counter="3", counter_name="Counter 3", recall=False,
+                                             language="en", seat=None))
     drain_events(notify_ctx)
     sender_for(notify_ctx).run_once()
     first, second = provider.wait_for_sms(2)
     assert second.form["to"] == PHONE
     assert second.form["message"] == "Test Citizen Office: Ticket A007: it is your turn now. Please go to Counter 3."
 
-    publish_now(notify_ctx, TicketDone(ticket_id="t7", number="A007", service="info"))
+    publish_now(notify_ctx, registered_event(notify_ctx.plugins, "ticket.done", ticket_id="t7", number="A007",
+                                             service="info"))
     drain_events(notify_ctx)
     with notify_ctx.db.session() as session:
         assert session.scalars(select(NotifyContact)).all() == []
@@ -230,7 +231,8 @@ def test_ticket_called_uses_the_phone_from_ticket_near_and_done_deletes_it(notif
 def test_ticket_ending_cancels_its_unsent_messages_and_deletes_the_number(notify_ctx: AppContext,
                                                                          provider: ProviderServer) -> None:
     near(notify_ctx, ticket="t8")
-    publish_now(notify_ctx, TicketDone(ticket_id="t8", number="B012", service="guidance"))
+    publish_now(notify_ctx, registered_event(notify_ctx.plugins, "ticket.done", ticket_id="t8", number="B012",
+                                             service="guidance"))
     drain_events(notify_ctx)
     [row] = messages(notify_ctx)
     assert (row.status, row.address, row.body) == ("cancelled", None, None)
@@ -284,7 +286,7 @@ def test_no_phone_number_is_kept_when_no_rule_texts_visitors(make_context: Calla
                                                               provider: ProviderServer) -> None:
     rules = '[[plugins.notify.rules]]\nevent = "visitor.arrived"\nto = "officer"\nchannel = "email"\n'
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=rules)
-    ctx = make_context(deployment=deployment, plugins=notify_only())
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
     near(ctx)
     with ctx.db.session() as session:
         assert session.scalars(select(NotifyContact)).all() == []
@@ -308,7 +310,7 @@ def test_new_tickets_to_a_teams_chat_channel(make_context: Callable[..., AppCont
     rules = (f'[plugins.notify.channels.team]\ntype = "webhook"\nurl = "{provider.url}/hook/team"\n\n'
              '[[plugins.notify.rules]]\nevent = "ticket.issued"\nto = "unit:social"\nchannel = "team"\n')
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=rules)
-    ctx = make_context(deployment=deployment, plugins=notify_only())
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
     publish_now(ctx, TicketIssued(ticket_id="t1", number="B004", service="guidance", category="housing",
                                   language="ar", position=2, estimated_wait_minutes=10))
     drain_events(ctx)
@@ -325,8 +327,9 @@ def test_two_senders_on_their_own_connections_send_each_message_once(notify_ctx:
     from core.db import Database
 
     for i in range(40):
-        publish_now(notify_ctx, TicketNear(ticket_id=f"t{i}", number=f"B{i:03d}", service="guidance", position=2,
-                                           phone=PHONE, language="sv"))
+        publish_now(notify_ctx, registered_event(notify_ctx.plugins, "ticket.near", ticket_id=f"t{i}",
+                                                 number=f"B{i:03d}", service="guidance", position=2, phone=PHONE,
+                                                 language="sv"))
         arrive(notify_ctx, officer_id="j-smith", first_name=f"Visitor{i}")
     drain_events(notify_ctx)
     databases = [Database(db_url), Database(db_url)]  # two processes' worth of connections

@@ -12,11 +12,10 @@ from pathlib import Path
 import httpx
 
 from core.web.app import AppContext
-from tests.plugins.notify.conftest import notify_only, publish_now
-from tests.plugins.notify.events import VisitorArrived
+from tests.plugins.notify.conftest import notify_and_publishers, publish_now
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.plugins.notify.test_delivery import messages, wait_until
-from tests.support import free_port
+from tests.support import free_port, registered_event
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -45,12 +44,12 @@ def test_server_killed_with_pending_messages_delivers_them_after_restart(
         provider: ProviderServer) -> None:
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url,
                                   max_attempts=50)
-    ctx = make_context(deployment=deployment, plugins=notify_only())
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
     smtp.stop()
     server, _ = start_server(db_url, deployment)
     try:
-        publish_now(ctx, VisitorArrived(arrival_id="a1", officer_id="j-smith", unit_id=None, first_name="Amina",
-                                        language="sv"))
+        publish_now(ctx, registered_event(ctx.plugins, "visitor.arrived", arrival_id="a1", officer_id="j-smith",
+                                          unit_id=None, first_name="Amina", language="sv"))
         # the server's dispatcher writes the message and its sender fails to reach the SMTP server
         wait_until(lambda: any(m.attempts >= 1 and m.status == "pending" for m in messages(ctx)), timeout=20)
     finally:
@@ -80,9 +79,9 @@ def test_mbk_notify_run_sends_as_its_own_worker(make_context: Callable[..., AppC
     from tests.support import drain_events
 
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url)
-    ctx = make_context(deployment=deployment, plugins=notify_only())
-    publish_now(ctx, VisitorArrived(arrival_id="a1", officer_id="j-smith", unit_id=None, first_name="Amina",
-                                    language="sv"))
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
+    publish_now(ctx, registered_event(ctx.plugins, "visitor.arrived", arrival_id="a1", officer_id="j-smith",
+                                      unit_id=None, first_name="Amina", language="sv"))
     drain_events(ctx)
     env = {**os.environ, "MBK_DATABASE_URL": db_url, "MBK_SECRET_KEY": "test-secret-key-0123456789"}
     worker = subprocess.Popen([str(Path(sys.executable).parent / "mbk"), "notify", "run", "--deployment",

@@ -1,0 +1,19 @@
+"""Domain events the kiosk publishes (its public contract: payload keys other plugins rely on)."""
+
+from __future__ import annotations
+
+from core.events import DomainEvent
+
+
+class VisitorArrived(DomainEvent):
+    """A visitor with a booked meeting registered arrival at the entrance screen."""
+
+    type = "visitor.arrived"
+    arrival_id: str
+    officer_id: str | None
+    unit_id: str | None
+    first_name: str | None
+    language: str
+
+
+EVENT_TYPES = [VisitorArrived]

@@ -1,0 +1,66 @@
+"""Events are a published contract: each plugin registers its types through mbk_event_types, core keeps them
+by name, refuses a type name registered twice, and `mbk events types` lists them with their fields."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+from typer.testing import CliRunner
+
+from core import cli as mbk
+from core.events import DomainEvent
+from core.plugins import PluginLoadError, hookimpl
+from tests.support import builtin_plugins
+
+
+def test_built_in_plugins_register_the_events_they_publish() -> None:
+    event_types = builtin_plugins().event_types
+    published = {name: event_types[name].plugin for name in event_types}
+    assert published == {
+        "visitor.arrived": "kiosk", "survey.completed": "surveys",
+        **{f"ticket.{name}": "queue" for name in ("issued", "called", "started", "near", "done", "no_show",
+                                                  "cancelled", "transferred")},
+    }
+    called = event_types["ticket.called"]
+    assert called.model.type == "ticket.called"
+    assert ("counter", "str | None") in called.fields() and ("recall", "bool") in called.fields()
+
+
+def _plugin(name: str, *event_types: object) -> types.SimpleNamespace:
+    from core.plugins import Plugin
+
+    return types.SimpleNamespace(mbk_register=hookimpl(lambda: Plugin(name=name)),
+                                 mbk_event_types=hookimpl(lambda: list(event_types)))
+
+
+def test_a_type_name_taken_by_another_plugin_is_refused() -> None:
+    class Impostor(DomainEvent):
+        type = "ticket.called"
+        anything: str
+
+    manager = builtin_plugins()
+    with pytest.raises(PluginLoadError, match="impostor.*'ticket.called' is already published by plugin 'queue'"):
+        manager.register(_plugin("impostor", Impostor), "impostor")
+    assert "impostor" not in manager.plugins and manager.event_types["ticket.called"].plugin == "queue"
+    assert manager.pm.get_plugin("impostor") is None  # not left half-registered
+
+
+def test_only_domain_events_with_a_type_can_be_registered() -> None:
+    manager = builtin_plugins()
+    with pytest.raises(PluginLoadError, match="is not a DomainEvent subclass with a type"):
+        manager.register(_plugin("sloppy", dict), "sloppy")
+    assert len(manager.event_types) == 10
+
+
+def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    result = CliRunner().invoke(mbk.cli, ["events", "types"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    called = lines.index("ticket.called  (queue)")
+    assert lines[called + 1:called + 9] == [
+        "    ticket_id: str", "    number: str", "    service: str", "    counter: str | None",
+        "    counter_name: str", "    recall: bool", "    language: str", "    seat: str | None"]
+    assert "visitor.arrived  (kiosk)" in lines and "    first_name: str | None" in lines
+    assert "survey.completed  (surveys)" in lines
