@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -94,11 +94,17 @@ class TicketReceipt:
 
 @dataclass(frozen=True)
 class AdminPanel:
-    """A panel on the office's admin dashboard; ``html`` is already rendered and escaped by the plugin."""
+    """A panel on the office's admin dashboard, rendered by core (as NetBox renders template extensions).
+
+    ``template`` is one of the plugin's templates, named with the plugin's prefix (``"queue/stats_panel.html"``);
+    core renders it with ``context`` plus ``office``, ``lang``, ``dir``, ``_`` and ``ngettext`` in the
+    dashboard's language (the plugin's catalogs first, then core's) and places it in the dashboard's panel
+    frame. ``title`` is already translated into the ``language`` the hook was given."""
 
     id: str
     title: str
-    html: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
 
 
@@ -182,7 +188,8 @@ def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
 
 @hookspec
 def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
-    """Panels for the office's admin dashboard (``/{office}/admin``), already rendered."""
+    """Panels for the office's admin dashboard (``/{office}/admin``): a template and its context each, which
+    core renders (``AdminPanel``)."""
 
 
 # --- Queue capabilities (any plugin may provide them; the kiosk consumes them) --------------------

@@ -16,13 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from core.config import Deployment, OfficeConfig, PlatformSettings, load_deployment
 from core.db import Database
 from core.events import Dispatcher, LiveBroker, PostgresListener, attach_broker
-from core.hookspecs import PageLink
+from core.hookspecs import AdminPanel, PageLink
 from core.plugins import OfficeHooks, PluginManager
 from core.web import errors, security
 from core.web.deps import plugin_enabled
@@ -46,6 +47,7 @@ class AppContext:
     templates: Environment
     broker: LiveBroker = field(default_factory=LiveBroker)
     dispatcher: Dispatcher | None = None
+    _panel_translators: dict[str, Translator] = field(default_factory=dict, init=False, repr=False)
 
     def hooks(self, office: OfficeConfig) -> OfficeHooks:
         return self.plugins.for_office(office)
@@ -77,6 +79,19 @@ class AppContext:
         links = self.page_links(office)
         return ([link for link in links if link.audience == "visitor"],
                 [link for link in links if link.audience != "visitor"])
+
+    def render_panel(self, office: OfficeConfig, panel: AdminPanel, language: str) -> Markup:
+        """An admin panel: its plugin's template with its context, translated with that plugin's catalogs first
+        (a msgid another plugin translates differently keeps the panel's own translation), in the page's
+        direction."""
+        plugin = panel.template.partition("/")[0]
+        translator = self._panel_translators.get(plugin)
+        if translator is None:
+            locale = self.plugins.plugins[plugin].locale if plugin in self.plugins.plugins else None
+            translator = self._panel_translators[plugin] = Translator([locale] if locale else [])
+        context = {"office": office, "lang": language, "dir": language_info(language).dir,
+                   "_": translator.gettext(language), "ngettext": translator.ngettext(language), **panel.context}
+        return Markup(self.templates.get_template(panel.template).render(context))
 
     def render(self, request: Request, template: str, *, office: OfficeConfig | None = None,
                status_code: int = 200, headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:

@@ -194,9 +194,10 @@ def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office)
     ctx = get_context(request)
     language = ctx.language(request, office)
     with ctx.db.session() as session:
-        panels = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
-                                                                           language=language) for p in group),
-                        key=lambda p: (p.order, p.id))
+        found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
+                                                                          language=language) for p in group),
+                       key=lambda p: (p.order, p.id))
+        panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
         is_admin = principal.has_role(office.id, "admin")
         failed = events.failed_deliveries(session, office.id) if is_admin else []
         # (local time, entry): office staff read their own clock

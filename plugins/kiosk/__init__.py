@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
@@ -19,8 +18,6 @@ from plugins.kiosk.settings import KioskSettings
 
 HERE = Path(__file__).resolve().parent
 PANEL_DAYS = 14
-_panel_templates = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                               trim_blocks=True, lstrip_blocks=True)
 
 
 @hookimpl
@@ -56,9 +53,8 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     since = utcnow().astimezone(office.tz).date() - timedelta(days=PANEL_DAYS - 1)
     rows = service.usage(session, office, since)
     _ = service.translations.gettext(language)
-    html = _panel_templates.get_template("panel.html").render(summary=service.summarize(rows, language),
-                                                              days=PANEL_DAYS, _=_)
-    return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), html=html, order=30)]
+    return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), template="kiosk/panel.html",
+                       context={"summary": service.summarize(rows, language), "days": PANEL_DAYS}, order=30)]
 
 
 @hookimpl

@@ -1,13 +1,12 @@
-"""What staff see of the message log (panel and page): computed here, rendered by templates without logic."""
+"""What staff see of the message log (panel and page): computed here, rendered by templates without logic (the
+panel by core, from notify/panel.html)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
@@ -16,9 +15,6 @@ from plugins.notify import service
 from plugins.notify.messages import translations
 from plugins.notify.models import STATUSES, NotifyMessage
 
-HERE = Path(__file__).resolve().parent
-_environment = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                           trim_blocks=True, lstrip_blocks=True)
 PANEL_ROWS = 15
 
 
@@ -72,8 +68,7 @@ def admin_panel(office: OfficeConfig, session: Session, language: str) -> AdminP
     messages = service.todays_messages(session, office)
     counts = Counter(m.status for m in messages)
     _ = translations.gettext(language)
-    html = _environment.get_template("panel.html").render(
-        _=_, rows=message_rows(messages[:PANEL_ROWS], office, language), total=len(messages),
-        counts=[(status_label(s, language), counts[s]) for s in STATUSES if counts[s]],
-        failed=counts["failed"], page=f"/{office.id}/notify/messages")
-    return AdminPanel(id="notify", title=_("Messages today"), html=html, order=50)
+    return AdminPanel(id="notify", title=_("Messages today"), template="notify/panel.html", order=50, context={
+        "rows": message_rows(messages[:PANEL_ROWS], office, language), "total": len(messages),
+        "counts": [(status_label(s, language), counts[s]) for s in STATUSES if counts[s]],
+        "failed": counts["failed"], "page": f"/{office.id}/notify/messages"})

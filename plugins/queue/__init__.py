@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
@@ -28,7 +27,7 @@ from plugins.queue import (
     views,
 )
 from plugins.queue.api import api
-from plugins.queue.charts import stats_panel_html
+from plugins.queue.charts import PANEL_DAYS, stats_panel_context
 from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
 from plugins.queue.pages import pages
@@ -109,9 +108,9 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
     _ = translations.gettext(language)
     today = tickets.local_day(office, utcnow())
-    rows = statistics_by_day(session, office, today - timedelta(days=13), today)
-    html = stats_panel_html(office, rows, language, today)
-    return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), html=Markup(html), order=20)]
+    rows = statistics_by_day(session, office, today - timedelta(days=PANEL_DAYS - 1), today)
+    return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), template="queue/stats_panel.html",
+                       context=stats_panel_context(office, rows, language, today), order=20)]
 
 
 @hookimpl

@@ -99,8 +99,9 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
                                                 by_gender))
         title = survey.title.get_text(language)
         panels.append(AdminPanel(id=f"surveys-{survey.id}", title=_("Survey: %(title)s", title=title),
-                                 html=presentation.admin_panel_html(
-                                     title, lines, f"/{office.id}/surveys/{survey.id}/report", _), order=50))
+                                 template="surveys/panel.html", order=50,
+                                 context={"survey_title": title, "lines": lines,
+                                          "report_path": f"/{office.id}/surveys/{survey.id}/report"}))
     return panels
 
 

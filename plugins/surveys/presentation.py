@@ -132,17 +132,6 @@ class PanelLine:
     # ("Women", "60 % (18 of 30, 42–75 %)"), ("Men", …): empty when the survey does not ask for gender
     by_gender: tuple[tuple[str, str], ...] = ()
 
-
-def admin_panel_html(survey_title: str, lines: list[PanelLine], report_path: str, _: Gettext) -> str:
-    """The admin dashboard panel: each indicator over the last 30 days, for women and men, and a link to the
-    full report."""
-    items = Markup("").join(
-        Markup("<li><strong>{}</strong>: {}{}{}{}</li>").format(
-            line.label, line.text,
-            Markup(" · ") + _("target %(target)s %%", target=f"{line.target:g}") if line.target is not None else "",
-            Markup(" · ") + line.verdict if line.verdict else "",
-            Markup("<br>") + Markup(" · ").join(Markup("{}: {}").format(group, text) for group, text in line.by_gender)
-            if line.by_gender else "")
-        for line in lines)
-    return str(Markup('<p>{}</p><ul class="mbk-links">{}</ul><p><a href="{}">{}</a></p>').format(
-        _("%(survey)s, last 30 days", survey=survey_title), items, report_path, _("Full survey report")))
+    @property
+    def target_text(self) -> str:
+        return f"{self.target:g}" if self.target is not None else ""

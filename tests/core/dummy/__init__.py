@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -75,7 +76,7 @@ def stream(request: Request, office: OfficeConfig = Depends(get_office)) -> Any:
 def mbk_register() -> Plugin:
     calls.append(("mbk_register", None))
     return Plugin(name="dummy", version="1.0", description="test double", settings_model=DummySettings,
-                  api_router=api)
+                  api_router=api, templates=Path(__file__).resolve().parent / "templates")
 
 
 @hookimpl
@@ -135,7 +136,8 @@ def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
 @hookimpl
 def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
     calls.append(("mbk_admin_panels", office.id))
-    return [AdminPanel(id="dummy", title="Dummy panel", html="<p>dummy panel body</p>")]
+    return [AdminPanel(id="dummy", title="Dummy panel", template="dummy/panel.html",
+                       context={"body": "dummy panel body"})]
 
 
 @hookimpl
