@@ -189,3 +189,21 @@ def test_an_arrival_with_the_keyboard_only(page: Any, live_server: LiveServer) -
     visible(page, "#meeting-done")
     assert page.evaluate("document.activeElement.id") == "meeting-done-title"
     assert [e["officer_id"] for e in arrival_events(live_server.ctx)] == ["k-hassan"]
+
+
+@SQLITE_ONLY
+def test_a_page_opened_from_the_kiosk_leads_back_and_keeps_the_inactivity_reset(
+        page: Any, make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    with LiveServer(make_context(deployment=deployment)) as server:
+        enrol_kiosk(page, server)  # the kiosk's start screen leaves its address and inactivity time
+        page.goto(f"{server.url}/skarholmen/queue/board?lang=ar")  # another plugin's page, as a tile opens it
+        back = visible(page, "#mbk-home")
+        assert back.inner_text() == "العودة إلى البداية"
+        assert back.get_attribute("href") == "/skarholmen/kiosk?lang=sv"
+        page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=8000)  # nobody touched it: the start screen
+        assert page.locator("#mbk-home").is_hidden()  # the kiosk's own screens keep their own reset
+        phone = page.context.browser.new_page()  # a visitor's phone never saw a start screen
+        phone.goto(f"{server.url}/skarholmen/queue/board?lang=ar")
+        assert phone.locator("#mbk-home").is_hidden()
+        phone.close()

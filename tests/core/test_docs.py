@@ -3,6 +3,7 @@ every hook exercised through core by the dummy plugin."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,16 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from core import cli as mbk
-from core.hookspecs import TicketRequest, hook_names
+from core.config import OfficeConfig
+from core.hookspecs import (
+    AdminPanel,
+    KioskTile,
+    PageLink,
+    TicketReceipt,
+    TicketRequest,
+    TicketService,
+    hook_names,
+)
 from core.web.app import AppContext, create_app
 from tests.core import dummy
 from tests.support import bearer, builtin_plugins, drain_events
@@ -38,6 +48,18 @@ enabled = {enabled}
 def test_every_hook_is_documented() -> None:
     documented = set(re.findall(r"^### (mbk_\w+)$", GUIDE.read_text(encoding="utf-8"), re.M))
     assert documented == set(hook_names())
+
+
+@pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
+                                   OfficeConfig], ids=lambda model: model.__name__)
+def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
+    assert heading in text, f"docs/writing-plugins.md has no section for {model.__name__}"
+    table = re.search(r"^\| field \| meaning \|\n(?:^\|.*\n)+", text.split(heading, 1)[1], re.M)
+    assert table is not None
+    documented = re.findall(r"^\| `(\w+)` \|", table.group(0), re.M)
+    assert documented == [f.name for f in dataclasses.fields(model)]
 
 
 def test_the_worked_example_is_the_tested_package() -> None:

@@ -7,6 +7,7 @@ import importlib
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def test_loaded_through_its_entry_point(installed: Path) -> None:
     assert plugin.templates is not None and (plugin.templates / "board.html").exists()
 
 
+def test_the_wheel_carries_its_templates_and_catalogs(tmp_path: Path) -> None:
+    """The package data the docs show (pyproject.toml) puts the .po catalogs into the wheel a plugin publishes."""
+    source = tmp_path / "source"
+    shutil.copytree(PACKAGE, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=120)
+    [wheel] = (tmp_path / "dist").glob("mbk_notices-1.0.0-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    catalogs = {name for name in names if name.startswith("mbk_notices/locale/") and name.endswith((".po", ".mo"))}
+    assert catalogs == {"mbk_notices/locale/sv/LC_MESSAGES/messages.po"}
+    assert {"mbk_notices/templates/board.html", "mbk_notices/migrations/notices_0001_notice_table.py"} <= names
+
+
 def test_its_settings_are_validated(installed: Path, tmp_path: Path) -> None:
     manager = PluginManager.from_entry_points(only=["notices"])
     with pytest.raises(ConfigError) as error:
@@ -104,6 +118,7 @@ def test_migrated_and_served_per_office(installed: Path, empty_db_url: str, tmp_
             assert missing.status_code == 404 and missing.json()["error"] == "plugin_not_enabled"
             page = client.get("/alpha/notices?lang=sv", headers=HTML)
             assert page.status_code == 200 and "Anslagstavla" in page.text and "Nya öppettider" in page.text
+            assert "Senaste först." in page.text  # its own catalog, installed with it
             assert client.get("/beta/notices", headers=HTML).status_code == 404
             landing = client.get("/", headers=HTML).text
             assert "/alpha/notices" in landing and "/beta/notices" not in landing

@@ -10,6 +10,9 @@
   const lang = cfg.lang;
   const api = "/api/v1/offices/" + office + "/kiosk";
   const $ = (id) => document.getElementById(id);
+  // A tile may open another plugin's page: core's device.js there shows the way back and keeps this reset.
+  sessionStorage.setItem("mbk-home", cfg.home);
+  sessionStorage.setItem("mbk-inactivity", cfg.inactivity);
 
   // --- Inactivity: warn with a countdown, one touch extends, then start over (forgetting everything) ------
   const overlay = $("kiosk-idle");

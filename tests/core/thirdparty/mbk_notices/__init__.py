@@ -46,7 +46,7 @@ def notice_board(request: Request, office: OfficeConfig = Depends(get_office),
 def mbk_register() -> Plugin:
     return Plugin(name="notices", version=version("mbk-notices"), description="A notice board",
                   settings_model=NoticesSettings, api_router=api, page_router=pages,
-                  templates=HERE / "templates", migrations=HERE / "migrations")
+                  templates=HERE / "templates", locale=HERE / "locale", migrations=HERE / "migrations")
 
 
 @hookimpl
