@@ -9,24 +9,17 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
+from tests.plugins.notify.conftest import notify_and_publishers
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.support import device_header
-
-
-def kiosk_and_notify() -> PluginManager:
-    import plugins.kiosk
-    import plugins.notify
-
-    return PluginManager.from_objects({"kiosk": plugins.kiosk, "notify": plugins.notify})
 
 
 def test_arrival_at_the_kiosk_mails_the_officer(make_context: Callable[..., AppContext], tmp_path: Path,
                                                 smtp: SmtpServer, provider: ProviderServer) -> None:
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url,
                                   enabled=("kiosk", "notify"))
-    ctx = make_context(deployment=deployment, plugins=kiosk_and_notify(), run_dispatcher=True)
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers(), run_dispatcher=True)
     kiosk = device_header(ctx, "testoffice", "kiosk")
     with TestClient(create_app(ctx)) as client:
         for _ in range(2):  # a double tap on the screen: the same key, one arrival

@@ -10,26 +10,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core import auth
-from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 from plugins.notify.models import NotifyContact
+from tests.plugins.notify.conftest import notify_and_publishers
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.plugins.notify.test_delivery import messages, wait_until
 from tests.support import PASSWORD, bearer, device_header
-
-
-def queue_and_notify() -> PluginManager:
-    import plugins.notify
-    import plugins.queue
-
-    return PluginManager.from_objects({"queue": plugins.queue, "notify": plugins.notify})
 
 
 def test_visitor_is_texted_when_near_and_when_called(make_context: Callable[..., AppContext], tmp_path: Path,
                                                      smtp: SmtpServer, provider: ProviderServer) -> None:
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url,
                                   enabled=("queue", "notify"))
-    ctx = make_context(deployment=deployment, plugins=queue_and_notify(), run_dispatcher=True)
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers(), run_dispatcher=True)
     kiosk = device_header(ctx, "testoffice", "kiosk")
     with ctx.db.session() as session:
         auth.create_user(session, "guide", PASSWORD, office_id="testoffice", role="guide")
