@@ -1,0 +1,185 @@
+"""medborgarkontor beside a bare reference (bench/support/reference.py), in the same run and on the same database,
+driven alternately by the same closed-loop load (wrk, 8 keep-alive connections):
+
+- issue-pg:     ticket issue on PostgreSQL;
+- call-next:    call-next on PostgreSQL (the line topped up before every run);
+- issue-sqlite: ticket issue on SQLite, the embedded default;
+- processes:    ticket issue with one and with two web processes sharing a port (SO_REUSEPORT), both apps;
+- fanout:       N open live streams (half display boards, half visitors' phones; the reference: N plain streams),
+                a few calls, the time from each call's response to the event on every stream, and missed events.
+
+    .venv/bin/python -m bench.scale [--only issue-pg,call-next,issue-sqlite,processes,fanout]
+                                    [--rounds 5] [--seconds 5] [--streams 2000] [--calls 5]
+
+Prints medians of interleaved rounds and the ratios. Needs wrk (Debian: apt-get install wrk) and PostgreSQL at
+$MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+
+from bench.support import fanout, reference
+from bench.support.harness import (
+    CONNECTIONS,
+    OFFICE_API,
+    PROJECT_APP,
+    REFERENCE_APP,
+    Run,
+    Servers,
+    guide_token,
+    interleaved,
+    machine,
+    prefill_project,
+    prepare_project,
+    project_env,
+    project_has_waiting,
+    settle,
+    table,
+    temporary_database,
+    wrk,
+)
+
+ISSUE_BODY = '{"service": "info", "language": "sv"}'
+CALL_BODY = '{"counter": "info-1"}'
+PREFILL_PER_SECOND = 1500  # waiting tickets put in the line per second of a call-next run: more than either takes
+SCENARIOS = ("issue-pg", "call-next", "issue-sqlite", "processes", "fanout")
+
+
+def warmed(targets: dict[str, Callable[[], Run]]) -> dict[str, Callable[[], Run]]:
+    """Run each target once, unmeasured (first requests fill caches and connection pools)."""
+    for target in targets.values():
+        target()
+    return targets
+
+
+def issue(args: argparse.Namespace, backend: str) -> None:
+    with temporary_database(backend) as url:
+        kiosk = prepare_project(url)
+        reference.create_tables(url)
+        with Servers(PROJECT_APP, project_env(url)) as project, \
+                Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
+            targets = warmed({
+                "bare: counter upsert + INSERT": lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds),
+                "medborgarkontor POST /tickets": lambda: wrk(f"{project.base}{OFFICE_API}/tickets", ISSUE_BODY,
+                                                             kiosk, args.seconds),
+            })
+            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+    table(f"ticket issue on {backend}, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
+          results)
+
+
+def call_next(args: argparse.Namespace) -> None:
+    prefill = args.seconds * PREFILL_PER_SECOND
+
+    def topped_up(fill: Callable[[], None], run: Callable[[], Run], has_waiting: Callable[[], bool]) -> Run:
+        fill()
+        result = run()
+        if not has_waiting():
+            print("  (the line ran dry during a run: raise PREFILL_PER_SECOND)")
+        return result
+
+    with temporary_database("postgresql") as url:
+        prepare_project(url)
+        reference.create_tables(url)
+        with Servers(PROJECT_APP, project_env(url)) as project, \
+                Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
+            guide = guide_token(project.base)
+            targets = warmed({
+                "bare: SKIP LOCKED + UPDATE": lambda: topped_up(
+                    lambda: reference.prefill(url, prefill), lambda: wrk(f"{bare.base}/call-next", "{}", None,
+                                                                         args.seconds),
+                    lambda: reference.has_waiting(url)),
+                "medborgarkontor POST /call-next": lambda: topped_up(
+                    lambda: prefill_project(url, prefill),
+                    lambda: wrk(f"{project.base}{OFFICE_API}/call-next", CALL_BODY, guide, args.seconds),
+                    lambda: project_has_waiting(url)),
+            })
+            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+    table(f"call-next on postgresql, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
+          results)
+
+
+def processes(args: argparse.Namespace) -> None:
+    with temporary_database("postgresql") as url:
+        kiosk = prepare_project(url)
+        reference.create_tables(url)
+        bare_env = {"MBK_BENCH_BARE_URL": url}
+        with Servers(PROJECT_APP, project_env(url)) as one, Servers(PROJECT_APP, project_env(url), 2) as two, \
+                Servers(REFERENCE_APP, bare_env) as bare_one, Servers(REFERENCE_APP, bare_env, 2) as bare_two:
+            targets = warmed({
+                "bare, 1 process": lambda: wrk(f"{bare_one.base}/tickets", "{}", None, args.seconds),
+                "bare, 2 processes": lambda: wrk(f"{bare_two.base}/tickets", "{}", None, args.seconds),
+                "medborgarkontor, 1 process": lambda: wrk(f"{one.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
+                                                          args.seconds),
+                "medborgarkontor, 2 processes": lambda: wrk(f"{two.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
+                                                            args.seconds),
+            })
+            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+    rates = table(f"ticket issue on postgresql, one vs two processes on one port, {CONNECTIONS} connections, "
+                  f"medians of {args.rounds} rounds × {args.seconds} s", results)
+    print(f"  two processes / one: bare {rates['bare, 2 processes'] / rates['bare, 1 process']:.2f}×, "
+          f"medborgarkontor {rates['medborgarkontor, 2 processes'] / rates['medborgarkontor, 1 process']:.2f}×")
+
+
+def fan_out(args: argparse.Namespace) -> None:
+    print(f"\nlive fan-out on postgresql, one process, {args.calls} calls: from each call's response to the event "
+          "on every stream")
+    print(fanout.HEADER)
+    with temporary_database("postgresql") as url:
+        kiosk = prepare_project(url)
+        reference.create_tables(url)
+        reference.prefill(url, args.calls)
+        with Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
+            async def bare_call(client: httpx.AsyncClient) -> None:
+                (await client.post("/call-next")).raise_for_status()
+
+            result = asyncio.run(fanout.measure(bare.port, ["/events"] * args.streams, bare_call, args.calls))
+            print(result.line("bare: plain streams"), flush=True)
+        with Servers(PROJECT_APP, project_env(url)) as project:
+            headers = {"Authorization": f"Bearer {kiosk}"}
+            issued = [httpx.post(f"{project.base}{OFFICE_API}/tickets", json={"service": "info"}, headers=headers,
+                                 timeout=60)
+                      for _ in range(args.calls + 1)]
+            watched = issued[-1].json()["id"]  # still waiting after the calls: its phones hear every call of its line
+            paths = [f"{OFFICE_API}/board/events", f"{OFFICE_API}/tickets/{watched}/events"] * (args.streams // 2)
+            guide = {"Authorization": f"Bearer {guide_token(project.base)}"}
+
+            async def project_call(client: httpx.AsyncClient) -> None:
+                (await client.post(f"{OFFICE_API}/call-next", json={"counter": "info-1"}, headers=guide)
+                 ).raise_for_status()
+
+            result = asyncio.run(fanout.measure(project.port, paths, project_call, args.calls))
+            print(result.line("medborgarkontor: boards + phones"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--streams", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=5)
+    args = parser.parse_args()
+    chosen = args.only.split(",")
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}")
+    began = time.perf_counter()
+    print(machine())
+    runs = {"issue-pg": lambda: issue(args, "postgresql"), "call-next": lambda: call_next(args),
+            "issue-sqlite": lambda: issue(args, "sqlite"), "processes": lambda: processes(args),
+            "fanout": lambda: fan_out(args)}
+    for name in SCENARIOS:
+        if name in chosen:
+            runs[name]()
+    print(f"\ntotal {time.perf_counter() - began:.0f} s; {machine()}")
+
+
+if __name__ == "__main__":
+    main()

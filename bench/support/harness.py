@@ -1,0 +1,232 @@
+"""Shared parts of the side-by-side benchmarks: temporary databases, servers on a loopback port (N processes of one
+app sharing it through SO_REUSEPORT), a closed-loop load from wrk, interleaved rounds and the side-by-side table.
+
+The machine is shared: a single figure means little, the ratio of two figures measured in alternating rounds of the
+same run means more. Every table gives the medians over rounds (rate, p50, p99) and each row's ratio to the first.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import sqlalchemy as sa
+
+from core import auth, migrate
+from core.db import Database
+from core.events import EventDelivery, OutboxEvent
+from core.plugins import PluginManager
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN = os.environ.get("MBK_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PROJECT_APP = "core.web.app:create_app"
+REFERENCE_APP = "bench.support.reference:create_app"
+OFFICE_API = "/api/v1/offices/skarholmen/queue"
+GUIDE, PASSWORD = "bench-guide", "bench password 123"
+CONNECTIONS = 8
+
+
+@contextmanager
+def temporary_database(backend: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (dropped afterwards) or SQLite file; yields its URL."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="mbk-bench-") as folder:
+            yield f"sqlite:///{Path(folder) / 'bench.db'}"
+        return
+    admin = sa.create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"mbk_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare_project(url: str) -> str:
+    """Migrate the database, enrol a kiosk and create a guide; returns the kiosk's bearer token."""
+    database = Database(url)
+    migrate.upgrade(database.engine, PluginManager.from_entry_points())
+    with database.session() as session:
+        _, kiosk_token = auth.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
+        auth.create_user(session, GUIDE, PASSWORD, office_id="skarholmen", role="guide")
+    database.dispose()
+    return kiosk_token
+
+
+def project_env(url: str) -> dict[str, str]:
+    return {"MBK_DATABASE_URL": url, "MBK_DEPLOYMENT": str(ROOT / "deployments" / "demo"),
+            "MBK_SECRET_KEY": "bench-secret-key-0123456789abcdef", "MBK_LOG_LEVEL": "WARNING"}
+
+
+def settle(url: str, timeout: float = 60) -> None:
+    """Wait until the project's dispatcher has delivered every event, so one round's backlog does not run
+    during the next round (of another target)."""
+    database = Database(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with database.session() as session:
+            left = (session.scalar(sa.select(sa.func.count()).where(OutboxEvent.fanned_out.is_(False))) or 0) + (
+                session.scalar(sa.select(sa.func.count()).where(EventDelivery.status == "pending")) or 0)
+        if not left:
+            break
+        time.sleep(0.2)
+    database.dispose()
+
+
+class Servers:
+    """``processes`` uvicorn processes of one app sharing a loopback port (SO_REUSEPORT)."""
+
+    def __init__(self, app: str, env: dict[str, str], processes: int = 1):
+        self.app, self.env, self.processes = app, env, processes
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._children: list[subprocess.Popen[str]] = []
+
+    def __enter__(self) -> Servers:
+        env = {**os.environ, **self.env}
+        for _ in range(self.processes):
+            self._children.append(subprocess.Popen(
+                [sys.executable, "-m", "bench.support.reuseport", self.app, str(self.port)], cwd=ROOT, env=env,
+                stdout=subprocess.PIPE, text=True))
+        for child in self._children:
+            assert child.stdout is not None
+            if child.stdout.readline().strip() != "ready":
+                self.__exit__()
+                raise RuntimeError(f"{self.app} did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for child in self._children:
+            child.terminate()
+        for child in self._children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def guide_token(base: str) -> str:
+    response = httpx.post(f"{base}/api/v1/auth/token", data={"username": GUIDE, "password": PASSWORD},
+                          timeout=60)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+@dataclass(frozen=True)
+class Run:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+{auth}
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def wrk(url: str, body: str, token: str | None, seconds: float, connections: int = CONNECTIONS) -> Run:
+    """A closed loop of ``connections`` keep-alive connections POSTing ``body`` for ``seconds`` (wrk, one thread)."""
+    auth_line = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT.format(body=body, auth=auth_line))
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name,
+                              url], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    requests, micros, p50, p99, errors = (int(v) for v in line.split()[1:])
+    return Run(requests, micros / 1e6, p50 / 1000, p99 / 1000, errors)
+
+
+def interleaved(targets: dict[str, Callable[[], Run]], rounds: int,
+                between: Callable[[], None] = lambda: None) -> dict[str, list[Run]]:
+    """Each target once per round, the order reversed every other round so drift in the machine's load falls on
+    both alike; ``between`` runs after every run (e.g. to let a dispatcher catch up)."""
+    results: dict[str, list[Run]] = {name: [] for name in targets}
+    names = list(targets)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            results[name].append(targets[name]())
+            between()
+    return results
+
+
+def table(title: str, results: dict[str, list[Run]]) -> dict[str, float]:
+    """Print medians and each row's ratio to the first row; returns the median rates."""
+    print(f"\n{title}")
+    print(f"  {'':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'errors':>8}   rates per round")
+    rates = {name: statistics.median(r.rate for r in runs) for name, runs in results.items()}
+    first = next(iter(rates.values()))
+    for name, runs in results.items():
+        p50 = statistics.median(r.p50_ms for r in runs)
+        p99 = statistics.median(r.p99_ms for r in runs)
+        errors = sum(r.errors for r in runs)
+        per_round = " ".join(f"{r.rate:.0f}" for r in runs)
+        print(f"  {name:<34}{rates[name]:>9.1f}{p50:>9.1f}{p99:>9.1f}{rates[name] / first:>7.2f}×{errors:>8}"
+              f"   {per_round}")
+    return rates
+
+
+def machine() -> str:
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return f"{os.cpu_count()} CPU cores, load average {load} (shared machine: read the ratios)"
+
+
+def prefill_project(url: str, count: int, office: str = "skarholmen", service: str = "info") -> None:
+    """Put ``count`` waiting tickets in a line of the project, straight into its table (for call-next)."""
+    from plugins.queue.models import WAITING, Ticket
+
+    database = Database(url)
+    timezone = ZoneInfo("Europe/Stockholm")  # the demo office's
+    now = datetime.now(UTC)
+    day = now.astimezone(timezone).date()
+    with database.session() as session:
+        lowest = min(session.scalar(sa.select(sa.func.min(Ticket.number))) or 0, 0)
+        session.execute(sa.insert(Ticket), [
+            {"office_id": office, "public_id": uuid.uuid4().hex, "day": day, "issued_service": service,
+             "service": service, "number": lowest - i, "label": f"P{i}", "status": WAITING, "language": "sv",
+             "source": "kiosk", "booked": False, "recalls": 0, "issued_at": now, "waiting_since": now}
+            for i in range(1, count + 1)])
+    database.dispose()
+
+
+def project_has_waiting(url: str, office: str = "skarholmen") -> bool:
+    from plugins.queue.models import WAITING, Ticket
+
+    database = Database(url)
+    with database.session() as session:
+        found = session.scalar(sa.select(Ticket.id).where(Ticket.office_id == office, Ticket.status == WAITING)
+                               .limit(1))
+    database.dispose()
+    return found is not None
