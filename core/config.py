@@ -150,6 +150,8 @@ class PlatformSection(StrictModel):
     default_language: str = "sv"
     # A demonstration deployment: `mbk demo-access` may create a login and device links for it.
     demo: bool = False
+    # The environment variable holding the token of /metrics (Prometheus); unset: /metrics is off.
+    metrics_token_env: str | None = None
 
 
 class PlatformFile(BaseModel):
@@ -196,6 +198,7 @@ class Deployment:
     default_language: str
     offices: Mapping[str, OfficeConfig] = field(default_factory=dict)
     demo: bool = False
+    metrics_token_env: str | None = None
 
     def office(self, office_id: str) -> OfficeConfig | None:
         return self.offices.get(office_id)
@@ -302,6 +305,10 @@ def load_deployment(
                 display(platform_path), "platform.default_language",
                 f"no translation for language {platform.platform.default_language!r} "
                 f"(available: {', '.join(sorted(languages))})"))
+        token_env = platform.platform.metrics_token_env
+        if token_env is not None and not os.environ.get(token_env):
+            problems.append(ConfigProblem(display(platform_path), "platform.metrics_token_env",
+                                          f"environment variable {token_env} (the /metrics token) is not set"))
         for name in platform.plugins:
             if name not in plugins.plugins:
                 problems.append(
@@ -342,7 +349,7 @@ def load_deployment(
         raise ConfigError(problems)
     return Deployment(root=root, name=platform.platform.name,
                       default_language=platform.platform.default_language, offices=offices,
-                      demo=platform.platform.demo)
+                      demo=platform.platform.demo, metrics_token_env=platform.platform.metrics_token_env)
 
 
 def _as_problem(shown: str, problem: ConfigProblem | str) -> ConfigProblem:

@@ -17,6 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
     from fastapi import FastAPI
+    from prometheus_client.metrics_core import Metric
     from sqlalchemy.orm import Session
 
     from core.config import ConfigProblem, OfficeConfig
@@ -205,6 +206,20 @@ def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequ
     """Issue a queue ticket inside ``session``'s transaction; return None if this plugin cannot.
 
     Raise ``ValueError`` with a message for the visitor when the request is refused (service closed…).
+    """
+
+
+# --- Monitoring -----------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_metrics(office: OfficeConfig, session: Session, now: datetime) -> list[Metric]:
+    """Series for the platform's monitoring (``/metrics``), read at scrape time for one office.
+
+    Return prometheus-client metric families (``GaugeMetricFamily``, ``CounterMetricFamily``…) named
+    ``mbk_<plugin>_…``, each sample labelled with ``office``; core merges the families of the same name
+    from every office. Read them from the database (the same from every web process); keep it to a few
+    grouped queries, a scrape comes every 15–60 s.
     """
 
 

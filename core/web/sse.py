@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from core.events import Event
+from core.web.metrics import stream_closed, stream_opened
 
 KEEPALIVE_SECONDS = 15
 RETRY_MILLISECONDS = 2000
@@ -44,6 +45,7 @@ def sse_response(request: Request, office_id: str, project: Callable[[Event], An
 
     async def stream() -> AsyncIterator[str]:
         subscription = broker.subscribe(office_id)
+        stream_opened(office_id)
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
             state = await run_in_threadpool(initial) if callable(initial) else initial
@@ -64,6 +66,7 @@ def sse_response(request: Request, office_id: str, project: Callable[[Event], An
                     yield sse_message(projected, event.type, event.id)
         finally:
             subscription.close()
+            stream_closed(office_id)
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

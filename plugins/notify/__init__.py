@@ -16,6 +16,7 @@ from core.hookspecs import AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
 from plugins.notify import service
 from plugins.notify.api import api
+from plugins.notify.metrics import notify_families
 from plugins.notify.pages import pages
 from plugins.notify.panel import admin_panel
 from plugins.notify.settings import NotifySettings
@@ -70,6 +71,11 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 @hookimpl
 def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
     return [admin_panel(office, session, language)]
+
+
+@hookimpl
+def mbk_metrics(office: OfficeConfig, session: Any, now: Any) -> list[Any]:
+    return list(notify_families(office, session, now))
 
 
 @hookimpl

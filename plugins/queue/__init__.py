@@ -30,6 +30,7 @@ from plugins.queue.api import api
 from plugins.queue.charts import PANEL_DAYS, stats_panel_context
 from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
+from plugins.queue.metrics import queue_families
 from plugins.queue.pages import pages
 from plugins.queue.settings import QueueSettings, settings_of, validate_settings
 from plugins.queue.stats import statistics_by_day
@@ -111,6 +112,11 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     rows = statistics_by_day(session, office, today - timedelta(days=PANEL_DAYS - 1), today)
     return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), template="queue/stats_panel.html",
                        context=stats_panel_context(office, rows, language, today), order=20)]
+
+
+@hookimpl
+def mbk_metrics(office: OfficeConfig, session: Session, now: datetime) -> list[Any]:
+    return list(queue_families(office, session, now))
 
 
 @hookimpl

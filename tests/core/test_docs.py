@@ -78,6 +78,8 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
     (root / "offices" / "alpha.toml").write_text(
         OFFICE.format(id="alpha", enabled='["dummy"]', section='[plugins.dummy]\ngreeting = "hej"'), encoding="utf-8")
     (root / "offices" / "beta.toml").write_text(OFFICE.format(id="beta", enabled="[]", section=""), encoding="utf-8")
+    (root / "platform.toml").write_text('[platform]\nmetrics_token_env = "MBK_TEST_METRICS_TOKEN"\n', encoding="utf-8")
+    monkeypatch.setenv("MBK_TEST_METRICS_TOKEN", "scrape-token")
 
     def plugins():  # type: ignore[no-untyped-def]
         manager = builtin_plugins()
@@ -94,6 +96,8 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         assert "dummy panel body" in admin.text  # mbk_admin_panels
         assert client.post("/api/v1/offices/alpha/dummy/happen/1").status_code == 200
         drain_events(ctx)  # mbk_handle_event
+        scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).text  # mbk_metrics
+        assert 'mbk_dummy_greeting_level{office="alpha"} 1.0' in scraped
     # what the kiosk plugin asks of the office's plugins
     hooks = ctx.hooks(alpha)
     with ctx.db.session() as session:

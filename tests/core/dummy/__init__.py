@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from prometheus_client.metrics_core import GaugeMetricFamily
 from pydantic import Field
 
 from core.config import ConfigProblem, OfficeConfig, StrictModel
@@ -151,6 +152,14 @@ def mbk_issue_ticket(office: OfficeConfig, session: Any, request: Any) -> Ticket
     calls.append(("mbk_issue_ticket", office.id))
     return TicketReceipt(id="t1", number="Z001", service="dummy", service_name="Dummy", position=1,
                          estimated_wait_minutes=None, status_path=f"/{office.id}/dummy/t1")
+
+
+@hookimpl
+def mbk_metrics(office: OfficeConfig, session: Any, now: Any) -> list[Any]:
+    calls.append(("mbk_metrics", office.id))
+    family = GaugeMetricFamily("mbk_dummy_greeting_level", "The office's greeting level.", labels=["office"])
+    family.add_metric([office.id], office.settings_for("dummy").level)
+    return [family]
 
 
 @hookimpl
