@@ -106,7 +106,9 @@ def urls(deployment: DeploymentOption = None, base_url: str = "http://127.0.0.1:
 
 @cli.command()
 def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: int = 8000,
-          migrate_sqlite: Annotated[bool, typer.Option(help="Create/upgrade an embedded SQLite database.")] = True
+          migrate_sqlite: Annotated[bool, typer.Option(help="Create/upgrade an embedded SQLite database.")] = True,
+          processes: Annotated[int, typer.Option(min=1, help="Web processes sharing the port (SO_REUSEPORT; "
+                                                 "PostgreSQL only). See docs/deploying.md.")] = 1,
           ) -> None:
     """Start the web server. Refuses to start on an invalid deployment or a database behind its migrations."""
     import uvicorn
@@ -126,7 +128,21 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     if ctx.settings.secret_key is None:
         typer.echo("MBK_SECRET_KEY is not set: using a random key, so logins end when the server restarts.")
     print_urls(ctx, f"http://{host}:{port}")
+    if processes > 1:
+        raise typer.Exit(serve_processes(ctx, host, port, processes))
     uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
+
+
+def serve_processes(ctx, host: str, port: int, processes: int) -> int:  # type: ignore[no-untyped-def]
+    from core.web.serving import supervise
+
+    if not ctx.db.is_postgres:
+        raise fail("error: several processes need PostgreSQL (on SQLite live updates stay inside one process)")
+    # Every process loads the same deployment, and signs with one key (else a login made in one fails in another).
+    env = {"MBK_DEPLOYMENT": str(ctx.settings.deployment), "MBK_SECRET_KEY": ctx.secret_key}
+    ctx.db.dispose()
+    typer.echo(f"Starting {processes} web processes on http://{host}:{port} …")
+    return supervise("core.web.app:create_app", host, port, processes, ctx.settings.log_level.lower(), env)
 
 
 # --- db ---------------------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ class PlatformSettings(BaseSettings):
     secure_cookies: bool = False
     # Run the outbox dispatcher inside the web process (one per process is fine: deliveries are claimed).
     run_dispatcher: bool = True
+    # PostgreSQL connections per process: a pool of this many, and up to db_max_overflow more at peaks
+    # (budget: processes × (pool + overflow + 1 for LISTEN) below the server's max_connections; docs/deploying.md).
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
     # Delivered domain events are deleted after this many days by `mbk purge` (payloads may hold a phone number).
     event_retention_days: int = Field(default=7, ge=1)
 

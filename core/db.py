@@ -54,7 +54,8 @@ class OfficeScoped:
     office_id: Mapped[str] = mapped_column(String(64), index=True)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """An engine; on PostgreSQL a pool of ``pool_size`` connections, ``max_overflow`` more at peaks (per process)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -76,15 +77,15 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size, max_overflow)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -8,6 +8,7 @@ same run means more. Every table gives the medians over rounds (rate, p50, p99) 
 from __future__ import annotations
 
 import os
+import select
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from core import auth, migrate
 from core.db import Database
 from core.events import EventDelivery, OutboxEvent
 from core.plugins import PluginManager
+from core.web.serving import READY, READY_FD
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,35 +92,38 @@ def settle(url: str, timeout: float = 60) -> None:
 
 
 class Servers:
-    """``processes`` uvicorn processes of one app sharing a loopback port (SO_REUSEPORT)."""
+    """``processes`` uvicorn processes of one app sharing a loopback port, started the way ``mbk serve --processes``
+    starts them (core.web.serving: SO_REUSEPORT, a supervisor, multiprocess metrics)."""
 
     def __init__(self, app: str, env: dict[str, str], processes: int = 1):
         self.app, self.env, self.processes = app, env, processes
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self._children: list[subprocess.Popen[str]] = []
+        self._supervisor: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Servers:
-        env = {**os.environ, **self.env}
-        for _ in range(self.processes):
-            self._children.append(subprocess.Popen(
-                [sys.executable, "-m", "bench.support.reuseport", self.app, str(self.port)], cwd=ROOT, env=env,
-                stdout=subprocess.PIPE, text=True))
-        for child in self._children:
-            assert child.stdout is not None
-            if child.stdout.readline().strip() != "ready":
-                self.__exit__()
-                raise RuntimeError(f"{self.app} did not start")
+        read_fd, write_fd = os.pipe()
+        self._supervisor = subprocess.Popen(
+            [sys.executable, "-m", "core.web.serving", self.app, "--port", str(self.port),
+             "--processes", str(self.processes), "--log-level", "warning"],
+            cwd=ROOT, env={**os.environ, **self.env, READY_FD: str(write_fd)}, pass_fds=(write_fd,))
+        os.close(write_fd)
+        try:
+            ready = select.select([read_fd], [], [], 180)[0] and os.read(read_fd, 16) == READY
+        finally:
+            os.close(read_fd)
+        if not ready:
+            self.__exit__()
+            raise RuntimeError(f"{self.app} did not start")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for child in self._children:
-            child.terminate()
-        for child in self._children:
+        if self._supervisor is not None:
+            self._supervisor.terminate()
             try:
-                child.wait(timeout=10)
+                self._supervisor.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                child.kill()
+                self._supervisor.kill()
 
 
 def guide_token(base: str) -> str:

@@ -144,7 +144,7 @@ def create_context(settings: PlatformSettings | None = None, plugins: PluginMana
     plugins = plugins or PluginManager.from_entry_points()
     deployment = load_deployment(settings.deployment, plugins)
     secret, _generated = settings.effective_secret_key()
-    database = database or Database(settings.database_url)
+    database = database or Database(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
     translator = Translator([p.locale for p in plugins.plugins.values() if p.locale])
     ctx = AppContext(settings=settings, deployment=deployment, plugins=plugins, db=database, secret_key=secret,
                      translator=translator, templates=build_templates(plugins))

@@ -1,0 +1,140 @@
+"""Several web processes on one port: each process binds its own socket with SO_REUSEPORT and the kernel spreads new
+connections over them, so a second process adds capacity without a proxy in front.
+
+Not uvicorn's ``--workers``: its workers share one socket, and on keep-alive connections that added about 40 ms per
+request here. A supervisor (this module, run by ``mbk serve --processes N``) starts the processes, reports ready once
+all of them listen, stops them all on SIGTERM/SIGINT and exits when one of them dies, so that systemd (or whatever
+runs it) restarts the lot. The processes share a fresh ``PROMETHEUS_MULTIPROC_DIR`` for /metrics.
+
+    python -m core.web.serving core.web.app:create_app --host 127.0.0.1 --port 8000 --processes 2
+
+``APP`` is an import string of an app factory. If ``MBK_READY_FD`` names an open file descriptor, a line ``ready``
+is written to it once every process listens (how tests and bench/ wait for it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+READY_FD = "MBK_READY_FD"
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+READY = b"ready\n"
+START_TIMEOUT_SECONDS = 120
+
+
+def reuseport_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def announce_ready() -> None:
+    """Write ``ready`` to the descriptor named by MBK_READY_FD, if any (once)."""
+    fd = os.environ.pop(READY_FD, None)
+    if fd is not None:
+        os.write(int(fd), READY)
+        os.close(int(fd))
+
+
+def run_process(app: str, host: str, port: int, log_level: str) -> None:
+    """One web process: the app factory served by uvicorn on its own SO_REUSEPORT socket."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:  # the app started and the socket listens
+                announce_ready()
+
+    config = uvicorn.Config(app, factory=True, log_level=log_level, timeout_graceful_shutdown=3, backlog=4096)
+    Server(config).run(sockets=[reuseport_socket(host, port)])
+
+
+def _wait_ready(read_fd: int, children: list[subprocess.Popen[bytes]]) -> bool:
+    """True once every child wrote ``ready``; False if one ended first or it took too long."""
+    got = b""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while got.count(READY) < len(children):
+        if time.monotonic() > deadline or any(child.poll() is not None for child in children):
+            return False
+        if select.select([read_fd], [], [], 0.5)[0]:
+            got += os.read(read_fd, 64)
+    return True
+
+
+def supervise(app: str, host: str, port: int, processes: int, log_level: str = "info",
+              env: dict[str, str] | None = None) -> int:
+    """Run ``processes`` web processes until SIGTERM/SIGINT (exit 0) or until one of them ends (exit 1)."""
+    env = {**os.environ, **(env or {})}
+    own_dir = MULTIPROCESS_DIR not in env
+    metrics_dir = Path(tempfile.mkdtemp(prefix="mbk-metrics-")) if own_dir else Path(env[MULTIPROCESS_DIR])
+    for stale in metrics_dir.glob("*.db"):  # series of processes of an earlier start
+        stale.unlink()
+    read_fd, write_fd = os.pipe()
+    child_env = {**env, MULTIPROCESS_DIR: str(metrics_dir), READY_FD: str(write_fd)}
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    children = [subprocess.Popen([sys.executable, "-m", "core.web.serving", app, "--host", host, "--port", str(port),
+                                  "--log-level", log_level, "--process"], env=child_env, pass_fds=(write_fd,))
+                for _ in range(processes)]
+    os.close(write_fd)
+    try:
+        if not _wait_ready(read_fd, children):
+            print(f"error: not every one of the {processes} web processes started", file=sys.stderr)
+            return 1
+        announce_ready()
+        while not stop.wait(0.5):
+            ended = [child for child in children if child.poll() is not None]
+            if ended:
+                print(f"error: web process {ended[0].pid} ended (status {ended[0].returncode}); stopping the others",
+                      file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        os.close(read_fd)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if own_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("app", help="import string of an app factory, e.g. core.web.app:create_app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--processes", type=int, default=1)
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--process", action="store_true", help=argparse.SUPPRESS)  # one of the supervised processes
+    args = parser.parse_args()
+    if args.process:
+        run_process(args.app, args.host, args.port, args.log_level)
+    else:
+        sys.exit(supervise(args.app, args.host, args.port, args.processes, args.log_level))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""`mbk serve --processes N`: N web processes on one port, each serving requests, /metrics summing over all of them
+(prometheus-client's multiprocess mode); refused on SQLite, whose live updates stay inside one process."""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from core.web.serving import READY, READY_FD
+from tests.support import free_port
+
+DEMO = Path(__file__).resolve().parents[2] / "deployments" / "demo"
+TOKEN = "serving-test-token"
+REQUESTS = 40
+
+
+def mbk_serve(db_url: str, deployment: Path, port: int, ready_fd: int, metrics_dir: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "MBK_DATABASE_URL": db_url, "MBK_SECRET_KEY": "serving-test-secret-key-0123456789",
+           "MBK_TEST_METRICS_TOKEN": TOKEN, "MBK_LOG_LEVEL": "WARNING", READY_FD: str(ready_fd),
+           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    return subprocess.Popen([str(Path(sys.executable).parent / "mbk"), "serve", "--deployment", str(deployment),
+                             "--port", str(port), "--processes", "2"], env=env, pass_fds=(ready_fd,),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_processes_share_a_port_and_metrics_sum_over_them(db_url: str, tmp_path: Path) -> None:
+    deployment = tmp_path / "deployment"
+    shutil.copytree(DEMO, deployment)
+    platform = deployment / "platform.toml"
+    platform.write_text(platform.read_text(encoding="utf-8").replace(
+        "[platform]\n", '[platform]\nmetrics_token_env = "MBK_TEST_METRICS_TOKEN"\n'), encoding="utf-8")
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    port = free_port()
+    read_fd, write_fd = os.pipe()
+    server = mbk_serve(db_url, deployment, port, write_fd, metrics_dir)
+    os.close(write_fd)
+    try:
+        if db_url.startswith("sqlite"):
+            output, _ = server.communicate(timeout=120)
+            assert server.returncode == 2
+            assert "several processes need PostgreSQL" in output
+            return
+        assert select.select([read_fd], [], [], 120)[0] and os.read(read_fd, 16) == READY, "did not start"
+        for _ in range(REQUESTS):  # a new connection each: the kernel spreads them over the processes
+            with httpx.Client() as client:
+                assert client.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        served_by = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("histogram_*.db")}
+        assert len(served_by) == 2, f"requests reached processes {served_by}"
+        scraped = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+        counts = [s.value for family in text_string_to_metric_families(scraped) for s in family.samples
+                  if s.name == "mbk_http_request_duration_seconds_count" and s.labels["route"] == "/healthz"]
+        assert counts == [REQUESTS]  # one sample: the sum over both processes, whichever answered the scrape
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=60)
+        assert server.returncode == 0
+    finally:
+        os.close(read_fd)
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
