@@ -17,14 +17,12 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 
+from bench.support.harness import postgres_database
 from core import migrate
 from core.config import Deployment, load_deployment
 from core.db import Database
@@ -55,20 +53,6 @@ def deployment(root: Path, plugins: PluginManager) -> Deployment:
     (root / "offices" / "bench.toml").write_text(
         '[office]\nid = "bench"\nname = { sv = "Bench" }\n[plugins]\nenabled = ["bench"]\n', encoding="utf-8")
     return load_deployment(root, plugins)
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"mbk_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def timed(action: Callable[[], object]) -> float:
