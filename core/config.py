@@ -8,6 +8,7 @@ each naming the file, the key path and what is wrong.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -118,6 +119,18 @@ class OfficeSection(StrictModel):
     timezone: str = "Europe/Stockholm"
     languages: tuple[str, ...] = ("sv", "en")
     address: str | None = None
+    # Origins (scheme://host[:port]) that may show this office's embeddable pages, such as the display
+    # board, in a frame (an intranet page); every other page, and every other origin, is refused framing.
+    embed_origins: tuple[str, ...] = ()
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+                raise ValueError(f"{origin!r} is not an origin: use scheme://host[:port], e.g. "
+                                 "'https://intranet.example.org', without a path")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -178,6 +191,7 @@ class OfficeConfig:
     directory: Directory
     source: Path
     address: str | None = None
+    embed_origins: tuple[str, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -453,6 +467,7 @@ def _load_office(
         directory=parsed.directory,
         source=path,
         address=section.address,
+        embed_origins=section.embed_origins,
     )
 
 

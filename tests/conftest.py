@@ -215,9 +215,19 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
+def csp_violations(page: Any) -> list[str]:
+    """Collects the browser's reports of anything the Content-Security-Policy blocked on this page."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    return seen
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    blocked = csp_violations(page)
     yield page
     context.close()
+    assert blocked == [], "the Content-Security-Policy blocked something:\n" + "\n".join(blocked)

@@ -27,6 +27,7 @@ from core.hookspecs import AdminPanel, PageLink
 from core.plugins import OfficeHooks, PluginManager
 from core.web import errors, metrics, security
 from core.web.deps import plugin_enabled
+from core.web.headers import SecurityHeaders
 from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.state.ctx = ctx
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
+    app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies)
     app.add_middleware(metrics.RequestMetrics)  # added last: the outermost, so it times the session cookie's work too
     app.add_exception_handler(errors.HttpProblem, errors.handle_problem)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)

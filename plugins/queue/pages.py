@@ -15,6 +15,7 @@ from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
+from core.web.headers import embeddable
 from core.web.i18n import language_info
 from core.web.security import check_csrf, staff_page
 from plugins.queue import errors, lifecycle, tickets, views
@@ -51,7 +52,7 @@ def _announcement(_: Any) -> str:
     return _("Number %(number)s, %(counter)s", number="{number}", counter="{counter}")
 
 
-@pages.get("/board")
+@pages.get("/board", dependencies=[Depends(embeddable)])
 def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
     ctx = get_context(request)
     language = ctx.language(request, office)
