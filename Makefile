@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export MBK_DEPLOYMENT ?= deployments/demo
+# Links the server writes (QR codes, SMS delivery reports) point at the port it was given.
+export MBK_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint screenshots bench clean
 
@@ -15,10 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# serve checks the port first: a demo already running there keeps its login and device links.
 run: $(STAMP)
-	$(BIN)/mbk db upgrade
-	$(BIN)/mbk demo-access --base-url http://$(HOST):$(PORT)
-	$(BIN)/mbk serve --host $(HOST) --port $(PORT)
+	$(BIN)/mbk serve --host $(HOST) --port $(PORT) --demo-access
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

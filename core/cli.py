@@ -64,17 +64,22 @@ def load_context(deployment: Path | None = None):  # type: ignore[no-untyped-def
 
 @cli.command()
 def check(deployment: DeploymentOption = None) -> None:
-    """Validate a deployment: every office file, every plugin section. Exit 2 with one line per problem.
+    """Validate a deployment: every office file, every plugin section, and that the models of core and every
+    plugin match their migrations. Exit 2 with one line per problem.
 
-    Touches no database, so it can run on a build machine before rollout.
+    Touches no real database (the migrations run on a scratch SQLite one), so it can run on a build machine
+    before rollout.
     """
+    from core import migrate
     from core.config import load_deployment
 
     settings = settings_for(deployment)
+    plugins = load_plugins()
     try:
-        loaded = load_deployment(settings.deployment, load_plugins())
+        loaded = load_deployment(settings.deployment, plugins)
     except ConfigError as exc:
         raise config_failure(exc) from None
+    drift_failure(migrate.migrations_drift(plugins))
     offices = loaded.offices
     typer.echo(f"ok: {len(offices)} office(s) in {settings.deployment}: {', '.join(sorted(offices))}")
 
@@ -87,6 +92,14 @@ def plugins(deployment: DeploymentOption = None) -> None:
         enabled = [o.id for o in ctx.deployment.offices.values() if o.enables(name)]
         typer.echo(f"{name} {plugin.version}: {plugin.description or '-'}")
         typer.echo(f"    enabled for: {', '.join(enabled) or 'no office'}")
+
+
+def drift_failure(drift: list[str]) -> None:
+    """Models that differ from their migrations would fail at the first request that touches them: stop here."""
+    if drift:
+        lines = "\n".join(f"error: {line}" for line in drift)
+        raise fail(f"{lines}\nThe models differ from their migrations: add a migration for each change (or undo "
+                   "it), then `mbk db upgrade`. Nothing was started.")
 
 
 def print_urls(ctx, base_url: str) -> None:  # type: ignore[no-untyped-def]
@@ -104,19 +117,46 @@ def urls(deployment: DeploymentOption = None, base_url: str = "http://127.0.0.1:
     print_urls(load_context(deployment), base_url.rstrip("/"))
 
 
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens there (bound the way uvicorn binds, so the answer matches its own)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 @cli.command()
 def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: int = 8000,
           migrate_sqlite: Annotated[bool, typer.Option(help="Create/upgrade an embedded SQLite database.")] = True,
           processes: Annotated[int, typer.Option(min=1, help="Web processes sharing the port (SO_REUSEPORT; "
                                                  "PostgreSQL only). See docs/deploying.md.")] = 1,
+          demo_access: Annotated[bool, typer.Option(help="Demo deployments: print a new demo login and device "
+                                                          "links before starting (what `make run` does).")] = False
           ) -> None:
-    """Start the web server. Refuses to start on an invalid deployment or a database behind its migrations."""
+    """Start the web server. Refuses to start on an invalid deployment, a database behind its migrations, a
+    port already in use, or (outside demo deployments) without MBK_SECRET_KEY."""
     import uvicorn
 
     from core import migrate
     from core.web.app import create_app
 
+    base = f"http://{host}:{port}"
+    # First of all: a demo already running there keeps its login and device links.
+    if port_in_use(host, port):
+        raise fail(f"error: {host}:{port} is already in use (is a server already running at {base}/ ?). "
+                   f"Nothing was changed; stop it first or choose another port (make run PORT={port + 1}).")
     ctx = load_context(deployment)
+    if ctx.settings.secret_key is None and not ctx.deployment.demo:
+        raise fail("error: MBK_SECRET_KEY is not set. A real deployment needs a fixed secret key: with a new "
+                   "random one at each start every login, kiosk and display board would have to be enrolled "
+                   "again. Set MBK_SECRET_KEY (e.g. from `python -c 'import secrets; print(secrets.token_urlsafe"
+                   "(32))'`) in the server's environment.")
     logging.basicConfig(level=ctx.settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-connection INFO lines would bury the URLs
     if not migrate.is_at_head(ctx.db.engine, ctx.plugins):
@@ -125,9 +165,12 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
             migrate.upgrade(ctx.db.engine, ctx.plugins)
         else:
             raise fail("error: the database is behind its migrations; run `mbk db upgrade` first")
+    drift_failure(migrate.schema_drift(ctx.db.engine, ctx.plugins))
     if ctx.settings.secret_key is None:
         typer.echo("MBK_SECRET_KEY is not set: using a random key, so logins end when the server restarts.")
-    print_urls(ctx, f"http://{host}:{port}")
+    print_urls(ctx, base)
+    if demo_access:
+        typer.echo(demo_login_and_links(ctx, base))
     if processes > 1:
         raise typer.Exit(serve_processes(ctx, host, port, processes))
     uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
@@ -330,18 +373,21 @@ def demo_access(deployment: DeploymentOption = None,
                 ) -> None:
     """For a demo deployment only: a platform-admin login and one-time links that enrol this browser as each
     office's kiosk, display board and survey tablet. Earlier demo devices are revoked; the password is new."""
+    typer.echo(demo_login_and_links(load_context(deployment), base_url.rstrip("/")))
+
+
+def demo_login_and_links(ctx, base: str) -> str:  # type: ignore[no-untyped-def]
+    """A new password for the demo login and new device links (the earlier ones revoked), as text to print."""
     import secrets
 
     from sqlalchemy import select
 
     from core import auth
 
-    ctx = load_context(deployment)
     if not ctx.deployment.demo:
         raise fail(f"error: {ctx.settings.deployment} is not a demo deployment (platform.demo = true); "
                    "create real accounts with `mbk user add` and devices with `mbk device add`")
     password = secrets.token_urlsafe(12)
-    base = base_url.rstrip("/")
     links: list[str] = []
     with ctx.db.session() as session:
         user = auth.find_user(session, DEMO_USER)
@@ -359,9 +405,8 @@ def demo_access(deployment: DeploymentOption = None,
                 code = auth.new_enrolment_code(device)
                 links.append(f"    {office.id:<12} {kind:<8} {base}/{office.id}/enrol?code={code}")
         auth.audit(session, cli_actor(), "demo.access", None)
-    typer.echo(f"\nDemo login (platform admin, every office): {DEMO_USER} / {password}   {base}/login")
-    typer.echo("Open a link once to make this browser that office's device:")
-    typer.echo("\n".join(links))
+    return "\n".join([f"\nDemo login (platform admin, every office): {DEMO_USER} / {password}   {base}/login",
+                      "Open a link once to make this browser that office's device:", *links])
 
 
 @device_cli.command("list")

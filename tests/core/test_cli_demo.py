@@ -59,3 +59,47 @@ def test_refused_for_a_deployment_that_is_not_a_demo(use_deployment: Callable[[b
     code, output = demo_access()
     assert code == 2
     assert "is not a demo deployment" in output
+
+
+def serve(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(mbk.cli, ["serve", *args])
+    return result.exit_code, result.output
+
+
+def test_make_run_leaves_a_demo_already_running_on_its_port_alone(
+        use_deployment: Callable[[bool], AppContext]) -> None:
+    """`make run` is `mbk serve --demo-access`: with the port taken it changes no password and no device link."""
+    import socket
+
+    from sqlalchemy import select
+
+    from core import auth
+
+    ctx = use_deployment(True)
+    assert demo_access()[0] == 0
+
+    def demo_state() -> tuple[str, list[tuple[int, object]]]:
+        with ctx.db.session() as session:
+            devices = session.execute(select(auth.Device.id, auth.Device.revoked_at).order_by(auth.Device.id)).all()
+            return auth.find_user(session, "demo").password_hash, [tuple(d) for d in devices]
+
+    before = demo_state()
+    with socket.socket() as running:  # the demo already serving there
+        running.bind(("127.0.0.1", 0))
+        running.listen()
+        port = running.getsockname()[1]
+        code, output = serve("--port", str(port), "--demo-access")
+    assert code == 2
+    assert f"127.0.0.1:{port} is already in use" in output and "Nothing was changed" in output
+    assert demo_state() == before
+
+
+def test_a_real_deployment_refuses_to_start_without_its_secret_key(
+        use_deployment: Callable[[bool], AppContext], monkeypatch: pytest.MonkeyPatch) -> None:
+    use_deployment(False)
+    monkeypatch.delenv("MBK_SECRET_KEY")
+    from tests.support import free_port
+
+    code, output = serve("--port", str(free_port()))
+    assert code == 2
+    assert "MBK_SECRET_KEY is not set" in output
