@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from core.db import Base, Database
 from core.plugins import PluginManager
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -112,3 +114,55 @@ def branch_status(engine: Engine, plugins: PluginManager) -> list[tuple[str, str
         here = next((r.revision for r in chain if r.revision in applied), None)
         rows.append((label, here, head))
     return rows
+
+
+# --- Drift: models that differ from their migrations -----------------------------------------------------
+
+
+def schema_drift(engine: Engine, plugins: PluginManager) -> list[str]:
+    """Where the models of core and the installed plugins differ from the tables in the database (what
+    autogenerate would write into a new migration): one line per difference, naming the table and column."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": table_filter(table_prefixes(plugins)),
+                                                         "compare_type": True})
+        diffs = compare_metadata(context, Base.metadata)
+    return [describe_diff(diff) for diff in _flatten(diffs)]
+
+
+def migrations_drift(plugins: PluginManager) -> list[str]:
+    """Drift between the models and their migrations, without touching any real database: the migrations are
+    applied to a scratch SQLite database and the models compared with what they made."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mbk-drift-") as folder:
+        scratch = Database(f"sqlite:///{Path(folder) / 'scratch.db'}")
+        try:
+            upgrade(scratch.engine, plugins)
+            return schema_drift(scratch.engine, plugins)
+        finally:
+            scratch.dispose()
+
+
+def _flatten(diffs: list[Any]) -> list[Any]:
+    # Column changes come grouped in a list per column; everything else is one tuple.
+    return [item for diff in diffs for item in (diff if isinstance(diff, list) else [diff])]
+
+
+def describe_diff(diff: tuple[Any, ...]) -> str:
+    kind = diff[0]
+    if kind in ("add_table", "remove_table"):
+        table = diff[1].name
+        return (f"table {table}: in the models, but no migration creates it" if kind == "add_table"
+                else f"table {table}: created by a migration, but no model declares it")
+    if kind in ("add_column", "remove_column"):
+        table, column = diff[2], diff[3].name
+        return (f"table {table}: column {column} is in the model, but no migration adds it" if kind == "add_column"
+                else f"table {table}: column {column} is made by a migration, but the model has no such column")
+    if kind.startswith("modify_"):
+        table, column, existing, model = diff[2], diff[3], diff[5], diff[6]
+        return (f"table {table}: column {column}: {kind.removeprefix('modify_')} is {model!r} in the model "
+                f"but {existing!r} in the migrations")
+    item = diff[1]
+    owner = getattr(getattr(item, "table", None), "name", None) or getattr(getattr(item, "parent", None), "name", "?")
+    where = "in the model, but in no migration" if kind.startswith("add_") else "in a migration, but not the model"
+    return f"table {owner}: {kind.split('_', 1)[1]} {item.name} is {where}"
