@@ -44,6 +44,7 @@ TICKET_END_EVENTS = ("ticket.done", "ticket.no_show", "ticket.cancelled")
 VISITOR_EVENTS = ("ticket.near", "ticket.called")
 ARRIVAL_EVENTS = ("visitor.arrived",)
 SECRET_FIELDS = ("password_env", "delivery_token_env", "token_env")
+RETRY_JITTER = 0.2  # a retry comes up to a fifth later than its scheduled delay
 
 
 def settings_of(office: OfficeConfig) -> NotifySettings:
@@ -309,10 +310,31 @@ def seconds_until_due(session: Session, office_ids: Iterable[str], now: datetime
     return max(0.0, (min(times) - now).total_seconds())
 
 
-def backoff_seconds(settings: NotifySettings, attempts: int) -> float:
-    """Exponential backoff with jitter (half to full), capped."""
-    exponential = settings.retry_base_seconds * 2 ** max(0, attempts - 1)
-    return min(settings.retry_max_seconds, exponential) * random.uniform(0.5, 1.0)
+def retry_delay(settings: NotifySettings, attempts: int) -> float | None:
+    """Seconds to wait after failed attempt number ``attempts``, or None when the schedule is used up.
+
+    The jitter only lengthens a delay, so the schedule's total is the least time a message is retried for."""
+    delays = settings.retry_delays_seconds
+    if attempts > len(delays):
+        return None
+    return delays[max(0, attempts - 1)] * random.uniform(1.0, 1.0 + RETRY_JITTER)
+
+
+def renew_leases(session: Session, claims: Iterable[ClaimedMessage], offices: dict[str, OfficeConfig],
+                 now: datetime) -> set[int]:
+    """Extend the leases this sender still holds (by claim token); returns the ids it still holds.
+
+    A message is renewed just before it is sent and then regularly while it is being sent, so that a send
+    that outlasts one lease is never taken over, and sent again, by another sender."""
+    held = set()
+    for claim in claims:
+        lease = timedelta(seconds=settings_of(offices[claim.office_id]).lease_seconds)
+        renewed = session.execute(update(NotifyMessage).where(
+            NotifyMessage.id == claim.id, NotifyMessage.claim_token == claim.claim_token,
+            NotifyMessage.status == "sending").values(lease_until=now + lease)).rowcount
+        if renewed:
+            held.add(claim.id)
+    return held
 
 
 def record_result(session: Session, claimed: ClaimedMessage, result: SendResult, settings: NotifySettings,
@@ -332,8 +354,8 @@ def record_result(session: Session, claimed: ClaimedMessage, result: SendResult,
         log.info("notify message %s sent over %s (attempt %s)", row.id, row.channel, row.attempts)
     elif row.status == "cancelled" or row.body is None:
         row.status = "cancelled"
-    elif result.retryable and row.attempts < settings.max_attempts:
-        delay = max(backoff_seconds(settings, row.attempts), result.retry_after or 0.0)
+    elif result.retryable and (delay := retry_delay(settings, row.attempts)) is not None:
+        delay = max(delay, result.retry_after or 0.0)
         row.status, row.next_attempt_at, row.last_error = "pending", now + timedelta(seconds=delay), result.error
         log.warning("notify message %s over %s failed (attempt %s: %s); next try in %.1f s", row.id, row.channel,
                     row.attempts, result.error, delay)

@@ -112,18 +112,34 @@ class Retention(StrictModel):
     log_days: int = Field(default=90, ge=1)
 
 
+DEFAULT_RETRY_DELAYS = (5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0, 900.0)
+
+
 class NotifySettings(StrictModel):
     channels: dict[str, Channel] = {}
     rules: tuple[Rule, ...] = ()
-    max_attempts: int = Field(default=6, ge=1, le=50)
-    # Backoff: base × 2^(attempt-1), with jitter, capped; a provider's Retry-After wins when longer.
-    retry_base_seconds: float = Field(default=5, gt=0)
-    retry_max_seconds: float = Field(default=900, gt=0)
-    # A message being sent is leased: if the process dies mid-send, another picks it up after this.
-    lease_seconds: float = Field(default=120, gt=0)
+    # The retry schedule, spelled out: after a failed attempt, wait the next of these delays (plus up to a fifth
+    # more, so that many messages failing together do not all come back at once) and try again; a failure after
+    # the last one makes the message "failed". A provider's Retry-After wins when it is longer. The default
+    # covers 36 minutes: an outage of half an hour loses nothing.
+    retry_delays_seconds: tuple[float, ...] = Field(default=DEFAULT_RETRY_DELAYS, max_length=50)
+    # A message being sent is leased; the sender renews the lease while it sends. If the process dies mid-send,
+    # another picks the message up once the lease has run out.
+    lease_seconds: float = Field(default=60, gt=0)
     # How often the sender looks for due messages when nothing wakes it.
     poll_seconds: float = Field(default=2, gt=0)
     retention: Retention = Retention()
+
+    @field_validator("retry_delays_seconds")
+    @classmethod
+    def _positive_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(delay <= 0 for delay in value):
+            raise ValueError("every delay must be more than 0 seconds")
+        return value
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.retry_delays_seconds) + 1
 
     @field_validator("channels", mode="wrap")
     @classmethod

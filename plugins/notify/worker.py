@@ -2,7 +2,8 @@
 
 Started by ``mbk_startup`` in every web process that runs background work (``MBK_RUN_DISPATCHER``), or alone
 with ``mbk notify run``. Several senders (processes) may run at once: claims are leased rows (PostgreSQL:
-FOR UPDATE SKIP LOCKED; SQLite: one writer), so each message is handled by one of them.
+FOR UPDATE SKIP LOCKED; SQLite: one writer), so each message is handled by one of them, and a lease is renewed
+while its message is being sent, so a slow send is never taken over and sent twice.
 """
 
 from __future__ import annotations
@@ -140,17 +141,25 @@ class Sender:
             return 0
         with self.database.session() as session:
             claimed = service.claim_due(session, self.offices, utcnow(), self.batch)
+        if not claimed:
+            return 0
         groups: dict[str, list[service.ClaimedMessage]] = defaultdict(list)
         for message in claimed:
             groups[message.group].append(message)
-        list(self.pool.map(self._send_group, groups.values()))
+        with LeaseKeeper(self.database, self.offices) as leases:
+            list(self.pool.map(lambda group: self._send_group(group, leases), groups.values()))
         return len(claimed)
 
-    def _send_group(self, messages: list[service.ClaimedMessage]) -> None:
+    def _send_group(self, messages: list[service.ClaimedMessage], leases: LeaseKeeper) -> None:
         for message in sorted(messages, key=lambda m: m.id):
             if self._stop.is_set():
                 return  # the rest stay leased, and are picked up again when their lease ends
-            result = self._send(message)
+            if not leases.hold(message):
+                continue  # its lease ran out while it waited its turn, and another sender took it
+            try:
+                result = self._send(message)
+            finally:
+                leases.release(message)
             office = self.offices[message.office_id]
             # Recorded at once, one message per transaction: a crash now repeats at most this one message.
             with self.database.session() as session:
@@ -176,6 +185,58 @@ class Sender:
         if key not in self._channels:
             self._channels[key] = build_channel(office, name, self.base_url, self.client)
         return self._channels[key]
+
+
+class LeaseKeeper:
+    """Keeps the leases of the messages being sent alive: renewed just before a message is sent, then every
+    third of its lease until the send ends, so that no send, however slow, is taken over by another sender.
+
+    Renewing each message only when its turn comes lets the rest of a batch go to other senders if this
+    one falls behind."""
+
+    def __init__(self, database: Database, offices: dict[str, OfficeConfig]):
+        self.database = database
+        self.offices = offices
+        self.interval = min(service.settings_of(o).lease_seconds for o in offices.values()) / 3
+        self._sending: dict[int, service.ClaimedMessage] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew_forever, name="mbk-notify-lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def hold(self, message: service.ClaimedMessage) -> bool:
+        """Renew the message's lease now; False if this sender no longer holds it."""
+        with self.database.session() as session:
+            if not service.renew_leases(session, [message], self.offices, utcnow()):
+                log.warning("notify message %s: lease lost before sending; left to the sender that took it",
+                            message.id)
+                return False
+        with self._lock:
+            self._sending[message.id] = message
+        return True
+
+    def release(self, message: service.ClaimedMessage) -> None:
+        with self._lock:
+            self._sending.pop(message.id, None)
+
+    def _renew_forever(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                sending = list(self._sending.values())
+            if not sending:
+                continue
+            try:
+                with self.database.session() as session:
+                    service.renew_leases(session, sending, self.offices, utcnow())
+            except Exception as exc:  # the next round tries again; the lease still has two thirds left
+                log.error("notify lease renewal failed (%s)", type(exc).__name__)
 
 
 def start_sender(context: Any) -> Sender | None:

@@ -3,6 +3,7 @@ speaks 46elks's SMS API and takes JSON webhooks. Each can be told how to answer,
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -24,6 +25,8 @@ class _Collect:
         self.server = server
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        if self.server.delay:  # a slow server: the client waits this long for its "250 OK"
+            await asyncio.sleep(self.server.delay)
         message = message_from_bytes(envelope.original_content, policy=default_policy)
         with self.server.lock:
             self.server.received.append((list(envelope.rcpt_tos), message))
@@ -34,8 +37,9 @@ class _Collect:
 class SmtpServer:
     """aiosmtpd on 127.0.0.1:port; ``start()``/``stop()`` may be called to take it up and down."""
 
-    def __init__(self, port: int, **controller_options: Any):
+    def __init__(self, port: int, delay: float = 0.0, **controller_options: Any):
         self.port = port
+        self.delay = delay
         self.controller_options = controller_options  # e.g. tls_context, require_starttls, authenticator
         self.received: list[tuple[list[str], Message]] = []
         self.received_at: list[float] = []  # time.perf_counter() of each message, for the bench
@@ -178,9 +182,7 @@ email = "john.smith@test.example"
 language = "en"
 
 [plugins.notify]
-max_attempts = {max_attempts}
-retry_base_seconds = 0.05
-retry_max_seconds = 0.2
+retry_delays_seconds = {retry_delays}
 lease_seconds = {lease_seconds}
 poll_seconds = 0.05
 
@@ -241,6 +243,7 @@ def write_deployment(root: Any, *, smtp_port: int, provider: str, rules: str = D
     (root / "offices").mkdir(parents=True, exist_ok=True)
     (root / "platform.toml").write_text('[platform]\nname = { sv = "Test", en = "Test" }\n')
     (root / "offices" / f"{office}.toml").write_text(OFFICE_TOML.format(
-        office=office, smtp_port=smtp_port, provider=provider, rules=rules, max_attempts=max_attempts,
+        office=office, smtp_port=smtp_port, provider=provider, rules=rules,
+        retry_delays=json.dumps([min(0.2, 0.05 * 2 ** n) for n in range(max_attempts - 1)]),
         lease_seconds=lease_seconds, enabled=json.dumps(list(enabled))))
     return root

@@ -56,12 +56,14 @@ def test_unreachable_webhook_is_retryable() -> None:
     assert (result.ok, result.retryable, result.error) == (False, True, "ConnectError")
 
 
-def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    from plugins.notify.service import backoff_seconds
+def test_retry_delays_follow_the_schedule_with_jitter_that_only_lengthens_them() -> None:
+    from plugins.notify.service import retry_delay
     from plugins.notify.settings import NotifySettings
 
-    settings = NotifySettings(retry_base_seconds=5, retry_max_seconds=900)
-    for attempts, low, high in ((1, 2.5, 5), (2, 5, 10), (4, 20, 40), (12, 450, 900)):
-        delays = [backoff_seconds(settings, attempts) for _ in range(200)]
-        assert all(low <= d <= high for d in delays), attempts
+    settings = NotifySettings(retry_delays_seconds=(5, 60, 900))
+    for attempts, low in ((1, 5), (2, 60), (3, 900)):
+        delays = [retry_delay(settings, attempts) for _ in range(200)]
+        assert all(low <= d <= low * 1.2 for d in delays), attempts
         assert len(set(delays)) > 100  # jittered: retries of many messages do not arrive in step
+    assert retry_delay(settings, 4) is None  # the schedule is used up: the message fails
+    assert settings.max_attempts == 4
