@@ -44,6 +44,8 @@ class PlatformSettings(BaseSettings):
     # (budget: processes × (pool + overflow + 1 for LISTEN) below the server's max_connections; docs/deploying.md).
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
+    # How long a request waits for a free connection before it is answered 503 with Retry-After.
+    db_pool_timeout: float = Field(default=30, gt=0)
     # Delivered domain events are deleted after this many days by `mbk purge` (payloads may hold a phone number).
     event_retention_days: int = Field(default=7, ge=1)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -54,13 +56,17 @@ class OfficeScoped:
     office_id: Mapped[str] = mapped_column(String(64), index=True)
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine:
-    """An engine; on PostgreSQL a pool of ``pool_size`` connections, ``max_overflow`` more at peaks (per process)."""
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 30.0) -> Engine:
+    """An engine with a pool of ``pool_size`` connections and ``max_overflow`` more at peaks (per process); a
+    request that finds them all in use waits ``pool_timeout`` seconds, then gets a 503 (docs/deploying.md)."""
     parsed = make_url(url)
+    sizing = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None})
+        in_memory = not parsed.database or parsed.database == ":memory:"  # one shared connection, no pool
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+                               **({} if in_memory else sizing))
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -77,15 +83,15 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20) -> Engine
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(url, pool_pre_ping=True, **sizing)
 
 
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20):
+    def __init__(self, url: str, pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 30.0):
         self.url = url
-        self.engine = make_engine(url, pool_size, max_overflow)
+        self.engine = make_engine(url, pool_size, max_overflow, pool_timeout)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -100,3 +106,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot take this request now, though nothing is wrong with it: every pooled connection is in
+    use, PostgreSQL refuses connections (down, restarting, max_connections reached), or SQLite's writer lock
+    was held past the busy timeout. Worth a 503 and a retry, unlike an error in the SQL itself."""
+    if isinstance(exc, PoolTimeoutError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if type(exc.orig).__module__.startswith("psycopg"):
+        # psycopg's OperationalError is the connection, resource and operator classes of SQLSTATE (08, 53, 57…);
+        # mistakes in a statement are ProgrammingError or IntegrityError instead.
+        return True
+    return "database is locked" in str(exc.orig)

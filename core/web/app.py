@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -145,7 +146,8 @@ def create_context(settings: PlatformSettings | None = None, plugins: PluginMana
     plugins = plugins or PluginManager.from_entry_points()
     deployment = load_deployment(settings.deployment, plugins)
     secret, _generated = settings.effective_secret_key()
-    database = database or Database(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    database = database or Database(settings.database_url, settings.db_pool_size, settings.db_max_overflow,
+                                    settings.db_pool_timeout)
     translator = Translator([p.locale for p in plugins.plugins.values() if p.locale])
     ctx = AppContext(settings=settings, deployment=deployment, plugins=plugins, db=database, secret_key=secret,
                      translator=translator, templates=build_templates(plugins))
@@ -188,6 +190,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
     app.add_exception_handler(security.LoginRequired, security.redirect_to_login)
+    app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
 
     app.mount("/static/core", StaticFiles(directory=WEB / "static"), name="static-core")
     for name, plugin in sorted(ctx.plugins.plugins.items()):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class HttpProblem(Exception):
@@ -53,3 +57,19 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": "invalid_request", "detail": "; ".join(problems), "problems": problems},
                             status_code=422)
     return problem_response(request, 422, "invalid_request", "; ".join(problems))
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """A database that cannot take the request now (pool exhausted, connections refused) is an honest 503 with
+    Retry-After; any other database error is a bug, and stays a 500 with its traceback in the log."""
+    from core.db import database_unavailable
+
+    if not database_unavailable(exc):
+        raise exc
+    log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return problem_response(request, 503, "database_unavailable",
+                            "The service is busy or its database cannot be reached; try again in a few seconds.",
+                            {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
