@@ -14,7 +14,7 @@ export MBK_BASE_URL ?= http://$(HOST):$(PORT)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
 # serve checks the port first: a demo already running there keeps its login and device links.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import fastapi_offline
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
@@ -33,6 +34,7 @@ from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negoti
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent
+SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"  # swagger-ui-bundle.js, swagger-ui.css
 DISPLAY_COOKIE = "mbk_display"  # "large", "contrast" or both, comma-separated: set by the page's toggles
 
 
@@ -179,9 +181,11 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
             if listener:
                 listener.stop()
 
-    app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan,
+    # /docs is core's own page (routes.api_docs) on locally served assets; FastAPI's would load them from a CDN.
+    app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
+    from core.web import routes
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
     app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies)
@@ -193,11 +197,10 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.add_exception_handler(SQLAlchemyError, errors.handle_database_error)
 
     app.mount("/static/core", StaticFiles(directory=WEB / "static"), name="static-core")
+    app.mount(routes.SWAGGER_UI_ASSETS, StaticFiles(directory=SWAGGER_UI), name="static-swagger-ui")
     for name, plugin in sorted(ctx.plugins.plugins.items()):
         if plugin.static:
             app.mount(f"/static/{name}", StaticFiles(directory=plugin.static), name=f"static-{name}")
-
-    from core.web import routes
 
     app.include_router(routes.api)
     app.include_router(metrics.router)

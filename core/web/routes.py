@@ -161,6 +161,16 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 # --- Pages ------------------------------------------------------------------------------------------
 
 
+SWAGGER_UI_ASSETS = "/static/swagger-ui"
+
+
+@pages.get("/docs")
+def api_docs(request: Request) -> Response:
+    """Swagger UI from assets this server serves itself (fastapi-offline's copy): /docs works offline."""
+    return get_context(request).render(request, "api_docs.html", assets=SWAGGER_UI_ASSETS,
+                                       openapi_url=request.app.openapi_url)
+
+
 @pages.get("/")
 def landing(request: Request) -> Response:
     ctx = get_context(request)
