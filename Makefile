@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,demo]'
 	touch $(STAMP)
 
-# serve checks the port first: a demo already running there keeps its login and device links.
+# serve checks the port first: a demo already running there keeps its login and device links. The demo's
+# e-mails go to an SMTP server on port 1025 (deployments/demo) that keeps them for /demo/mail.
 run: $(STAMP)
-	$(BIN)/mbk serve --host $(HOST) --port $(PORT) --demo-access
+	$(BIN)/mbk serve --host $(HOST) --port $(PORT) --demo-access --catch-mail 127.0.0.1:1025
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)

@@ -137,7 +137,10 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
           processes: Annotated[int, typer.Option(min=1, help="Web processes sharing the port (SO_REUSEPORT; "
                                                  "PostgreSQL only). See docs/deploying.md.")] = 1,
           demo_access: Annotated[bool, typer.Option(help="Demo deployments: print a new demo login and device "
-                                                          "links before starting (what `make run` does).")] = False
+                                                          "links before starting (what `make run` does).")] = False,
+          catch_mail: Annotated[str | None, typer.Option(
+              help="Demo deployments: run an SMTP server at HOST:PORT that keeps every e-mail the demo sends, "
+                   "readable at /demo/mail (what `make run` does).", metavar="HOST:PORT")] = None
           ) -> None:
     """Start the web server. Refuses to start on an invalid deployment, a database behind its migrations, a
     port already in use, or (outside demo deployments) without MBK_SECRET_KEY."""
@@ -171,9 +174,35 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     print_urls(ctx, base)
     if demo_access:
         typer.echo(demo_login_and_links(ctx, base))
-    if processes > 1:
-        raise typer.Exit(serve_processes(ctx, host, port, processes))
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
+    catcher = start_mail_catcher(ctx, catch_mail, base) if catch_mail else None
+    try:
+        if processes > 1:
+            raise typer.Exit(serve_processes(ctx, host, port, processes))
+        uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
+    finally:
+        if catcher is not None:
+            catcher.stop()
+
+
+def start_mail_catcher(ctx, where: str, base: str):  # type: ignore[no-untyped-def]
+    """The demo's SMTP server, or None (with the reason printed) when it cannot run; the demo runs anyway."""
+    if not ctx.deployment.demo:
+        raise fail(f"error: --catch-mail is for demo deployments only (platform.demo = true); "
+                   f"{ctx.settings.deployment} sends real e-mail")
+    host, _, port_text = where.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise fail(f"error: --catch-mail {where!r}: give HOST:PORT, e.g. 127.0.0.1:1025")
+    try:
+        from core.demo_mail import MailCatcher
+    except ImportError:
+        typer.echo("The demo's e-mails are not kept: install the demo extra (pip install -e '.[demo]').")
+        return None
+    if port_in_use(host, int(port_text)):
+        typer.echo(f"The demo's e-mails go to the SMTP server already at {where}, not to /demo/mail.")
+        return None
+    catcher = MailCatcher(host, int(port_text), ctx.settings.demo_mail_dir).start()
+    typer.echo(f"E-mails the demo sends: {base}/demo/mail (log in as above; an SMTP server at {where} keeps them)")
+    return catcher
 
 
 def serve_processes(ctx, host: str, port: int, processes: int) -> int:  # type: ignore[no-untyped-def]

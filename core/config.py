@@ -40,6 +40,8 @@ class PlatformSettings(BaseSettings):
     secure_cookies: bool = False
     # Run the outbox dispatcher inside the web process (one per process is fine: deliveries are claimed).
     run_dispatcher: bool = True
+    # Demo deployments: where `mbk serve --catch-mail` keeps the e-mails the demo sends (read at /demo/mail).
+    demo_mail_dir: Path = ROOT / "var" / "demo-mail"
     # PostgreSQL connections per process: a pool of this many, and up to db_max_overflow more at peaks
     # (budget: processes × (pool + overflow + 1 for LISTEN) below the server's max_connections; docs/deploying.md).
     db_pool_size: int = Field(default=10, ge=1)

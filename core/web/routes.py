@@ -22,6 +22,7 @@ from core.web.security import (
     get_principal,
     require,
     safe_next,
+    signed_in,
     staff_page,
 )
 
@@ -159,6 +160,18 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 
 # --- Pages ------------------------------------------------------------------------------------------
+
+
+@pages.get("/demo/mail")
+def demo_mail(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+    """Demo deployments: the e-mails the demo sent, as `mbk serve --catch-mail` kept them (staff only: they
+    are messages to officers)."""
+    from core.demo_mail import caught_mail
+
+    ctx = get_context(request)
+    if not ctx.deployment.demo:
+        raise HttpProblem(404, "not_found", "Only a demo deployment keeps the e-mails it sends.")
+    return ctx.render(request, "demo_mail.html", mails=caught_mail(ctx.settings.demo_mail_dir))
 
 
 SWAGGER_UI_ASSETS = "/static/swagger-ui"
