@@ -25,7 +25,7 @@ from core.config import PlatformSettings
 from core.db import Base, Database
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app, create_context
-from tests.support import PASSWORD, LiveServer, builtin_plugins
+from tests.support import PASSWORD, LiveServer, builtin_plugins, csp_violations
 
 ROOT = Path(__file__).resolve().parent.parent
 # A third-party plugin package with its own tests: tests/core/test_third_party.py installs it and runs them.
@@ -213,14 +213,6 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
-
-
-def csp_violations(page: Any) -> list[str]:
-    """Collects the browser's reports of anything the Content-Security-Policy blocked on this page."""
-    seen: list[str] = []
-    page.on("console", lambda message: seen.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text else None)
-    return seen
 
 
 @pytest.fixture

@@ -54,6 +54,14 @@ def device_header(ctx: AppContext, office: str, kind: str, name: str = "Test dev
     return {"Authorization": f"Bearer {token}"}
 
 
+def csp_violations(page: Any, seen: list[str] | None = None) -> list[str]:
+    """Collects (into ``seen``) the browser's reports of anything the Content-Security-Policy blocked on a page."""
+    seen = [] if seen is None else seen
+    page.on("console", lambda message: seen.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    return seen
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -12,7 +12,7 @@ import pytest
 
 from tests.axe import assert_accessible
 from tests.plugins.kiosk.browser import enrol_kiosk, unreadable_text, visible
-from tests.support import LiveServer
+from tests.support import LiveServer, csp_violations
 
 MODES = {"normal": "", "large": "large", "contrast": "contrast"}
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -79,11 +79,13 @@ def kiosk_screens(page: Any, server: LiveServer, lang: str) -> Iterator[str]:
 @pytest.fixture
 def kiosk_browser(browser: Any, live_server: LiveServer) -> Callable[[str], Any]:
     contexts: list[Any] = []
+    blocked: list[str] = []
 
     def open_page(mode: str) -> Any:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        csp_violations(page, blocked)
         enrol_kiosk(page, live_server)
         if mode:
             context.add_cookies([{"name": "mbk_display", "value": mode, "url": live_server.url}])
@@ -92,6 +94,7 @@ def kiosk_browser(browser: Any, live_server: LiveServer) -> Callable[[str], Any]
     yield open_page
     for context in contexts:
         context.close()
+    assert blocked == [], "the Content-Security-Policy blocked something:\n" + "\n".join(blocked)
 
 
 @SQLITE_ONLY
