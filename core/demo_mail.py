@@ -7,6 +7,7 @@ so the demo's messages take the same path as in production, through the plugins'
 
 from __future__ import annotations
 
+import logging
 import mailbox
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,7 @@ class MailCatcher:
     def __init__(self, host: str, port: int, folder: Path):
         from aiosmtpd.controller import Controller
 
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per connection would bury the server's
         self.controller = Controller(_KeepInMaildir(folder), hostname=host, port=port)
 
     def start(self) -> MailCatcher:
