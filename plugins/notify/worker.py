@@ -189,7 +189,8 @@ class Sender:
 
 class LeaseKeeper:
     """Keeps the leases of the messages being sent alive: renewed just before a message is sent, then every
-    third of its lease until the send ends, so that no send, however slow, is taken over by another sender.
+    quarter of its lease until the send ends, so that no send, however slow, is taken over by another sender
+    (three renewals may come late before the lease runs out).
 
     Renewing each message only when its turn comes lets the rest of a batch go to other senders if this
     one falls behind."""
@@ -197,7 +198,7 @@ class LeaseKeeper:
     def __init__(self, database: Database, offices: dict[str, OfficeConfig]):
         self.database = database
         self.offices = offices
-        self.interval = min(service.settings_of(o).lease_seconds for o in offices.values()) / 3
+        self.interval = min(service.settings_of(o).lease_seconds for o in offices.values()) / 4
         self._sending: dict[int, service.ClaimedMessage] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -235,7 +236,7 @@ class LeaseKeeper:
             try:
                 with self.database.session() as session:
                     service.renew_leases(session, sending, self.offices, utcnow())
-            except Exception as exc:  # the next round tries again; the lease still has two thirds left
+            except Exception as exc:  # the next round tries again; the lease still has three quarters left
                 log.error("notify lease renewal failed (%s)", type(exc).__name__)
 
 

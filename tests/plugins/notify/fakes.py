@@ -237,7 +237,7 @@ REPORT_TOKEN = "report-token-0123456789"
 
 
 def write_deployment(root: Any, *, smtp_port: int, provider: str, rules: str = DEFAULT_RULES,
-                     max_attempts: int = 3, lease_seconds: float = 2, office: str = "testoffice",
+                     max_attempts: int = 3, lease_seconds: float = 5, office: str = "testoffice",
                      enabled: tuple[str, ...] = ("notify",)) -> Any:
     """A deployment folder with one office whose notify settings point at the loopback servers."""
     (root / "offices").mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ event = "visitor.arrived"
 to = "officer_or_unit"
 channel = "email"
 """
-LEASE_SECONDS = 1
-SMTP_DELAY_SECONDS = 3  # three leases long
+LEASE_SECONDS = 2
+SMTP_DELAY_SECONDS = 5  # two and a half leases long
 
 
 @pytest.fixture
@@ -41,6 +41,8 @@ def test_a_send_that_outlasts_its_lease_is_sent_once_by_two_senders(
         provider: ProviderServer) -> None:
     deployment = write_deployment(tmp_path / "deployment", smtp_port=slow_smtp.port, provider=provider.url,
                                   rules=EMAIL_ONLY, lease_seconds=LEASE_SECONDS)
+    office = deployment / "offices" / "testoffice.toml"  # the client waits for the slow server's answer
+    office.write_text(office.read_text().replace("timeout_seconds = 5", "timeout_seconds = 30"))
     ctx = make_context(deployment=deployment, plugins=notify_only())
     arrive(ctx, officer_id="j-smith")
     first, second = sender_for(ctx), sender_for(ctx)
