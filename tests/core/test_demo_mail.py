@@ -18,8 +18,7 @@ from core.demo_mail import MailCatcher
 from core.events import publish
 from core.web.app import AppContext, create_app
 from plugins.notify.worker import Sender
-from tests.plugins.notify.events import VisitorArrived
-from tests.support import PASSWORD, bearer, drain_events, free_port
+from tests.support import PASSWORD, bearer, drain_events, free_port, registered_event
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = {"accept": "text/html"}
@@ -54,8 +53,9 @@ def test_the_officers_email_of_a_demo_arrival_is_readable(make_context: Callable
     ctx = make_context(deployment=demo_sending_to(tmp_path, mail_port), demo_mail_dir=catcher)
     with ctx.db.session() as session:
         auth.create_user(session, "demo", PASSWORD, platform_admin=True)
-        publish(session, "skarholmen", VisitorArrived(arrival_id="a1", officer_id="a-lind", unit_id=None,
-                                                      first_name="Amina", language="ar"))
+        publish(session, "skarholmen", registered_event(ctx.plugins, "visitor.arrived", arrival_id="a1",
+                                                        officer_id="a-lind", unit_id=None, first_name="Amina",
+                                                        language="ar"))
     drain_events(ctx)
     sender = Sender(ctx.db, ctx.deployment, ctx.settings.base_url)
     assert sender.run_once() == 1

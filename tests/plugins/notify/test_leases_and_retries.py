@@ -14,7 +14,7 @@ from core.web.app import AppContext
 from plugins.notify import service
 from plugins.notify.channels import SendResult
 from plugins.notify.settings import NotifySettings
-from tests.plugins.notify.conftest import arrive, notify_only
+from tests.plugins.notify.conftest import arrive, notify_and_publishers
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.plugins.notify.test_delivery import messages, sender_for, wait_until
 from tests.support import free_port
@@ -43,7 +43,7 @@ def test_a_send_that_outlasts_its_lease_is_sent_once_by_two_senders(
                                   rules=EMAIL_ONLY, lease_seconds=LEASE_SECONDS)
     office = deployment / "offices" / "testoffice.toml"  # the client waits for the slow server's answer
     office.write_text(office.read_text().replace("timeout_seconds = 5", "timeout_seconds = 30"))
-    ctx = make_context(deployment=deployment, plugins=notify_only())
+    ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
     arrive(ctx, officer_id="j-smith")
     first, second = sender_for(ctx), sender_for(ctx)
     first.start()
