@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.problems import ConfigError, ConfigProblem  # noqa: F401  (part of core.config's public names)
+
 if TYPE_CHECKING:
     from core.plugins import PluginManager
 
@@ -224,25 +226,6 @@ class Deployment:
 
     def office(self, office_id: str) -> OfficeConfig | None:
         return self.offices.get(office_id)
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    file: str
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}: " if self.path else f"{self.file}: "
-        return where + self.message
-
-
-class ConfigError(Exception):
-    """A deployment that cannot be used; ``problems`` lists every reason, one per line."""
-
-    def __init__(self, problems: Iterable[ConfigProblem]):
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 def format_loc(loc: Iterable[int | str]) -> str:

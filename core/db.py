@@ -1,18 +1,23 @@
-"""Engine and session factory, and the declarative Base every table (core and plugins) is declared on."""
+"""Engine and session factory, the declarative Base every table (core and plugins) is declared on, and the few
+statements that PostgreSQL and SQLite spell differently (insert-ignore, upserts, row locks)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+SelectT = TypeVar("SelectT", bound=Select[Any])
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -121,3 +126,55 @@ def database_unavailable(exc: BaseException) -> bool:
         # mistakes in a statement are ProgrammingError or IntegrityError instead.
         return True
     return "database is locked" in str(exc.orig)
+
+
+# --- Statements PostgreSQL and SQLite spell differently ---------------------------------------------------------
+# Both dialects have INSERT … ON CONFLICT … RETURNING; only the construct that builds it differs. Row locks exist
+# on PostgreSQL only: SQLite runs one writer at a time (every transaction begins IMMEDIATE, see make_engine).
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _insert(session: Session, model: type[Any], values: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
+    dialect = postgresql if is_postgres(session) else sqlite
+    return dialect.insert(model.__table__).values(values)
+
+
+def insert_ignore(session: Session, model: type[Any], values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+                  keys: Sequence[str] | None = None) -> int:
+    """Insert one row (or several), skipping any that collide with an existing row on a unique index (``keys``
+    names it; None: any). Answers how many rows were inserted, so 0 means "already there"."""
+    # Counted through RETURNING: psycopg reports no rowcount (-1) for INSERT … ON CONFLICT DO NOTHING.
+    stmt = (_insert(session, model, values).on_conflict_do_nothing(index_elements=keys)
+            .returning(*model.__table__.primary_key.columns))
+    return len(session.execute(stmt).all())
+
+
+def upsert(session: Session, model: type[Any], values: Mapping[str, Any], keys: Sequence[str],
+           update: Mapping[str, Any]) -> None:
+    """Insert the row, or, where one with the same ``keys`` exists, set ``update`` on it, in one statement."""
+    stmt = _insert(session, model, values).on_conflict_do_update(index_elements=keys, set_=dict(update))
+    session.execute(stmt)
+
+
+def upsert_increment(session: Session, model: type[Any], values: Mapping[str, Any], keys: Sequence[str],
+                     counter: str, by: int = 1) -> int:
+    """Insert the row (``values`` gives the counter's first value) or add ``by`` to the counter of the row with
+    the same ``keys``; answers the counter's new value. One atomic statement, so concurrent writers never lose
+    a count or see the same number."""
+    column = model.__table__.c[counter]
+    stmt = (_insert(session, model, values).on_conflict_do_update(index_elements=keys, set_={counter: column + by})
+            .returning(column))
+    return int(session.execute(stmt).scalar_one())
+
+
+def locked(session: Session, stmt: SelectT, *, skip_locked: bool = False) -> SelectT:
+    """``stmt`` taking row locks until the transaction ends (on PostgreSQL; SQLite already has one writer).
+
+    ``skip_locked``: rows another transaction holds are left out instead of waited for, so that several
+    workers claim different rows (outbox deliveries, messages, the next ticket)."""
+    if is_postgres(session):
+        return stmt.with_for_update(skip_locked=skip_locked)
+    return stmt

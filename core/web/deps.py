@@ -1,44 +1,122 @@
-"""FastAPI dependencies shared by core and plugin routers."""
+"""FastAPI dependencies shared by core and plugin routers, and their typed ``Annotated`` aliases.
+
+A handler declares what it needs by type, as in the FastAPI full-stack template::
+
+    @router.get("/things")
+    def things(office: OfficeDep, ctx: ContextDep, session: SessionDep, principal: PrincipalDep) -> list[Thing]:
+
+``SessionDep`` is the request's one database session: one transaction, committed when the handler returns and
+rolled back when it raises (a Problem included), before the response goes out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
+from core import auth
+from core.auth import Principal as AuthPrincipal
 from core.config import OfficeConfig
-from core.web.errors import HttpProblem
+from core.context import AppContext
+from core.db import utcnow
+from core.problems import NotFound, Unauthorized
 
-if TYPE_CHECKING:
-    from core.web.app import AppContext
+DEVICE_COOKIE = "mbk_device"
+SESSION_KEY = "sid"  # in the signed session cookie: the id of a server-side login (core.auth.StaffSession)
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 def get_context(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def get_office(office: str, request: Request) -> OfficeConfig:
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    """The request's database session (see the module docstring)."""
+    with ctx.db.session() as session:
+        yield session
+
+
+# scope="function": the transaction ends when the handler returns, before the response is sent, so a client
+# never hears "done" about a write that then fails to commit, and a streaming response holds no connection.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_office(office: str, ctx: ContextDep) -> OfficeConfig:
     """The office named in the path; an unknown office is a 404 that lists the known ones."""
-    ctx = get_context(request)
     found = ctx.deployment.office(office)
     if found is None:
         known = ", ".join(sorted(ctx.deployment.offices)) or "none"
-        raise HttpProblem(404, "unknown_office", f"No office {office!r} here (offices: {known}).")
+        raise NotFound("unknown_office", f"No office {office!r} here (offices: {known}).")
     return found
+
+
+OfficeDep = Annotated[OfficeConfig, Depends(get_office)]
 
 
 def plugin_enabled(plugin: str) -> Callable[..., OfficeConfig]:
     """Dependency mounted on every route of a plugin: 404 for an office that does not enable it."""
 
-    def dependency(office: OfficeConfig = Depends(get_office)) -> OfficeConfig:
+    def dependency(office: OfficeDep) -> OfficeConfig:
         if not office.enables(plugin):
-            raise HttpProblem(404, "plugin_not_enabled", f"{plugin!r} is not enabled for office {office.id!r}.")
+            raise NotFound("plugin_not_enabled", f"{plugin!r} is not enabled for office {office.id!r}.")
         return office
 
     return dependency
 
 
-def get_language(request: Request, office: OfficeConfig = Depends(get_office)) -> str:
+def get_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
     """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
-    return get_context(request).language(request, office)
+    return ctx.language(request, office)
+
+
+LanguageDep = Annotated[str, Depends(get_language)]
+
+
+def get_principal(request: Request, ctx: ContextDep) -> AuthPrincipal | None:
+    """A bearer token (user or device), else the session cookie (user), else the device cookie."""
+    cached = getattr(request.state, "principal", False)
+    if cached is not False:
+        return cached
+    principal: AuthPrincipal | None = None
+    header = request.headers.get("authorization", "")
+    via_cookie = False
+    with ctx.db.session() as session:
+        try:
+            if header.lower().startswith("bearer "):
+                token = header[7:].strip()
+                if token.startswith(auth.DEVICE_TOKEN_PREFIX):
+                    principal = _seen(auth.device_from_token(session, token))
+                else:
+                    principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
+            elif request.session.get(SESSION_KEY):
+                user = auth.user_from_session(session, request.session[SESSION_KEY])
+                if user is not None:
+                    principal = auth.principal_for_user(user)
+                    via_cookie = True
+            if principal is None and request.cookies.get(DEVICE_COOKIE):
+                principal = _seen(auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE]))
+                via_cookie = True
+        except auth.AuthError as exc:
+            raise Unauthorized("unauthorized", str(exc)) from None
+    request.state.principal = principal
+    request.state.principal_via_cookie = via_cookie
+    return principal
+
+
+def _seen(device: auth.Device) -> AuthPrincipal:
+    now = utcnow()
+    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
+        device.last_seen_at = now
+    return auth.principal_for_device(device)
+
+
+# Who is asking, if anyone: a staff user or an enrolled device. Routes that need a role declare
+# ``Depends(require(...))`` from core.web.security instead.
+PrincipalDep = Annotated[AuthPrincipal | None, Depends(get_principal)]

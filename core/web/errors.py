@@ -1,4 +1,7 @@
-"""One error type for HTTP answers: JSON for the API, a readable page for browsers."""
+"""The one place errors become HTTP answers: JSON for the API, a readable page for browsers.
+
+A service raises core.problems.Problem with a kind; ``STATUS`` below is the only map from kinds to HTTP statuses.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,18 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+from core.problems import Kind, Problem
+
+STATUS: dict[Kind, int] = {
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.INVALID: 422,
+    Kind.REFUSED: 409,
+    Kind.UNAUTHORIZED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.THROTTLED: 429,
+    Kind.UNAVAILABLE: 503,
+}
 
 
 class HttpProblem(Exception):
@@ -39,6 +54,25 @@ def problem_response(request: Request, status: int, code: str, detail: str,
 async def handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HttpProblem)
     return problem_response(request, exc.status, exc.code, exc.detail, exc.headers)
+
+
+def problem_headers(problem: Problem) -> dict[str, str]:
+    headers = {"WWW-Authenticate": "Bearer"} if problem.kind is Kind.UNAUTHORIZED else {}
+    if problem.retry_after is not None:
+        headers["Retry-After"] = str(problem.retry_after)
+    return headers
+
+
+def problem_detail(problem: Problem) -> str:
+    """The message, led by the field it is about when the request was invalid (``phone: not a phone number``)."""
+    if problem.kind is Kind.INVALID and problem.field:
+        return f"{problem.field}: {problem.message}"
+    return problem.message
+
+
+async def handle_domain_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return problem_response(request, STATUS[exc.kind], exc.code, problem_detail(exc), problem_headers(exc))
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

@@ -12,19 +12,9 @@ from sqlalchemy import text
 from core import auth, events, migrate
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web.deps import get_context, get_office
+from core.web.deps import DEVICE_COOKIE, SESSION_KEY, get_context, get_office, get_principal
 from core.web.errors import HttpProblem
-from core.web.security import (
-    DEVICE_COOKIE,
-    SESSION_KEY,
-    authorize,
-    check_csrf,
-    get_principal,
-    require,
-    safe_next,
-    signed_in,
-    staff_page,
-)
+from core.web.security import authorize, check_csrf, require, safe_next, signed_in, staff_page
 
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.db import utcnow
-from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
+from core.problems import Forbidden, Unauthorized
+from core.web.deps import get_office, get_principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-DEVICE_COOKIE = "mbk_device"
-SESSION_KEY = "sid"  # in the signed session cookie: the id of a server-side login (core.auth.StaffSession)
-LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 CSRF_HEADER = "X-CSRF-Token"
 
 
@@ -36,58 +30,18 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not secrets.compare_digest(expected, submitted):
-        raise HttpProblem(403, "csrf_failed", "The form expired or did not come from this site; reload and try again.")
-
-
-def get_principal(request: Request) -> Principal | None:
-    """A bearer token (user or device), else the session cookie (user), else the device cookie."""
-    cached = getattr(request.state, "principal", False)
-    if cached is not False:
-        return cached
-    ctx = get_context(request)
-    principal: Principal | None = None
-    header = request.headers.get("authorization", "")
-    via_cookie = False
-    with ctx.db.session() as session:
-        try:
-            if header.lower().startswith("bearer "):
-                token = header[7:].strip()
-                if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                    principal = _seen(auth.device_from_token(session, token))
-                else:
-                    principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
-            elif request.session.get(SESSION_KEY):
-                user = auth.user_from_session(session, request.session[SESSION_KEY])
-                if user is not None:
-                    principal = auth.principal_for_user(user)
-                    via_cookie = True
-            if principal is None and request.cookies.get(DEVICE_COOKIE):
-                principal = _seen(auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE]))
-                via_cookie = True
-        except auth.AuthError as exc:
-            raise HttpProblem(401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
-    request.state.principal = principal
-    request.state.principal_via_cookie = via_cookie
-    return principal
-
-
-def _seen(device: auth.Device) -> Principal:
-    now = utcnow()
-    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
-        device.last_seen_at = now
-    return auth.principal_for_device(device)
+        raise Forbidden("csrf_failed", "The form expired or did not come from this site; reload and try again.")
 
 
 def authorize(office: OfficeConfig, principal: Principal | None, roles: tuple[str, ...],
              device_kinds: tuple[str, ...]) -> Principal:
     if principal is None:
-        raise HttpProblem(401, "unauthorized", "Log in or use an enrolled device.",
-                          headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("unauthorized", "Log in or use an enrolled device.")
     if roles and principal.has_role(office.id, *roles):
         return principal
     if device_kinds and principal.is_device(office.id, *device_kinds):
         return principal
-    raise HttpProblem(403, "forbidden", f"Not allowed for office {office.id!r}.")
+    raise Forbidden("forbidden", f"Not allowed for office {office.id!r}.")
 
 
 def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Principal]:
@@ -148,7 +102,7 @@ def staff_page(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Prin
 
 def require_platform_admin(principal: Principal | None = Depends(get_principal)) -> Principal:
     if principal is None:
-        raise HttpProblem(401, "unauthorized", "Log in.", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("unauthorized", "Log in.")
     if not principal.platform_admin:
-        raise HttpProblem(403, "forbidden", "Only a platform admin may do this.")
+        raise Forbidden("forbidden", "Only a platform admin may do this.")
     return principal

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import ROLES, Principal
 from core.config import OfficeConfig
+from core.problems import Unauthorized
 from core.web.app import AppContext
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
@@ -40,8 +41,8 @@ def visitor_language(request: Request, ctx: AppContext, office: OfficeConfig) ->
 def refusal(request: Request, ctx: AppContext, office: OfficeConfig) -> Response | None:
     """None when this browser may show the kiosk; else a page explaining how to enrol it."""
     try:
-        principal = get_principal(request)
-    except HttpProblem:  # a revoked or expired device: it needs enrolling again, so say how
+        principal = get_principal(request, ctx)
+    except Unauthorized:  # a revoked or expired device: it needs enrolling again, so say how
         principal = None
     if may_use_kiosk(principal, office):
         return None

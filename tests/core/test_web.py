@@ -8,7 +8,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from core.config import PlatformSettings
-from core.web.app import create_app, create_context
+from core.problems import Kind, NotFound, Problem
+from core.web.app import AppContext, create_app, create_context
 from core.web.i18n import negotiate
 from tests.support import builtin_plugins
 
@@ -136,3 +137,37 @@ def test_not_ready_while_the_database_is_unreachable() -> None:
     assert client.get("/healthz").status_code == 200
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["detail"].startswith("database: ")
+
+
+def test_each_kind_of_domain_problem_has_one_http_status(ctx: AppContext) -> None:
+    app = create_app(ctx)
+
+    @app.get("/api/v1/test-problem/{kind}")
+    def refuse(kind: Kind) -> None:
+        raise Problem("test_code", "Said to the person who asked.", kind=kind, field="phone", retry_after=30)
+
+    expected = {"not_found": 404, "conflict": 409, "invalid": 422, "refused": 409, "unauthorized": 401,
+                "forbidden": 403, "throttled": 429, "unavailable": 503}
+    assert set(expected) == {kind.value for kind in Kind}
+    with TestClient(app) as client:
+        for kind, status in expected.items():
+            answer = client.get(f"/api/v1/test-problem/{kind}")
+            assert answer.status_code == status, kind
+            assert answer.json()["error"] == "test_code"
+            assert answer.headers["Retry-After"] == "30"
+        assert client.get("/api/v1/test-problem/invalid").json()["detail"] == "phone: Said to the person who asked."
+        assert client.get("/api/v1/test-problem/refused").json()["detail"] == "Said to the person who asked."
+        assert client.get("/api/v1/test-problem/unauthorized").headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_subclass_names_its_kind(ctx: AppContext) -> None:
+    app = create_app(ctx)
+
+    @app.get("/test-problem")
+    def missing() -> None:
+        raise NotFound("no_such_thing", "There is no such thing here.")
+
+    app.router.routes.insert(0, app.router.routes.pop())  # before core's /{office} page
+    with TestClient(app) as client:
+        page = client.get("/test-problem", headers=HTML)
+        assert page.status_code == 404 and "There is no such thing here." in page.text

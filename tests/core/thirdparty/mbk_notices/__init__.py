@@ -1,18 +1,19 @@
 """mbk-notices: a notice board per office (an API route, a page, a table, a CLI command)."""
 
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
 from core.config import OfficeConfig
 from core.hookspecs import PageLink
 from core.plugins import Plugin, hookimpl
-from core.web.app import AppContext
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, LanguageDep, OfficeDep, SessionDep
 from mbk_notices import service
 from mbk_notices.settings import NoticesSettings
 
@@ -21,23 +22,24 @@ api = APIRouter()
 pages = APIRouter()
 
 
+class NoticeOut(BaseModel):
+    text: str
+    posted_at: datetime
+
+
 @api.get("")
-def list_notices(office: OfficeConfig = Depends(get_office),
-                 ctx: AppContext = Depends(get_context)) -> list[dict[str, str]]:
+def list_notices(office: OfficeDep, session: SessionDep) -> list[NoticeOut]:
     """The office's latest notices, newest first."""
     settings: NoticesSettings = office.settings_for("notices")
-    with ctx.db.session() as session:
-        notices = service.latest_notices(session, office.id, settings.max_notices)
-        return [{"text": n.text, "posted_at": n.posted_at.isoformat()} for n in notices]
+    notices = service.latest_notices(session, office.id, settings.max_notices)
+    return [NoticeOut(text=n.text, posted_at=n.posted_at) for n in notices]
 
 
 @pages.get("")
-def notice_board(request: Request, office: OfficeConfig = Depends(get_office),
-                 ctx: AppContext = Depends(get_context)) -> HTMLResponse:
+def notice_board(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                 language: LanguageDep) -> HTMLResponse:
     settings: NoticesSettings = office.settings_for("notices")
-    language = ctx.language(request, office)
-    with ctx.db.session() as session:
-        texts = [n.text for n in service.latest_notices(session, office.id, settings.max_notices)]
+    texts = [n.text for n in service.latest_notices(session, office.id, settings.max_notices)]
     return ctx.render(request, "notices/board.html", office=office, heading=settings.heading.get_text(language),
                       texts=texts)
 

@@ -1,0 +1,142 @@
+"""Composition: settings + plugins + deployment + database → the AppContext every request handler and command uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+from markupsafe import Markup
+
+from core.config import Deployment, OfficeConfig, PlatformSettings, load_deployment
+from core.db import Database
+from core.events import Dispatcher, LiveBroker, attach_broker
+from core.hookspecs import AdminPanel, PageLink
+from core.plugins import OfficeHooks, PluginManager
+from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
+
+WEB = Path(__file__).resolve().parent / "web"
+DISPLAY_COOKIE = "mbk_display"  # "large", "contrast" or both, comma-separated: set by the page's toggles
+
+
+@dataclass
+class AppContext:
+    """Everything a request handler needs, on ``app.state.ctx``; no other process-wide state."""
+
+    settings: PlatformSettings
+    deployment: Deployment
+    plugins: PluginManager
+    db: Database
+    secret_key: str
+    translator: Translator
+    templates: Environment
+    broker: LiveBroker = field(default_factory=LiveBroker)
+    dispatcher: Dispatcher | None = None
+    _panel_translators: dict[str, Translator] = field(default_factory=dict, init=False, repr=False)
+
+    def hooks(self, office: OfficeConfig) -> OfficeHooks:
+        return self.plugins.for_office(office)
+
+    def language(self, request: Request, office: OfficeConfig | None) -> str:
+        cached = getattr(request.state, "language", None)
+        if cached:
+            return cached
+        language = negotiate(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE),
+                             request.headers.get("accept-language"), self.languages(office))
+        request.state.language = language
+        return language
+
+    def languages(self, office: OfficeConfig | None) -> tuple[str, ...]:
+        """An office's languages; for pages of no office (landing, login) every office's, the default first."""
+        if office is not None:
+            return office.languages
+        default = self.deployment.default_language
+        others = sorted({lang for o in self.deployment.offices.values() for lang in o.languages} - {default})
+        return (default, *others)
+
+    def page_links(self, office: OfficeConfig) -> list[PageLink]:
+        links = [link for group in self.hooks(office).mbk_page_links(office=office) for link in group]
+        links.append(PageLink(label=N_("Admin dashboard"), path=f"/{office.id}/admin", audience="staff", order=900))
+        return sorted(links, key=lambda link: (link.order, link.path))
+
+    def links_by_audience(self, office: OfficeConfig) -> tuple[list[PageLink], list[PageLink]]:
+        """(pages for visitors, pages for staff and devices), each in the plugins' order."""
+        links = self.page_links(office)
+        return ([link for link in links if link.audience == "visitor"],
+                [link for link in links if link.audience != "visitor"])
+
+    def render_panel(self, office: OfficeConfig, panel: AdminPanel, language: str) -> Markup:
+        """An admin panel: its plugin's template with its context, translated with that plugin's catalogs first
+        (a msgid another plugin translates differently keeps the panel's own translation), in the page's
+        direction."""
+        plugin = panel.template.partition("/")[0]
+        translator = self._panel_translators.get(plugin)
+        if translator is None:
+            locale = self.plugins.plugins[plugin].locale if plugin in self.plugins.plugins else None
+            translator = self._panel_translators[plugin] = Translator([locale] if locale else [])
+        context = {"office": office, "lang": language, "dir": language_info(language).dir,
+                   "_": translator.gettext(language), "ngettext": translator.ngettext(language), **panel.context}
+        return Markup(self.templates.get_template(panel.template).render(context))
+
+    def render(self, request: Request, template: str, *, office: OfficeConfig | None = None,
+               status_code: int = 200, headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
+        from core.web.security import csrf_token
+
+        language = self.language(request, office)
+        info = language_info(language)
+        # display.js writes the cookie URL-encoded ("large%2Ccontrast")
+        display = set(unquote(request.cookies.get(DISPLAY_COOKIE) or "").split(","))
+        languages = [language_info(code) for code in self.languages(office)]
+        context = {
+            "request": request,
+            "office": office,
+            "office_name": office.name.get_text(language) if office else self.deployment.name.get_text(language),
+            "lang": language,
+            "dir": info.dir,
+            "languages": languages,
+            "large_text": "large" in display,
+            "high_contrast": "contrast" in display,
+            "csrf_token": csrf_token(request),
+            "_": self.translator.gettext(language),
+            "ngettext": self.translator.ngettext(language),
+            "current_path": request.url.path,
+            **values,
+        }
+        body = self.templates.get_template(template).render(context)
+        response = HTMLResponse(body, status_code=status_code, headers=headers)
+        chosen = request.query_params.get("lang")
+        if chosen == language and request.cookies.get(LANGUAGE_COOKIE) != language:
+            response.set_cookie(LANGUAGE_COOKIE, language, max_age=60 * 60 * 24 * 365, samesite="lax",
+                                secure=self.settings.secure_cookies)
+        return response
+
+
+def build_templates(plugins: PluginManager) -> Environment:
+    loaders = {name: FileSystemLoader(str(p.templates)) for name, p in plugins.plugins.items() if p.templates}
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(WEB / "templates")), PrefixLoader(loaders)]),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env
+
+
+def create_context(settings: PlatformSettings | None = None, plugins: PluginManager | None = None,
+                   database: Database | None = None) -> AppContext:
+    """Load and validate everything; raises ConfigError or PluginLoadError before anything starts."""
+    settings = settings or PlatformSettings()
+    plugins = plugins or PluginManager.from_entry_points()
+    deployment = load_deployment(settings.deployment, plugins)
+    secret, _generated = settings.effective_secret_key()
+    database = database or Database(settings.database_url, settings.db_pool_size, settings.db_max_overflow,
+                                    settings.db_pool_timeout)
+    translator = Translator([p.locale for p in plugins.plugins.values() if p.locale])
+    ctx = AppContext(settings=settings, deployment=deployment, plugins=plugins, db=database, secret_key=secret,
+                     translator=translator, templates=build_templates(plugins))
+    attach_broker(database, ctx.broker)
+    return ctx

@@ -1,0 +1,84 @@
+"""core.db's dialect helpers give the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Integer, MetaData, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.db import Database, insert_ignore, is_postgres, locked, upsert, upsert_increment
+
+
+class HelperBase(DeclarativeBase):
+    metadata = MetaData()  # not core's Base: these tables exist only in this test's database
+
+
+class Counter(HelperBase):
+    __tablename__ = "helper_counter"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(20), default="")
+
+
+@pytest.fixture
+def database(empty_db_url: str) -> Iterator[Database]:
+    database = Database(empty_db_url)
+    HelperBase.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def test_insert_ignore_counts_only_new_rows(database: Database) -> None:
+    with database.session() as session:
+        assert insert_ignore(session, Counter, {"name": "a", "value": 1}, ["name"]) == 1
+        assert insert_ignore(session, Counter, {"name": "a", "value": 2}, ["name"]) == 0
+        assert insert_ignore(session, Counter, [{"name": "a", "value": 3}, {"name": "b", "value": 4}]) == 1
+    with database.session() as session:
+        assert {name: value for name, value in session.execute(select(Counter.name, Counter.value))} == {"a": 1, "b": 4}
+
+
+def test_upsert_sets_the_given_columns_of_an_existing_row(database: Database) -> None:
+    with database.session() as session:
+        upsert(session, Counter, {"name": "a", "value": 1, "note": "first"}, ["name"], {"note": "second"})
+        upsert(session, Counter, {"name": "a", "value": 9, "note": "first"}, ["name"], {"note": "second"})
+    with database.session() as session:
+        row = session.get(Counter, "a")
+        assert row is not None and (row.value, row.note) == (1, "second")
+
+
+def test_upsert_increment_answers_each_writer_its_own_number(database: Database) -> None:
+    with database.session() as session:
+        assert upsert_increment(session, Counter, {"name": "n", "value": 1}, ["name"], "value") == 1
+        assert upsert_increment(session, Counter, {"name": "n", "value": 1}, ["name"], "value") == 2
+        assert upsert_increment(session, Counter, {"name": "n", "value": 5}, ["name"], "value", by=5) == 7
+    numbers: list[int] = []
+
+    def take() -> None:
+        for _ in range(10):
+            with database.session() as session:
+                numbers.append(upsert_increment(session, Counter, {"name": "c", "value": 1}, ["name"], "value"))
+
+    writers = [threading.Thread(target=take) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert sorted(numbers) == list(range(1, 31))
+
+
+def test_locked_claims_skip_rows_another_transaction_holds(database: Database) -> None:
+    with database.session() as session:
+        insert_ignore(session, Counter, [{"name": "a", "value": 1}, {"name": "b", "value": 2}])
+    claim = select(Counter.name).order_by(Counter.name).limit(1)
+    with database.session() as first:
+        assert first.scalar(locked(first, claim, skip_locked=True)) == "a"
+        if is_postgres(first):
+            # SQLite has one writer at a time (BEGIN IMMEDIATE), so only PostgreSQL has a second claimant now.
+            with database.session() as second:
+                assert second.scalar(locked(second, claim, skip_locked=True)) == "b"
+    with database.session() as session:
+        sql = str(locked(session, claim, skip_locked=True).compile(session.get_bind()))
+        assert ("FOR UPDATE SKIP LOCKED" in sql) == is_postgres(session)
