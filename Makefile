@@ -23,10 +23,12 @@ run: $(STAMP)
 	$(BIN)/mbk serve --host $(HOST) --port $(PORT) --demo-access --catch-mail 127.0.0.1:1025
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/lint-imports
 
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/browser -k screenshots -p no:xdist --screenshots-dir screenshots

@@ -24,9 +24,12 @@ from argon2 import PasswordHasher
 
 from bench.support.harness import postgres_database
 from core import migrate
-from core.config import Deployment, load_deployment
+from core.config import Deployment
 from core.db import Database
-from core.events import Dispatcher, DomainEvent, Event, LiveBroker, PostgresListener, attach_broker, publish
+from core.dispatch import Dispatcher
+from core.events import DomainEvent, Event, publish
+from core.live import LiveBroker, PostgresListener, attach_broker
+from core.loading import load_deployment
 from core.plugins import Plugin, PluginManager, hookimpl
 
 

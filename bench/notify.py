@@ -30,7 +30,9 @@ import sqlalchemy as sa  # noqa: E402
 
 from core import migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
-from core.events import Dispatcher, PostgresListener, publish  # noqa: E402
+from core.dispatch import Dispatcher  # noqa: E402
+from core.events import publish  # noqa: E402
+from core.live import PostgresListener  # noqa: E402
 from core.web.app import create_context  # noqa: E402
 from plugins.notify.worker import Sender  # noqa: E402
 from tests.plugins.notify.conftest import notify_and_publishers  # noqa: E402

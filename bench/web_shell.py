@@ -20,8 +20,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from core import migrate
-from core.config import PlatformSettings, load_deployment
+from core.config import PlatformSettings
 from core.db import Database
+from core.loading import load_deployment
 from core.plugins import PluginManager
 from core.web.app import create_app, create_context
 

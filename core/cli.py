@@ -71,7 +71,7 @@ def check(deployment: DeploymentOption = None) -> None:
     before rollout.
     """
     from core import migrate
-    from core.config import load_deployment
+    from core.loading import load_deployment
 
     settings = settings_for(deployment)
     plugins = load_plugins()
@@ -518,7 +518,7 @@ def events_types() -> None:
 @events_cli.command("run")
 def events_run(deployment: DeploymentOption = None) -> None:
     """Run the event dispatcher as its own worker process (when web processes run with MBK_RUN_DISPATCHER=0)."""
-    from core.events import Dispatcher
+    from core.dispatch import Dispatcher
 
     ctx = load_context(deployment)
     logging.basicConfig(level=ctx.settings.log_level.upper())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,15 +13,26 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
 
-from core.config import Deployment, OfficeConfig, PlatformSettings, load_deployment
+from core.config import Deployment, OfficeConfig, PlatformSettings
 from core.db import Database
-from core.events import Dispatcher, LiveBroker, attach_broker
+from core.dispatch import Dispatcher
 from core.hookspecs import AdminPanel, PageLink
+from core.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
+from core.live import LiveBroker, attach_broker
+from core.loading import load_deployment
 from core.plugins import OfficeHooks, PluginManager
-from core.web.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 
 WEB = Path(__file__).resolve().parent / "web"
 DISPLAY_COOKIE = "mbk_display"  # "large", "contrast" or both, comma-separated: set by the page's toggles
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use); pages put it in a meta tag and forms."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return token
 
 
 @dataclass
@@ -84,8 +96,6 @@ class AppContext:
 
     def render(self, request: Request, template: str, *, office: OfficeConfig | None = None,
                status_code: int = 200, headers: dict[str, str] | None = None, **values: Any) -> HTMLResponse:
-        from core.web.security import csrf_token
-
         language = self.language(request, office)
         info = language_info(language)
         # display.js writes the cookie URL-encoded ("large%2Ccontrast")

@@ -8,11 +8,13 @@ See docs/writing-plugins.md for a worked example of each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+from core.contract import AdminPanel, KioskTile, PageLink, Plugin, TicketReceipt, TicketRequest, TicketService
+from core.problems import ConfigProblem
 
 if TYPE_CHECKING:
     import typer
@@ -20,93 +22,10 @@ if TYPE_CHECKING:
     from prometheus_client.metrics_core import Metric
     from sqlalchemy.orm import Session
 
-    from core.config import ConfigProblem, OfficeConfig
+    from core.config import OfficeConfig
     from core.events import DomainEvent, Event, EventTypes
-    from core.plugins import Plugin
-    from core.web.app import AppContext
 
 hookspec = pluggy.HookspecMarker("medborgarkontor")
-
-
-# --- Data passed through hooks ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PageLink:
-    """A page a plugin serves for an office, listed on the landing page and by ``make run``."""
-
-    label: str
-    path: str
-    audience: str = "visitor"  # visitor | staff | kiosk | display | tablet (a device goes to its first link)
-    order: int = 100
-
-
-@dataclass(frozen=True)
-class KioskTile:
-    """A big choice on the kiosk start screen. Either a link (``href``) or a ticket for ``ticket_service``."""
-
-    id: str
-    label: str
-    description: str = ""
-    icon: str = ""
-    order: int = 100
-    href: str | None = None
-    ticket_service: str | None = None
-
-
-@dataclass(frozen=True)
-class TicketService:
-    """A service that takes queue tickets, with its current load."""
-
-    id: str
-    name: str
-    waiting: int
-    estimated_wait_minutes: int | None
-    seats: int | None = None
-
-
-@dataclass(frozen=True)
-class TicketRequest:
-    """Ask the office's queue for a ticket. ``service`` None means the service for ``category``.
-
-    ``category_title`` is the errand category's name as the office's staff read it (in the office's staff
-    language, Swedish by default), for the guide's console; without it the queue shows ``category`` itself."""
-
-    language: str
-    service: str | None = None
-    category: str | None = None
-    category_title: str | None = None
-    answers: dict[str, str] = field(default_factory=dict)
-    phone: str | None = None
-    idempotency_key: str | None = None
-    source: str = "kiosk"
-
-
-@dataclass(frozen=True)
-class TicketReceipt:
-    id: str
-    number: str
-    service: str
-    service_name: str
-    position: int
-    estimated_wait_minutes: int | None
-    status_path: str
-
-
-@dataclass(frozen=True)
-class AdminPanel:
-    """A panel on the office's admin dashboard, rendered by core (as NetBox renders template extensions).
-
-    ``template`` is one of the plugin's templates, named with the plugin's prefix (``"queue/stats_panel.html"``);
-    core renders it with ``context`` plus ``office``, ``lang``, ``dir``, ``_`` and ``ngettext`` in the
-    dashboard's language (the plugin's catalogs first, then core's) and places it in the dashboard's panel
-    frame. ``title`` is already translated into the ``language`` the hook was given."""
-
-    id: str
-    title: str
-    template: str
-    context: dict[str, Any] = field(default_factory=dict)
-    order: int = 100
 
 
 # --- Registration ---------------------------------------------------------------------------------
@@ -137,12 +56,15 @@ def mbk_validate_office(office: OfficeConfig, event_types: EventTypes) -> list[C
 
 
 @hookspec
-def mbk_startup(app: FastAPI, context: AppContext) -> None:
-    """The web app is starting: start background work (e.g. a delivery worker). Called once per process."""
+def mbk_startup(app: FastAPI, context: Any) -> None:
+    """The web app is starting: start background work (e.g. a delivery worker). Called once per process.
+
+    ``context`` is the app's ``core.context.AppContext`` (typed loosely here: the contract sits below the
+    composition that builds it)."""
 
 
 @hookspec
-def mbk_shutdown(app: FastAPI, context: AppContext) -> None:
+def mbk_shutdown(app: FastAPI, context: Any) -> None:
     """The web app is stopping: stop what ``mbk_startup`` started."""
 
 
@@ -205,7 +127,10 @@ def mbk_ticket_services(office: OfficeConfig, session: Session, language: str) -
 def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
     """Issue a queue ticket inside ``session``'s transaction; return None if this plugin cannot.
 
-    Raise ``ValueError`` with a message for the visitor when the request is refused (service closed…).
+    To refuse, raise ``core.problems.Refused`` (e.g. ``Refused("ticket_refused", _("The desk is closed now."))``:
+    a ticket outside opening hours, an unknown service) or ``Invalid`` (bad answers), with a message in
+    ``request.language``. The caller does not catch it: the transaction rolls back and the visitor sees the message
+    (409 and 422 over HTTP, mapped by core).
     """
 
 
@@ -240,6 +165,7 @@ __all__ = [
     "AdminPanel",
     "KioskTile",
     "PageLink",
+    "Plugin",
     "TicketReceipt",
     "TicketRequest",
     "TicketService",

@@ -10,40 +10,23 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from pydantic import BaseModel
 
 from core import hookspecs
+from core.contract import Plugin
 from core.events import EventTypes
 
-if TYPE_CHECKING:
-    from fastapi import APIRouter
+__all__ = ["ENTRY_POINT_GROUP", "PROJECT", "OfficeHooks", "Plugin", "PluginLoadError", "PluginManager", "hookimpl"]
 
+if TYPE_CHECKING:
     from core.config import OfficeConfig
 
 PROJECT = "medborgarkontor"
 ENTRY_POINT_GROUP = "medborgarkontor.plugins"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
-
-
-@dataclass(frozen=True)
-class Plugin:
-    """What a plugin is made of. Folders are optional; a plugin may have just a name."""
-
-    name: str
-    version: str = "0"
-    description: str = ""
-    settings_model: type[BaseModel] | None = None
-    api_router: APIRouter | None = None
-    page_router: APIRouter | None = None
-    templates: Path | None = None
-    static: Path | None = None
-    locale: Path | None = None
-    migrations: Path | None = None
 
 
 class PluginLoadError(Exception):

@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from core import auth
-from core.events import Dispatcher, DomainEvent
+from core.dispatch import Dispatcher
+from core.events import DomainEvent
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 

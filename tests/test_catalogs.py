@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from core.web.i18n import CORE_LOCALE, SOURCE_LANGUAGE
+from core.i18n import CORE_LOCALE, SOURCE_LANGUAGE
 from tests.support import builtin_plugins
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from core.context import AppContext, create_context
-from core.events import Dispatcher, PostgresListener
+from core.dispatch import Dispatcher
+from core.live import PostgresListener
 from core.problems import Problem
 from core.web import errors, metrics, security
 from core.web.deps import plugin_enabled

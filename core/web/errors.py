@@ -12,8 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger(__name__)
 from core.problems import Kind, Problem
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[Kind, int] = {
     Kind.NOT_FOUND: 404,

@@ -18,15 +18,6 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
 
 
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token (created on first use); pages put it in a meta tag and forms."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(24)
-        request.session["csrf"] = token
-    return token
-
-
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not secrets.compare_digest(expected, submitted):

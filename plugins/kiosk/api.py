@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web.app import AppContext
+from core.context import AppContext
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import require

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.config import OfficeConfig
-from core.web.app import AppContext
+from core.context import AppContext
+from core.i18n import language_info
 from core.web.deps import get_context, get_office
-from core.web.i18n import language_info
 from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
 from plugins.kiosk.icons import ICONS

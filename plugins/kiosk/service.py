@@ -19,7 +19,7 @@ from core.config import OfficeConfig, Officer, Unit
 from core.db import utcnow
 from core.events import publish
 from core.hookspecs import KioskTile, TicketRequest, TicketService
-from core.web.i18n import Translator
+from core.i18n import Translator
 from plugins.kiosk.events import VisitorArrived
 from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount

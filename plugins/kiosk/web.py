@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from core.auth import ROLES, Principal
 from core.config import OfficeConfig
+from core.context import AppContext
 from core.problems import Unauthorized
-from core.web.app import AppContext
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import get_principal

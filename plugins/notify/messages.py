@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from core.web.i18n import Translator
+from core.i18n import Translator
 
 HERE = Path(__file__).resolve().parent
 translations = Translator([HERE / "locale"])

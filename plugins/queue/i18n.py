@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.web.i18n import Translator
+from core.i18n import Translator
 
 translations = Translator([Path(__file__).resolve().parent / "locale"])

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
+from core.i18n import language_info
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.headers import embeddable
-from core.web.i18n import language_info
 from core.web.security import check_csrf, staff_page
 from plugins.queue import errors, lifecycle, tickets, views
 from plugins.queue.settings import settings_of

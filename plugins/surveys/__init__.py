@@ -15,8 +15,8 @@ from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.events import DomainEvent
 from core.hookspecs import AdminPanel, PageLink
+from core.i18n import Translator
 from core.plugins import Plugin, hookimpl
-from core.web.i18n import Translator
 from plugins.surveys import presentation, service
 from plugins.surveys.api import router as api_router
 from plugins.surveys.events import EVENT_TYPES

@@ -12,10 +12,10 @@ from fastapi.responses import Response
 
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web.app import AppContext
+from core.context import AppContext
+from core.i18n import language_info
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
-from core.web.i18n import language_info
 from core.web.security import get_principal, signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES

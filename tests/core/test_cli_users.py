@@ -16,7 +16,8 @@ from typer.testing import CliRunner, Result
 from core import auth
 from core import cli as mbk
 from core.db import utcnow
-from core.events import Dispatcher, EventDelivery, OutboxEvent, publish
+from core.dispatch import Dispatcher
+from core.events import EventDelivery, OutboxEvent, publish
 from core.web.app import AppContext, create_app
 from tests.core import dummy
 from tests.core.test_auth import OFFICE

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from core import auth, events
 from core.db import utcnow
-from core.events import Dispatcher, Event, EventDelivery, OutboxEvent, PostgresListener, publish
+from core.dispatch import Dispatcher
+from core.events import Event, EventDelivery, OutboxEvent, publish
+from core.live import PostgresListener
 from core.plugins import Plugin, hookimpl
 from core.web.app import AppContext, create_app
 from tests.core import dummy

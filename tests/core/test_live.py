@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from core.db import Database, utcnow
-from core.events import Event, EventDelivery, LiveBroker, PostgresListener, Subscription
+from core.events import Event, EventDelivery
 from core.events import publish as publish_event
+from core.live import LiveBroker, PostgresListener, Subscription
 from core.web.app import AppContext
 from tests.conftest import ROOT, _truncate_postgres
 from tests.core import dummy

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from core import migrate
-from core.config import ConfigError, PlatformSettings, load_deployment
+from core.config import ConfigError, PlatformSettings
 from core.db import Base, Database
+from core.loading import load_deployment
 from core.plugins import PluginManager
 from core.web.app import create_app, create_context
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from core.config import PlatformSettings
+from core.i18n import negotiate
 from core.problems import Kind, NotFound, Problem
 from core.web.app import AppContext, create_app, create_context
-from core.web.i18n import negotiate
 from tests.support import builtin_plugins
 
 DEMO = Path(__file__).resolve().parents[2] / "deployments" / "demo"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.web.i18n import Translator, core_languages, language_info
+from core.i18n import Translator, core_languages, language_info
 
 COMPLETE = ("sv", "en", "ar")
 PRESENT = ("so", "fi", "fa", "ti")

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 import plugins.kiosk
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.loading import load_deployment
 from core.plugins import PluginManager
 from plugins.kiosk.guides import LIBRARY, GuideLibrary
 from tests.plugins.kiosk import fakequeue

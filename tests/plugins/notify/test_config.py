@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.loading import load_deployment
 from tests.plugins.notify.conftest import notify_and_publishers
 from tests.plugins.notify.fakes import DEFAULT_RULES, write_deployment
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.loading import load_deployment
 from plugins.queue.settings import QueueSettings
 from tests.plugins.queue.support import OFFICE, write_deployment
 from tests.support import builtin_plugins

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 import plugins.surveys
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.i18n import Translator
+from core.loading import load_deployment
 from core.plugins import PluginManager
-from core.web.i18n import Translator
 from plugins.surveys.city_templates import TEMPLATES
 from plugins.surveys.pages import tablet_questions
 from plugins.surveys.service import InvalidResponse, Submission, validate_submission

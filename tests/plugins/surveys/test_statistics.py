@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from core.web.i18n import Translator
+from core.i18n import Translator
 from plugins.surveys.presentation import share_text, verdict
 from plugins.surveys.service import Cell, Share, suppress_small_cells, wilson_interval
 

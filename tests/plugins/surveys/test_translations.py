@@ -9,7 +9,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 import plugins.surveys
-from core.web.i18n import Translator
+from core.i18n import Translator
 
 LOCALE = Path(plugins.surveys.__file__).parent / "locale"
 LANGUAGES = ["sv", "en", "ar", "so", "fi", "fa", "ti"]

@@ -13,7 +13,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-CORE_LOCALE = Path(__file__).resolve().parent.parent / "locale"
+CORE_LOCALE = Path(__file__).resolve().parent / "locale"
 SOURCE_LANGUAGE = "en"  # msgids are English
 DOMAIN = "messages"
 LANGUAGE_COOKIE = "mbk_lang"

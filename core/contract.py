@@ -1,0 +1,110 @@
+"""The types of the plugin contract: what a plugin registers (``Plugin``) and the data its hooks pass.
+
+Data only; core.hookspecs declares the hooks, core.plugins loads plugins and calls them. Both re-export these
+names, so a plugin imports them from either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """What a plugin is made of. Folders are optional; a plugin may have just a name."""
+
+    name: str
+    version: str = "0"
+    description: str = ""
+    settings_model: type[BaseModel] | None = None
+    api_router: APIRouter | None = None
+    page_router: APIRouter | None = None
+    templates: Path | None = None
+    static: Path | None = None
+    locale: Path | None = None
+    migrations: Path | None = None
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A page a plugin serves for an office, listed on the landing page and by ``make run``."""
+
+    label: str
+    path: str
+    audience: str = "visitor"  # visitor | staff | kiosk | display | tablet (a device goes to its first link)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class KioskTile:
+    """A big choice on the kiosk start screen. Either a link (``href``) or a ticket for ``ticket_service``."""
+
+    id: str
+    label: str
+    description: str = ""
+    icon: str = ""
+    order: int = 100
+    href: str | None = None
+    ticket_service: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketService:
+    """A service that takes queue tickets, with its current load."""
+
+    id: str
+    name: str
+    waiting: int
+    estimated_wait_minutes: int | None
+    seats: int | None = None
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    """Ask the office's queue for a ticket. ``service`` None means the service for ``category``.
+
+    ``category_title`` is the errand category's name as the office's staff read it (in the office's staff
+    language, Swedish by default), for the guide's console; without it the queue shows ``category`` itself."""
+
+    language: str
+    service: str | None = None
+    category: str | None = None
+    category_title: str | None = None
+    answers: dict[str, str] = field(default_factory=dict)
+    phone: str | None = None
+    idempotency_key: str | None = None
+    source: str = "kiosk"
+
+
+@dataclass(frozen=True)
+class TicketReceipt:
+    id: str
+    number: str
+    service: str
+    service_name: str
+    position: int
+    estimated_wait_minutes: int | None
+    status_path: str
+
+
+@dataclass(frozen=True)
+class AdminPanel:
+    """A panel on the office's admin dashboard, rendered by core (as NetBox renders template extensions).
+
+    ``template`` is one of the plugin's templates, named with the plugin's prefix (``"queue/stats_panel.html"``);
+    core renders it with ``context`` plus ``office``, ``lang``, ``dir``, ``_`` and ``ngettext`` in the
+    dashboard's language (the plugin's catalogs first, then core's) and places it in the dashboard's panel
+    frame. ``title`` is already translated into the ``language`` the hook was given."""
+
+    id: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    order: int = 100

@@ -1,0 +1,133 @@
+"""The outbox dispatcher: delivers committed events to the handlers of every plugin an office enables, at least
+once, retried with backoff, surviving restarts."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from core.config import Deployment
+from core.db import Database, locked, utcnow
+from core.events import EventDelivery, OutboxEvent
+from core.plugins import PluginManager
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 300
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with full jitter, capped."""
+    return random.uniform(0.5, 1.0) * min(MAX_BACKOFF_SECONDS, 2 ** attempts)
+
+
+class Dispatcher:
+    """Delivers committed events to plugin handlers, at least once, surviving restarts."""
+
+    def __init__(self, database: Database, plugins: PluginManager, deployment: Deployment,
+                 max_attempts: int = MAX_ATTEMPTS):
+        self.database = database
+        self.plugins = plugins
+        self.deployment = deployment
+        self.max_attempts = max_attempts
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run_forever, name="mbk-dispatch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()  # before the pass: a wake-up during the pass makes the next one start at once
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("event dispatcher pass failed; trying again")
+                busy = False
+            if not busy:
+                self._wake.wait(timeout=1.0)
+
+    def run_once(self, now: datetime | None = None) -> bool:
+        """One pass: fan out new events, then attempt due deliveries. True if anything was done."""
+        fanned = self._fan_out()
+        delivered = self._deliver_due(now or utcnow())
+        return bool(fanned or delivered)
+
+    def _fan_out(self) -> int:
+        with self.database.session() as session:
+            rows = session.scalars(
+                locked(session, select(OutboxEvent).where(OutboxEvent.fanned_out.is_(False))
+                       .order_by(OutboxEvent.id).limit(200), skip_locked=True)
+            ).all()
+            for row in rows:
+                office = self.deployment.office(row.office_id)
+                enabled = office.enabled_plugins if office else ()
+                for plugin, _ in self.plugins.implementations("mbk_handle_event", enabled):
+                    session.add(EventDelivery(event_id=row.id, office_id=row.office_id, plugin=plugin,
+                                              next_attempt_at=row.created_at))
+                row.fanned_out = True
+            return len(rows)
+
+    def _deliver_due(self, now: datetime) -> int:
+        with self.database.session() as session:
+            due = session.scalars(
+                select(EventDelivery.id).where(EventDelivery.status == "pending",
+                                               EventDelivery.next_attempt_at <= now)
+                .order_by(EventDelivery.id).limit(100)
+            ).all()
+        done = 0
+        for delivery_id in due:
+            done += self._deliver_one(delivery_id, now)
+        return done
+
+    def _deliver_one(self, delivery_id: int, now: datetime) -> int:
+        with self.database.session() as session:
+            delivery = session.scalars(
+                locked(session, select(EventDelivery).where(EventDelivery.id == delivery_id,
+                                                            EventDelivery.status == "pending",
+                                                            EventDelivery.next_attempt_at <= now), skip_locked=True)
+            ).first()
+            if delivery is None:  # another process has it, has done it, or has rescheduled it
+                return 0
+            row = session.get(OutboxEvent, delivery.event_id)
+            office = self.deployment.office(delivery.office_id)
+            handler = dict(self.plugins.implementations("mbk_handle_event", [delivery.plugin])).get(delivery.plugin)
+            if row is None or office is None or handler is None or not office.enables(delivery.plugin):
+                delivery.status = "failed"
+                delivery.last_error = "office or plugin no longer configured"
+                return 1
+            delivery.attempts += 1
+            try:
+                with session.begin_nested():
+                    handler(event=row.as_event(), office=office, session=session)
+            except Exception as exc:
+                delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if delivery.attempts >= self.max_attempts:
+                    delivery.status = "failed"
+                    log.error("event %s to plugin %s failed for good after %s attempts: %s",
+                              row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+                else:
+                    delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+                    log.warning("event %s to plugin %s failed (attempt %s), retrying: %s",
+                                row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+            else:
+                delivery.status = "done"
+                delivery.delivered_at = utcnow()
+                delivery.last_error = None
+            return 1
