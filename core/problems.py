@@ -28,13 +28,14 @@ class Problem(Exception):
 
     Raise it (or one of the subclasses named after its kind) from a service; nothing it wrote in the
     transaction is kept. ``field`` names the bad input of an INVALID problem; ``retry_after`` (seconds) goes
-    with THROTTLED and UNAVAILABLE.
+    with THROTTLED and UNAVAILABLE; ``challenge`` is the way to authenticate that an UNAUTHORIZED caller should
+    use (default: a bearer token).
     """
 
     kind: Kind = Kind.CONFLICT
 
     def __init__(self, code: str, message: str, *, kind: Kind | None = None, field: str | None = None,
-                 retry_after: int | None = None):
+                 retry_after: int | None = None, challenge: str | None = None):
         super().__init__(message)
         if kind is not None:
             self.kind = kind
@@ -42,6 +43,13 @@ class Problem(Exception):
         self.message = message
         self.field = field
         self.retry_after = retry_after
+        self.challenge = challenge
+
+    def __str__(self) -> str:
+        """The message, led by the field it is about when the request was invalid (``phone: not a number``)."""
+        if self.kind is Kind.INVALID and self.field:
+            return f"{self.field}: {self.message}"
+        return self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.kind.value}, {self.code!r}, {self.message!r})"

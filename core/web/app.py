@@ -64,8 +64,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
     app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies)
     app.add_middleware(metrics.RequestMetrics)  # added last: the outermost, so it times the session cookie's work too
-    app.add_exception_handler(errors.HttpProblem, errors.handle_problem)
-    app.add_exception_handler(Problem, errors.handle_domain_problem)
+    app.add_exception_handler(Problem, errors.handle_problem)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)
     app.add_exception_handler(security.LoginRequired, security.redirect_to_login)

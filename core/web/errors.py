@@ -28,15 +28,6 @@ STATUS: dict[Kind, int] = {
 }
 
 
-class HttpProblem(Exception):
-    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None):
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers or {}
-
-
 def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
 
@@ -52,28 +43,20 @@ def problem_response(request: Request, status: int, code: str, detail: str,
                       status=status, code=code, detail=detail)
 
 
-async def handle_problem(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HttpProblem)
-    return problem_response(request, exc.status, exc.code, exc.detail, exc.headers)
-
-
 def problem_headers(problem: Problem) -> dict[str, str]:
-    headers = {"WWW-Authenticate": "Bearer"} if problem.kind is Kind.UNAUTHORIZED else {}
+    headers = {"WWW-Authenticate": problem.challenge or "Bearer"} if problem.kind is Kind.UNAUTHORIZED else {}
     if problem.retry_after is not None:
         headers["Retry-After"] = str(problem.retry_after)
     return headers
 
 
-def problem_detail(problem: Problem) -> str:
-    """The message, led by the field it is about when the request was invalid (``phone: not a phone number``)."""
-    if problem.kind is Kind.INVALID and problem.field:
-        return f"{problem.field}: {problem.message}"
-    return problem.message
+def status_of(problem: Problem) -> int:
+    return STATUS[problem.kind]
 
 
-async def handle_domain_problem(request: Request, exc: Exception) -> Response:
+async def handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return problem_response(request, STATUS[exc.kind], exc.code, problem_detail(exc), problem_headers(exc))
+    return problem_response(request, status_of(exc), exc.code, str(exc), problem_headers(exc))
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:

@@ -9,11 +9,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 
-from core import auth, events, migrate
+from core import auth, events, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.web.deps import DEVICE_COOKIE, SESSION_KEY, get_context, get_office, get_principal
-from core.web.errors import HttpProblem
 from core.web.security import authorize, check_csrf, require, safe_next, signed_in, staff_page
 
 api = APIRouter()
@@ -81,9 +80,9 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
     try:
         user = auth.authenticate(ctx.db, form.username, form.password, _client_address(request))
     except auth.Throttled as exc:
-        raise HttpProblem(429, "too_many_attempts", str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+        raise problems.Throttled("too_many_attempts", str(exc), retry_after=exc.retry_after) from None
     except auth.AuthError as exc:
-        raise HttpProblem(401, "invalid_credentials", str(exc), headers={"WWW-Authenticate": "Bearer"}) from None
+        raise problems.Unauthorized("invalid_credentials", str(exc)) from None
     with ctx.db.session() as session:
         auth.audit(session, auth.principal_for_user(user), "login.token")
     return {"access_token": auth.issue_token(ctx.secret_key, user), "token_type": "bearer",
@@ -160,7 +159,7 @@ def demo_mail(request: Request, principal: Principal = Depends(signed_in)) -> Re
 
     ctx = get_context(request)
     if not ctx.deployment.demo:
-        raise HttpProblem(404, "not_found", "Only a demo deployment keeps the e-mails it sends.")
+        raise problems.NotFound("not_found", "Only a demo deployment keeps the e-mails it sends.")
     return ctx.render(request, "demo_mail.html", mails=caught_mail(ctx.settings.demo_mail_dir))
 
 
@@ -190,7 +189,7 @@ def enrol_device(request: Request, code: str, office: OfficeConfig = Depends(get
         try:
             device = auth.use_enrolment_code(session, office.id, code)
         except auth.AuthError as exc:
-            raise HttpProblem(403, "invalid_enrolment", str(exc)) from None
+            raise problems.Forbidden("invalid_enrolment", str(exc)) from None
         auth.audit(session, auth.principal_for_device(device), "device.enrolled", office.id, device=device.id)
         cookie = auth.device_cookie_value(ctx.secret_key, device)
         kind = device.kind
@@ -232,7 +231,7 @@ def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[
     ctx = get_context(request)
     with ctx.db.session() as session:
         if events.retry_delivery(session, delivery_id, office.id) is None:
-            raise HttpProblem(404, "not_found", "No failed delivery with that id at this office.")
+            raise problems.NotFound("not_found", "No failed delivery with that id at this office.")
         auth.audit(session, principal, "event.retry", office.id, delivery=delivery_id)
     if ctx.dispatcher:
         ctx.dispatcher.wake()

@@ -10,11 +10,11 @@ from pydantic import BaseModel, Field
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.context import AppContext
+from core.problems import NotFound
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.security import require
 from plugins.kiosk import service
-from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, transaction
+from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES
 
 router = APIRouter()
 kiosk_or_staff = require(*KIOSK_STAFF_ROLES, devices=KIOSK_DEVICES)
@@ -42,7 +42,7 @@ def register_arrival(body: ArrivalIn, office: OfficeConfig = Depends(get_office)
                      ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
     language = service.visitor_language(office, body.language)
-    with transaction(ctx) as session:
+    with ctx.db.session() as session:
         done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
                                         officer_id=body.officer_id, unit_id=body.unit_id, first_name=body.first_name)
     return {"arrival_id": done.arrival_id, "officer": done.officer, "unit": done.unit, "told": done.told,
@@ -57,8 +57,8 @@ def booking_code(code: str, lang: str = "sv", office: OfficeConfig = Depends(get
     officer = service.officer_by_code(office, code)
     if officer is None:
         _ = service.translations.gettext(language)
-        raise HttpProblem(404, "unknown_booking_code",
-                          _("No meeting has that booking code. Check the code or choose the person's name."))
+        raise NotFound("unknown_booking_code",
+                       _("No meeting has that booking code. Check the code or choose the person's name."))
     return {"officer_id": officer.id, "name": officer.name, "unit_id": officer.unit,
             "unit": service.unit_name(office, officer.unit, language)}
 
@@ -69,7 +69,7 @@ def take_ticket(body: TicketIn, office: OfficeConfig = Depends(get_office),
                 ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
     """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
     language = service.visitor_language(office, body.language)
-    with transaction(ctx) as session:
+    with ctx.db.session() as session:
         stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
                                       key=body.idempotency_key, service=body.service, category=body.category,
                                       answers=body.answers)

@@ -11,12 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
+from core.problems import NotFound, Problem
 from core.web.deps import get_context, get_office
+from core.web.errors import status_of
 from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
 from plugins.kiosk.icons import ICONS
-from plugins.kiosk.service import KioskError
-from plugins.kiosk.web import ScreenRoute, problem, screen_language
+from plugins.kiosk.web import ScreenRoute, screen_language
 
 router = APIRouter(route_class=ScreenRoute)
 # How long a finished screen (arrival told, ticket taken) stays before it starts over for the next visitor.
@@ -40,10 +41,11 @@ def _screen(request: Request, ctx: AppContext, office: OfficeConfig, template: s
 
 
 def _problem_screen(request: Request, ctx: AppContext, office: OfficeConfig, language: str,
-                    exc: KioskError) -> Response:
+                    exc: Problem) -> Response:
     """A refusal on the kiosk stays a kiosk screen (in the visitor's language, with "start over" and the
     inactivity reset), never a bare error page that would stay on the screen for the next visitor."""
-    return _screen(request, ctx, office, "kiosk/problem.html", language, status_code=exc.status, message=exc.message)
+    return _screen(request, ctx, office, "kiosk/problem.html", language, status_code=status_of(exc),
+                   message=exc.message)
 
 
 def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[Any]:
@@ -70,7 +72,7 @@ def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_of
     if tile is None:
         _ = ctx.translator.gettext(language)
         return _problem_screen(request, ctx, office, language,
-                               KioskError(404, "unknown_tile", _("This choice is not available right now.")))
+                               NotFound("unknown_tile", _("This choice is not available right now.")))
     with ctx.db.session() as session:
         service.record_usage(session, office, language, tile.id)
     return RedirectResponse(service.tile_target(office, tile), status_code=303)
@@ -109,7 +111,7 @@ def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(g
                language: str = Depends(screen_language)) -> Response:
     try:
         values = _guide_values(ctx, office, guide_id, language)
-    except KioskError as exc:
+    except Problem as exc:
         return _problem_screen(request, ctx, office, language, exc)
     talk = any(g.id == guide_id for g in service.talk_categories(office, language)) and any(
         t.id == "talk" for t in _start_tiles(ctx, office, language))
@@ -124,10 +126,7 @@ def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(
                 ctx: AppContext = Depends(get_context)) -> Response:
     """The public copy of a guide that the kiosk's QR code opens on the visitor's phone (no device needed)."""
     language = ctx.language(request, office)
-    try:
-        values = _guide_values(ctx, office, guide_id, language)
-    except KioskError as exc:
-        raise problem(exc) from None
+    values = _guide_values(ctx, office, guide_id, language)
     with ctx.db.session() as session:
         service.record_usage(session, office, language, "guide-phone", guide_id)
     return ctx.render(request, "kiosk/phone_guide.html", office=office, icons=ICONS, **values)
@@ -148,8 +147,8 @@ def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depen
     guide = next((g for g in service.talk_categories(office, language) if g.id == guide_id), None)
     if guide is None:
         _ = ctx.translator.gettext(language)
-        return _problem_screen(request, ctx, office, language, KioskError(
-            404, "unknown_category", _("There is no errand category called %(c)s.", c=guide_id)))
+        return _problem_screen(request, ctx, office, language, NotFound(
+            "unknown_category", _("There is no errand category called %(c)s.", c=guide_id)))
     return _screen(request, ctx, office, "kiosk/talk_questions.html", language, guide=guide)
 
 
@@ -163,6 +162,6 @@ def ticket(service_id: str, request: Request, office: OfficeConfig = Depends(get
     found = next((s for s in services if s.id == service_id), None)
     if found is None:
         _ = ctx.translator.gettext(language)
-        return _problem_screen(request, ctx, office, language, KioskError(
-            404, "unknown_service", _("This service does not take tickets right now.")))
+        return _problem_screen(request, ctx, office, language, NotFound(
+            "unknown_service", _("This service does not take tickets right now.")))
     return _screen(request, ctx, office, "kiosk/ticket.html", language, ticket_service=found)

@@ -12,14 +12,14 @@ from typing import Any
 
 import segno
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig, Officer, Unit
-from core.db import utcnow
+from core.db import insert_ignore, upsert_increment, utcnow
 from core.events import publish
 from core.hookspecs import KioskTile, TicketRequest, TicketService
 from core.i18n import Translator
+from core.problems import Conflict, Invalid, NotFound, Unavailable
 from plugins.kiosk.events import VisitorArrived
 from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
@@ -29,16 +29,6 @@ HERE = Path(__file__).resolve().parent
 translations = Translator([HERE / "locale"])
 KEY_RETENTION = timedelta(days=2)
 FIRST_NAME_MAX = 40
-
-
-class KioskError(ValueError):
-    """A request the kiosk refuses; ``message`` is already in the visitor's language."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 # --- Settings and languages -------------------------------------------------------------------------
@@ -76,7 +66,7 @@ def guide(office: OfficeConfig, guide_id: str, language: str) -> Guide:
     found = guide_library(office).get(guide_id, language)
     if found is None:
         _ = translations.gettext(language)
-        raise KioskError(404, "unknown_guide", _("There is no guide called %(guide)s.", guide=guide_id))
+        raise NotFound("unknown_guide", _("There is no guide called %(guide)s.", guide=guide_id))
     return found
 
 
@@ -178,10 +168,6 @@ def unit_name(office: OfficeConfig, unit_id: str | None, language: str) -> str |
 # --- Idempotency ------------------------------------------------------------------------------------
 
 
-def _insert(session: Session) -> Callable[..., Any]:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def claim_key(session: Session, office_id: str, key: str, action: str, language: str) -> dict[str, Any] | None:
     """Claim a screen's request key. None: it is ours, do the work. A dict: the first request's answer.
 
@@ -190,15 +176,14 @@ def claim_key(session: Session, office_id: str, key: str, action: str, language:
     """
     _ = translations.gettext(language)
     if not key or len(key) > 64:
-        raise KioskError(422, "invalid_request", _("The screen sent no valid request key; start again."))
-    stmt = _insert(session)(IdempotencyKey).values(office_id=office_id, key=key, action=action, created_at=utcnow())
-    claimed = stmt.on_conflict_do_nothing(index_elements=["office_id", "key"]).returning(IdempotencyKey.id)
-    if session.execute(claimed).scalar_one_or_none() is not None:
+        raise Invalid("invalid_request", _("The screen sent no valid request key; start again."))
+    if insert_ignore(session, IdempotencyKey, {"office_id": office_id, "key": key, "action": action,
+                                               "created_at": utcnow()}, ["office_id", "key"]):
         return None
     row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.office_id == office_id,
                                                       IdempotencyKey.key == key))
     if row is None or row.action != action or row.result is None:
-        raise KioskError(409, "key_reused", _("This screen was already used for something else; start again."))
+        raise Conflict("key_reused", _("This screen was already used for something else; start again."))
     return dict(row.result)
 
 
@@ -216,11 +201,9 @@ def record_usage(session: Session, office: OfficeConfig, language: str, choice: 
                  now: datetime | None = None) -> None:
     """Count one use; a single upsert so that concurrent kiosks never lose a count."""
     day = (now or utcnow()).astimezone(office.tz).date()
-    stmt = _insert(session)(UsageCount).values(office_id=office.id, day=day, language=language, choice=choice[:64],
-                                               guide=guide_id[:64], count=1)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["office_id", "day", "language", "choice", "guide"],
-        set_={"count": UsageCount.count + 1}))
+    upsert_increment(session, UsageCount, {"office_id": office.id, "day": day, "language": language,
+                                           "choice": choice[:64], "guide": guide_id[:64], "count": 1},
+                     ["office_id", "day", "language", "choice", "guide"], "count")
 
 
 @dataclass(frozen=True)
@@ -299,8 +282,8 @@ def _clean_first_name(raw: str | None, language: str) -> str | None:
     if not name:
         return None
     if len(name) > FIRST_NAME_MAX or any(not (c.isalpha() or c in " -'") for c in name):
-        raise KioskError(422, "invalid_first_name",
-                         _("A first name may have letters, spaces and hyphens, at most %(n)s.", n=FIRST_NAME_MAX))
+        raise Invalid("invalid_first_name",
+                      _("A first name may have letters, spaces and hyphens, at most %(n)s.", n=FIRST_NAME_MAX))
     return name
 
 
@@ -313,11 +296,11 @@ def register_arrival(session: Session, office: OfficeConfig, *, language: str, k
     if stored is None:
         officer = office.directory.officer(officer_id) if officer_id else None
         if officer_id and officer is None:
-            raise KioskError(404, "unknown_officer", _("That person is not in this office's directory."))
+            raise NotFound("unknown_officer", _("That person is not in this office's directory."))
         if unit_id and office.directory.unit(unit_id) is None:
-            raise KioskError(404, "unknown_unit", _("That department is not in this office's directory."))
+            raise NotFound("unknown_unit", _("That department is not in this office's directory."))
         if officer is None and not unit_id:
-            raise KioskError(422, "invalid_request", _("Choose the person or the department you are meeting."))
+            raise Invalid("invalid_request", _("Choose the person or the department you are meeting."))
         unit_id = unit_id or (officer.unit if officer else None)
         arrival = Arrival(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer.id if officer else None,
                           unit_id=unit_id, first_name=_clean_first_name(first_name, language), language=language,
@@ -363,7 +346,7 @@ def ticket_answers(office: OfficeConfig, category: str, answers: dict[str, str],
     _ = translations.gettext(language)
     offered = {g.id: g for g in talk_categories(office, language)}
     if category not in offered:
-        raise KioskError(404, "unknown_category", _("There is no errand category called %(c)s.", c=category))
+        raise NotFound("unknown_category", _("There is no errand category called %(c)s.", c=category))
     reference = guide_library(office).get(category, FALLBACK_LANGUAGE)
     assert reference is not None
     readable = {}
@@ -371,11 +354,11 @@ def ticket_answers(office: OfficeConfig, category: str, answers: dict[str, str],
         chosen = answers.get(question.id)
         options = dict(question.options)
         if chosen not in options:
-            raise KioskError(422, "unanswered", _("Please answer every question."))
+            raise Invalid("unanswered", _("Please answer every question."))
         readable[question.text] = options[chosen]
     unknown = set(answers) - {q.id for q in reference.questions}
     if unknown:
-        raise KioskError(422, "invalid_request", _("Please answer every question."))
+        raise Invalid("invalid_request", _("Please answer every question."))
     return readable
 
 
@@ -396,17 +379,14 @@ def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., An
     if stored is not None:
         return stored
     if (service is None) == (category is None):
-        raise KioskError(422, "invalid_request", _("Choose a service or an errand."))
+        raise Invalid("invalid_request", _("Choose a service or an errand."))
     readable = ticket_answers(office, category, answers or {}, language) if category else {}
     request = TicketRequest(language=language, service=service, category=category,
                             category_title=staff_title(office, category) if category else None, answers=readable,
                             idempotency_key=f"kiosk:{key}", source="kiosk")
-    try:
-        receipt = issue(office=office, session=session, request=request)
-    except ValueError as exc:
-        raise KioskError(409, "ticket_refused", str(exc)) from None
+    receipt = issue(office=office, session=session, request=request)  # a refusal passes through: a core Problem
     if receipt is None:
-        raise KioskError(503, "no_queue", _("Tickets cannot be taken here right now. Please ask at the desk."))
+        raise Unavailable("no_queue", _("Tickets cannot be taken here right now. Please ask at the desk."))
     record_usage(session, office, language, "talk-ticket" if category else f"ticket:{service}", category or "")
     stored = {"id": receipt.id, "number": receipt.number, "service": receipt.service,
               "service_name": receipt.service_name, "position": receipt.position,

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from sqlalchemy.orm import Session
 
 from core.auth import ROLES, Principal
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.problems import Unauthorized
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.security import get_principal
 from plugins.kiosk import service
-from plugins.kiosk.service import KioskError
 
 # Any staff member of the office may run a kiosk screen in a browser (demo, trying out); otherwise a device
 # enrolled as a kiosk of this very office.
@@ -82,17 +78,3 @@ def screen_language(request: Request, office: OfficeConfig = Depends(get_office)
     if denied := refusal(request, ctx, office):
         raise NotAKiosk(denied)
     return language
-
-
-def problem(exc: KioskError) -> HttpProblem:
-    return HttpProblem(exc.status, exc.code, exc.message)
-
-
-@contextmanager
-def transaction(ctx: AppContext) -> Iterator[Session]:
-    """One transaction; a refusal (KioskError) in it keeps nothing and becomes the HTTP problem it names."""
-    try:
-        with ctx.db.session() as session:
-            yield session
-    except KioskError as exc:
-        raise problem(exc) from None

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, env_secret
+from core.problems import NotFound, Unauthorized
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.security import require
 from plugins.notify import service
 from plugins.notify.settings import SmsChannel
@@ -40,15 +40,14 @@ def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(
     basic-auth password (the provider is given a URL with it)."""
     config = service.settings_of(office).channels.get(channel)
     if not isinstance(config, SmsChannel) or not config.delivery_token_env:
-        raise HttpProblem(404, "not_found", f"No SMS channel {channel!r} with delivery reports at this office.")
+        raise NotFound("not_found", f"No SMS channel {channel!r} with delivery reports at this office.")
     expected = env_secret(config.delivery_token_env)
     given = _basic_password(request)
     if not expected or given is None or not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HttpProblem(401, "unauthorized", "Wrong or missing delivery report token.",
-                          headers={"WWW-Authenticate": 'Basic realm="notify"'})
+        raise Unauthorized("unauthorized", "Wrong or missing delivery report token.", challenge='Basic realm="notify"')
     with get_context(request).db.session() as session:
         if not service.record_delivery_report(session, office.id, channel, id, status):
-            raise HttpProblem(404, "not_found", f"No message with provider id {id!r} on channel {channel!r}.")
+            raise NotFound("not_found", f"No message with provider id {id!r} on channel {channel!r}.")
     return {"status": "recorded"}
 
 
@@ -72,12 +71,7 @@ def list_messages(request: Request, office: OfficeConfig = Depends(get_office),
 def retry(request: Request, office: OfficeConfig, principal: Principal, message_id: int) -> dict[str, Any]:
     """Queue a failed message again (shared by the API and the staff page)."""
     with get_context(request).db.session() as session:
-        try:
-            row = service.retry_message(session, office.id, message_id)
-        except LookupError as exc:
-            raise HttpProblem(404, "not_found", str(exc)) from None
-        except service.RetryRefused as exc:
-            raise HttpProblem(409, "not_retryable", str(exc)) from None
+        row = service.retry_message(session, office.id, message_id)
         auth.audit(session, principal, "notify.retry", office.id, message=message_id)
         summary = message_summary(row)
     wake_senders()

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig, Officer, Unit, env_secret
-from core.db import utcnow
+from core.db import insert_ignore, locked, upsert, utcnow
 from core.events import Event, EventTypes
+from core.problems import Conflict, NotFound
 from plugins.notify.channels import SendResult
 from plugins.notify.messages import fit_sms, render_message, safe_first_name
 from plugins.notify.models import NotifyContact, NotifyMessage
@@ -220,21 +220,12 @@ def _insert_message(session: Session, office: OfficeConfig, event: Event, index:
     else:
         row.update(body=text.short)
     row.update(status="pending", address=recipient.address)
-    return _insert_ignoring_duplicates(session, NotifyMessage, row, ["idempotency_key"])
-
-
-def _insert_ignoring_duplicates(session: Session, model: type, row: dict[str, Any], keys: list[str]) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(model).values(**row).on_conflict_do_nothing(index_elements=keys))
-    return result.rowcount or 0
+    return insert_ignore(session, NotifyMessage, row, ["idempotency_key"])
 
 
 def _remember_phone(session: Session, office_id: str, ticket_id: str, phone: str) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(NotifyContact).values(office_id=office_id, ticket_id=ticket_id, phone=phone, created_at=utcnow())
-    session.execute(stmt.on_conflict_do_update(index_elements=["office_id", "ticket_id"], set_={"phone": phone}))
+    upsert(session, NotifyContact, {"office_id": office_id, "ticket_id": ticket_id, "phone": phone,
+                                    "created_at": utcnow()}, ["office_id", "ticket_id"], {"phone": phone})
 
 
 def _stored_phone(session: Session, office_id: str, ticket_id: str) -> str | None:
@@ -271,10 +262,6 @@ class ClaimedMessage:
     group: str
 
 
-def _locking(session: Session, stmt: Any) -> Any:
-    return stmt.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else stmt
-
-
 def _due(now: datetime) -> Any:
     return or_(and_(NotifyMessage.status == "pending", NotifyMessage.next_attempt_at <= now),
                and_(NotifyMessage.status == "sending", NotifyMessage.lease_until <= now))
@@ -283,9 +270,10 @@ def _due(now: datetime) -> Any:
 def claim_due(session: Session, offices: dict[str, OfficeConfig], now: datetime,
               limit: int = 20) -> list[ClaimedMessage]:
     """Lease due messages (and those whose sender died mid-send) to this sender; one transaction."""
-    rows = session.scalars(_locking(session, select(NotifyMessage)
-                                    .where(NotifyMessage.office_id.in_(list(offices)), _due(now))
-                                    .order_by(NotifyMessage.next_attempt_at, NotifyMessage.id).limit(limit))).all()
+    rows = session.scalars(locked(session, select(NotifyMessage)
+                                  .where(NotifyMessage.office_id.in_(list(offices)), _due(now))
+                                  .order_by(NotifyMessage.next_attempt_at, NotifyMessage.id).limit(limit),
+                                  skip_locked=True)).all()
     claimed = []
     for row in rows:
         row.status = "sending"
@@ -341,8 +329,8 @@ def record_result(session: Session, claimed: ClaimedMessage, result: SendResult,
                   now: datetime | None = None) -> str | None:
     """Store what sending gave; only the lease holder may. Returns the new status (None: lease lost)."""
     now = now or utcnow()
-    row = session.scalars(_locking(session, select(NotifyMessage).where(
-        NotifyMessage.id == claimed.id, NotifyMessage.claim_token == claimed.claim_token))).first()
+    row = session.scalars(locked(session, select(NotifyMessage).where(
+        NotifyMessage.id == claimed.id, NotifyMessage.claim_token == claimed.claim_token), skip_locked=True)).first()
     if row is None:
         log.warning("notify message %s: lease lost before its result was recorded", claimed.id)
         return None
@@ -384,19 +372,15 @@ def record_delivery_report(session: Session, office_id: str, channel: str, provi
     return True
 
 
-class RetryRefused(Exception):
-    """A message that cannot be queued again; the message says why."""
-
-
 def retry_message(session: Session, office_id: str, message_id: int) -> NotifyMessage:
     row = session.scalars(select(NotifyMessage).where(NotifyMessage.office_id == office_id,
                                                       NotifyMessage.id == message_id)).first()
     if row is None:
-        raise LookupError(f"no message {message_id} at office {office_id!r}")
+        raise NotFound("not_found", f"no message {message_id} at office {office_id!r}")
     if row.status != "failed":
-        raise RetryRefused(f"message {message_id} is {row.status}, not failed")
+        raise Conflict("not_retryable", f"message {message_id} is {row.status}, not failed")
     if row.body is None or row.address is None:
-        raise RetryRefused(f"message {message_id} can no longer be sent: its address or text was deleted")
+        raise Conflict("not_retryable", f"message {message_id} can no longer be sent: its address or text was deleted")
     row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), None
     return row
 

@@ -18,7 +18,6 @@ from core.events import DomainEvent
 from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
 from plugins.queue import (
-    errors,
     estimates,
     lifecycle,
     models,  # noqa: F401  (importing models registers the tables on Base)
@@ -67,10 +66,7 @@ def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
 
 @hookimpl
 def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
-    try:
-        issued = lifecycle.issue_ticket(session, office, request)
-    except errors.InvalidRequest as exc:  # a bad phone number or answers: the contract says ValueError
-        raise ValueError(exc.detail) from None
+    issued = lifecycle.issue_ticket(session, office, request)  # refusals are core Problems, as the contract says
     ticket = issued.ticket
     service = settings_of(office).service(ticket.service)
     return TicketReceipt(id=ticket.public_id, number=ticket.label, service=ticket.service,

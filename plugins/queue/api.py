@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.db import utcnow
 from core.hookspecs import TicketRequest
-from core.web.deps import get_context, get_language, get_office
-from core.web.errors import HttpProblem
+from core.problems import Invalid, Problem
+from core.web.deps import LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
-from plugins.queue import errors, lifecycle, tickets, views
+from plugins.queue import lifecycle, tickets, views
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 
@@ -65,18 +64,7 @@ class PhoneIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
-@contextmanager
-def transaction(request: Request) -> Iterator[Any]:
-    """A session whose queue errors become HTTP problems (the transaction rolls back first)."""
-    try:
-        with get_context(request).db.session() as session:
-            yield session
-    except errors.QueueError as exc:
-        detail = f"{exc.field}: {exc.detail}" if exc.status == 422 and exc.field else exc.detail
-        raise HttpProblem(exc.status, exc.code, detail) from None
-
-
-def ticket_issuer(request: Request, office: OfficeConfig = Depends(get_office),
+def ticket_issuer(request: Request, office: OfficeDep,
                   principal: Principal | None = Depends(get_principal)) -> Principal | None:
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
     visitor who happens to be logged in elsewhere joins like any other visitor)."""
@@ -87,45 +75,42 @@ def ticket_issuer(request: Request, office: OfficeConfig = Depends(get_office),
         return None
     try:
         return check(request, office, principal)
-    except HttpProblem:
+    except Problem:
         return None
 
 
 @api.get("/services")
-def list_services(request: Request, office: OfficeConfig = Depends(get_office),
-                  language: str = Depends(get_language)) -> list[dict[str, Any]]:
+def list_services(session: SessionDep, request: Request, office: OfficeDep,
+                  language: LanguageDep) -> list[dict[str, Any]]:
     """Services with their waiting count and estimated wait."""
-    with transaction(request) as session:
-        return views.services_view(session, office, language)
+    return views.services_view(session, office, language)
 
 
 @api.post("/tickets", status_code=201)
-def issue(request: Request, body: TicketIn, office: OfficeConfig = Depends(get_office),
+def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeDep,
           principal: Principal | None = Depends(ticket_issuer),
           idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
     """Take a ticket. The same idempotency key (body or Idempotency-Key header) always gives the same ticket."""
     language = body.language or office.default_language
     if language not in office.languages:
-        raise HttpProblem(422, "invalid_request", f"language: {language!r} is not one of {list(office.languages)}")
+        raise Invalid("invalid_request", f"{language!r} is not one of {list(office.languages)}", field="language")
     source = "remote" if principal is None else ("kiosk" if principal.kind == "device" else "staff")
     ticket_request = TicketRequest(language=language, service=body.service, category=body.errand.category,
                                    answers=body.errand.answers, phone=body.phone,
                                    idempotency_key=body.idempotency_key or idempotency_key, source=source)
-    with transaction(request) as session:
-        issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked)
-        if principal is not None and principal.kind == "user":
-            auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
-        view = views.public_ticket(session, office, issued.ticket, language, issued)
+    issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked)
+    if principal is not None and principal.kind == "user":
+        auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
+    view = views.public_ticket(session, office, issued.ticket, language, issued)
     return JSONResponse(view, status_code=201 if issued.created else 200)
 
 
 @api.get("/tickets")
-def list_open_tickets(request: Request, office: OfficeConfig = Depends(get_office),
+def list_open_tickets(session: SessionDep, office: OfficeDep, language: LanguageDep,
                       services: Annotated[list[str] | None, Query()] = None,
-                      language: str = Depends(get_language), _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
+                      _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
     """Waiting, called and serving tickets with their errands (staff only), in calling order."""
-    with transaction(request) as session:
-        return [views.staff_ticket(office, t, language) for t in tickets.open_tickets(session, office, services)]
+    return [views.staff_ticket(office, t, language) for t in tickets.open_tickets(session, office, services)]
 
 
 def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> str:
@@ -135,61 +120,55 @@ def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> st
 
 
 @api.get("/tickets/{ticket_id}")
-def ticket_status(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+def ticket_status(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> dict[str, Any]:
     """A ticket's public status: position, estimated wait, where to go when called. The id is the key."""
-    with transaction(request) as session:
-        ticket = tickets.get_ticket(session, office, ticket_id)
-        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+    ticket = tickets.get_ticket(session, office, ticket_id)
+    return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
 @api.get("/tickets/{ticket_id}/events")
-def ticket_events(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+def ticket_events(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> Response:
     """Live hints for the visitor's page: refresh when the ticket or its line changes."""
-    with transaction(request) as session:
-        ticket = tickets.get_ticket(session, office, ticket_id)
-        line = ticket.service
+    ticket = tickets.get_ticket(session, office, ticket_id)
+    line = ticket.service
     return sse_response(request, office.id, views.ticket_projection(ticket_id, line))
 
 
 @api.post("/tickets/{ticket_id}/phone")
-def ticket_phone(request: Request, ticket_id: str, body: PhoneIn,
-                 office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+def ticket_phone(session: SessionDep, request: Request, ticket_id: str, body: PhoneIn,
+                 office: OfficeDep) -> dict[str, Any]:
     """The visitor asks for a text message when near the front (phone null withdraws it)."""
-    with transaction(request) as session:
-        ticket = lifecycle.set_phone(session, office, ticket_id, body.phone)
-        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+    ticket = lifecycle.set_phone(session, office, ticket_id, body.phone)
+    return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
 @api.post("/tickets/{ticket_id}/cancel")
-def ticket_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
+def ticket_cancel(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> dict[str, Any]:
     """Leave the line (the visitor, with the ticket's id, or staff)."""
-    with transaction(request) as session:
-        ticket = lifecycle.cancel(session, office, ticket_id)
-        return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
+    ticket = lifecycle.cancel(session, office, ticket_id)
+    return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
 @api.post("/call-next", responses={204: {"description": "nobody waits"}})
-def call_next(request: Request, body: CallNextIn, office: OfficeConfig = Depends(get_office),
-              language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> Response:
+def call_next(session: SessionDep, request: Request, body: CallNextIn, office: OfficeDep,
+              language: LanguageDep, principal: Principal = Depends(STAFF)) -> Response:
     """Call the oldest waiting ticket for the counter's services: 200 with it, or 204 when nobody waits."""
-    with transaction(request) as session:
-        ticket = lifecycle.call_next(session, office, body.counter, body.services)
-        if ticket is None:
-            return Response(status_code=204)
-        auth.audit(session, principal, "queue.call_next", office.id, ticket=ticket.label, counter=body.counter)
-        return JSONResponse(views.staff_ticket(office, ticket, language))
+    ticket = lifecycle.call_next(session, office, body.counter, body.services)
+    if ticket is None:
+        return Response(status_code=204)
+    auth.audit(session, principal, "queue.call_next", office.id, ticket=ticket.label, counter=body.counter)
+    return JSONResponse(views.staff_ticket(office, ticket, language))
 
 
 def _transition(action: str):  # type: ignore[no-untyped-def]
     step = {"recall": lifecycle.recall, "start": lifecycle.start, "done": lifecycle.done,
             "no-show": lifecycle.no_show}[action]
 
-    def endpoint(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
-                 language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
-        with transaction(request) as session:
-            ticket = step(session, office, ticket_id)
-            auth.audit(session, principal, f"queue.{action}", office.id, ticket=ticket.label)
-            return views.staff_ticket(office, ticket, language)
+    def endpoint(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep,
+                 language: LanguageDep, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+        ticket = step(session, office, ticket_id)
+        auth.audit(session, principal, f"queue.{action}", office.id, ticket=ticket.label)
+        return views.staff_ticket(office, ticket, language)
 
     endpoint.__doc__ = f"Staff: {action} a ticket (409 when its state does not allow it)."
     endpoint.__name__ = f"ticket_{action.replace('-', '_')}"
@@ -201,30 +180,27 @@ for _action in ("recall", "start", "done", "no-show"):
 
 
 @api.post("/tickets/{ticket_id}/transfer")
-def ticket_transfer(request: Request, ticket_id: str, body: TransferIn, office: OfficeConfig = Depends(get_office),
-                    language: str = Depends(get_language), principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+def ticket_transfer(session: SessionDep, request: Request, ticket_id: str, body: TransferIn, office: OfficeDep,
+                    language: LanguageDep, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: send the ticket to another service's line with a note for the next guide."""
-    with transaction(request) as session:
-        ticket = lifecycle.transfer(session, office, ticket_id, body.to_service, body.note)
-        auth.audit(session, principal, "queue.transfer", office.id, ticket=ticket.label, to_service=body.to_service)
-        return views.staff_ticket(office, ticket, language)
+    ticket = lifecycle.transfer(session, office, ticket_id, body.to_service, body.note)
+    auth.audit(session, principal, "queue.transfer", office.id, ticket=ticket.label, to_service=body.to_service)
+    return views.staff_ticket(office, ticket, language)
 
 
 @api.get("/board")
-def board(request: Request, office: OfficeConfig = Depends(get_office),
-          language: str = Depends(get_language)) -> dict[str, Any]:
+def board(session: SessionDep, request: Request, office: OfficeDep,
+          language: LanguageDep) -> dict[str, Any]:
     """What the display board shows: last calls and waiting counts (no names, errands or phone numbers)."""
-    with transaction(request) as session:
-        return views.board_state(session, office, language)
+    return views.board_state(session, office, language)
 
 
 @api.get("/board/events")
-def board_events(request: Request, office: OfficeConfig = Depends(get_office),
-                 language: str = Depends(get_language)) -> Response:
+def board_events(session: SessionDep, request: Request, office: OfficeDep,
+                 language: LanguageDep) -> Response:
     """The board's live stream (server-sent events): first the whole state (again after every reconnect),
     then every call, and a hint when the counts change."""
-    with transaction(request) as session:
-        state = views.board_state(session, office, language)
+    state = views.board_state(session, office, language)
     return sse_response(request, office.id, views.board_projection(office), initial=state)
 
 
@@ -233,21 +209,20 @@ def _stats_range(first: date | None, last: date | None, office: OfficeConfig) ->
     last = last or today
     first = first or last - timedelta(days=6)
     if first > last:
-        raise HttpProblem(422, "invalid_request", "from: must not be after to")
+        raise Invalid("invalid_request", "must not be after to", field="from")
     if (last - first).days >= MAX_STATS_DAYS:
-        raise HttpProblem(422, "invalid_request", f"from: at most {MAX_STATS_DAYS} days at a time")
+        raise Invalid("invalid_request", f"at most {MAX_STATS_DAYS} days at a time", field="from")
     return first, last
 
 
-def _stats_rows(request: Request, office: OfficeConfig, first: date | None, last: date | None) -> list[dict[str, Any]]:
+def _stats_rows(session: Session, office: OfficeConfig, first: date | None, last: date | None) -> list[dict[str, Any]]:
     start, end = _stats_range(first, last, office)
-    with transaction(request) as session:
-        return [{"day": s.day.isoformat(), "service": s.service, "issued": s.issued, "served": s.served,
-                 "no_shows": s.no_shows, "cancelled": s.cancelled,
-                 "wait_median_minutes": _round(s.wait_median_minutes), "wait_p90_minutes": _round(s.wait_p90_minutes),
-                 "service_median_minutes": _round(s.service_median_minutes),
-                 "service_p90_minutes": _round(s.service_p90_minutes)}
-                for s in statistics_by_day(session, office, start, end)]
+    return [{"day": s.day.isoformat(), "service": s.service, "issued": s.issued, "served": s.served,
+             "no_shows": s.no_shows, "cancelled": s.cancelled,
+             "wait_median_minutes": _round(s.wait_median_minutes), "wait_p90_minutes": _round(s.wait_p90_minutes),
+             "service_median_minutes": _round(s.service_median_minutes),
+             "service_p90_minutes": _round(s.service_p90_minutes)}
+            for s in statistics_by_day(session, office, start, end)]
 
 
 def _round(value: float | None) -> float | None:
@@ -255,20 +230,20 @@ def _round(value: float | None) -> float | None:
 
 
 @api.get("/stats")
-def stats(request: Request, office: OfficeConfig = Depends(get_office),
+def stats(session: SessionDep, office: OfficeDep,
           first: Annotated[date | None, Query(alias="from")] = None,
           last: Annotated[date | None, Query(alias="to")] = None,
           _: Principal = Depends(VIEWERS)) -> list[dict[str, Any]]:
     """Per service and day (office-local, inclusive range; default the last 7 days)."""
-    return _stats_rows(request, office, first, last)
+    return _stats_rows(session, office, first, last)
 
 
 @api.get("/stats.csv")
-def stats_csv(request: Request, office: OfficeConfig = Depends(get_office),
+def stats_csv(session: SessionDep, office: OfficeDep,
               first: Annotated[date | None, Query(alias="from")] = None,
               last: Annotated[date | None, Query(alias="to")] = None,
               _: Principal = Depends(VIEWERS)) -> Response:
-    rows = _stats_rows(request, office, first, last)
+    rows = _stats_rows(session, office, first, last)
     out = io.StringIO()
     columns = ["day", "service", "issued", "served", "no_shows", "cancelled", "wait_median_minutes",
                "wait_p90_minutes", "service_median_minutes", "service_p90_minutes"]

@@ -20,10 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.db import utcnow
+from core.db import locked, utcnow
 from core.events import publish
 from core.hookspecs import TicketRequest
-from plugins.queue.errors import InvalidRequest, IssueRefused, StateConflict
+from core.problems import Conflict, Invalid, Refused
 from plugins.queue.estimates import estimate_for
 from plugins.queue.events import (
     TicketCancelled,
@@ -40,7 +40,6 @@ from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
     get_ticket,
-    is_postgres,
     line_order,
     local_day,
     notify_near,
@@ -70,7 +69,8 @@ def normalize_phone(raw: str, country_code: str) -> str:
     elif digits.startswith("0"):
         digits = f"+{country_code}{digits[1:]}"
     if not re.fullmatch(r"\+[1-9][0-9]{6,14}", digits):
-        raise InvalidRequest("not a phone number (write it like 070 123 45 67 or +46 70 123 45 67)", field="phone")
+        raise Invalid("invalid_request", "not a phone number (write it like 070 123 45 67 or +46 70 123 45 67)",
+                      field="phone")
     return digits
 
 
@@ -78,7 +78,7 @@ def _clean_answers(answers: dict[str, Any] | None) -> dict[str, str]:
     if not answers:
         return {}
     if len(answers) > MAX_ANSWERS:
-        raise InvalidRequest(f"at most {MAX_ANSWERS} answers", field="errand.answers")
+        raise Invalid("invalid_request", f"at most {MAX_ANSWERS} answers", field="errand.answers")
     return {str(k)[:64]: str(v)[:MAX_ANSWER_LENGTH] for k, v in answers.items()}
 
 
@@ -96,11 +96,12 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     if request.service is not None:
         service = settings.service(request.service)
         if service is None:
-            raise IssueRefused(_("There is no such service here."), field="service")
+            raise Refused("ticket_refused", _("There is no such service here."), field="service")
     else:
         service = settings.service_for(request.category)
     if not service.is_open(now.astimezone(office.tz)):
-        raise IssueRefused(_("%(service)s is closed now.", service=service.name.get_text(language)), field="service")
+        raise Refused("ticket_refused", _("%(service)s is closed now.", service=service.name.get_text(language)),
+                      field="service")
     phone = normalize_phone(request.phone, settings.phone_country_code) if request.phone else None
     answers = _clean_answers(request.answers)
     try:
@@ -149,13 +150,13 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     now = now or utcnow()
     settings = settings_of(office)
     if settings.counter(counter_id) is None:
-        raise InvalidRequest(f"unknown counter {counter_id!r}", field="counter")
+        raise Invalid("invalid_request", f"unknown counter {counter_id!r}", field="counter")
     served_here = [s.id for s in settings.services_at(counter_id)]
     if services:
         wrong = [s for s in services if s not in served_here]
         if wrong:
-            raise InvalidRequest(f"counter {counter_id!r} does not serve {', '.join(map(repr, wrong))} "
-                                 f"(it serves: {', '.join(served_here) or 'nothing'})", field="services")
+            raise Invalid("invalid_request", f"counter {counter_id!r} does not serve {', '.join(map(repr, wrong))} "
+                                             f"(it serves: {', '.join(served_here) or 'nothing'})", field="services")
         wanted = list(services)
     else:
         wanted = served_here
@@ -163,8 +164,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
         return None
     line = waiting_in(office.id, wanted, local_day(office, now))
     stmt = select(Ticket).where(line).order_by(*line_order(settings)).limit(1)
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
+    stmt = locked(session, stmt, skip_locked=True)
     ticket = None
     for _attempt in range(CALL_RETRIES):
         ticket = session.scalars(stmt).first()
@@ -187,8 +187,8 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
 
 def _require(ticket: Ticket, allowed: Sequence[str], action: str) -> None:
     if ticket.status not in allowed:
-        raise StateConflict(f"ticket {ticket.label} is {ticket.status}; it cannot be {action} "
-                            f"(only when {' or '.join(allowed)})")
+        raise Conflict("wrong_state", f"ticket {ticket.label} is {ticket.status}; it cannot be {action} "
+                                      f"(only when {' or '.join(allowed)})")
 
 
 def recall(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None) -> Ticket:
@@ -255,11 +255,11 @@ def transfer(session: Session, office: OfficeConfig, public_id: str, to_service:
     settings = settings_of(office)
     target = settings.service(to_service)
     if target is None:
-        raise InvalidRequest(f"unknown service {to_service!r}", field="to_service")
+        raise Invalid("invalid_request", f"unknown service {to_service!r}", field="to_service")
     ticket = get_ticket(session, office, public_id, lock=True)
     _require(ticket, (WAITING, CALLED, SERVING), "transferred")
     if ticket.service == to_service:
-        raise InvalidRequest(f"ticket {ticket.label} is already in {to_service!r}", field="to_service")
+        raise Invalid("invalid_request", f"ticket {ticket.label} is already in {to_service!r}", field="to_service")
     from_service = ticket.service
     if ticket.seat is not None:
         free_seat_of(session, office, ticket)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db import upsert_increment
 from plugins.queue.models import NumberCounter
 from plugins.queue.settings import Service
-from plugins.queue.tickets import is_postgres
 
 
 def format_number(service: Service, number: int, digits: int) -> str:
@@ -22,10 +21,6 @@ def format_number(service: Service, number: int, digits: int) -> str:
 
 def next_number(session: Session, office_id: str, service_id: str, day: date) -> int:
     """The next number for a service on a local day: one atomic INSERT … ON CONFLICT DO UPDATE … RETURNING."""
-    dialect = postgresql if is_postgres(session) else sqlite
-    stmt = dialect.insert(NumberCounter).values(office_id=office_id, service=service_id, day=day, last_number=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[NumberCounter.office_id, NumberCounter.service, NumberCounter.day],
-        set_={"last_number": NumberCounter.last_number + 1},
-    ).returning(NumberCounter.last_number)
-    return int(session.execute(stmt).scalar_one())
+    return upsert_increment(session, NumberCounter, {"office_id": office_id, "service": service_id, "day": day,
+                                                     "last_number": 1},
+                            ["office_id", "service", "day"], "last_number")

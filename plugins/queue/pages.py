@@ -14,11 +14,11 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
 from core.i18n import language_info
+from core.problems import Conflict, Invalid, NotFound, Problem
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.headers import embeddable
 from core.web.security import check_csrf, staff_page
-from plugins.queue import errors, lifecycle, tickets, views
+from plugins.queue import lifecycle, tickets, views
 from plugins.queue.settings import settings_of
 
 pages = APIRouter()
@@ -37,9 +37,9 @@ def _ticket_or_404(request: Request, office: OfficeConfig, ticket_id: str) -> tu
         with ctx.db.session() as session:
             ticket = tickets.get_ticket(session, office, ticket_id)
             return ticket, views.public_ticket(session, office, ticket, language)
-    except errors.TicketNotFound:
+    except NotFound:
         _ = ctx.translator.gettext(language)
-        raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
+        raise NotFound("ticket_not_found", _("This ticket does not exist (check the link).")) from None
 
 
 def _qr_data_uri(request: Request, path: str) -> str:
@@ -145,12 +145,12 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeConfig = Depend
     try:
         with ctx.db.session() as session:
             lifecycle.set_phone(session, office, ticket_id, None if withdraw else phone)
-    except errors.InvalidRequest:
+    except Invalid:
         _ticket, view = _ticket_or_404(request, office, ticket_id)
         return _phone_page(request, office, view, status_code=422, phone=phone,
                            phone_error=_("That does not look like a phone number. Write it like 070 123 45 67."))
-    except errors.QueueError as exc:
-        raise HttpProblem(exc.status, exc.code, _("Your ticket no longer waits in line.")) from None
+    except Problem as exc:
+        raise Problem(exc.code, _("Your ticket no longer waits in line."), kind=exc.kind) from None
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?sent={'withdrawn' if withdraw else 'yes'}",
                             status_code=303)
 
@@ -185,17 +185,17 @@ def phone_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depend
     try:
         with ctx.db.session() as session:
             lifecycle.cancel(session, office, ticket_id)
-    except errors.TicketNotFound:
-        raise HttpProblem(404, "ticket_not_found", _("This ticket does not exist (check the link).")) from None
-    except errors.QueueError:
-        raise HttpProblem(409, "wrong_state", _("Your ticket no longer waits in line.")) from None
+    except NotFound:
+        raise NotFound("ticket_not_found", _("This ticket does not exist (check the link).")) from None
+    except Problem:
+        raise Conflict("wrong_state", _("Your ticket no longer waits in line.")) from None
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}", status_code=303)
 
 
 def _remote_join_or_404(request: Request, office: OfficeConfig) -> None:
     if not settings_of(office).remote_join:
         _ = get_context(request).translator.gettext(get_context(request).language(request, office))
-        raise HttpProblem(404, "remote_join_disabled", _("At this office you take a ticket at the entrance."))
+        raise NotFound("remote_join_disabled", _("At this office you take a ticket at the entrance."))
 
 
 @pages.get("/join")
@@ -219,12 +219,9 @@ def join_submit(request: Request, office: OfficeConfig = Depends(get_office),
     ctx = get_context(request)
     check_csrf(request, csrf_token)
     language = ctx.language(request, office)
-    try:
-        with ctx.db.session() as session:
-            issued = lifecycle.issue_ticket(session, office, TicketRequest(
-                language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
-                else None, source="remote"))
-            path = views.status_path(office, issued.ticket)
-    except errors.IssueRefused as exc:
-        raise HttpProblem(409, exc.code, exc.detail) from None
+    with ctx.db.session() as session:
+        issued = lifecycle.issue_ticket(session, office, TicketRequest(
+            language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
+            else None, source="remote"))
+        path = views.status_path(office, issued.ticket)
     return RedirectResponse(path, status_code=303)

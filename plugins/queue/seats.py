@@ -8,32 +8,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.db import utcnow
+from core.db import insert_ignore, locked, utcnow
 from core.events import publish
 from plugins.queue.events import TicketDone
 from plugins.queue.models import CALLED, DONE, SERVING, Seat, Ticket
 from plugins.queue.settings import Service, settings_of
-from plugins.queue.tickets import is_postgres, line_order, local_day, notify_near, publish_called, waiting_in
+from plugins.queue.tickets import line_order, local_day, notify_near, publish_called, waiting_in
 
 
 def _seat_rows(session: Session, office: OfficeConfig, service: Service) -> list[Seat]:
     """The service's seats, created on first use and locked for this transaction."""
-    dialect = postgresql if is_postgres(session) else sqlite
     existing = session.scalar(select(func.count()).select_from(Seat).where(
         Seat.office_id == office.id, Seat.service == service.id)) or 0
     if existing < (service.seats or 0):
-        session.execute(dialect.insert(Seat).values(
-            [{"office_id": office.id, "service": service.id, "seat": n} for n in range(1, (service.seats or 0) + 1)]
-        ).on_conflict_do_nothing())
+        insert_ignore(session, Seat, [{"office_id": office.id, "service": service.id, "seat": n}
+                                      for n in range(1, (service.seats or 0) + 1)])
     stmt = (select(Seat).where(Seat.office_id == office.id, Seat.service == service.id,
                                Seat.seat <= (service.seats or 0)).order_by(Seat.seat))
-    if is_postgres(session):
-        stmt = stmt.with_for_update()
-    return list(session.scalars(stmt))
+    return list(session.scalars(locked(session, stmt)))
 
 
 def free_seat_of(session: Session, office: OfficeConfig, ticket: Ticket) -> None:
@@ -73,9 +68,7 @@ def assign_seats(session: Session, office: OfficeConfig, service: Service, now: 
             seat.since = None
         stmt = (select(Ticket).where(waiting_in(office.id, [service.id], local_day(office, now)))
                 .order_by(*line_order(settings)).limit(1))
-        if is_postgres(session):
-            stmt = stmt.with_for_update(skip_locked=True)
-        ticket = session.scalars(stmt).first()
+        ticket = session.scalars(locked(session, stmt, skip_locked=True)).first()
         if ticket is None:
             continue
         ticket.status = SERVING

@@ -13,8 +13,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
+from core.db import is_postgres
 from plugins.queue.models import CANCELLED, CLOSED_STATUSES, DONE, NO_SHOW, Ticket
-from plugins.queue.tickets import is_postgres
 
 
 @dataclass

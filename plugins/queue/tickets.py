@@ -14,17 +14,13 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.db import utcnow
+from core.db import locked, utcnow
 from core.events import publish
-from plugins.queue.errors import TicketNotFound
+from core.problems import NotFound
 from plugins.queue.events import TicketCalled, TicketNear
 from plugins.queue.i18n import translations
 from plugins.queue.models import CALLED, SERVING, WAITING, Ticket
 from plugins.queue.settings import QueueSettings, settings_of
-
-
-def is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def local_day(office: OfficeConfig, now: datetime) -> date:
@@ -69,11 +65,9 @@ def find_ticket(session: Session, office: OfficeConfig, public_id: str) -> Ticke
 
 def get_ticket(session: Session, office: OfficeConfig, public_id: str, *, lock: bool = False) -> Ticket:
     stmt = select(Ticket).where(Ticket.office_id == office.id, Ticket.public_id == public_id)
-    if lock and is_postgres(session):
-        stmt = stmt.with_for_update()
-    ticket = session.scalars(stmt).first()
+    ticket = session.scalars(locked(session, stmt) if lock else stmt).first()
     if ticket is None:
-        raise TicketNotFound(f"No ticket {public_id!r} at office {office.id!r}.")
+        raise NotFound("ticket_not_found", f"No ticket {public_id!r} at office {office.id!r}.")
     return ticket
 
 

@@ -17,8 +17,8 @@ from core.db import utcnow
 from core.web.deps import get_context, get_office
 from core.web.security import require, require_platform_admin
 from plugins.surveys import service
-from plugins.surveys.service import Cell, InvalidResponse, Report, Submission
-from plugins.surveys.web_common import csv_lines, find_survey, problem_for, report_range
+from plugins.surveys.service import Cell, Report, Submission
+from plugins.surveys.web_common import csv_lines, find_survey, report_range
 
 router = APIRouter()
 
@@ -56,11 +56,8 @@ def submit_response(request: Request, survey_id: str, body: ResponseIn, office: 
                             gender=body.gender)
     with ctx.db.session() as session:
         options = service.context_options(survey, ctx.hooks(office), office, session, body.language)
-        try:
-            recorded = service.record_response(session, office, survey, submission, utcnow(),
-                                               None if options is None else [o.id for o in options])
-        except InvalidResponse as exc:
-            raise problem_for(exc) from None
+        recorded = service.record_response(session, office, survey, submission, utcnow(),
+                                           None if options is None else [o.id for o in options])
     if not recorded:
         return JSONResponse({"recorded": False, "detail": "These answers were already recorded."}, status_code=200)
     return {"recorded": True}
@@ -96,10 +93,7 @@ def _report(request: Request, office: OfficeConfig, survey_id: str, start: date 
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
-        try:
-            return service.build_report(session, office, survey, start, end, period)
-        except InvalidResponse as exc:
-            raise problem_for(exc) from None
+        return service.build_report(session, office, survey, start, end, period)
 
 
 Period = Literal["week", "month"]

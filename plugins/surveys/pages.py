@@ -14,13 +14,13 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
+from core.problems import Forbidden, NotFound
 from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
 from core.web.security import get_principal, signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES
 from plugins.surveys.settings import Survey, SurveysSettings
-from plugins.surveys.web_common import find_survey, problem_for, report_range
+from plugins.surveys.web_common import find_survey, report_range
 
 router = APIRouter()
 
@@ -95,10 +95,7 @@ def tablet(request: Request, survey_id: str, context: str | None = None, begin: 
     with ctx.db.session() as session:
         options = service.context_options(survey, ctx.hooks(office), office, session, language)
     if context is not None:
-        try:
-            service.validate_context(survey, context, None if options is None else [o.id for o in options])
-        except service.InvalidResponse as exc:
-            raise problem_for(exc) from None
+        service.validate_context(survey, context, None if options is None else [o.id for o in options])
     context_buttons = None
     if context is None and survey.ask_context and options:
         context_buttons = [AnswerButton(o.id, o.label) for o in options]
@@ -228,10 +225,7 @@ def report_page(request: Request, survey_id: str, start: date | None = None, end
     _ = ctx.translator.gettext(language)
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
-        try:
-            report = service.build_report(session, office, survey, start, end, period)
-        except service.InvalidResponse as exc:
-            raise problem_for(exc) from None
+        report = service.build_report(session, office, survey, start, end, period)
         options = service.context_options(survey, ctx.hooks(office), office, session, language) or []
     settings: SurveysSettings = office.settings_for("surveys")
     query = f"start={start}&end={end}&period={period}"
@@ -260,14 +254,14 @@ def compare_page(request: Request, indicator_id: str, start: date | None = None,
                  office: OfficeConfig = Depends(get_office),
                  principal: Principal = Depends(signed_in)) -> Response:
     if not principal.platform_admin:
-        raise HttpProblem(403, "forbidden", "Only a platform admin may compare offices.")
+        raise Forbidden("forbidden", "Only a platform admin may compare offices.")
     ctx = get_context(request)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
     indicator = next((i for t in TEMPLATES.values() for i in t.indicators if i.id == indicator_id), None)
     if indicator is None:
         known = ", ".join(i.id for t in TEMPLATES.values() for i in t.indicators)
-        raise HttpProblem(404, "unknown_indicator", f"No city-wide indicator {indicator_id!r} (indicators: {known}).")
+        raise NotFound("unknown_indicator", f"No city-wide indicator {indicator_id!r} (indicators: {known}).")
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
         comparisons = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)

@@ -14,11 +14,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, case, delete, func, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
+from core.db import insert_ignore
 from core.events import publish
+from core.problems import Invalid
 from plugins.surveys.events import SurveyCompleted
 from plugins.surveys.models import SubmissionToken, SurveyAnswer, SurveyResponse
 from plugins.surveys.settings import GENDERS, Survey, SurveysSettings
@@ -32,12 +33,11 @@ MAX_COMMENT_LENGTH = 500
 TOKEN_KEEP_DAYS = 2
 
 
-class InvalidResponse(ValueError):
+class InvalidResponse(Invalid):
     """A submitted response that cannot be recorded; ``field`` names the offending part."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__("invalid_request", message, field=field)
 
 
 def office_today(office: OfficeConfig, now: datetime) -> date:
@@ -96,11 +96,7 @@ def validate_context(survey: Survey, context: str, context_ids: Sequence[str] | 
 
 def _claim_token(session: Session, office_id: str, token: str, day: date) -> bool:
     """Insert the token; False if it was already used (the same session of answers submitted again)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(SubmissionToken).values(token=token, office_id=office_id, day=day).on_conflict_do_nothing()
-            .returning(SubmissionToken.token))
-    return session.execute(stmt).scalar() is not None
+    return insert_ignore(session, SubmissionToken, {"token": token, "office_id": office_id, "day": day}) == 1
 
 
 def record_response(session: Session, office: OfficeConfig, survey: Survey, submission: Submission,

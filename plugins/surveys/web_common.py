@@ -10,8 +10,8 @@ from typing import Any
 
 from core.config import OfficeConfig
 from core.db import utcnow
-from core.web.errors import HttpProblem
-from plugins.surveys.service import InvalidResponse, office_today
+from core.problems import Invalid, NotFound
+from plugins.surveys.service import office_today
 from plugins.surveys.settings import Survey, SurveysSettings
 
 
@@ -20,7 +20,7 @@ def find_survey(office: OfficeConfig, survey_id: str) -> Survey:
     survey = settings.survey(survey_id)
     if survey is None:
         known = ", ".join(s.id for s in settings.surveys) or "none"
-        raise HttpProblem(404, "unknown_survey", f"No survey {survey_id!r} at office {office.id!r} (surveys: {known}).")
+        raise NotFound("unknown_survey", f"No survey {survey_id!r} at office {office.id!r} (surveys: {known}).")
     return survey
 
 
@@ -31,12 +31,8 @@ def report_range(office: OfficeConfig, start: date | None, end: date | None) -> 
         month_index = end.year * 12 + end.month - 1 - 11
         start = date(month_index // 12, month_index % 12 + 1, 1)
     if start > end:
-        raise HttpProblem(422, "invalid_request", "start: must not be after end")
+        raise Invalid("invalid_request", "must not be after end", field="start")
     return start, end
-
-
-def problem_for(error: InvalidResponse) -> HttpProblem:
-    return HttpProblem(422, "invalid_request", str(error))
 
 
 def csv_lines(header: list[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:

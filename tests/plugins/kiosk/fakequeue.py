@@ -7,6 +7,7 @@ from typing import Any
 from core.config import OfficeConfig
 from core.hookspecs import TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
+from core.problems import Refused
 
 requests: list[TicketRequest] = []
 closed: set[str] = set()
@@ -28,7 +29,7 @@ def mbk_ticket_services(office: OfficeConfig, session: Any, language: str) -> li
 def mbk_issue_ticket(office: OfficeConfig, session: Any, request: TicketRequest) -> TicketReceipt | None:
     service = request.service or "guidance"
     if service in closed:
-        raise ValueError(f"{service} is closed now")
+        raise Refused("ticket_refused", f"{service} is closed now")
     requests.append(request)
     n = len(requests)
     return TicketReceipt(id=f"t{n}", number=f"B{n:03d}", service=service, service_name=service.title(), position=n,

@@ -9,10 +9,11 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from core.events import OutboxEvent
+from core.problems import Problem
 from core.web.app import AppContext
+from core.web.errors import status_of
 from plugins.kiosk import service
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
-from plugins.kiosk.service import KioskError
 from tests.plugins.kiosk import fakequeue
 
 
@@ -60,7 +61,7 @@ def test_arrival_for_a_unit_only_and_the_waiting_area(kiosk_ctx: AppContext) -> 
 ])
 def test_bad_arrivals_are_refused_and_leave_nothing(kiosk_ctx: AppContext, kwargs: dict, code: str) -> None:
     office = kiosk_ctx.deployment.office("testby")
-    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+    with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
         service.register_arrival(session, office, language="sv", key="k-bad-00001", **kwargs)
     assert refused.value.code == code
     assert _arrival_events(kiosk_ctx) == []
@@ -93,14 +94,14 @@ def test_talk_to_a_guide_needs_every_answer(kiosk_ctx: AppContext) -> None:
     issue = kiosk_ctx.hooks(office).mbk_issue_ticket
     for answers in ({"need": "urgent"}, {"need": "urgent", "tried": "nonsense"},
                     {"need": "urgent", "tried": "called", "extra": "x"}):
-        with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+        with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
             service.issue_ticket(session, office, issue, language="sv", key="k-answers-1", category="housing",
                                  answers=answers)
-        assert refused.value.status == 422
-    with pytest.raises(KioskError) as unknown, kiosk_ctx.db.session() as session:
+        assert status_of(refused.value) == 422
+    with pytest.raises(Problem) as unknown, kiosk_ctx.db.session() as session:
         service.issue_ticket(session, office, issue, language="sv", key="k-answers-1", category="astrology",
                              answers={})
-    assert unknown.value.status == 404
+    assert status_of(unknown.value) == 404
     assert fakequeue.requests == []
 
 
@@ -108,9 +109,9 @@ def test_a_refused_ticket_says_why_and_can_be_retried(kiosk_ctx: AppContext) -> 
     office = kiosk_ctx.deployment.office("testby")
     issue = kiosk_ctx.hooks(office).mbk_issue_ticket
     fakequeue.closed.add("computers")
-    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+    with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
         service.issue_ticket(session, office, issue, language="sv", key="k-closed-01", service="computers")
-    assert refused.value.status == 409 and "closed" in refused.value.message
+    assert status_of(refused.value) == 409 and "closed" in refused.value.message
     fakequeue.closed.clear()
     with kiosk_ctx.db.session() as session:
         ticket = service.issue_ticket(session, office, issue, language="sv", key="k-closed-01", service="computers")
@@ -121,10 +122,10 @@ def test_a_key_is_not_reused_for_another_action(kiosk_ctx: AppContext) -> None:
     office = kiosk_ctx.deployment.office("testby")
     with kiosk_ctx.db.session() as session:
         service.register_arrival(session, office, language="sv", key="k-shared-01", officer_id="b-berg")
-    with pytest.raises(KioskError) as refused, kiosk_ctx.db.session() as session:
+    with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
         service.issue_ticket(session, office, kiosk_ctx.hooks(office).mbk_issue_ticket, language="sv",
                              key="k-shared-01", service="computers")
-    assert refused.value.status == 409
+    assert status_of(refused.value) == 409
 
 
 def test_keys_belong_to_one_office(kiosk_ctx: AppContext) -> None:

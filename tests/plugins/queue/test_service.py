@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
+from core.problems import Conflict, Invalid, NotFound
 from core.web.app import AppContext
-from plugins.queue import errors, estimates, lifecycle, seats, tickets
+from plugins.queue import estimates, lifecycle, seats, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
@@ -123,10 +124,12 @@ def test_lifecycle_publishes_every_transition_with_the_agreed_payloads(qctx: App
 def test_wrong_transitions_are_conflicts(qctx: AppContext) -> None:
     ticket = issue(qctx).ticket
     for step in (lifecycle.start, lifecycle.recall, lifecycle.done, lifecycle.no_show):
-        with pytest.raises(errors.StateConflict):
+        with pytest.raises(Conflict) as conflict:
             act(qctx, step, ticket.public_id)
-    with pytest.raises(errors.TicketNotFound):
+        assert conflict.value.code == "wrong_state"
+    with pytest.raises(NotFound) as missing:
         act(qctx, lifecycle.start, "no-such-ticket")
+    assert missing.value.code == "ticket_not_found"
 
 
 def test_call_next_takes_the_oldest_and_booked_first_when_configured(
@@ -194,8 +197,9 @@ def test_text_me_when_third_in_line(qctx: AppContext) -> None:
     late = issue(qctx).ticket
     act(qctx, lifecycle.set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
     assert events(qctx, "ticket.near")[-1]["phone"] == "+358401234567"
-    with pytest.raises(errors.InvalidRequest):
+    with pytest.raises(Invalid) as invalid:
         act(qctx, lifecycle.set_phone, late.public_id, "call me")
+    assert invalid.value.field == "phone"
 
 
 def test_phone_numbers_are_erased_when_the_ticket_closes(qctx: AppContext) -> None:
