@@ -240,6 +240,19 @@ def db_downgrade(target: str, deployment: DeploymentOption = None) -> None:
     typer.echo(f"database at {target}")
 
 
+@db_cli.command("revision")
+def db_revision(plugin: Annotated[str, typer.Option("--plugin", help="The plugin whose branch gets the revision.")],
+                message: Annotated[str, typer.Option("--message", "-m", help="What the revision changes.")]) -> None:
+    """Write a new, empty revision on a plugin's migration branch, in that plugin's migrations folder."""
+    from core import migrate
+
+    try:
+        script = migrate.new_revision(load_plugins(), plugin, message)
+    except ValueError as exc:
+        raise fail(f"error: {exc}") from None
+    typer.echo(f"revision {script.revision} on branch {plugin} (after {script.down_revision}): {script.path}")
+
+
 @db_cli.command("current")
 def db_current(deployment: DeploymentOption = None) -> None:
     """Show each branch's current and head revision."""

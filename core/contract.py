@@ -18,10 +18,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Plugin:
-    """What a plugin is made of. Folders are optional; a plugin may have just a name."""
+    """What a plugin is made of. Folders are optional; a plugin may have just a name.
+
+    ``version``: leave it empty and core reads it from the installed distribution that provides the plugin.
+    ``core_versions``: the versions of core (the ``medborgarkontor`` distribution) the plugin works with, as a
+    PEP 440 specifier (``">=0.1,<0.3"``); start-up stops with a clear message on any other version of core.
+    """
 
     name: str
-    version: str = "0"
+    version: str = ""
     description: str = ""
     settings_model: type[BaseModel] | None = None
     api_router: APIRouter | None = None
@@ -30,6 +35,7 @@ class Plugin:
     static: Path | None = None
     locale: Path | None = None
     migrations: Path | None = None
+    core_versions: str = ""
 
 
 @dataclass(frozen=True)

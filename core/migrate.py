@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy import Engine
 
 from core.db import Base, Database
@@ -20,7 +20,8 @@ from core.plugins import PluginManager
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
+def alembic_config(engine: Engine | None, plugins: PluginManager) -> Config:
+    """Alembic's configuration; ``engine`` None for commands that touch no database (a new revision)."""
     import core.auth
     import core.events  # noqa: F401  (core's own tables must be on the metadata autogenerate compares)
 
@@ -31,6 +32,20 @@ def alembic_config(engine: Engine, plugins: PluginManager) -> Config:
     cfg.attributes["engine"] = engine
     cfg.attributes["table_prefixes"] = table_prefixes(plugins)
     return cfg
+
+
+def new_revision(plugins: PluginManager, plugin: str, message: str) -> Script:
+    """Write an empty revision on ``plugin``'s branch (after its head), in the plugin's migrations folder."""
+    spec = plugins.plugins.get(plugin)
+    if spec is None:
+        raise ValueError(f"no plugin {plugin!r} is installed (plugins: {', '.join(sorted(plugins.plugins)) or 'none'})")
+    if spec.migrations is None:
+        raise ValueError(f"plugin {plugin!r} has no migrations folder (Plugin.migrations)")
+    script = command.revision(alembic_config(None, plugins), message=message, head=f"{plugin}@head",
+                              version_path=str(spec.migrations))
+    assert isinstance(script, Script)  # one head given, so one script
+    _script_directory.cache_clear()  # the folders now hold one more revision
+    return script
 
 
 def version_locations(plugins: PluginManager) -> tuple[str, ...]:

@@ -7,12 +7,15 @@ Hook calls for an office reach only the plugins that office enables.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from core import hookspecs
 from core.contract import Plugin
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from core.config import OfficeConfig
 
 PROJECT = "medborgarkontor"
+CORE_DISTRIBUTION = "medborgarkontor"
 ENTRY_POINT_GROUP = "medborgarkontor.plugins"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -57,7 +61,8 @@ class PluginManager:
                 raise PluginLoadError(
                     f"plugin {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
                 ) from exc
-            manager.register(module, ep.name)
+            manager.register(module, ep.name, ep.dist.version if ep.dist else None)
+        manager.check_hooks()
         return manager
 
     @classmethod
@@ -65,9 +70,20 @@ class PluginManager:
         manager = cls()
         for name, obj in objects.items():
             manager.register(obj, name)
+        manager.check_hooks()
         return manager
 
-    def register(self, obj: Any, name: str) -> Plugin:
+    def check_hooks(self) -> None:
+        """Every hook implementation names a hook of core/hookspecs.py (pluggy's check_pending): a misspelt one
+        would otherwise never be called, silently."""
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
+            raise PluginLoadError(f"plugin {name!r}: {exc} (the hooks are listed in core/hookspecs.py)") from None
+
+    def register(self, obj: Any, name: str, version: str | None = None) -> Plugin:
+        """Register a plugin; ``version`` is its distribution's, used when ``mbk_register()`` names none."""
         if not hasattr(obj, "mbk_register"):
             raise PluginLoadError(f"plugin {name!r} has no mbk_register() hook")
         try:
@@ -77,12 +93,16 @@ class PluginManager:
                 raise TypeError("mbk_register() must return core.plugins.Plugin")
             if spec.name != name:
                 raise ValueError(f"mbk_register() returned name {spec.name!r}, the entry point is {name!r}")
+            spec = dataclasses.replace(spec, version=spec.version or version or _distribution_version(obj) or "0")
+            _check_core_version(spec)
             for impl in self.pm.hook.mbk_event_types.get_hookimpls():
                 if impl.plugin_name == name:
                     self.event_types.add(name, impl.function() or ())
         except Exception as exc:
             if self.pm.is_registered(obj):
                 self.pm.unregister(obj)  # half-registered plugins would still answer hooks
+            if isinstance(exc, PluginLoadError):
+                raise
             raise PluginLoadError(f"plugin {name!r} failed to register: {type(exc).__name__}: {exc}") from exc
         self.plugins[name] = spec
         self._office_hooks.clear()
@@ -128,6 +148,32 @@ class OfficeHooks:
             caller = self._pm.subset_hook_caller(name, remove_plugins=self._excluded)
             self._callers[name] = caller
         return caller
+
+
+def core_version() -> str:
+    return importlib.metadata.version(CORE_DISTRIBUTION)
+
+
+def _distribution_version(obj: Any) -> str | None:
+    """The version of the installed distribution whose top-level package holds ``obj``'s module."""
+    top = (getattr(obj, "__module__", None) or getattr(obj, "__name__", "")).split(".")[0]
+    for dist in importlib.metadata.packages_distributions().get(top, []):
+        return importlib.metadata.version(dist)
+    return None
+
+
+def _check_core_version(spec: Plugin) -> None:
+    if not spec.core_versions:
+        return
+    try:
+        supported = SpecifierSet(spec.core_versions)
+    except InvalidSpecifier:
+        raise PluginLoadError(f"plugin {spec.name!r}: core_versions {spec.core_versions!r} is not a version "
+                              "specifier such as '>=0.1,<0.3'") from None
+    running = core_version()
+    if Version(running) not in supported:
+        raise PluginLoadError(f"plugin {spec.name!r} {spec.version} supports core {spec.core_versions}, but this is "
+                              f"core {running}: install a version of the plugin made for core {running}")
 
 
 def _new_pluggy() -> pluggy.PluginManager:

@@ -22,7 +22,7 @@ PANEL_DAYS = 14
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="kiosk", version="0.1.0", description="The entrance touch screen",
+    return Plugin(name="kiosk", description="The entrance touch screen",
                   settings_model=KioskSettings, api_router=api.router, page_router=pages.router,
                   templates=HERE / "templates", static=HERE / "static", locale=HERE / "locale",
                   migrations=HERE / "migrations")

@@ -27,8 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="notify", version="0.1.0",
-                  description="E-mail, SMS and chat messages to case officers and visitors",
+    return Plugin(name="notify", description="E-mail, SMS and chat messages to case officers and visitors",
                   settings_model=NotifySettings, api_router=api, page_router=pages, templates=HERE / "templates",
                   migrations=HERE / "migrations", locale=HERE / "locale")
 

@@ -46,7 +46,7 @@ def N_(message: str) -> str:
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="queue", version="1.0.0",
+    return Plugin(name="queue",
                   description="Digital queue tickets, guide console, live display board, public computers",
                   settings_model=QueueSettings, api_router=api, page_router=pages, templates=HERE / "templates",
                   static=HERE / "static", locale=HERE / "locale", migrations=HERE / "migrations")

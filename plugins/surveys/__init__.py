@@ -29,7 +29,7 @@ translations = Translator([HERE / "locale"])
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="surveys", version="0.2.0", settings_model=SurveysSettings,
+    return Plugin(name="surveys", settings_model=SurveysSettings,
                   description="Exit surveys on a tablet; empowerment indicators against target, by gender",
                   api_router=api_router, page_router=page_router, templates=HERE / "templates",
                   static=HERE / "static", migrations=HERE / "migrations", locale=HERE / "locale")

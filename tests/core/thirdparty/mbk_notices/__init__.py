@@ -1,7 +1,6 @@
 """mbk-notices: a notice board per office (an API route, a page, a table, a CLI command)."""
 
 from datetime import datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +45,7 @@ def notice_board(request: Request, office: OfficeDep, ctx: ContextDep, session: 
 
 @hookimpl
 def mbk_register() -> Plugin:
-    return Plugin(name="notices", version=version("mbk-notices"), description="A notice board",
+    return Plugin(name="notices", description="A notice board", core_versions=">=0.1,<1",
                   settings_model=NoticesSettings, api_router=api, page_router=pages,
                   templates=HERE / "templates", locale=HERE / "locale", migrations=HERE / "migrations")
 
