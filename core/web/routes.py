@@ -12,7 +12,7 @@ from sqlalchemy import text
 from core import auth, events, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web.deps import DEVICE_COOKIE, SESSION_KEY, get_context, get_office, get_principal
+from core.web.deps import DEVICE_COOKIE, SESSION_KEY, ContextDep, OfficeDep, get_principal
 from core.web.security import authorize, check_csrf, require, safe_next, signed_in, staff_page
 
 api = APIRouter()
@@ -33,9 +33,8 @@ def healthz() -> dict[str, str]:
 
 
 @api.get("/readyz", tags=["health"])
-def readyz(request: Request) -> Response:
+def readyz(request: Request, ctx: ContextDep) -> Response:
     """The database answers and every migration branch is at its head."""
-    ctx = get_context(request)
     try:
         with ctx.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -57,14 +56,12 @@ def _office_summary(office: OfficeConfig, language: str) -> dict[str, object]:
 
 
 @api.get("/api/v1/offices", tags=["offices"])
-def list_offices(request: Request) -> list[dict[str, object]]:
-    ctx = get_context(request)
+def list_offices(request: Request, ctx: ContextDep) -> list[dict[str, object]]:
     return [_office_summary(o, ctx.deployment.default_language) for o in ctx.deployment.offices.values()]
 
 
 @api.get("/api/v1/offices/{office}", tags=["offices"])
-def office_detail(request: Request, office: OfficeConfig = Depends(get_office)) -> dict[str, object]:
-    ctx = get_context(request)
+def office_detail(request: Request, office: OfficeDep, ctx: ContextDep) -> dict[str, object]:
     summary = _office_summary(office, ctx.deployment.default_language)
     summary["pages"] = [{"label": p.label, "path": p.path, "audience": p.audience} for p in ctx.page_links(office)]
     return summary
@@ -74,9 +71,9 @@ def office_detail(request: Request, office: OfficeConfig = Depends(get_office)) 
 
 
 @api.post("/api/v1/auth/token", tags=["auth"])
-def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> dict[str, object]:
+def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: ContextDep
+          ) -> dict[str, object]:
     """OAuth2 password flow: an expiring bearer token for a staff user."""
-    ctx = get_context(request)
     try:
         user = auth.authenticate(ctx.db, form.username, form.password, _client_address(request))
     except auth.Throttled as exc:
@@ -90,25 +87,24 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 
 @api.get("/api/v1/offices/{office}/audit", tags=["auth"])
-def audit_log(request: Request, office: OfficeConfig = Depends(get_office),
-              principal: Principal = Depends(require("admin")), limit: int = Query(100, ge=1, le=1000),
-              ) -> list[dict[str, object]]:
+def audit_log(request: Request, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(require("admin")),
+              limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
     """The office's audit log, newest first (office admins and platform admins)."""
-    with get_context(request).db.session() as session:
+    with ctx.db.session() as session:
         entries = auth.audit_entries(session, office.id, limit=limit)
     return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "office": e.office_id,
              "detail": e.detail} for e in entries]
 
 
 @pages.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
-    return get_context(request).render(request, "login.html", next=safe_next(next), error=None)
+def login_page(request: Request, ctx: ContextDep, next: str = "/") -> Response:
+    return ctx.render(request, "login.html", next=safe_next(next), error=None)
 
 
 @pages.post("/login")
 def login_submit(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-                 csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/") -> Response:
-    ctx = get_context(request)
+                 ctx: ContextDep, csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"
+                 ) -> Response:
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, None))
     try:
@@ -134,11 +130,10 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
 
 
 @pages.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+def logout(request: Request, ctx: ContextDep, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
     sid = request.session.get(SESSION_KEY)
     if sid:
-        ctx = get_context(request)
         with ctx.db.session() as session:
             user = auth.user_from_session(session, sid)
             auth.end_session(session, sid)
@@ -152,12 +147,11 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 
 @pages.get("/demo/mail")
-def demo_mail(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+def demo_mail(request: Request, ctx: ContextDep, principal: Principal = Depends(signed_in)) -> Response:
     """Demo deployments: the e-mails the demo sent, as `mbk serve --catch-mail` kept them (staff only: they
     are messages to officers)."""
     from core.demo_mail import caught_mail
 
-    ctx = get_context(request)
     if not ctx.deployment.demo:
         raise problems.NotFound("not_found", "Only a demo deployment keeps the e-mails it sends.")
     return ctx.render(request, "demo_mail.html", mails=caught_mail(ctx.settings.demo_mail_dir))
@@ -167,24 +161,22 @@ SWAGGER_UI_ASSETS = "/static/swagger-ui"
 
 
 @pages.get("/docs")
-def api_docs(request: Request) -> Response:
+def api_docs(request: Request, ctx: ContextDep) -> Response:
     """Swagger UI from assets this server serves itself (fastapi-offline's copy): /docs works offline."""
-    return get_context(request).render(request, "api_docs.html", assets=SWAGGER_UI_ASSETS,
+    return ctx.render(request, "api_docs.html", assets=SWAGGER_UI_ASSETS,
                                        openapi_url=request.app.openapi_url)
 
 
 @pages.get("/")
-def landing(request: Request) -> Response:
-    ctx = get_context(request)
+def landing(request: Request, ctx: ContextDep) -> Response:
     offices = [(o, *ctx.links_by_audience(o)) for o in ctx.deployment.offices.values()]
     return ctx.render(request, "landing.html", offices=offices)
 
 
 @pages.get("/{office}/enrol")
-def enrol_device(request: Request, code: str, office: OfficeConfig = Depends(get_office)) -> Response:
+def enrol_device(request: Request, code: str, office: OfficeDep, ctx: ContextDep) -> Response:
     """A device opens its one-time enrolment link: it gets a long-lived HttpOnly device cookie and is sent to
     the first page of the office meant for its kind."""
-    ctx = get_context(request)
     with ctx.db.session() as session:
         try:
             device = auth.use_enrolment_code(session, office.id, code)
@@ -201,9 +193,8 @@ def enrol_device(request: Request, code: str, office: OfficeConfig = Depends(get
 
 
 @pages.get("/{office}/admin")
-def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office),
+def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
                     principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
-    ctx = get_context(request)
     language = ctx.language(request, office)
     with ctx.db.session() as session:
         found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
@@ -223,12 +214,11 @@ def admin_dashboard(request: Request, office: OfficeConfig = Depends(get_office)
 
 
 @pages.post("/{office}/admin/events/{delivery_id}/retry")
-def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[str, Form()] = "",
-                      office: OfficeConfig = Depends(get_office),
-                      principal: Principal | None = Depends(get_principal)) -> Response:
+def admin_retry_event(request: Request, delivery_id: int, office: OfficeDep, ctx: ContextDep,
+                      csrf_token: Annotated[str, Form()] = "", principal: Principal | None = Depends(get_principal)
+                      ) -> Response:
     check_csrf(request, csrf_token)
     principal = authorize(office, principal, ("admin",), ())
-    ctx = get_context(request)
     with ctx.db.session() as session:
         if events.retry_delivery(session, delivery_id, office.id) is None:
             raise problems.NotFound("not_found", "No failed delivery with that id at this office.")
@@ -239,7 +229,6 @@ def admin_retry_event(request: Request, delivery_id: int, csrf_token: Annotated[
 
 
 @pages.get("/{office}")
-def office_home(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
-    ctx = get_context(request)
+def office_home(request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
     visitor_links, staff_links = ctx.links_by_audience(office)
     return ctx.render(request, "office.html", office=office, visitor_links=visitor_links, staff_links=staff_links)

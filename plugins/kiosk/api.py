@@ -8,10 +8,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from core.auth import Principal
-from core.config import OfficeConfig
-from core.context import AppContext
 from core.problems import NotFound
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep
 from core.web.security import require
 from plugins.kiosk import service
 from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES
@@ -37,9 +35,8 @@ class TicketIn(BaseModel):
 
 
 @router.post("/arrivals", status_code=201)
-def register_arrival(body: ArrivalIn, office: OfficeConfig = Depends(get_office),
-                     _principal: Principal = Depends(kiosk_or_staff),
-                     ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
+def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
+                     _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
     language = service.visitor_language(office, body.language)
     with ctx.db.session() as session:
@@ -50,8 +47,8 @@ def register_arrival(body: ArrivalIn, office: OfficeConfig = Depends(get_office)
 
 
 @router.get("/booking-codes/{code}")
-def booking_code(code: str, lang: str = "sv", office: OfficeConfig = Depends(get_office),
-                 _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+def booking_code(code: str, office: OfficeDep, lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)
+                 ) -> dict[str, Any]:
     """The officer a booking code belongs to (name and unit only)."""
     language = service.visitor_language(office, lang)
     officer = service.officer_by_code(office, code)
@@ -64,9 +61,8 @@ def booking_code(code: str, lang: str = "sv", office: OfficeConfig = Depends(get
 
 
 @router.post("/tickets", status_code=201)
-def take_ticket(body: TicketIn, office: OfficeConfig = Depends(get_office),
-                _principal: Principal = Depends(kiosk_or_staff),
-                ctx: AppContext = Depends(get_context)) -> dict[str, Any]:
+def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, _principal: Principal = Depends(kiosk_or_staff)
+                ) -> dict[str, Any]:
     """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
     language = service.visitor_language(office, body.language)
     with ctx.db.session() as session:

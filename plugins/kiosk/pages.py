@@ -12,7 +12,7 @@ from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
 from core.problems import NotFound, Problem
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep
 from core.web.errors import status_of
 from plugins.kiosk import service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
@@ -57,15 +57,12 @@ def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[A
 
 
 @router.get("")
-def start(request: Request, office: OfficeConfig = Depends(get_office),
-          ctx: AppContext = Depends(get_context),
-          language: str = Depends(screen_language)) -> Response:
+def start(request: Request, office: OfficeDep, ctx: ContextDep, language: str = Depends(screen_language)) -> Response:
     return _screen(request, ctx, office, "kiosk/start.html", language, tiles=_start_tiles(ctx, office, language))
 
 
 @router.get("/choose/{tile_id}")
-def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-           ctx: AppContext = Depends(get_context),
+def choose(tile_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
            language: str = Depends(screen_language)) -> Response:
     """A tap on a start tile: counted (choice and language only), then on to the tile's screen."""
     tile = next((t for t in _start_tiles(ctx, office, language) if t.id == tile_id), None)
@@ -79,9 +76,7 @@ def choose(tile_id: str, request: Request, office: OfficeConfig = Depends(get_of
 
 
 @router.get("/meeting")
-def meeting(request: Request, office: OfficeConfig = Depends(get_office),
-            ctx: AppContext = Depends(get_context),
-            language: str = Depends(screen_language)) -> Response:
+def meeting(request: Request, office: OfficeDep, ctx: ContextDep, language: str = Depends(screen_language)) -> Response:
     directory = office.directory
     officers = sorted(directory.officers, key=lambda o: o.name)
     units = [(u.id, u.name.get_text(language)) for u in directory.units]
@@ -93,9 +88,8 @@ def meeting(request: Request, office: OfficeConfig = Depends(get_office),
 
 
 @router.get("/guides")
-def guide_list(request: Request, office: OfficeConfig = Depends(get_office),
-               ctx: AppContext = Depends(get_context),
-               language: str = Depends(screen_language)) -> Response:
+def guide_list(request: Request, office: OfficeDep, ctx: ContextDep, language: str = Depends(screen_language)
+               ) -> Response:
     return _screen(request, ctx, office, "kiosk/guides.html", language, guides=service.guides(office, language))
 
 
@@ -106,8 +100,7 @@ def _guide_values(ctx: AppContext, office: OfficeConfig, guide_id: str, language
 
 
 @router.get("/guides/{guide_id}")
-def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-               ctx: AppContext = Depends(get_context),
+def guide_page(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
                language: str = Depends(screen_language)) -> Response:
     try:
         values = _guide_values(ctx, office, guide_id, language)
@@ -122,8 +115,7 @@ def guide_page(guide_id: str, request: Request, office: OfficeConfig = Depends(g
 
 
 @router.get("/phone/guides/{guide_id}")
-def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-                ctx: AppContext = Depends(get_context)) -> Response:
+def phone_guide(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
     """The public copy of a guide that the kiosk's QR code opens on the visitor's phone (no device needed)."""
     language = ctx.language(request, office)
     values = _guide_values(ctx, office, guide_id, language)
@@ -133,16 +125,13 @@ def phone_guide(guide_id: str, request: Request, office: OfficeConfig = Depends(
 
 
 @router.get("/talk")
-def talk(request: Request, office: OfficeConfig = Depends(get_office),
-         ctx: AppContext = Depends(get_context),
-         language: str = Depends(screen_language)) -> Response:
+def talk(request: Request, office: OfficeDep, ctx: ContextDep, language: str = Depends(screen_language)) -> Response:
     return _screen(request, ctx, office, "kiosk/talk.html", language,
                    categories=service.talk_categories(office, language))
 
 
 @router.get("/talk/{guide_id}")
-def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-                   ctx: AppContext = Depends(get_context),
+def talk_questions(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
                    language: str = Depends(screen_language)) -> Response:
     guide = next((g for g in service.talk_categories(office, language) if g.id == guide_id), None)
     if guide is None:
@@ -153,8 +142,7 @@ def talk_questions(guide_id: str, request: Request, office: OfficeConfig = Depen
 
 
 @router.get("/tickets/{service_id}")
-def ticket(service_id: str, request: Request, office: OfficeConfig = Depends(get_office),
-           ctx: AppContext = Depends(get_context),
+def ticket(service_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
            language: str = Depends(screen_language)) -> Response:
     with ctx.db.session() as session:
         services = [s for group in ctx.hooks(office).mbk_ticket_services(office=office, session=session,

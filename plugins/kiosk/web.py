@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
@@ -13,7 +13,7 @@ from core.auth import ROLES, Principal
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.problems import Unauthorized
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep
 from core.web.security import get_principal
 from plugins.kiosk import service
 
@@ -70,8 +70,7 @@ class ScreenRoute(APIRoute):
         return screen_handler
 
 
-def screen_language(request: Request, office: OfficeConfig = Depends(get_office),
-                    ctx: AppContext = Depends(get_context)) -> str:
+def screen_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
     """Dependency of every kiosk screen: the visitor's language, once this browser may show the kiosk (the
     enrolment page, in that language, otherwise)."""
     language = visitor_language(request, ctx, office)

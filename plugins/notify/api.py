@@ -13,7 +13,7 @@ from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, env_secret
 from core.problems import NotFound, Unauthorized
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep, get_context
 from core.web.security import require
 from plugins.notify import service
 from plugins.notify.settings import SmsChannel
@@ -34,8 +34,8 @@ def _basic_password(request: Request) -> str | None:
 
 @api.post("/sms/{channel}/report")
 def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(max_length=100)],
-                        status: Annotated[str, Form(max_length=32)],
-                        office: OfficeConfig = Depends(get_office)) -> dict[str, str]:
+                        status: Annotated[str, Form(max_length=32)], office: OfficeDep, ctx: ContextDep
+                        ) -> dict[str, str]:
     """46elks's delivery report (form-encoded ``id``, ``status``), authenticated by the channel's token as the
     basic-auth password (the provider is given a URL with it)."""
     config = service.settings_of(office).channels.get(channel)
@@ -45,7 +45,7 @@ def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(
     given = _basic_password(request)
     if not expected or given is None or not secrets.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("unauthorized", "Wrong or missing delivery report token.", challenge='Basic realm="notify"')
-    with get_context(request).db.session() as session:
+    with ctx.db.session() as session:
         if not service.record_delivery_report(session, office.id, channel, id, status):
             raise NotFound("not_found", f"No message with provider id {id!r} on channel {channel!r}.")
     return {"status": "recorded"}
@@ -61,10 +61,10 @@ def message_summary(row: Any) -> dict[str, Any]:
 
 
 @api.get("/messages")
-def list_messages(request: Request, office: OfficeConfig = Depends(get_office),
+def list_messages(request: Request, office: OfficeDep, ctx: ContextDep,
                   principal: Principal = Depends(require("admin", "viewer"))) -> list[dict[str, Any]]:
     """Today's messages at the office (in its time zone), newest first, without addresses or texts."""
-    with get_context(request).db.session() as session:
+    with ctx.db.session() as session:
         return [message_summary(m) for m in service.todays_messages(session, office)]
 
 
@@ -79,6 +79,6 @@ def retry(request: Request, office: OfficeConfig, principal: Principal, message_
 
 
 @api.post("/messages/{message_id}/retry")
-def retry_message(message_id: int, request: Request, office: OfficeConfig = Depends(get_office),
+def retry_message(message_id: int, request: Request, office: OfficeDep,
                   principal: Principal = Depends(require("admin"))) -> dict[str, Any]:
     return retry(request, office, principal, message_id)

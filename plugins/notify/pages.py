@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.auth import Principal
-from core.config import OfficeConfig
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep
 from core.web.security import authorize, check_csrf, get_principal, staff_page
 from plugins.notify import service
 from plugins.notify.api import retry
@@ -19,9 +18,8 @@ pages = APIRouter()
 
 
 @pages.get("/messages")
-def messages_page(request: Request, office: OfficeConfig = Depends(get_office),
+def messages_page(request: Request, office: OfficeDep, ctx: ContextDep,
                   principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
-    ctx = get_context(request)
     language = ctx.language(request, office)
     with ctx.db.session() as session:
         rows = message_rows(service.todays_messages(session, office), office, language)
@@ -30,8 +28,7 @@ def messages_page(request: Request, office: OfficeConfig = Depends(get_office),
 
 
 @pages.post("/messages/{message_id}/retry")
-def retry_from_page(message_id: int, request: Request, csrf_token: Annotated[str, Form()] = "",
-                    office: OfficeConfig = Depends(get_office),
+def retry_from_page(message_id: int, request: Request, office: OfficeDep, csrf_token: Annotated[str, Form()] = "",
                     principal: Principal | None = Depends(get_principal)) -> Response:
     check_csrf(request, csrf_token)
     retry(request, office, authorize(office, principal, ("admin",), ()), message_id)

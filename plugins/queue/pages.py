@@ -15,7 +15,7 @@ from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
 from core.i18n import language_info
 from core.problems import Conflict, Invalid, NotFound, Problem
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep, get_context
 from core.web.headers import embeddable
 from core.web.security import check_csrf, staff_page
 from plugins.queue import lifecycle, tickets, views
@@ -53,8 +53,7 @@ def _announcement(_: Any) -> str:
 
 
 @pages.get("/board", dependencies=[Depends(embeddable)])
-def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
-    ctx = get_context(request)
+def board_page(request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
     language = ctx.language(request, office)
     settings = settings_of(office)
     with ctx.db.session() as session:
@@ -76,9 +75,8 @@ def board_page(request: Request, office: OfficeConfig = Depends(get_office)) -> 
 
 
 @pages.get("/console")
-def console_page(request: Request, office: OfficeConfig = Depends(get_office),
+def console_page(request: Request, office: OfficeDep, ctx: ContextDep,
                  principal: Principal = Depends(staff_page("guide", "admin"))) -> Response:
-    ctx = get_context(request)
     language = ctx.language(request, office)
     settings = settings_of(office)
     _ = ctx.translator.gettext(language)
@@ -119,26 +117,23 @@ def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], st
 
 
 @pages.get("/t/{ticket_id}")
-def phone_page(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
-               sent: str | None = None) -> Response:
+def phone_page(request: Request, ticket_id: str, office: OfficeDep, sent: str | None = None) -> Response:
     _ticket, view = _ticket_or_404(request, office, ticket_id)
     return _phone_page(request, office, view, sent=sent)
 
 
 @pages.get("/t/{ticket_id}/status")
-def phone_status(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+def phone_status(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
     """The live part of the phone page, re-rendered in the visitor's language when the line moves."""
-    ctx = get_context(request)
     _ticket, view = _ticket_or_404(request, office, ticket_id)
     return ctx.render(request, "queue/_status.html", office=office, ticket=view)
 
 
 @pages.post("/t/{ticket_id}/phone")
-def phone_submit(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep,
                  phone: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
                  withdraw: Annotated[str, Form()] = "") -> Response:
     """The "text me when I am near the front" form (works without JavaScript)."""
-    ctx = get_context(request)
     check_csrf(request, csrf_token)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
@@ -156,19 +151,18 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeConfig = Depend
 
 
 @pages.get("/t/{ticket_id}/ticket")
-def printable_ticket(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+def printable_ticket(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
     """The ticket as a kiosk shows or prints it: the number and a QR code to the phone page."""
-    ctx = get_context(request)
     _ticket, view = _ticket_or_404(request, office, ticket_id)
     return ctx.render(request, "queue/ticket.html", office=office, ticket=view,
                       qr=_qr_data_uri(request, view["status_path"]))
 
 
 @pages.get("/t/{ticket_id}/qr.svg")
-def ticket_qr(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office)) -> Response:
+def ticket_qr(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
     """The QR code to the phone page, for a kiosk that draws its own ticket."""
     _ticket, view = _ticket_or_404(request, office, ticket_id)
-    base = get_context(request).settings.base_url.rstrip("/")
+    base = ctx.settings.base_url.rstrip("/")
     out = io.BytesIO()
     segno.make(base + view["status_path"], error="m").save(out, kind="svg", scale=6, border=2,
                                                          title=view["number"])
@@ -176,10 +170,9 @@ def ticket_qr(request: Request, ticket_id: str, office: OfficeConfig = Depends(g
 
 
 @pages.post("/t/{ticket_id}/cancel")
-def phone_cancel(request: Request, ticket_id: str, office: OfficeConfig = Depends(get_office),
+def phone_cancel(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     """The visitor leaves the line from their phone, so that the others move up."""
-    ctx = get_context(request)
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, office))
     try:
@@ -199,10 +192,9 @@ def _remote_join_or_404(request: Request, office: OfficeConfig) -> None:
 
 
 @pages.get("/join")
-def join_page(request: Request, office: OfficeConfig = Depends(get_office)) -> Response:
+def join_page(request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
     """Take a ticket from your own phone (offices that allow it): the lines, their waits, one button each."""
     _remote_join_or_404(request, office)
-    ctx = get_context(request)
     language = ctx.language(request, office)
     with ctx.db.session() as session:
         services = [s for s in views.services_view(session, office, language) if s["seats"] is None and s["open"]]
@@ -212,11 +204,10 @@ def join_page(request: Request, office: OfficeConfig = Depends(get_office)) -> R
 
 
 @pages.post("/join")
-def join_submit(request: Request, office: OfficeConfig = Depends(get_office),
-                service: Annotated[str, Form()] = "", idempotency_key: Annotated[str, Form(max_length=100)] = "",
-                csrf_token: Annotated[str, Form()] = "") -> Response:
+def join_submit(request: Request, office: OfficeDep, ctx: ContextDep, service: Annotated[str, Form()] = "",
+                idempotency_key: Annotated[str, Form(max_length=100)] = "", csrf_token: Annotated[str, Form()] = ""
+                ) -> Response:
     _remote_join_or_404(request, office)
-    ctx = get_context(request)
     check_csrf(request, csrf_token)
     language = ctx.language(request, office)
     with ctx.db.session() as session:

@@ -14,7 +14,7 @@ from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.db import utcnow
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep, get_context
 from core.web.security import require, require_platform_admin
 from plugins.surveys import service
 from plugins.surveys.service import Cell, Report, Submission
@@ -34,11 +34,9 @@ class ResponseIn(BaseModel):
 
 
 @router.get("/compare/{indicator_id}")
-def compare(request: Request, indicator_id: str, start: date | None = None, end: date | None = None,
-            office: OfficeConfig = Depends(get_office),
-            principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
+def compare(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
+            end: date | None = None, principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
     """A city-wide indicator across every office (platform admin only), overall and by gender."""
-    ctx = get_context(request)
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
         rows = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
@@ -48,9 +46,8 @@ def compare(request: Request, indicator_id: str, start: date | None = None, end:
 
 
 @router.post("/{survey_id}/responses", status_code=201)
-def submit_response(request: Request, survey_id: str, body: ResponseIn, office: OfficeConfig = Depends(get_office),
+def submit_response(request: Request, survey_id: str, body: ResponseIn, office: OfficeDep, ctx: ContextDep,
                     principal: Principal = Depends(require("admin", "guide", devices=("tablet",)))) -> Any:
-    ctx = get_context(request)
     survey = find_survey(office, survey_id)
     submission = Submission(token=body.token, language=body.language, answers=body.answers, context=body.context,
                             gender=body.gender)
@@ -100,9 +97,8 @@ Period = Literal["week", "month"]
 
 
 @router.get("/{survey_id}/report")
-def report(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
-           period: Period = "month", office: OfficeConfig = Depends(get_office),
-           principal: Principal = Depends(require("admin", "viewer"))) -> dict[str, Any]:
+def report(request: Request, survey_id: str, office: OfficeDep, start: date | None = None, end: date | None = None,
+           period: Period = "month", principal: Principal = Depends(require("admin", "viewer"))) -> dict[str, Any]:
     """Each indicator's share with n and 95 % Wilson interval, overall and by gender, service or category,
     language and period. Groups with fewer than k answers (and their complements) are suppressed."""
     return report_json(_report(request, office, survey_id, start, end, period))
@@ -142,20 +138,18 @@ def _download(lines: Iterator[str], filename: str) -> StreamingResponse:
 
 
 @router.get("/{survey_id}/report.csv")
-def report_csv(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
-               period: Period = "month", office: OfficeConfig = Depends(get_office),
-               principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+def report_csv(request: Request, survey_id: str, office: OfficeDep, start: date | None = None,
+               end: date | None = None, period: Period = "month", principal: Principal = Depends(require("admin"))
+               ) -> StreamingResponse:
     built = _report(request, office, survey_id, start, end, period)
     name = f"{office.id}-{survey_id}-report-{built.start}-{built.end}.csv"
     return _download(csv_lines(REPORT_CSV_HEADER, report_csv_rows(built)), name)
 
 
 @router.get("/{survey_id}/answers.csv")
-def answers_csv(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
-                office: OfficeConfig = Depends(get_office),
-                principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+def answers_csv(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
+                end: date | None = None, principal: Principal = Depends(require("admin"))) -> StreamingResponse:
     """Every anonymous response, one row each (admin only: small groups are not suppressed here)."""
-    ctx = get_context(request)
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:

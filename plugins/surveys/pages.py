@@ -15,7 +15,7 @@ from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
 from core.problems import Forbidden, NotFound
-from core.web.deps import get_context, get_office
+from core.web.deps import ContextDep, OfficeDep
 from core.web.security import get_principal, signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES
@@ -82,10 +82,8 @@ def _may_use_tablet(office: OfficeConfig, principal: Principal | None) -> bool:
 
 
 @router.get("/{survey_id}/tablet")
-def tablet(request: Request, survey_id: str, context: str | None = None, begin: bool = False,
-           office: OfficeConfig = Depends(get_office),
-           principal: Principal | None = Depends(get_principal)) -> Response:
-    ctx = get_context(request)
+def tablet(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, context: str | None = None,
+           begin: bool = False, principal: Principal | None = Depends(get_principal)) -> Response:
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
@@ -216,10 +214,9 @@ def question_views(report: service.Report, survey: Survey, language: str, _: Any
 
 
 @router.get("/{survey_id}/report")
-def report_page(request: Request, survey_id: str, start: date | None = None, end: date | None = None,
-                period: Literal["week", "month"] = "month", office: OfficeConfig = Depends(get_office),
+def report_page(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
+                end: date | None = None, period: Literal["week", "month"] = "month",
                 principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
-    ctx = get_context(request)
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
@@ -250,12 +247,10 @@ class ComparisonRow:
 
 
 @router.get("/compare/{indicator_id}")
-def compare_page(request: Request, indicator_id: str, start: date | None = None, end: date | None = None,
-                 office: OfficeConfig = Depends(get_office),
-                 principal: Principal = Depends(signed_in)) -> Response:
+def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
+                 end: date | None = None, principal: Principal = Depends(signed_in)) -> Response:
     if not principal.platform_admin:
         raise Forbidden("forbidden", "Only a platform admin may compare offices.")
-    ctx = get_context(request)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
     indicator = next((i for t in TEMPLATES.values() for i in t.indicators if i.id == indicator_id), None)
