@@ -34,13 +34,13 @@ from starlette.routing import Mount
 
 from core.db import utcnow
 from core.events import EventDelivery, OutboxEvent
-from core.web.deps import get_context
-from core.web.errors import HttpProblem
+from core.problems import NotFound, Unauthorized
+from core.web.deps import ContextDep
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from core.web.app import AppContext
+    from core.context import AppContext
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -175,18 +175,16 @@ class _Scrape:
 def _check_token(ctx: AppContext, authorization: str) -> None:
     variable = ctx.deployment.metrics_token_env
     if variable is None:
-        raise HttpProblem(404, "not_found", "Metrics are off (platform.metrics_token_env is not set).")
+        raise NotFound("not_found", "Metrics are off (platform.metrics_token_env is not set).")
     expected = os.environ.get(variable, "")
     given = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HttpProblem(401, "unauthorized", "Metrics need the monitoring token (Authorization: Bearer …).",
-                          headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("unauthorized", "Metrics need the monitoring token (Authorization: Bearer …).")
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> Response:
+def metrics(request: Request, ctx: ContextDep) -> Response:
     """The Prometheus exposition (for the platform's monitoring; its own token)."""
-    ctx = get_context(request)
     _check_token(ctx, request.headers.get("authorization", ""))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Scrape(ctx))  # type: ignore[arg-type]
