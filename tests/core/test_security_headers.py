@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.loading import load_deployment
 from core.web.app import AppContext, create_app
 from tests.support import builtin_plugins
 
