@@ -7,6 +7,7 @@ names, so a plugin imports them from either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,6 +99,27 @@ class TicketReceipt:
     position: int
     estimated_wait_minutes: int | None
     status_path: str
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Whom a message would go to: the officer (or else the unit) a visitor has come to meet, or the visitor
+    themselves (by text message, to the phone number they would give)."""
+
+    officer_id: str | None = None
+    unit_id: str | None = None
+    visitor: bool = False
+
+
+@dataclass(frozen=True)
+class StaffAlert:
+    """Something the office's staff should act on now (e.g. a visitor whose officer could not be told), for
+    the guides' console. ``text`` is already translated; ``since`` says how long it has been waiting."""
+
+    id: str
+    text: str
+    since: datetime
+    order: int = 100
 
 
 @dataclass(frozen=True)

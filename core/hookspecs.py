@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from core.contract import AdminPanel, KioskTile, PageLink, Plugin, TicketReceipt, TicketRequest, TicketService
+from core.contract import (
+    Addressee,
+    AdminPanel,
+    KioskTile,
+    PageLink,
+    Plugin,
+    StaffAlert,
+    TicketReceipt,
+    TicketRequest,
+    TicketService,
+)
 from core.problems import ConfigProblem
 
 if TYPE_CHECKING:
@@ -148,6 +158,24 @@ def mbk_metrics(office: OfficeConfig, session: Session, now: datetime) -> list[M
     """
 
 
+# --- Promises to visitors (ask before telling a visitor that a message will go out) -------------------
+
+
+@hookspec
+def mbk_message_reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[str]:
+    """How the plugin would send a message to ``addressee`` when ``event_type`` happens: the channel types
+    (``"email"``, ``"sms"``, ``"webhook"``…), or an empty list when it would send none.
+
+    Asked before a screen promises a message ("your officer is being told", "we can text you").
+    """
+
+
+@hookspec
+def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> list[StaffAlert]:
+    """What staff should act on now (e.g. arrivals waiting for an officer nobody could tell), translated into
+    ``language``; shown on the guides' console."""
+
+
 # --- Data retention -------------------------------------------------------------------------------
 
 
@@ -162,10 +190,12 @@ def hook_names() -> list[str]:
 
 
 __all__ = [
+    "Addressee",
     "AdminPanel",
     "KioskTile",
     "PageLink",
     "Plugin",
+    "StaffAlert",
     "TicketReceipt",
     "TicketRequest",
     "TicketService",

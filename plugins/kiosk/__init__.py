@@ -1,22 +1,27 @@
-"""The kiosk plugin: the entrance touch screen (arrivals, errand guides, talk to a guide, tiles)."""
+"""The kiosk plugin: the entrance touch screen (arrivals and their escalation, errand guides, talk to a guide,
+tiles)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
-from core.events import DomainEvent
-from core.hookspecs import AdminPanel, KioskTile, PageLink
+from core.events import DomainEvent, Event
+from core.hookspecs import AdminPanel, KioskTile, PageLink, StaffAlert
 from core.plugins import Plugin, hookimpl
-from plugins.kiosk import api, models, pages, service  # noqa: F401  (models: tables registered on core's Base)
+from plugins.kiosk import api, arrivals, models, pages, service  # noqa: F401  (models: tables registered on Base)
+from plugins.kiosk.escalation import start_escalator
 from plugins.kiosk.events import EVENT_TYPES
 from plugins.kiosk.settings import KioskSettings
 
 HERE = Path(__file__).resolve().parent
+# What messengers publish about a message they were asked to send (see arrivals.handle_message_outcome).
+MESSAGE_OUTCOMES = ("message.sent", "message.failed")
 PANEL_DAYS = 14
 
 
@@ -55,6 +60,29 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     _ = service.translations.gettext(language)
     return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), template="kiosk/panel.html",
                        context={"summary": service.summarize(rows, language), "days": PANEL_DAYS}, order=30)]
+
+
+@hookimpl
+def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
+    if event.type in MESSAGE_OUTCOMES:
+        arrivals.handle_message_outcome(session, office, event)
+
+
+@hookimpl
+def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> list[StaffAlert]:
+    return arrivals.staff_alerts(session, office, language, utcnow())
+
+
+@hookimpl
+def mbk_startup(app: Any, context: Any) -> None:
+    app.state.kiosk_escalator = start_escalator(context)
+
+
+@hookimpl
+def mbk_shutdown(app: Any, context: Any) -> None:
+    escalator = getattr(app.state, "kiosk_escalator", None)
+    if escalator is not None:
+        escalator.stop()
 
 
 @hookimpl

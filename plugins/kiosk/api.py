@@ -1,4 +1,5 @@
-"""The kiosk screen's JSON endpoints (under /api/v1/offices/{office}/kiosk): arrivals, booking codes, tickets."""
+"""The kiosk screen's JSON endpoints (under /api/v1/offices/{office}/kiosk): arrivals and their state, booking
+codes, tickets."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from core.auth import Principal
 from core.problems import NotFound
 from core.web.deps import ContextDep, OfficeDep
 from core.web.security import require
-from plugins.kiosk import service
-from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES
+from plugins.kiosk import arrivals, service
+from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, acknowledge_links
 
 router = APIRouter()
 kiosk_or_staff = require(*KIOSK_STAFF_ROLES, devices=KIOSK_DEVICES)
@@ -37,13 +38,27 @@ class TicketIn(BaseModel):
 @router.post("/arrivals", status_code=201)
 def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
                      _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
-    """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
+    """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key.
+
+    Answers the arrival's ``id`` and its ``notification`` state (``pending`` while the officer is being told,
+    ``none`` when nothing can reach them), with what to tell the visitor now."""
     language = service.visitor_language(office, body.language)
     with ctx.db.session() as session:
-        done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
-                                        officer_id=body.officer_id, unit_id=body.unit_id, first_name=body.first_name)
-    return {"arrival_id": done.arrival_id, "officer": done.officer, "unit": done.unit, "told": done.told,
-            "wait_here": done.wait_here}
+        arrival = arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
+                                            links=acknowledge_links(ctx), language=language,
+                                            key=body.idempotency_key, officer_id=body.officer_id,
+                                            unit_id=body.unit_id, first_name=body.first_name)
+        return arrivals.arrival_view(office, arrival, language)
+
+
+@router.get("/arrivals/{arrival_id}")
+def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
+                  _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+    """An arrival's current ``notification`` state (pending, sent, failed, acknowledged, none), whether it
+    escalated, and what the kiosk tells the visitor now (in ``lang``). The kiosk polls it."""
+    language = service.visitor_language(office, lang)
+    with ctx.db.session() as session:
+        return arrivals.arrival_view(office, arrivals.get_arrival(session, office, arrival_id, language), language)
 
 
 @router.get("/booking-codes/{code}")

@@ -22,6 +22,13 @@ class Arrival(OfficeScoped, Base):
     first_name: Mapped[str | None] = mapped_column(String(60), nullable=True)
     language: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # What became of the message to the officer: pending | sent | failed | acknowledged | none (nobody can tell
+    # them). Learnt from other plugins' message events, never from their tables.
+    notification: Mapped[str] = mapped_column(String(16), default="pending")
+    # Set once when nobody was told in time: the fallback was asked and guides see the visitor waiting.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    # The officer answered "I am coming" (the link works once).
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class UsageCount(OfficeScoped, Base):

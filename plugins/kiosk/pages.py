@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.config import OfficeConfig
@@ -14,10 +14,11 @@ from core.i18n import language_info
 from core.problems import NotFound, Problem
 from core.web.deps import ContextDep, OfficeDep
 from core.web.errors import status_of
-from plugins.kiosk import service
+from core.web.security import check_csrf
+from plugins.kiosk import arrivals, service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
 from plugins.kiosk.icons import ICONS
-from plugins.kiosk.web import ScreenRoute, screen_language
+from plugins.kiosk.web import ScreenRoute, acknowledge_links, screen_language
 
 router = APIRouter(route_class=ScreenRoute)
 # How long a finished screen (arrival told, ticket taken) stays before it starts over for the next visitor.
@@ -122,6 +123,31 @@ def phone_guide(guide_id: str, request: Request, office: OfficeDep, ctx: Context
     with ctx.db.session() as session:
         service.record_usage(session, office, language, "guide-phone", guide_id)
     return ctx.render(request, "kiosk/phone_guide.html", office=office, icons=ICONS, **values)
+
+
+def _coming(request: Request, ctx: AppContext, office: OfficeConfig, outcome: str) -> Response:
+    status = {"ask": 200, "done": 200, "used": 409}.get(outcome, 404)
+    return ctx.render(request, "kiosk/coming.html", office=office, outcome=outcome, status_code=status,
+                      headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/coming/{token}")
+def coming(token: str, request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
+    """The officer's "I am coming" link from the arrival message: one button, nothing about the visitor.
+
+    Opening the link changes nothing (mail scanners open every link they see); the button does."""
+    with ctx.db.session() as session:
+        outcome = arrivals.link_state(session, office, acknowledge_links(ctx), token)
+    return _coming(request, ctx, office, outcome)
+
+
+@router.post("/coming/{token}")
+def coming_confirmed(token: str, request: Request, office: OfficeDep, ctx: ContextDep,
+                     csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, csrf_token)
+    with ctx.db.session() as session:
+        outcome = arrivals.acknowledge(session, office, acknowledge_links(ctx), token)
+    return _coming(request, ctx, office, outcome)
 
 
 @router.get("/talk")

@@ -1,8 +1,8 @@
-"""Kiosk domain logic (no HTTP): tiles, guides, arrivals, tickets, idempotency, usage counts, retention."""
+"""Kiosk domain logic (no HTTP): tiles, guides, tickets, idempotency, usage counts, retention (arrivals:
+arrivals.py)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,13 +14,11 @@ import segno
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from core.config import OfficeConfig, Officer, Unit
+from core.config import OfficeConfig, Officer
 from core.db import insert_ignore, upsert_increment, utcnow
-from core.events import publish
 from core.hookspecs import KioskTile, TicketRequest, TicketService
 from core.i18n import Translator
 from core.problems import Conflict, Invalid, NotFound, Unavailable
-from plugins.kiosk.events import VisitorArrived
 from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
 from plugins.kiosk.settings import KioskSettings
@@ -28,7 +26,6 @@ from plugins.kiosk.settings import KioskSettings
 HERE = Path(__file__).resolve().parent
 translations = Translator([HERE / "locale"])
 KEY_RETENTION = timedelta(days=2)
-FIRST_NAME_MAX = 40
 
 
 # --- Settings and languages -------------------------------------------------------------------------
@@ -262,80 +259,6 @@ def summarize(rows: list[UsageRow], language: str) -> UsageSummary:
     days = [(day, [counts.get(lang, 0) for lang in langs], sum(counts.values()))
             for day, counts in sorted(by_day.items(), reverse=True)]
     return UsageSummary(languages=langs, by_choice=choices, by_day=days)
-
-
-# --- Arrivals ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArrivalConfirmation:
-    arrival_id: str
-    officer: str | None
-    unit: str | None
-    told: str
-    wait_here: str
-
-
-def _clean_first_name(raw: str | None, language: str) -> str | None:
-    _ = translations.gettext(language)
-    name = " ".join((raw or "").split())
-    if not name:
-        return None
-    if len(name) > FIRST_NAME_MAX or any(not (c.isalpha() or c in " -'") for c in name):
-        raise Invalid("invalid_first_name",
-                      _("A first name may have letters, spaces and hyphens, at most %(n)s.", n=FIRST_NAME_MAX))
-    return name
-
-
-def register_arrival(session: Session, office: OfficeConfig, *, language: str, key: str,
-                     officer_id: str | None = None, unit_id: str | None = None,
-                     first_name: str | None = None) -> ArrivalConfirmation:
-    """Record an arrival and publish ``visitor.arrived``, once per screen key."""
-    _ = translations.gettext(language)
-    stored = claim_key(session, office.id, key, "arrival", language)
-    if stored is None:
-        officer = office.directory.officer(officer_id) if officer_id else None
-        if officer_id and officer is None:
-            raise NotFound("unknown_officer", _("That person is not in this office's directory."))
-        if unit_id and office.directory.unit(unit_id) is None:
-            raise NotFound("unknown_unit", _("That department is not in this office's directory."))
-        if officer is None and not unit_id:
-            raise Invalid("invalid_request", _("Choose the person or the department you are meeting."))
-        unit_id = unit_id or (officer.unit if officer else None)
-        arrival = Arrival(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer.id if officer else None,
-                          unit_id=unit_id, first_name=_clean_first_name(first_name, language), language=language,
-                          created_at=utcnow())
-        session.add(arrival)
-        publish(session, office.id, VisitorArrived(arrival_id=arrival.id, officer_id=arrival.officer_id,
-                                                   unit_id=arrival.unit_id, first_name=arrival.first_name,
-                                                   language=language))
-        record_usage(session, office, language, "arrival")
-        # Only ids are kept for a repeated tap: never the visitor's name.
-        stored = {"arrival_id": arrival.id, "officer_id": arrival.officer_id, "unit_id": arrival.unit_id}
-        remember(session, office.id, key, stored)
-    return confirmation(office, stored, language)
-
-
-def _waiting_area(office: OfficeConfig, unit: Unit | None, language: str) -> str:
-    _ = translations.gettext(language)
-    if unit is not None and unit.waiting_area:
-        return unit.waiting_area.get_text(language)
-    if settings(office).waiting_area:
-        return settings(office).waiting_area.get_text(language)  # type: ignore[union-attr]
-    return _("the waiting area")
-
-
-def confirmation(office: OfficeConfig, stored: dict[str, Any], language: str) -> ArrivalConfirmation:
-    _ = translations.gettext(language)
-    officer = office.directory.officer(stored["officer_id"]) if stored.get("officer_id") else None
-    unit = office.directory.unit(stored["unit_id"]) if stored.get("unit_id") else None
-    unit_label = unit.name.get_text(language) if unit else None
-    told = (_("%(name)s has been told that you are here.", name=officer.name) if officer
-            else _("%(unit)s has been told that you are here.", unit=unit_label))
-    wait_here = _("Please take a seat: %(place)s. You will be fetched there.",
-                  place=_waiting_area(office, unit, language))
-    return ArrivalConfirmation(arrival_id=stored["arrival_id"], officer=officer.name if officer else None,
-                               unit=unit_label, told=told, wait_here=wait_here)
 
 
 # --- Tickets ----------------------------------------------------------------------------------------

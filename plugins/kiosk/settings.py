@@ -48,6 +48,11 @@ class KioskSettings(StrictModel):
     # Folder with the office's own guides, relative to the deployment folder; overrides/extends the library.
     guides_folder: str = "kiosk/guides"
     waiting_area: Localized | None = None
+    # An arrival whose officer got no message within this time escalates: the fallback address is told, guides
+    # see the visitor waiting, and the visitor is sent to the information desk.
+    escalate_after_seconds: int = Field(default=120, ge=1, le=3600)
+    # How long the officer's "I am coming" link in the arrival message works.
+    acknowledge_link_minutes: int = Field(default=240, ge=5, le=24 * 60)
     # Arrivals (they may hold a first name) are deleted after this many days.
     arrival_retention_days: int = Field(default=1, ge=0, le=90)
 

@@ -16,6 +16,7 @@ from core.problems import Unauthorized
 from core.web.deps import ContextDep, OfficeDep
 from core.web.security import get_principal
 from plugins.kiosk import service
+from plugins.kiosk.arrivals import AcknowledgeLinks
 
 # Any staff member of the office may run a kiosk screen in a browser (demo, trying out); otherwise a device
 # enrolled as a kiosk of this very office.
@@ -77,3 +78,7 @@ def screen_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str
     if denied := refusal(request, ctx, office):
         raise NotAKiosk(denied)
     return language
+
+
+def acknowledge_links(ctx: AppContext) -> AcknowledgeLinks:
+    return AcknowledgeLinks(ctx.secret_key, ctx.settings.base_url)

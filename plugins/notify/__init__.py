@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import event as sa_event
 
 from core.config import ConfigProblem, OfficeConfig
-from core.events import EventTypes
-from core.hookspecs import AdminPanel, PageLink
+from core.events import DomainEvent, EventTypes
+from core.hookspecs import Addressee, AdminPanel, PageLink
 from core.plugins import Plugin, hookimpl
 from plugins.notify import service
 from plugins.notify.api import api
+from plugins.notify.events import EVENT_TYPES
 from plugins.notify.metrics import notify_families
 from plugins.notify.pages import pages
 from plugins.notify.panel import admin_panel
@@ -38,9 +39,19 @@ def mbk_validate_office(office: OfficeConfig, event_types: EventTypes) -> list[C
 
 
 @hookimpl
+def mbk_event_types() -> list[type[DomainEvent]]:
+    return EVENT_TYPES
+
+
+@hookimpl
 def mbk_handle_event(event: Any, office: OfficeConfig, session: Any) -> None:
     if service.handle_event(event, office, session):
         sa_event.listen(session, "after_commit", lambda _session: wake_senders(), once=True)
+
+
+@hookimpl
+def mbk_message_reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[str]:
+    return service.reach(office, event_type, addressee)
 
 
 @hookimpl

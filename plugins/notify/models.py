@@ -33,6 +33,8 @@ class NotifyMessage(OfficeScoped, Base):
     # "officer:<id>", "unit:<id>" or "visitor": who, without their address.
     recipient: Mapped[str] = mapped_column(String(100))
     ticket_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # The arrival the message is about (from the event): its outcome is published as message.sent/failed.
+    arrival_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(500), nullable=True)
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig, Officer, Unit, env_secret
 from core.db import insert_ignore, locked, upsert, utcnow
-from core.events import Event, EventTypes
+from core.events import Event, EventTypes, publish
+from core.hookspecs import Addressee
 from core.problems import Conflict, NotFound
 from plugins.notify.channels import SendResult
+from plugins.notify.events import MessageFailed, MessageSent
 from plugins.notify.messages import fit_sms, render_message, safe_first_name
 from plugins.notify.models import NotifyContact, NotifyMessage
 from plugins.notify.settings import (
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 TICKET_END_EVENTS = ("ticket.done", "ticket.no_show", "ticket.cancelled")
 # ticket.issued carries no phone number (a visitor asks for texts later): only these can reach a visitor.
 VISITOR_EVENTS = ("ticket.near", "ticket.called")
-ARRIVAL_EVENTS = ("visitor.arrived",)
+ARRIVAL_EVENTS = ("visitor.arrived", "arrival.escalated")
 SECRET_FIELDS = ("password_env", "delivery_token_env", "token_env")
 RETRY_JITTER = 0.2  # a retry comes up to a fifth later than its scheduled delay
 
@@ -155,14 +157,19 @@ def handle_event(event: Event, office: OfficeConfig, session: Session) -> int:
 
 def _recipients(session: Session, office: OfficeConfig, rule: Rule, channel: Any,
                 payload: dict[str, Any]) -> list[Recipient]:
-    kind, _, ref = rule.to.partition(":")
-    directory = office.directory
-    if kind == "visitor":
+    if rule.to == "visitor":
         ticket_id = payload.get("ticket_id")
         phone = payload.get("phone") or (_stored_phone(session, office.id, str(ticket_id)) if ticket_id else None)
         if not phone:
             return []  # the visitor did not ask for text messages
         return [Recipient("visitor", phone, _language(office, payload.get("language")))]
+    return _directory_recipients(office, rule, channel, payload)
+
+
+def _directory_recipients(office: OfficeConfig, rule: Rule, channel: Any, payload: dict[str, Any]) -> list[Recipient]:
+    """The officer or unit a rule names, or the one the event names (``officer_id``, ``unit_id``)."""
+    kind, _, ref = rule.to.partition(":")
+    directory = office.directory
     officer = directory.officer(ref) if kind == "officer" and ref else None
     if kind in ("officer", "officer_or_unit") and not ref and payload.get("officer_id"):
         officer = directory.officer(str(payload["officer_id"]))
@@ -183,6 +190,29 @@ def _recipients(session: Session, office: OfficeConfig, rule: Rule, channel: Any
     return []
 
 
+def reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[str]:
+    """The channel types the office's rules would use to tell ``addressee`` of ``event_type`` (the
+    ``mbk_message_reach`` hook): only rules that reach that very officer or their unit, or the visitor by SMS."""
+    settings = settings_of(office)
+    payload = {"officer_id": addressee.officer_id, "unit_id": addressee.unit_id}
+    wanted = {f"officer:{addressee.officer_id}", f"unit:{addressee.unit_id}"}
+    if addressee.officer_id and not addressee.unit_id:
+        named = office.directory.officer(addressee.officer_id)
+        wanted.add(f"unit:{named.unit if named else None}")
+    found: list[str] = []
+    for rule in settings.rules:
+        channel = settings.channels.get(rule.channel)
+        if rule.event != event_type or channel is None or (rule.to == "visitor") != addressee.visitor:
+            continue
+        if addressee.visitor:
+            reached = isinstance(channel, SmsChannel)
+        else:
+            reached = any(r.address and r.ref in wanted for r in _directory_recipients(office, rule, channel, payload))
+        if reached and channel.type not in found:
+            found.append(channel.type)
+    return found
+
+
 def _waiting_area(unit: Unit | None, language: str) -> str | None:
     return unit.waiting_area.get_text(language) if unit is not None and unit.waiting_area else None
 
@@ -201,7 +231,16 @@ def _template_values(event: Event, office: OfficeConfig, recipient: Recipient) -
         "number": str(payload.get("number", "")),
         "position": payload.get("position"),
         "counter_name": payload.get("counter_name") or payload.get("counter"),
+        "acknowledge_url": payload.get("acknowledge_url"),
+        "whom": _whom(office, payload, recipient.language),
     }
+
+
+def _whom(office: OfficeConfig, payload: dict[str, Any], language: str) -> str:
+    """The officer (or unit) an arrival is for, by name, for messages to others about it."""
+    officer = office.directory.officer(str(payload["officer_id"])) if payload.get("officer_id") else None
+    unit = office.directory.unit(str(payload["unit_id"])) if payload.get("unit_id") else None
+    return officer.name if officer else (unit.name.get_text(language) if unit else "")
 
 
 def _insert_message(session: Session, office: OfficeConfig, event: Event, index: int, rule: Rule, channel: Any,
@@ -210,6 +249,7 @@ def _insert_message(session: Session, office: OfficeConfig, event: Event, index:
         "office_id": office.id, "idempotency_key": f"{event.id}:{index}:{recipient.ref}", "event_id": event.id,
         "event_type": event.type, "rule_index": index, "channel": rule.channel, "recipient": recipient.ref,
         "ticket_id": str(event.payload["ticket_id"]) if event.payload.get("ticket_id") else None,
+        "arrival_id": str(event.payload["arrival_id"])[:64] if event.payload.get("arrival_id") else None,
         "language": recipient.language, "created_at": utcnow(), "next_attempt_at": utcnow(), "attempts": 0,
     }
     text = render_message(event.type, recipient.language, _template_values(event, office, recipient))
@@ -351,7 +391,18 @@ def record_result(session: Session, claimed: ClaimedMessage, result: SendResult,
         row.status, row.last_error = "failed", result.error
         log.error("notify message %s over %s failed for good after %s attempt(s): %s", row.id, row.channel,
                   row.attempts, result.error)
+    _publish_outcome(session, row, settings)
     return row.status
+
+
+def _publish_outcome(session: Session, row: NotifyMessage, settings: NotifySettings) -> None:
+    """Tell the plugin whose arrival the message was about what became of it (sent, or failed for good)."""
+    if row.arrival_id is None or row.status not in ("sent", "failed"):
+        return
+    channel = settings.channels.get(row.channel)
+    outcome = MessageSent if row.status == "sent" else MessageFailed
+    publish(session, row.office_id, outcome(about=row.event_type, arrival_id=row.arrival_id,
+                                            channel=channel.type if channel else row.channel))
 
 
 # --- Delivery reports, retries, the log ---------------------------------------------------------------------

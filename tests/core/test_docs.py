@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 from core import cli as mbk
 from core.config import OfficeConfig
 from core.hookspecs import (
+    Addressee,
     AdminPanel,
     KioskTile,
     PageLink,
+    StaffAlert,
     TicketReceipt,
     TicketRequest,
     TicketService,
@@ -51,7 +53,7 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   OfficeConfig], ids=lambda model: model.__name__)
+                                   Addressee, StaffAlert, OfficeConfig], ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
@@ -105,6 +107,11 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         receipt = hooks.mbk_issue_ticket(office=alpha, session=session, request=TicketRequest(language="sv"))
         assert receipt.number == "Z001"
     assert hooks.mbk_kiosk_tiles(office=alpha, language="sv")[0][0].id == "dummy"
+    # what a screen asks before it promises a visitor a message, and what the guides' console shows
+    assert hooks.mbk_message_reach(office=alpha, event_type="dummy.happened", addressee=Addressee(visitor=True)) \
+        == [["sms"]]
+    with ctx.db.session() as session:
+        assert hooks.mbk_staff_alerts(office=alpha, session=session, language="en")[0][0].text == "Dummy alert (en)"
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()
     extended.command("noop")(lambda: None)

@@ -13,6 +13,7 @@
   // A tile may open another plugin's page: core's device.js there shows the way back and keeps this reset.
   sessionStorage.setItem("mbk-home", cfg.home);
   sessionStorage.setItem("mbk-inactivity", cfg.inactivity);
+  const POLL_MILLISECONDS = 2000;
 
   // --- Inactivity: warn with a countdown, one touch extends, then start over (forgetting everything) ------
   const overlay = $("kiosk-idle");
@@ -186,6 +187,27 @@
       }, function (problem) { $("booking-code-error").textContent = problem.detail; });
     });
     $("meeting-back").addEventListener("click", function () { showStep(find); });
+    // The confirmation says only what is true now: "being told", then sent, on the way, or "ask at the desk".
+    function showArrival(arrival) {
+      if ($("meeting-told").textContent !== arrival.told) $("meeting-told").textContent = arrival.told;
+      $("meeting-wait").textContent = arrival.advice;
+      $("meeting-done").dataset.notification = arrival.notification;
+      $("meeting-done").dataset.escalated = arrival.escalated ? "true" : "false";
+      if (arrival.final) finished();
+    }
+    // Follow the arrival's state by short polling until it is final (the screen resets meanwhile as usual).
+    function follow(id) {
+      const poll = setInterval(async function () {
+        try {
+          const response = await window.mbkFetch(api + "/arrivals/" + encodeURIComponent(id) + "?lang=" + lang,
+                                                 { headers: { "Accept": "application/json" }, cache: "no-store" });
+          if (!response.ok) return;  // a hiccup: the next poll tries again
+          const arrival = await response.json();
+          showArrival(arrival);
+          if (arrival.final) clearInterval(poll);
+        } catch (e) { /* the server is unreachable for a moment: keep what the screen says and try again */ }
+      }, POLL_MILLISECONDS);
+    }
     const confirmButton = $("meeting-confirm-button");
     confirmButton.addEventListener("click", function () {
       if (confirmButton.disabled) return;
@@ -193,12 +215,11 @@
       send("POST", api + "/arrivals", {
         language: lang, idempotency_key: cfg.key, officer_id: chosen.officer_id, unit_id: chosen.unit_id,
         first_name: $("first-name").value.trim() || null,
-      }).then(function (done) {
-        $("meeting-told").textContent = done.told;
-        $("meeting-wait").textContent = done.wait_here;
+      }).then(function (arrival) {
         $("first-name").value = "";
+        showArrival(arrival);
         showStep($("meeting-done"));
-        finished();
+        if (!arrival.final) follow(arrival.id);
       }, function (problem) {
         $("meeting-error").textContent = problem.detail;
       }).finally(function () { busy(confirmButton, false); });

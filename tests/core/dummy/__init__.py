@@ -10,8 +10,9 @@ from prometheus_client.metrics_core import GaugeMetricFamily
 from pydantic import Field
 
 from core.config import ConfigProblem, OfficeConfig, StrictModel
+from core.db import utcnow
 from core.events import DomainEvent, publish
-from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketService
+from core.hookspecs import Addressee, AdminPanel, KioskTile, PageLink, StaffAlert, TicketReceipt, TicketService
 from core.plugins import Plugin, hookimpl
 from core.web.deps import get_context, get_office
 from core.web.security import require
@@ -160,6 +161,18 @@ def mbk_metrics(office: OfficeConfig, session: Any, now: Any) -> list[Any]:
     family = GaugeMetricFamily("mbk_dummy_greeting_level", "The office's greeting level.", labels=["office"])
     family.add_metric([office.id], office.settings_for("dummy").level)
     return [family]
+
+
+@hookimpl
+def mbk_message_reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[str]:
+    calls.append(("mbk_message_reach", office.id))
+    return ["sms"] if addressee.visitor and event_type == "dummy.happened" else []
+
+
+@hookimpl
+def mbk_staff_alerts(office: OfficeConfig, session: Any, language: str) -> list[StaffAlert]:
+    calls.append(("mbk_staff_alerts", office.id))
+    return [StaffAlert(id="dummy-alert", text=f"Dummy alert ({language})", since=utcnow())]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 import plugins.kiosk
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
-from tests.plugins.kiosk import fakequeue
+from tests.plugins.kiosk import fakemessenger, fakequeue
 
 OFFICE = """
 [office]
@@ -79,7 +79,8 @@ Our own English housing text.
 def write_deployment(root: Path) -> Path:
     (root / "offices").mkdir(parents=True)
     (root / "platform.toml").write_text('[platform]\nname = { sv = "Test", en = "Test" }\n')
-    (root / "offices" / "testby.toml").write_text(OFFICE.format(id="testby", enabled='"kiosk", "fakequeue"'))
+    (root / "offices" / "testby.toml").write_text(
+        OFFICE.format(id="testby", enabled='"kiosk", "fakequeue", "fakemessenger"'))
     (root / "offices" / "otherby.toml").write_text(OFFICE.format(id="otherby", enabled='"kiosk"'))
     (root / "kiosk" / "guides" / "parking").mkdir(parents=True)
     (root / "kiosk" / "guides" / "parking" / "sv.md").write_text(OWN_GUIDE)
@@ -90,10 +91,12 @@ def write_deployment(root: Path) -> Path:
 
 @pytest.fixture
 def kiosk_ctx(make_context: Callable[..., AppContext], tmp_path: Path) -> AppContext:
-    """Offices "testby" (kiosk + stand-in queue, own guides) and "otherby" (kiosk only, no queue)."""
+    """Offices "testby" (kiosk + stand-in queue and messenger, own guides) and "otherby" (kiosk only: no queue,
+    nobody to tell of an arrival)."""
     fakequeue.requests.clear()
     fakequeue.closed.clear()
-    manager = PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue})
+    manager = PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue,
+                                         "fakemessenger": fakemessenger})
     return make_context(deployment=write_deployment(tmp_path / "deployment"), plugins=manager)
 
 

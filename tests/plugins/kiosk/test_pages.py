@@ -132,7 +132,7 @@ def test_arrival_through_the_api_is_idempotent(kiosk_client: TestClient, kiosk_c
     again = kiosk_client.post("/api/v1/offices/testby/kiosk/arrivals", json=body, headers=headers)
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
-    assert "Anna Lind" in first.json()["told"]
+    assert "Anna Lind" in first.json()["told"] and first.json()["notification"] == "pending"
     bad = kiosk_client.post("/api/v1/offices/testby/kiosk/arrivals", headers=headers,
                             json={"language": "sv", "idempotency_key": "short"})
     assert bad.status_code == 422 and "idempotency_key" in bad.text

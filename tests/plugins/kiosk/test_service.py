@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from core.config import OfficeConfig
 from core.db import utcnow
 from core.events import OutboxEvent
 from core.problems import Problem
 from core.web.app import AppContext
 from core.web.errors import status_of
-from plugins.kiosk import service
+from plugins.kiosk import arrivals, service
+from plugins.kiosk.arrivals import AcknowledgeLinks
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
 from tests.plugins.kiosk import fakequeue
+
+
+def _arrive(ctx: AppContext, session: Session, office: OfficeConfig, **kwargs: Any) -> Arrival:
+    return arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
+                                     links=AcknowledgeLinks(ctx.secret_key, "http://kiosk.test"), **kwargs)
 
 
 def _arrival_events(ctx: AppContext) -> list[OutboxEvent]:
@@ -26,15 +35,19 @@ def test_arrival_publishes_the_agreed_event_once_per_screen_key(kiosk_ctx: AppCo
     office = kiosk_ctx.deployment.office("testby")
     for _ in range(3):  # a double (triple) tap on "confirm"
         with kiosk_ctx.db.session() as session:
-            done = service.register_arrival(session, office, language="ar", key="screen-key-1", officer_id="a-lind",
-                                            first_name="  Amina ")
+            done = _arrive(kiosk_ctx, session, office, language="ar", key="screen-key-1", officer_id="a-lind",
+                           first_name="  Amina ")
+            view = arrivals.arrival_view(office, done, "en")
     events = _arrival_events(kiosk_ctx)
     assert len(events) == 1
     assert events[0].office_id == "testby"
-    assert events[0].payload == {"arrival_id": done.arrival_id, "officer_id": "a-lind", "unit_id": "social",
-                                 "first_name": "Amina", "language": "ar"}
-    assert done.officer == "Anna Lind"
-    assert "Anna Lind" in done.told and "Amina" not in done.told
+    payload = dict(events[0].payload)
+    link = payload.pop("acknowledge_url")
+    assert link.startswith("http://kiosk.test/testby/kiosk/coming/") and "Amina" not in link
+    assert payload == {"arrival_id": view["id"], "officer_id": "a-lind", "unit_id": "social",
+                       "first_name": "Amina", "language": "ar"}
+    assert view["officer"] == "Anna Lind" and view["notification"] == "pending" and not view["escalated"]
+    assert view["told"] == "Anna Lind is being told that you are here." and "Amina" not in view["told"]
     with kiosk_ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Arrival)) == 1
         # the remembered answer for a repeated tap holds no name
@@ -42,15 +55,20 @@ def test_arrival_publishes_the_agreed_event_once_per_screen_key(kiosk_ctx: AppCo
         assert "Amina" not in str(stored)
 
 
-def test_arrival_for_a_unit_only_and_the_waiting_area(kiosk_ctx: AppContext) -> None:
+def test_arrival_for_a_unit_nobody_can_tell_escalates_at_once(kiosk_ctx: AppContext) -> None:
     office = kiosk_ctx.deployment.office("testby")
     with kiosk_ctx.db.session() as session:
-        done = service.register_arrival(session, office, language="en", key="k-unit-0001", unit_id="social")
-    assert done.officer is None and done.unit == "Social services"
-    assert "Social services has been told" in done.told
-    assert "The sofa by the window" in done.wait_here
+        done = _arrive(kiosk_ctx, session, office, language="en", key="k-unit-0001", unit_id="social")
+        view = arrivals.arrival_view(office, done, "en")
+    assert view["officer"] is None and view["unit"] == "Social services"
+    assert view["notification"] == "none" and view["escalated"]
+    assert view["told"] == "We could not reach Social services."
+    assert "information desk" in view["advice"]
     payload = _arrival_events(kiosk_ctx)[0].payload
     assert payload["officer_id"] is None and payload["unit_id"] == "social" and payload["first_name"] is None
+    with kiosk_ctx.db.session() as session:
+        escalated = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "arrival.escalated")).one()
+    assert escalated.payload["reason"] == "none" and escalated.payload["arrival_id"] == view["id"]
 
 
 @pytest.mark.parametrize(("kwargs", "code"), [
@@ -62,7 +80,7 @@ def test_arrival_for_a_unit_only_and_the_waiting_area(kiosk_ctx: AppContext) -> 
 def test_bad_arrivals_are_refused_and_leave_nothing(kiosk_ctx: AppContext, kwargs: dict, code: str) -> None:
     office = kiosk_ctx.deployment.office("testby")
     with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
-        service.register_arrival(session, office, language="sv", key="k-bad-00001", **kwargs)
+        _arrive(kiosk_ctx, session, office, language="sv", key="k-bad-00001", **kwargs)
     assert refused.value.code == code
     assert _arrival_events(kiosk_ctx) == []
     with kiosk_ctx.db.session() as session:  # the key was not used up: the visitor can correct and retry
@@ -121,7 +139,7 @@ def test_a_refused_ticket_says_why_and_can_be_retried(kiosk_ctx: AppContext) -> 
 def test_a_key_is_not_reused_for_another_action(kiosk_ctx: AppContext) -> None:
     office = kiosk_ctx.deployment.office("testby")
     with kiosk_ctx.db.session() as session:
-        service.register_arrival(session, office, language="sv", key="k-shared-01", officer_id="b-berg")
+        _arrive(kiosk_ctx, session, office, language="sv", key="k-shared-01", officer_id="b-berg")
     with pytest.raises(Problem) as refused, kiosk_ctx.db.session() as session:
         service.issue_ticket(session, office, kiosk_ctx.hooks(office).mbk_issue_ticket, language="sv",
                              key="k-shared-01", service="computers")
@@ -132,7 +150,7 @@ def test_keys_belong_to_one_office(kiosk_ctx: AppContext) -> None:
     testby, otherby = kiosk_ctx.deployment.office("testby"), kiosk_ctx.deployment.office("otherby")
     for office in (testby, otherby):
         with kiosk_ctx.db.session() as session:
-            service.register_arrival(session, office, language="sv", key="same-key-001", officer_id="a-lind")
+            _arrive(kiosk_ctx, session, office, language="sv", key="same-key-001", officer_id="a-lind")
     assert sorted(e.office_id for e in _arrival_events(kiosk_ctx)) == ["otherby", "testby"]
 
 
@@ -156,9 +174,9 @@ def test_usage_is_counted_per_day_language_choice_and_guide(kiosk_ctx: AppContex
 def test_purge_deletes_old_arrivals_of_that_office_only(kiosk_ctx: AppContext) -> None:
     testby, otherby = kiosk_ctx.deployment.office("testby"), kiosk_ctx.deployment.office("otherby")
     with kiosk_ctx.db.session() as session:
-        service.register_arrival(session, testby, language="sv", key="k-purge-001", officer_id="a-lind",
+        _arrive(kiosk_ctx, session, testby, language="sv", key="k-purge-001", officer_id="a-lind",
                                  first_name="Eva")
-        service.register_arrival(session, otherby, language="sv", key="k-purge-002", officer_id="a-lind")
+        _arrive(kiosk_ctx, session, otherby, language="sv", key="k-purge-002", officer_id="a-lind")
     later = utcnow() + timedelta(days=2)
     with kiosk_ctx.db.session() as session:
         assert kiosk_ctx.hooks(testby).mbk_purge(office=testby, session=session, now=later) == [
@@ -173,7 +191,7 @@ def test_purge_deletes_old_arrivals_of_that_office_only(kiosk_ctx: AppContext) -
 def test_admin_panel_shows_counts_only(kiosk_ctx: AppContext) -> None:
     office = kiosk_ctx.deployment.office("testby")
     with kiosk_ctx.db.session() as session:
-        service.register_arrival(session, office, language="ar", key="k-panel-001", officer_id="a-lind",
+        _arrive(kiosk_ctx, session, office, language="ar", key="k-panel-001", officer_id="a-lind",
                                  first_name="Secretname")
         service.record_usage(session, office, "so", "guide-read", "preschool")
         panels = kiosk_ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en")

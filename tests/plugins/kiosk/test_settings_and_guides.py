@@ -11,13 +11,13 @@ from core.config import ConfigError
 from core.loading import load_deployment
 from core.plugins import PluginManager
 from plugins.kiosk.guides import LIBRARY, GuideLibrary
-from tests.plugins.kiosk import fakequeue
+from tests.plugins.kiosk import fakemessenger, fakequeue
 from tests.plugins.kiosk.conftest import write_deployment
 from tests.support import builtin_plugins
 
 
 def manager() -> PluginManager:
-    return PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue})
+    return PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue, "fakemessenger": fakemessenger})
 
 
 def problems_with(tmp_path: Path, old: str, new: str) -> list[str]:
