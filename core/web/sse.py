@@ -33,13 +33,15 @@ def sse_message(data: Any, event: str | None = None, event_id: int | None = None
 
 
 def sse_response(request: Request, office_id: str, project: Callable[[Event], Any | None],
-                 initial: Any | Callable[[], Any] | None = None, initial_event: str = "state") -> StreamingResponse:
-    """Stream the office's events through ``project``; first ``initial`` (the current state), then live.
+                 initial: Callable[[], Any] | None = None, initial_event: str = "state") -> StreamingResponse:
+    """Stream the office's events through ``project``; first what ``initial()`` returns (the current state), then
+    live events.
 
-    Pass ``initial`` as a function (run in a worker thread) to compute the state after the stream has
-    subscribed: then no event can fall between the state and the live events (at worst one comes twice).
-    The browser's EventSource reconnects by itself (``retry:``); on reconnect it gets the state again, so a
-    page never shows something stale after a dropped connection.
+    ``initial`` is a function, run in a worker thread only once the stream has subscribed: no event committed
+    while the state is read can fall between the state and the live events (at worst one comes twice). It is
+    never a value, because a state read before subscribing loses what is committed in between (a board would
+    miss a call until the next event). The browser's EventSource reconnects by itself (``retry:``); on reconnect
+    it gets the state again, so a page never shows something stale after a dropped connection.
     """
     broker = request.app.state.ctx.broker
 
@@ -48,7 +50,7 @@ def sse_response(request: Request, office_id: str, project: Callable[[Event], An
         stream_opened(office_id)
         try:
             yield f"retry: {RETRY_MILLISECONDS}\n\n"
-            state = await run_in_threadpool(initial) if callable(initial) else initial
+            state = await run_in_threadpool(initial) if initial is not None else None
             if state is not None:
                 yield sse_message(state, initial_event)
             while True:

@@ -18,7 +18,7 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.hookspecs import TicketRequest
 from core.problems import Invalid, Problem
-from core.web.deps import LanguageDep, OfficeDep, SessionDep
+from core.web.deps import ContextDep, LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
 from plugins.queue import lifecycle, tickets, views
@@ -196,11 +196,15 @@ def board(session: SessionDep, request: Request, office: OfficeDep,
 
 
 @api.get("/board/events")
-def board_events(session: SessionDep, request: Request, office: OfficeDep,
-                 language: LanguageDep) -> Response:
+def board_events(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep) -> Response:
     """The board's live stream (server-sent events): first the whole state (again after every reconnect),
     then every call, and a hint when the counts change."""
-    state = views.board_state(session, office, language)
+    # Read once the stream listens, so a call committed meanwhile is not lost; in a session of its own, as the
+    # request's session has ended by then.
+    def state() -> dict[str, Any]:
+        with ctx.db.session() as session:
+            return views.board_state(session, office, language)
+
     return sse_response(request, office.id, views.board_projection(office), initial=state)
 
 
