@@ -87,7 +87,7 @@ def list_services(session: SessionDep, request: Request, office: OfficeDep,
 
 
 @api.post("/tickets", status_code=201)
-def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeDep,
+def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeDep, ctx: ContextDep,
           principal: Principal | None = Depends(ticket_issuer),
           idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
     """Take a ticket. The same idempotency key (body or Idempotency-Key header) always gives the same ticket."""
@@ -98,7 +98,8 @@ def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeD
     ticket_request = TicketRequest(language=language, service=body.service, category=body.errand.category,
                                    answers=body.errand.answers, phone=body.phone,
                                    idempotency_key=body.idempotency_key or idempotency_key, source=source)
-    issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked)
+    issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked,
+                                    can_text=views.texting_offered(ctx.hooks(office), office))
     if principal is not None and principal.kind == "user":
         auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
     view = views.public_ticket(session, office, issued.ticket, language, issued)
@@ -136,9 +137,10 @@ def ticket_events(session: SessionDep, request: Request, ticket_id: str, office:
 
 @api.post("/tickets/{ticket_id}/phone")
 def ticket_phone(session: SessionDep, request: Request, ticket_id: str, body: PhoneIn,
-                 office: OfficeDep) -> dict[str, Any]:
+                 office: OfficeDep, ctx: ContextDep) -> dict[str, Any]:
     """The visitor asks for a text message when near the front (phone null withdraws it)."""
-    ticket = lifecycle.set_phone(session, office, ticket_id, body.phone)
+    ticket = lifecycle.set_phone(session, office, ticket_id, body.phone,
+                                 can_text=views.texting_offered(ctx.hooks(office), office))
     return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 

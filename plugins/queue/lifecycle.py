@@ -83,8 +83,11 @@ def _clean_answers(answers: dict[str, Any] | None) -> dict[str, str]:
 
 
 def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest, *, booked: bool = False,
-                 now: datetime | None = None) -> IssuedTicket:
-    """Issue a ticket (or return the one an earlier request with the same idempotency key got)."""
+                 can_text: bool = True, now: datetime | None = None) -> IssuedTicket:
+    """Issue a ticket (or return the one an earlier request with the same idempotency key got).
+
+    ``can_text`` is False when no enabled plugin can text this office's visitors: a phone number is then refused.
+    (A plugin asking through ``mbk_issue_ticket`` asks ``mbk_message_reach`` itself before it sends a number.)"""
     now = now or utcnow()
     settings = settings_of(office)
     language = request.language if request.language in office.languages else office.default_language
@@ -102,6 +105,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     if not service.is_open(now.astimezone(office.tz)):
         raise Refused("ticket_refused", _("%(service)s is closed now.", service=service.name.get_text(language)),
                       field="service")
+    if request.phone and not can_text:
+        raise Refused("texts_unavailable", texts_unavailable(language), field="phone")
     phone = normalize_phone(request.phone, settings.phone_country_code) if request.phone else None
     answers = _clean_answers(request.answers)
     try:
@@ -279,12 +284,21 @@ def transfer(session: Session, office: OfficeConfig, public_id: str, to_service:
     return ticket
 
 
-def set_phone(session: Session, office: OfficeConfig, public_id: str, phone: str | None,
+def texts_unavailable(language: str) -> str:
+    _ = translations.gettext(language)
+    return _("This office cannot send text messages. Keep this page open to follow your place in line.")
+
+
+def set_phone(session: Session, office: OfficeConfig, public_id: str, phone: str | None, *, can_text: bool,
               now: datetime | None = None) -> Ticket:
-    """The visitor asks to be texted when near the front (or withdraws the number with None)."""
+    """The visitor asks to be texted when near the front (or withdraws the number with None). ``can_text``:
+    whether any enabled plugin can text this office's visitors (``views.texting_offered``); a number is refused
+    when none can, rather than kept for a message that never comes."""
     now = now or utcnow()
     ticket = get_ticket(session, office, public_id, lock=True)
     _require(ticket, (WAITING,), "given a phone number")
+    if phone and not can_text:
+        raise Refused("texts_unavailable", texts_unavailable(ticket.language), field="phone")
     if phone:
         ticket.phone = normalize_phone(phone, settings_of(office).phone_country_code)
         ticket.near_notified_at = None

@@ -113,6 +113,7 @@ def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], st
     values.setdefault("sent", None)
     return ctx.render(request, "queue/phone.html", office=office, ticket=view, config=config, status_code=status_code,
                       near_position=settings_of(office).near_position,
+                      texting=views.texting_offered(ctx.hooks(office), office),
                       qr=_qr_data_uri(request, view["status_path"]), **values)
 
 
@@ -139,12 +140,15 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
     _ = ctx.translator.gettext(language)
     try:
         with ctx.db.session() as session:
-            lifecycle.set_phone(session, office, ticket_id, None if withdraw else phone)
+            lifecycle.set_phone(session, office, ticket_id, None if withdraw else phone,
+                                can_text=views.texting_offered(ctx.hooks(office), office))
     except Invalid:
         _ticket, view = _ticket_or_404(request, office, ticket_id)
         return _phone_page(request, office, view, status_code=422, phone=phone,
                            phone_error=_("That does not look like a phone number. Write it like 070 123 45 67."))
     except Problem as exc:
+        if exc.code == "texts_unavailable":  # its message already says why, in the visitor's language
+            raise
         raise Problem(exc.code, _("Your ticket no longer waits in line."), kind=exc.kind) from None
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?sent={'withdrawn' if withdraw else 'yes'}",
                             status_code=303)

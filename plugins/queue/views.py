@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.config import OfficeConfig
 from core.db import utcnow
 from core.events import Event
+from core.hookspecs import Addressee
 from plugins.queue import estimates, lifecycle, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
@@ -28,6 +29,13 @@ def status_path(office: OfficeConfig, ticket: Ticket) -> str:
 
 def counter_names(office: OfficeConfig, counter: str | None, seat: int | None) -> dict[str, str]:
     return {lang: tickets.counter_name(office, counter, seat, lang) for lang in office.languages}
+
+
+def texting_offered(hooks: Any, office: OfficeConfig) -> bool:
+    """Whether any enabled plugin would text a visitor near the front (asked through ``mbk_message_reach``,
+    whichever plugin that is): only then does a page offer "text me"."""
+    answers = hooks.mbk_message_reach(office=office, event_type="ticket.near", addressee=Addressee(visitor=True))
+    return any("sms" in channels for channels in answers)
 
 
 def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -195,10 +196,11 @@ def test_text_me_when_third_in_line(qctx: AppContext) -> None:
     call(qctx)
     assert len(events(qctx, "ticket.near")) == 1  # once only
     late = issue(qctx).ticket
-    act(qctx, lifecycle.set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
+    set_phone = partial(lifecycle.set_phone, can_text=True)
+    act(qctx, set_phone, late.public_id, "+358 40 123 4567")  # asks later, already near: told at once
     assert events(qctx, "ticket.near")[-1]["phone"] == "+358401234567"
     with pytest.raises(Invalid) as invalid:
-        act(qctx, lifecycle.set_phone, late.public_id, "call me")
+        act(qctx, set_phone, late.public_id, "call me")
     assert invalid.value.field == "phone"
 
 
