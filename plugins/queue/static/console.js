@@ -12,6 +12,7 @@
   const lineEl = document.getElementById("queue-line");
   const serviceNames = Object.fromEntries(cfg.services.map(function (s) { return [s.id, s.name]; }));
   let current = null;
+  const ALERT_POLL_MILLISECONDS = 5000;
 
   function saved() {
     try { return JSON.parse(localStorage.getItem(STORE)) || {}; } catch (e) { return {}; }
@@ -196,6 +197,21 @@
   applyCounter();
   if (Array.isArray(restored.services)) choices.forEach(function (box) { box.checked = restored.services.includes(box.value); });
   if (restored.current) current = { id: restored.current };
+
+  // What other plugins ask guides to act on (visitors waiting for an officer nobody could tell): no stream
+  // carries it, so it is asked for every few seconds.
+  const alertsBox = document.getElementById("queue-alerts");
+  async function refreshAlerts() {
+    try {
+      const alerts = await api("/alerts");
+      alertsBox.hidden = !alerts.length;
+      document.getElementById("queue-alert-list").replaceChildren(...alerts.map(function (alert) {
+        return el("li", "queue-alert", alert.text + " · " + L.minutes.replace("{minutes}", minutesSince(alert.since)));
+      }));
+    } catch (e) { /* shown again at the next try */ }
+  }
+  refreshAlerts();
+  setInterval(refreshAlerts, ALERT_POLL_MILLISECONDS);
 
   function connect() {
     const source = new EventSource(cfg.api + "/board/events");
