@@ -4,6 +4,7 @@ answers, the server going away and coming back, and the inactivity warning and r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,29 @@ def test_a_page_opened_from_the_kiosk_leads_back_and_keeps_the_inactivity_reset(
         phone.goto(f"{server.url}/skarholmen/queue/board?lang=ar")
         assert phone.locator("#mbk-home").is_hidden()
         phone.close()
+
+
+@SQLITE_ONLY
+def test_starting_over_also_resets_large_text_high_contrast_and_language(
+        page: Any, make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    with LiveServer(make_context(deployment=deployment)) as server:
+        enrol_kiosk(page, server)
+        # the start screen in the start language has nothing to forget, until a visitor turns on large text
+        page.goto(f"{server.url}/skarholmen/kiosk?lang=sv")
+        page.locator(".mbk-toggle[data-display=large]").click()
+        expect(page.locator("html")).to_have_class(re.compile("mbk-large"))
+        visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
+        expect(page.locator("html")).not_to_have_class(re.compile("mbk-large"), timeout=8000)
+        # a visitor in Arabic with high contrast: the next one finds Swedish and the usual display
+        page.goto(f"{server.url}/skarholmen/kiosk/meeting?lang=ar")
+        page.locator(".mbk-toggle[data-display=contrast]").click()
+        expect(page.locator("html")).to_have_class(re.compile("mbk-contrast"))
+        page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=8000)
+        expect(page.locator("html")).to_have_attribute("lang", "sv")
+        expect(page.locator("html")).not_to_have_class(re.compile("mbk-(large|contrast)"))
+        assert {c["name"]: c["value"] for c in page.context.cookies()}.get("mbk_display", "") == ""
+        page.reload()  # the server renders the usual display too: the choice is gone, not just hidden
+        expect(page.locator("html")).not_to_have_class(re.compile("mbk-(large|contrast)"))

@@ -15,7 +15,10 @@
   let timer = null;
   function arm() {
     clearTimeout(timer);
-    timer = setTimeout(function () { window.location.replace(home); }, seconds * 1000);
+    timer = setTimeout(function () {
+      if (window.mbkForgetDisplay) window.mbkForgetDisplay();  // the next visitor starts with the usual display
+      window.location.replace(home);
+    }, seconds * 1000);
   }
   ["pointerdown", "keydown", "input", "scroll"].forEach(function (type) {
     document.addEventListener(type, arm, { capture: true, passive: true });

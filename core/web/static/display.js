@@ -8,6 +8,10 @@
   function save(set) {
     document.cookie = COOKIE + "=" + encodeURIComponent([...set].join(",")) + "; path=/; max-age=31536000; samesite=lax";
   }
+  // A shared screen (kiosk) starting over for the next visitor forgets large text and high contrast too.
+  window.mbkForgetDisplay = function () {
+    document.cookie = COOKIE + "=; path=/; max-age=0; samesite=lax";
+  };
   document.querySelectorAll(".mbk-toggle[data-display]").forEach(function (button) {
     button.addEventListener("click", function () {
       const mode = button.dataset.display;

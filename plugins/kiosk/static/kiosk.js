@@ -24,7 +24,16 @@
   let tick = null;
 
   let focusBefore = null;
-  function startOver() { window.location.replace(cfg.home); }
+  // Starting over forgets everything of this visitor: the screen (the start URL also resets the language) and
+  // the large-text and high-contrast choices.
+  function startOver() {
+    window.mbkForgetDisplay();
+    window.location.replace(cfg.home);
+  }
+  function displayChanged() {
+    const classes = document.documentElement.classList;
+    return classes.contains("mbk-large") || classes.contains("mbk-contrast");
+  }
   function hideWarning() {
     clearInterval(tick);
     if (overlay.hidden) return;
@@ -46,13 +55,16 @@
   function arm() {
     clearTimeout(idleTimer);
     hideWarning();
-    if (cfg.idle !== "on") return;
+    // The start screen in the start language has nothing to forget, unless the display was changed.
+    if (cfg.idle !== "on" && !displayChanged()) return;
     idleTimer = setTimeout(showWarning, Math.max(total - warning, 1) * 1000);
   }
   ["pointerdown", "keydown", "input"].forEach(function (type) {
     document.addEventListener(type, arm, { capture: true, passive: true });
   });
   $("kiosk-idle-more").addEventListener("click", arm);
+  // After a display toggle has switched its class (bubbling comes after the button's own handler).
+  document.addEventListener("click", function (event) { if (event.target.closest(".mbk-toggle")) arm(); });
   // The warning is modal: keyboard focus stays on its one button while it shows.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Tab" && !overlay.hidden) { event.preventDefault(); $("kiosk-idle-more").focus(); }
