@@ -71,6 +71,8 @@ class TicketService:
     waiting: int
     estimated_wait_minutes: int | None
     seats: int | None = None
+    # Places free right now (a ticket taken now is seated at once); None for a service without places.
+    seats_free: int | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,9 @@ class TicketReceipt:
     position: int
     estimated_wait_minutes: int | None
     status_path: str
+    # Where to go now, in the visitor's language, when the ticket was called at once (e.g. "Computer 3": a
+    # free public computer); None while it waits.
+    called_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -313,7 +313,8 @@ def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., An
     record_usage(session, office, language, "talk-ticket" if category else f"ticket:{service}", category or "")
     stored = {"id": receipt.id, "number": receipt.number, "service": receipt.service,
               "service_name": receipt.service_name, "position": receipt.position,
-              "estimated_wait_minutes": receipt.estimated_wait_minutes, "status_path": receipt.status_path}
+              "estimated_wait_minutes": receipt.estimated_wait_minutes, "status_path": receipt.status_path,
+              "called_to": receipt.called_to}
     remember(session, office.id, key, stored)
     return stored
 
@@ -321,6 +322,8 @@ def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., An
 def ticket_texts(stored: dict[str, Any], language: str) -> dict[str, str]:
     """What the ticket screen says, in the visitor's language."""
     _ = translations.gettext(language)
+    if stored.get("called_to"):  # called at once (a free public computer): the board and the phone say the same
+        return {"position_text": _("Go to %(place)s now.", place=stored["called_to"]), "wait_text": ""}
     before = max(int(stored["position"]) - 1, 0)
     position = (_("You are next.") if before == 0 else _("People before you: %(n)s", n=before))
     minutes = stored.get("estimated_wait_minutes")

@@ -30,6 +30,7 @@ from plugins.queue.charts import PANEL_DAYS, stats_panel_context
 from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
 from plugins.queue.metrics import queue_families
+from plugins.queue.models import CALLED, SERVING
 from plugins.queue.pages import pages
 from plugins.queue.settings import QueueSettings, settings_of, validate_settings
 from plugins.queue.stats import statistics_by_day
@@ -72,13 +73,16 @@ def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequ
     return TicketReceipt(id=ticket.public_id, number=ticket.label, service=ticket.service,
                          service_name=service.name.get_text(ticket.language) if service else ticket.service,
                          position=issued.position, estimated_wait_minutes=issued.estimated_wait_minutes,
-                         status_path=views.status_path(office, ticket))
+                         status_path=views.status_path(office, ticket),
+                         called_to=(tickets.counter_name(office, ticket.counter, ticket.seat, ticket.language)
+                                    if ticket.status in (CALLED, SERVING) else None))
 
 
 @hookimpl
 def mbk_ticket_services(office: OfficeConfig, session: Session, language: str) -> list[TicketService]:
     return [TicketService(id=load.service.id, name=load.service.name.get_text(language), waiting=load.waiting,
-                          estimated_wait_minutes=load.estimated_wait_minutes, seats=load.service.seats)
+                          estimated_wait_minutes=load.estimated_wait_minutes, seats=load.service.seats,
+                          seats_free=load.seats_free)
             for load in estimates.service_loads(session, office) if load.open]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.db import utcnow
-from plugins.queue.models import DONE, Ticket
+from plugins.queue.models import DONE, Seat, Ticket
 from plugins.queue.seats import free_seats
 from plugins.queue.settings import Service, settings_of
 from plugins.queue.tickets import waiting_counts
@@ -70,9 +71,32 @@ def estimate_for(session: Session, office: OfficeConfig, service_id: str, positi
     if position <= 0:
         return None
     service = settings_of(office).service(service_id)
-    if service is not None and service.seats is not None and position <= free_seats(session, office, service):
-        return 0
+    if service is not None and service.seats is not None:
+        if position <= free_seats(session, office, service):
+            return 0  # a computer is free: the visitor is seated at once
+        return seat_estimate(session, office, service, position, now)
     return pace(session, office, service_id, now).estimate(position)
+
+
+def seat_estimate(session: Session, office: OfficeConfig, service: Service, position: int,
+                  now: datetime) -> int | None:
+    """Minutes until the ``position``-th waiting visitor gets a computer: each seat frees when its visitor has
+    had it for the usual time (the median of recent visits, at most the time limit), then serves the next
+    visitor as long. At least a minute while every seat is taken; None when there is no usual time yet."""
+    usual = pace(session, office, service.id, now).minutes_per_visitor
+    if usual is None:
+        return None
+    usual = max(min(usual, settings_of(office).seat_time_limit_minutes), 1.0)
+    used_since = session.scalars(select(Seat.since).where(
+        Seat.office_id == office.id, Seat.service == service.id, Seat.ticket_id.is_not(None),
+        Seat.since.is_not(None), Seat.seat <= (service.seats or 0))).all()
+    frees = [max(0.0, usual - (now - since).total_seconds() / 60) for since in used_since]
+    frees += [0.0] * max(0, (service.seats or 0) - len(frees))
+    heapq.heapify(frees)
+    for _ in range(position):
+        turn = heapq.heappop(frees)
+        heapq.heappush(frees, turn + usual)
+    return max(1, math.ceil(turn))
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,7 @@
     $("ticket-service").textContent = ticket.service_name;
     $("ticket-position").textContent = ticket.position_text;
     $("ticket-wait").textContent = ticket.wait_text;
+    $("ticket-wait").hidden = !ticket.wait_text;
     const qr = $("ticket-qr");
     qr.src = ticket.qr;
     qr.hidden = false;
