@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from core.events import publish
+from core.web import sse
 from core.web.app import AppContext
 from plugins.queue import views
 from plugins.queue.events import TicketCalled
@@ -32,6 +33,8 @@ def test_a_call_committed_while_the_board_reads_its_state_is_not_lost(
         return read_state(session, office, language)
 
     monkeypatch.setattr(views, "board_state", a_call_then_the_state)
+    # no keep-alive comment within the client's read timeout: a lost call fails the read instead of waiting forever
+    monkeypatch.setattr(sse, "KEEPALIVE_SECONDS", 3600)
     with LiveServer(ctx) as server, httpx.Client(timeout=httpx.Timeout(20.0)) as client, \
             client.stream("GET", f"{server.url}/api/v1/offices/skarholmen/queue/board/events") as response:
         board = SseStream(response)
