@@ -29,9 +29,11 @@ def _deployment(target: Path, smtp_port: int) -> Path:
     text = office.read_text(encoding="utf-8")
     escalate = f"inactivity_seconds = 300\nescalate_after_seconds = {ESCALATE_AFTER}\n"
     for old, new in (("inactivity_seconds = 300\n", escalate),
-                     ('host = "localhost"\nport = 1025\n', f'host = "127.0.0.1"\nport = {smtp_port}\n'),
-                     ("max_attempts = 6\n", "max_attempts = 50\nretry_base_seconds = 0.2\nretry_max_seconds = 1\n"
-                                            "poll_seconds = 0.2\n")):
+                     ('host = "127.0.0.1"\nport = 1025\n', f'host = "127.0.0.1"\nport = {smtp_port}\n'),
+                     ("retention = { visitor_contact_hours = 12, log_days = 90 }\n",
+                      "retention = { visitor_contact_hours = 12, log_days = 90 }\n"
+                      f"retry_delays_seconds = [{', '.join(['0.5'] * 49)}]\n"  # about 25 s of quick retries
+                      "poll_seconds = 0.2\n")):
         assert old in text, f"the demo changed: {old!r}"
         text = text.replace(old, new)
     office.write_text(text, encoding="utf-8")
