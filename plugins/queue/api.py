@@ -191,13 +191,12 @@ def ticket_transfer(session: SessionDep, request: Request, ticket_id: str, body:
 
 
 @api.get("/alerts")
-def staff_alerts(request: Request, office: OfficeConfig = Depends(get_office),
-                 language: str = Depends(get_language), _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
+def staff_alerts(session: SessionDep, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
+                 _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
     """What guides should act on now, from every enabled plugin (``mbk_staff_alerts``): e.g. visitors waiting
     for an officer nobody could tell. Staff of the office only."""
-    with transaction(request) as session:
-        alerts = [a for group in get_context(request).hooks(office).mbk_staff_alerts(
-            office=office, session=session, language=language) for a in group]
+    alerts = [a for group in ctx.hooks(office).mbk_staff_alerts(office=office, session=session, language=language)
+              for a in group]
     return [{"id": a.id, "text": a.text, "since": a.since.isoformat()}
             for a in sorted(alerts, key=lambda a: (a.order, a.since))]
 

@@ -18,7 +18,8 @@ def test_built_in_plugins_register_the_events_they_publish() -> None:
     event_types = builtin_plugins().event_types
     published = {name: event_types[name].plugin for name in event_types}
     assert published == {
-        "visitor.arrived": "kiosk", "survey.completed": "surveys",
+        "visitor.arrived": "kiosk", "arrival.escalated": "kiosk", "arrival.acknowledged": "kiosk",
+        "message.sent": "notify", "message.failed": "notify", "survey.completed": "surveys",
         **{f"ticket.{name}": "queue" for name in ("issued", "called", "started", "near", "done", "no_show",
                                                   "cancelled", "transferred")},
     }
