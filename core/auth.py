@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from core.db import Base, Database, OfficeScoped, UTCDateTime, utcnow
+from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
 
 ROLES = ("admin", "guide", "officer", "viewer")
 DEVICE_KINDS = ("kiosk", "display", "tablet")
@@ -235,6 +235,22 @@ def _throttle_wait(session: Session, limits: dict[str, int], now: datetime) -> i
     return worst
 
 
+def _claim_attempt(session: Session, limits: dict[str, int], now: datetime) -> int:
+    """Check the throttle and, if the attempt may go ahead, record it as a failure in the same transaction
+    (a success removes it again). Returns the wait, 0 when the attempt was claimed.
+
+    Reading the count and writing the failure in separate transactions let parallel attempts all read the same
+    count and all be checked; here attempts on one key take turns (PostgreSQL: a transaction-scoped lock per
+    key; SQLite: every transaction is BEGIN IMMEDIATE, one writer at a time)."""
+    for key in sorted(limits):
+        lock_key(session, key)
+    wait = _throttle_wait(session, limits, now)
+    if not wait:
+        _delete_old_failures(session, now)
+        session.add_all([LoginFailure(key=key, at=now) for key in limits])
+    return wait
+
+
 def _verify(password_hash: str | None, password: str) -> bool:
     if password_hash is None:
         _hasher.hash(password)  # spend the time of a real check, so unknown usernames cannot be told apart
@@ -255,25 +271,20 @@ def authenticate(database: Database, username: str, password: str, address: str 
     now = now or utcnow()
     limits = _throttle_limits(username, address)
     with database.session() as session:
-        wait = _throttle_wait(session, limits, now)
+        wait = _claim_attempt(session, limits, now)
         user = find_user(session, username) if not wait else None
         stored_hash = user.password_hash if user is not None and not user.disabled else None
     if wait:
         log.warning("login refused: too many failures for this username or address (wait %s s)", wait)
         raise Throttled(wait)
-    ok = _verify(stored_hash, password)
+    if not _verify(stored_hash, password) or user is None:
+        raise AuthError("wrong username or password")  # the failure was recorded when the attempt was claimed
     with database.session() as session:
-        if not ok:
-            session.add_all([LoginFailure(key=key, at=now) for key in limits])
-            _delete_old_failures(session, now)
-        else:
-            session.execute(delete(LoginFailure).where(LoginFailure.key.in_(list(limits))))
-            if user is not None and _hasher.check_needs_rehash(user.password_hash):
-                # New hashing parameters: store the rehash, and hand it back (tokens are stamped from it)
-                user.password_hash = hash_password(password)
-                session.get(StaffUser, user.id).password_hash = user.password_hash
-    if not ok or user is None:
-        raise AuthError("wrong username or password")
+        session.execute(delete(LoginFailure).where(LoginFailure.key.in_(list(limits))))
+        if _hasher.check_needs_rehash(user.password_hash):
+            # New hashing parameters: store the rehash, and hand it back (tokens are stamped from it)
+            user.password_hash = hash_password(password)
+            session.get(StaffUser, user.id).password_hash = user.password_hash
     return user
 
 

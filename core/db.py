@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, String, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, String, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -178,3 +178,10 @@ def locked(session: Session, stmt: SelectT, *, skip_locked: bool = False) -> Sel
     if is_postgres(session):
         return stmt.with_for_update(skip_locked=skip_locked)
     return stmt
+
+
+def lock_key(session: Session, key: str) -> None:
+    """Make transactions that name the same ``key`` take turns until this one ends (PostgreSQL: a
+    transaction-scoped advisory lock; SQLite needs none: every transaction is BEGIN IMMEDIATE, one writer)."""
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})

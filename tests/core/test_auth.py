@@ -5,8 +5,10 @@ PostgreSQL."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -374,6 +376,50 @@ def test_waits_double_and_end(ctx: AppContext, staff: dict[str, str]) -> None:
     assert auth.authenticate(ctx.db, staff["guide"], PASSWORD, "10.0.0.1", now=after_wait).username == "guide-a"
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(auth.LoginFailure)) == 0
+
+
+class CountingHasher(PasswordHasher):
+    """argon2 at the tests' cost that counts its password checks (thread-safe: parallel logins share it)."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.checks = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002 - argon2's own name
+        with self._lock:
+            self.checks += 1
+        return super().verify(hash, password)
+
+
+def test_parallel_wrong_passwords_get_no_more_checks_than_the_throttle_allows(
+        ctx: AppContext, staff: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    hasher = CountingHasher()
+    monkeypatch.setattr(auth, "_hasher", hasher)
+    attempts = 40
+    start = threading.Barrier(10)
+
+    def attempt(_: int) -> str:
+        if _ < 10:
+            start.wait()  # the first ten leave together: the most overlap a pool of ten can give
+        try:
+            auth.authenticate(ctx.db, staff["guide"], "wrong password", "10.0.0.7")
+        except auth.Throttled:
+            return "throttled"
+        except auth.AuthError:
+            return "refused"
+        return "accepted"
+
+    # ten at a time: PostgreSQL's connections are shared by every test process
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(attempt, range(attempts)))
+    assert hasher.checks == auth.THROTTLE_FREE_FAILURES_PER_USER
+    assert outcomes.count("refused") == auth.THROTTLE_FREE_FAILURES_PER_USER
+    assert outcomes.count("throttled") == attempts - auth.THROTTLE_FREE_FAILURES_PER_USER
+    with ctx.db.session() as session:  # every checked attempt is on record, the throttled ones are not
+        keys = session.scalars(select(auth.LoginFailure.key)).all()
+    assert sorted(set(keys)) == ["addr:10.0.0.7", f"user:{staff['guide']}"]
+    assert keys.count(f"user:{staff['guide']}") == auth.THROTTLE_FREE_FAILURES_PER_USER
 
 
 # --- Audit log --------------------------------------------------------------------------------------
