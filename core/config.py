@@ -48,6 +48,9 @@ class PlatformSettings(BaseSettings):
     db_pool_timeout: float = Field(default=30, gt=0)
     # Delivered domain events are deleted after this many days by `mbk purge` (payloads may hold a phone number).
     event_retention_days: int = Field(default=7, ge=1)
+    # Largest request body accepted; a larger one gets 413 before it is read (Content-Length) or as soon as the
+    # streamed bytes pass it (chunked). The biggest legitimate bodies (settings forms, survey answers) are a few kB.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     def effective_secret_key(self) -> tuple[str, bool]:
         """The secret key and whether it was generated (demo only: sessions do not survive a restart)."""
