@@ -23,7 +23,7 @@ from core.problems import Problem
 from core.web import errors, metrics, security
 from core.web.deps import plugin_enabled
 from core.web.headers import SecurityHeaders
-from core.web.limits import RequestSizeLimit
+from core.web.limits import RequestLimits
 
 __all__ = ["AppContext", "create_app", "create_context"]  # AppContext and create_context live in core.context
 
@@ -61,10 +61,11 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
     from core.web import routes
-    app.add_middleware(RequestSizeLimit, max_bytes=ctx.settings.max_request_bytes)  # inside the session middleware
+    app.add_middleware(RequestLimits, max_bytes=ctx.settings.max_request_bytes)  # inside the session middleware
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
     app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies)
+    app.add_middleware(errors.LastResort)  # outside ours: a bug anywhere below is a 500 with one log line
     app.add_middleware(metrics.RequestMetrics)  # added last: the outermost, so it times the session cookie's work too
     app.add_exception_handler(Problem, errors.handle_problem)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)

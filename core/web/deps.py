@@ -12,10 +12,11 @@ rolled back when it raises (a Problem included), before the response goes out.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from core import auth
@@ -28,6 +29,11 @@ from core.problems import NotFound, Unauthorized
 DEVICE_COOKIE = "mbk_device"
 SESSION_KEY = "sid"  # in the signed session cookie: the id of a server-side login (core.auth.StaffSession)
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+
+# Inputs bounded where the database and date arithmetic have edges, so that an out-of-range value is a 422 that
+# names it rather than an overflow in a query (an INTEGER column on PostgreSQL holds at most 2**31 - 1).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a row id")]
+Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 
 def get_context(request: Request) -> AppContext:

@@ -6,11 +6,13 @@ A service raises core.problems.Problem with a kind; ``STATUS`` below is the only
 from __future__ import annotations
 
 import logging
+import traceback
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.problems import Kind, Problem
 
@@ -32,8 +34,15 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
 
 
+def log_refusal(request: Request, status: int, code: str, detail: str) -> None:
+    """One short line per refused request (no traceback: the request was wrong, not the server)."""
+    if status < 500:
+        log.info("%s %s %s: %s: %s", status, request.method, request.url.path, code, detail[:200])
+
+
 def problem_response(request: Request, status: int, code: str, detail: str,
                      headers: dict[str, str] | None = None) -> Response:
+    log_refusal(request, status, code, detail)
     if wants_json(request):
         return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
     ctx = getattr(request.app.state, "ctx", None)
@@ -61,7 +70,8 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}.get(exc.status_code, "http_error")
+    code = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed",
+            413: "request_too_large"}.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     return problem_response(request, exc.status_code, code, detail, getattr(exc, "headers", None))
 
@@ -72,6 +82,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 
     problems = [f"{format_loc([p for p in e['loc'] if p != 'body'])}: {e['msg']}" for e in exc.errors()]
     if wants_json(request) or getattr(request.app.state, "ctx", None) is None:
+        log_refusal(request, 422, "invalid_request", "; ".join(problems))
         return JSONResponse({"error": "invalid_request", "detail": "; ".join(problems), "problems": problems},
                             status_code=422)
     return problem_response(request, 422, "invalid_request", "; ".join(problems))
@@ -91,3 +102,39 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, 503, "database_unavailable",
                             "The service is busy or its database cannot be reached; try again in a few seconds.",
                             {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
+class LastResort:
+    """ASGI middleware, outermost: an exception that no handler turned into an answer is a bug. It is logged as
+    one line (type, message, where it was raised) and answered 500 with the problem JSON (or the error page);
+    nothing of it reaches the client. Bad input never gets here: it is refused with a 4xx before."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:  # noqa: BLE001 - the last resort: every other handler had its chance
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            log.error("500 on %s %s: %s: %s%s", scope.get("method"), scope.get("path"), type(exc).__name__,
+                      str(exc).splitlines()[0][:300] if str(exc) else "",
+                      f" (at {where.filename}:{where.lineno} in {where.name})" if where else "")
+            if started:  # a response already under way (a stream) can only be cut off
+                return
+            detail = "Something went wrong on our side. It has been logged; try again later."
+            try:
+                response = problem_response(Request(scope), 500, "internal_error", detail)
+            except Exception:  # noqa: BLE001 - the error page itself failed: plain JSON still answers
+                response = JSONResponse({"error": "internal_error", "detail": detail}, status_code=500)
+            await response(scope, receive, send)

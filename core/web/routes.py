@@ -12,7 +12,7 @@ from sqlalchemy import text
 from core import auth, events, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web.deps import DEVICE_COOKIE, SESSION_KEY, ContextDep, OfficeDep, get_principal
+from core.web.deps import DEVICE_COOKIE, SESSION_KEY, ContextDep, OfficeDep, RowId, get_principal
 from core.web.security import authorize, check_csrf, require, safe_next, signed_in, staff_page
 
 api = APIRouter()
@@ -214,7 +214,7 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
 
 
 @pages.post("/{office}/admin/events/{delivery_id}/retry")
-def admin_retry_event(request: Request, delivery_id: int, office: OfficeDep, ctx: ContextDep,
+def admin_retry_event(request: Request, delivery_id: RowId, office: OfficeDep, ctx: ContextDep,
                       csrf_token: Annotated[str, Form()] = "", principal: Principal | None = Depends(get_principal)
                       ) -> Response:
     check_csrf(request, csrf_token)

@@ -13,7 +13,7 @@ from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, env_secret
 from core.problems import NotFound, Unauthorized
-from core.web.deps import ContextDep, OfficeDep, get_context
+from core.web.deps import ContextDep, OfficeDep, RowId, get_context
 from core.web.security import require
 from plugins.notify import service
 from plugins.notify.settings import SmsChannel
@@ -79,6 +79,6 @@ def retry(request: Request, office: OfficeConfig, principal: Principal, message_
 
 
 @api.post("/messages/{message_id}/retry")
-def retry_message(message_id: int, request: Request, office: OfficeDep,
+def retry_message(message_id: RowId, request: Request, office: OfficeDep,
                   principal: Principal = Depends(require("admin"))) -> dict[str, Any]:
     return retry(request, office, principal, message_id)

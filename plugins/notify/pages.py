@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.auth import Principal
-from core.web.deps import ContextDep, OfficeDep
+from core.web.deps import ContextDep, OfficeDep, RowId
 from core.web.security import authorize, check_csrf, get_principal, staff_page
 from plugins.notify import service
 from plugins.notify.api import retry
@@ -28,7 +28,7 @@ def messages_page(request: Request, office: OfficeDep, ctx: ContextDep,
 
 
 @pages.post("/messages/{message_id}/retry")
-def retry_from_page(message_id: int, request: Request, office: OfficeDep, csrf_token: Annotated[str, Form()] = "",
+def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, csrf_token: Annotated[str, Form()] = "",
                     principal: Principal | None = Depends(get_principal)) -> Response:
     check_csrf(request, csrf_token)
     retry(request, office, authorize(office, principal, ("admin",), ()), message_id)

@@ -18,7 +18,7 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.hookspecs import TicketRequest
 from core.problems import Invalid, Problem
-from core.web.deps import ContextDep, LanguageDep, OfficeDep, SessionDep
+from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
 from plugins.queue import lifecycle, tickets, views
@@ -248,8 +248,8 @@ def _round(value: float | None) -> float | None:
 
 @api.get("/stats")
 def stats(session: SessionDep, office: OfficeDep,
-          first: Annotated[date | None, Query(alias="from")] = None,
-          last: Annotated[date | None, Query(alias="to")] = None,
+          first: Annotated[Day | None, Query(alias="from")] = None,
+          last: Annotated[Day | None, Query(alias="to")] = None,
           _: Principal = Depends(VIEWERS)) -> list[dict[str, Any]]:
     """Per service and day (office-local, inclusive range; default the last 7 days)."""
     return _stats_rows(session, office, first, last)
@@ -257,8 +257,8 @@ def stats(session: SessionDep, office: OfficeDep,
 
 @api.get("/stats.csv")
 def stats_csv(session: SessionDep, office: OfficeDep,
-              first: Annotated[date | None, Query(alias="from")] = None,
-              last: Annotated[date | None, Query(alias="to")] = None,
+              first: Annotated[Day | None, Query(alias="from")] = None,
+              last: Annotated[Day | None, Query(alias="to")] = None,
               _: Principal = Depends(VIEWERS)) -> Response:
     rows = _stats_rows(session, office, first, last)
     out = io.StringIO()

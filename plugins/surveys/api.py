@@ -14,7 +14,7 @@ from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.db import utcnow
-from core.web.deps import ContextDep, OfficeDep, get_context
+from core.web.deps import ContextDep, Day, OfficeDep, get_context
 from core.web.security import require, require_platform_admin
 from plugins.surveys import service
 from plugins.surveys.service import Cell, Report, Submission
@@ -34,8 +34,8 @@ class ResponseIn(BaseModel):
 
 
 @router.get("/compare/{indicator_id}")
-def compare(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
-            end: date | None = None, principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
+def compare(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+            end: Day | None = None, principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
     """A city-wide indicator across every office (platform admin only), overall and by gender."""
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
@@ -97,7 +97,7 @@ Period = Literal["week", "month"]
 
 
 @router.get("/{survey_id}/report")
-def report(request: Request, survey_id: str, office: OfficeDep, start: date | None = None, end: date | None = None,
+def report(request: Request, survey_id: str, office: OfficeDep, start: Day | None = None, end: Day | None = None,
            period: Period = "month", principal: Principal = Depends(require("admin", "viewer"))) -> dict[str, Any]:
     """Each indicator's share with n and 95 % Wilson interval, overall and by gender, service or category,
     language and period. Groups with fewer than k answers (and their complements) are suppressed."""
@@ -138,8 +138,8 @@ def _download(lines: Iterator[str], filename: str) -> StreamingResponse:
 
 
 @router.get("/{survey_id}/report.csv")
-def report_csv(request: Request, survey_id: str, office: OfficeDep, start: date | None = None,
-               end: date | None = None, period: Period = "month", principal: Principal = Depends(require("admin"))
+def report_csv(request: Request, survey_id: str, office: OfficeDep, start: Day | None = None,
+               end: Day | None = None, period: Period = "month", principal: Principal = Depends(require("admin"))
                ) -> StreamingResponse:
     built = _report(request, office, survey_id, start, end, period)
     name = f"{office.id}-{survey_id}-report-{built.start}-{built.end}.csv"
@@ -147,8 +147,8 @@ def report_csv(request: Request, survey_id: str, office: OfficeDep, start: date 
 
 
 @router.get("/{survey_id}/answers.csv")
-def answers_csv(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
-                end: date | None = None, principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+def answers_csv(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+                end: Day | None = None, principal: Principal = Depends(require("admin"))) -> StreamingResponse:
     """Every anonymous response, one row each (admin only: small groups are not suppressed here)."""
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)

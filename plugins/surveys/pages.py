@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -15,7 +14,7 @@ from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
 from core.problems import Forbidden, NotFound
-from core.web.deps import ContextDep, OfficeDep
+from core.web.deps import ContextDep, Day, OfficeDep
 from core.web.security import get_principal, signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES
@@ -214,8 +213,8 @@ def question_views(report: service.Report, survey: Survey, language: str, _: Any
 
 
 @router.get("/{survey_id}/report")
-def report_page(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
-                end: date | None = None, period: Literal["week", "month"] = "month",
+def report_page(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+                end: Day | None = None, period: Literal["week", "month"] = "month",
                 principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
@@ -247,8 +246,8 @@ class ComparisonRow:
 
 
 @router.get("/compare/{indicator_id}")
-def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: date | None = None,
-                 end: date | None = None, principal: Principal = Depends(signed_in)) -> Response:
+def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+                 end: Day | None = None, principal: Principal = Depends(signed_in)) -> Response:
     if not principal.platform_admin:
         raise Forbidden("forbidden", "Only a platform admin may compare offices.")
     language = ctx.language(request, office)

@@ -25,18 +25,9 @@ def small_limit(make_context: Callable[..., AppContext]) -> AppContext:
     return make_context(max_request_bytes=LIMIT)
 
 
-def call_app(ctx: AppContext, headers: list[tuple[bytes, bytes]], chunks: int) -> tuple[int, dict[str, Any], int]:
-    """Drive the app as an ASGI server would, offering ``chunks`` chunks of body; returns the status, the JSON
-    answer and how many body bytes the app took."""
-    taken = 0
+def run_app(ctx: AppContext, headers: list[tuple[bytes, bytes]], receive: Callable[[], Any]) -> tuple[int, Any]:
+    """Drive the app as an ASGI server would; returns the status and the JSON answer."""
     sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        nonlocal taken
-        if taken >= chunks * CHUNK:
-            return {"type": "http.disconnect"}
-        taken += CHUNK
-        return {"type": "http.request", "body": b"x" * CHUNK, "more_body": taken < chunks * CHUNK}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -47,8 +38,22 @@ def call_app(ctx: AppContext, headers: list[tuple[bytes, bytes]], chunks: int) -
              "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
     asyncio.run(create_app(ctx)(scope, receive, send))
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return status, json.loads(body), taken
+    return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+
+
+def call_app(ctx: AppContext, headers: list[tuple[bytes, bytes]], chunks: int) -> tuple[int, dict[str, Any], int]:
+    """Offer ``chunks`` chunks of body; returns the status, the JSON answer and how many bytes the app took."""
+    taken = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal taken
+        if taken >= chunks * CHUNK:
+            return {"type": "http.disconnect"}
+        taken += CHUNK
+        return {"type": "http.request", "body": b"x" * CHUNK, "more_body": taken < chunks * CHUNK}
+
+    status, answer = run_app(ctx, headers, receive)
+    return status, answer, taken
 
 
 def test_a_declared_length_over_the_limit_is_refused_without_reading_the_body(small_limit: AppContext) -> None:
@@ -78,3 +83,13 @@ def test_a_real_server_answers_413_while_the_body_is_still_unsent(small_limit: A
         while b"\r\n\r\n" not in answer:
             answer += conn.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_nul_escaped_across_two_chunks_is_still_found(small_limit: AppContext) -> None:
+    chunks = [b'{"service": "guidance", "phone": "07\\u00', b'00"}']
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    status, answer = run_app(small_limit, [], receive)
+    assert (status, answer["error"]) == (400, "invalid_request") and "NUL" in answer["detail"]
