@@ -1,0 +1,78 @@
+"""Row locks on PostgreSQL, deterministically: one transaction holds a waiting ticket (as a guide's call-next or
+a seat assignment does between its SELECT ... FOR UPDATE and its commit), and another transaction, on its own
+connection, must skip that ticket rather than wait for it or take it too. No threads and no timing: the holding
+transaction stays open while the other runs to its end. ``lock_timeout`` turns a wait, should the skip ever be
+lost, into an error instead of a hang. PostgreSQL only: SQLite has one writer and no row locks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig
+from core.hookspecs import TicketRequest
+from core.web.app import AppContext
+from plugins.queue import lifecycle, seats
+from plugins.queue.models import Ticket
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def office(ctx: AppContext) -> OfficeConfig:
+    return ctx.deployment.office("skarholmen")
+
+
+def issue(ctx: AppContext, office: OfficeConfig, service: str, minutes: int) -> str:
+    with ctx.db.session() as session:
+        request = TicketRequest(language="sv", service=service)
+        return lifecycle.issue_ticket(session, office, request, now=T0 + timedelta(minutes=minutes)).ticket.public_id
+
+
+def hold(session: Session, public_id: str) -> None:
+    """Lock the ticket's row in this (still open) transaction."""
+    session.scalars(select(Ticket).where(Ticket.public_id == public_id).with_for_update()).one()
+
+
+def no_waiting(session: Session) -> None:
+    session.execute(text("SET LOCAL lock_timeout = '3s'"))
+
+
+def test_call_next_skips_the_ticket_another_transaction_holds(ctx: AppContext, office: OfficeConfig) -> None:
+    first, second = issue(ctx, office, "guidance", 0), issue(ctx, office, "guidance", 1)
+    with ctx.db.session() as holder:
+        hold(holder, first)
+        with ctx.db.session() as guide:
+            no_waiting(guide)
+            called = lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=2))
+            assert called is not None and called.public_id == second
+        with ctx.db.session() as guide:  # the held ticket is the only one left: nobody to call for now
+            no_waiting(guide)
+            assert lifecycle.call_next(guide, office, "guide-2", ["guidance"], now=T0 + timedelta(minutes=2)) is None
+    with ctx.db.session() as guide:  # released: now it is called
+        called = lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=3))
+        assert called is not None and called.public_id == first
+
+
+def test_seat_assignment_skips_the_ticket_another_transaction_holds(ctx: AppContext, office: OfficeConfig) -> None:
+    computers = office.settings_for("queue").service("computers")
+    for _ in range(computers.seats):  # every computer taken at once
+        issue(ctx, office, "computers", 0)
+    first, second = issue(ctx, office, "computers", 1), issue(ctx, office, "computers", 2)
+    later = T0 + timedelta(minutes=office.settings_for("queue").seat_time_limit_minutes + 5)  # all seats over time
+    with ctx.db.session() as holder:
+        hold(holder, first)
+        with ctx.db.session() as assigner:
+            no_waiting(assigner)
+            assert seats.assign_seats(assigner, office, computers, now=later) == 1
+        with ctx.db.session() as session:
+            seated = dict(session.execute(select(Ticket.public_id, Ticket.seat)
+                                          .where(Ticket.public_id.in_([first, second]))).all())
+        assert seated == {first: None, second: 1}
+    with ctx.db.session() as assigner:  # released: the next assignment seats it
+        assert seats.assign_seats(assigner, office, computers, now=later) == 1
+        assert assigner.scalars(select(Ticket.seat).where(Ticket.public_id == first)).one() == 2
