@@ -8,6 +8,7 @@ import asyncio
 import json
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -36,7 +37,9 @@ def run_app(ctx: AppContext, headers: list[tuple[bytes, bytes]], receive: Callab
              "path": PROTECTED, "raw_path": PROTECTED.encode(), "query_string": b"", "root_path": "",
              "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), *headers],
              "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
-    asyncio.run(create_app(ctx)(scope, receive, send))
+    # in a thread of its own: a browser test earlier in this process may have left an event loop running here
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, create_app(ctx)(scope, receive, send)).result()
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
 
