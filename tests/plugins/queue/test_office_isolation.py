@@ -46,11 +46,17 @@ def test_call_next_calls_only_its_own_offices_visitors(ctx: AppContext, offices:
         assert tickets.get_ticket(session, there, elsewhere.ticket.public_id).status == "waiting"
 
 
-def test_waiting_counts_are_per_office(ctx: AppContext, offices: tuple[OfficeConfig, ...]) -> None:
+def crowd_the_other_office(ctx: AppContext, offices: tuple[OfficeConfig, ...], tickets_there: int) -> None:
+    """``tickets_there`` tickets waiting at Rinkeby's guidance line, one at Skärholmen's."""
     here, there = offices
-    for minute in range(3):
+    for minute in range(tickets_there):
         issue(ctx, there, T0 + timedelta(minutes=minute))
     issue(ctx, here, T0)
+
+
+def test_waiting_counts_are_per_office(ctx: AppContext, offices: tuple[OfficeConfig, ...]) -> None:
+    here, there = offices
+    crowd_the_other_office(ctx, offices, 3)
     with ctx.db.session() as session:
         assert tickets.waiting_counts(session, here, T0) == {"guidance": 1}
         assert tickets.waiting_counts(session, there, T0) == {"guidance": 3}
@@ -82,9 +88,7 @@ def test_idempotency_keys_belong_to_their_office(ctx: AppContext, offices: tuple
 
 def test_statistics_count_only_their_own_office(ctx: AppContext, offices: tuple[OfficeConfig, ...]) -> None:
     here, there = offices
-    for minute in range(4):
-        issue(ctx, there, T0 + timedelta(minutes=minute))
-    issue(ctx, here, T0)
+    crowd_the_other_office(ctx, offices, 4)
     with ctx.db.session() as session:
         lifecycle.call_next(session, there, "desk-1", now=T0 + timedelta(minutes=10))
         mine = statistics_by_day(session, here, T0.date(), T0.date())
