@@ -14,6 +14,7 @@ from core.db import utcnow
 from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, KioskTile, PageLink, StaffAlert
 from core.plugins import Plugin, hookimpl
+from core.i18n import N_
 from plugins.kiosk import api, arrivals, models, pages, service  # noqa: F401  (models: tables registered on Base)
 from plugins.kiosk.escalation import start_escalator
 from plugins.kiosk.events import EVENT_TYPES
@@ -45,7 +46,7 @@ def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
 
 @hookimpl
 def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
-    return [PageLink(label="Kiosk (entrance screen)", path=f"/{office.id}/kiosk", audience="kiosk", order=10)]
+    return [PageLink(label=N_("Kiosk (entrance screen)"), path=f"/{office.id}/kiosk", audience="kiosk", order=10)]
 
 
 @hookimpl

@@ -37,8 +37,13 @@ DEFAULT_TITLE = Localized(
     fa="مراجعه‌تان چطور بود؟",
     ti="ምብጻሕኩም ከመይ ነይሩ?",
 )
-LEARNED_LABEL = Localized(sv="Lärde sig något nytt", en="Learned something new")
-SELF_RELIANT_LABEL = Localized(sv="Kan sköta ärendet själv nästa gång", en="Can handle the errand next time")
+LEARNED_LABEL = Localized(sv="Lärde sig något nytt", en="Learned something new", ar="تعلّم شيئاً جديداً",
+                          so="Wax cusub ayuu bartay", fi="Oppi jotain uutta", fa="چیز تازه‌ای یاد گرفت",
+                          ti="ሓድሽ ነገር ተማሂሩ")
+SELF_RELIANT_LABEL = Localized(sv="Kan sköta ärendet själv nästa gång", en="Can handle the errand next time",
+                               ar="يستطيع إنجاز معاملته بنفسه في المرة القادمة",
+                               so="Arrinka wuu qaban karaa mar dambe", fi="Pystyy hoitamaan asian itse ensi kerralla",
+                               fa="دفعه بعد می‌تواند کارش را خودش انجام دهد", ti="ኣብ ዝመጽእ ግዜ ጉዳዩ ባዕሉ ክፍጽም ይኽእል")
 
 
 @dataclass(frozen=True)
