@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from core.web.i18n import N_
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, KioskTile, PageLink, StaffAlert
-from core.plugins import Plugin, hookimpl
 from core.i18n import N_
+from core.plugins import Plugin, hookimpl
 from plugins.kiosk import api, arrivals, models, pages, service  # noqa: F401  (models: tables registered on Base)
 from plugins.kiosk.escalation import start_escalator
 from plugins.kiosk.events import EVENT_TYPES
