@@ -16,9 +16,9 @@ from typing import Any
 import frontmatter
 import pytest
 from babel.messages.pofile import read_po
-from core.web.i18n import CORE_LOCALE, language_info
 from fastapi.testclient import TestClient
 
+from core.i18n import CORE_LOCALE, language_info
 from core.web.app import AppContext
 from tests.support import bearer, builtin_plugins, device_header
 

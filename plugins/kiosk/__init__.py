@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.web.i18n import N_
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from core.web.i18n import language_info
 
+from core.i18n import language_info
 from tests.axe import assert_accessible
 from tests.plugins.kiosk.browser import enrol_kiosk, unreadable_text, visible
 from tests.support import LiveServer, csp_violations

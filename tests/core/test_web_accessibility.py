@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from core.web.i18n import language_info
 
+from core.i18n import language_info
 from tests.axe import assert_accessible
 from tests.support import LiveServer
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.events import Dispatcher, Event
+from core.dispatch import Dispatcher
+from core.events import Event
 from core.web.app import AppContext
 from plugins.notify import service
 from plugins.notify.models import NotifyContact, NotifyMessage
