@@ -84,4 +84,5 @@ def test_every_path_parameter_gets_a_real_value_or_is_meant_to_be_random(client:
     paths = client.get("/openapi.json").json()["paths"]
     placeholders = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
     # every path parameter is either given a real value above or is one whose random values are the point
-    assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code"}
+    assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code",
+                            "arrival_id"}
