@@ -1,0 +1,27 @@
+"""The appointments plugin: booked meetings from the officers' calendars (ICS, CalDAV), staff entry and online
+booking; the kiosk's arrival finds the meeting. Hook implementations only; the logic is in the service modules.
+It reaches the kiosk, the queue and notify only through hooks and its events (events.py), never by import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.config import ConfigProblem, OfficeConfig
+from core.plugins import Plugin, hookimpl
+from plugins.appointments import api, models, service  # noqa: F401  (models: tables registered on core's Base)
+from plugins.appointments.settings import AppointmentsSettings
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def mbk_register() -> Plugin:
+    return Plugin(name="appointments", version="0.1.0",
+                  description="Booked meetings from calendars, staff entry and online booking; arrival at the kiosk",
+                  settings_model=AppointmentsSettings, api_router=api.router, templates=HERE / "templates",
+                  locale=HERE / "locale", migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
+    return [ConfigProblem(str(office.source), path, message) for path, message in service.validate(office)]
