@@ -7,6 +7,7 @@ names, so a plugin imports them from either.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +88,8 @@ class TicketRequest:
     phone: str | None = None
     idempotency_key: str | None = None
     source: str = "kiosk"
+    # A visitor with a booked time (an appointment): called first where the queue's office sets booked_first.
+    booked: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,36 @@ class TicketReceipt:
     position: int
     estimated_wait_minutes: int | None
     status_path: str
+
+
+@dataclass(frozen=True)
+class AppointmentQuery:
+    """What a visitor arriving at the kiosk gives to find today's meeting: the booking code from the
+    confirmation, or the officer (or unit) they meet and, if they chose it, the meeting's start."""
+
+    code: str | None = None
+    officer_id: str | None = None
+    unit_id: str | None = None
+    start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentMatch:
+    """Today's meeting found for an arrival, or why none was. It never holds the visitor's name (the kiosk
+    shows no visitor's name). ``appointment_id`` None with no ``refusal``: no meeting found, nothing wrong (an
+    arrival without a booking goes on as before). ``refusal`` is the reason for the visitor, already in their
+    language, with ``reason`` for machines: ``unknown``, ``other_day``, ``too_early``, ``too_late``,
+    ``cancelled``. ``ticket_service``: a meeting with the office's own guides, who call the visitor from the
+    queue: the kiosk asks for a booked ticket for that service."""
+
+    appointment_id: str | None = None
+    officer_id: str | None = None
+    unit_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    ticket_service: str | None = None
+    reason: str | None = None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from core.contract import AdminPanel, KioskTile, PageLink, Plugin, TicketReceipt, TicketRequest, TicketService
+from core.contract import (AdminPanel, AppointmentMatch, AppointmentQuery, KioskTile, PageLink, Plugin, TicketReceipt,
+                           TicketRequest, TicketService)
 from core.problems import ConfigProblem
 
 if TYPE_CHECKING:
@@ -148,6 +149,20 @@ def mbk_metrics(office: OfficeConfig, session: Session, now: datetime) -> list[M
     """
 
 
+# --- Appointments (any plugin may keep them; the kiosk consumes them) ----------------------------------
+
+
+@hookspec(firstresult=True)
+def mbk_find_appointment(office: OfficeConfig, session: Session, query: AppointmentQuery, language: str,
+                         now: datetime) -> AppointmentMatch | None:
+    """Today's appointment for a visitor arriving at the kiosk, within the office's arrival window.
+
+    Return None if this plugin keeps no appointments (the kiosk then uses its directory's booking codes). The
+    kiosk publishes ``visitor.arrived`` with the match's ``appointment_id``; the plugin marks the appointment
+    arrived when that event reaches it.
+    """
+
+
 # --- Data retention -------------------------------------------------------------------------------
 
 
@@ -163,6 +178,8 @@ def hook_names() -> list[str]:
 
 __all__ = [
     "AdminPanel",
+    "AppointmentMatch",
+    "AppointmentQuery",
     "KioskTile",
     "PageLink",
     "Plugin",

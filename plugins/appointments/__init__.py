@@ -4,11 +4,16 @@ It reaches the kiosk, the queue and notify only through hooks and its events (ev
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from core.config import ConfigProblem, OfficeConfig
+from core.events import Event
+from core.hookspecs import AppointmentMatch, AppointmentQuery
 from core.plugins import Plugin, hookimpl
-from plugins.appointments import api, models, service  # noqa: F401  (models: tables registered on core's Base)
+from plugins.appointments import api, arrival, models, service  # noqa: F401  (models: tables on core's Base)
 from plugins.appointments.settings import AppointmentsSettings
 
 HERE = Path(__file__).resolve().parent
@@ -25,3 +30,15 @@ def mbk_register() -> Plugin:
 @hookimpl
 def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
     return [ConfigProblem(str(office.source), path, message) for path, message in service.validate(office)]
+
+
+@hookimpl
+def mbk_find_appointment(office: OfficeConfig, session: Session, query: AppointmentQuery, language: str,
+                         now: datetime) -> AppointmentMatch | None:
+    return arrival.find(session, office, query, language, now)
+
+
+@hookimpl
+def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
+    if event.type == "visitor.arrived":
+        arrival.mark_arrived(session, office, event)

@@ -24,6 +24,7 @@ class ArrivalIn(BaseModel):
     officer_id: str | None = None
     unit_id: str | None = None
     first_name: str | None = Field(default=None, max_length=100)
+    booking_code: str | None = Field(default=None, max_length=20)
 
 
 class TicketIn(BaseModel):
@@ -39,18 +40,26 @@ def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
                      _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key."""
     language = service.visitor_language(office, body.language)
+    hooks = ctx.hooks(office)
     with ctx.db.session() as session:
         done = service.register_arrival(session, office, language=language, key=body.idempotency_key,
-                                        officer_id=body.officer_id, unit_id=body.unit_id, first_name=body.first_name)
+                                        officer_id=body.officer_id, unit_id=body.unit_id, first_name=body.first_name,
+                                        booking_code=body.booking_code, find=hooks.mbk_find_appointment,
+                                        issue=hooks.mbk_issue_ticket)
     return {"arrival_id": done.arrival_id, "officer": done.officer, "unit": done.unit, "told": done.told,
-            "wait_here": done.wait_here}
+            "wait_here": done.wait_here, "ticket": done.ticket}
 
 
 @router.get("/booking-codes/{code}")
-def booking_code(code: str, office: OfficeDep, lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)
-                 ) -> dict[str, Any]:
-    """The officer a booking code belongs to (name and unit only)."""
+def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
+                 _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+    """Who the meeting of a booking code is with (the officer's name and unit, never the visitor's): today's
+    appointment through the office's appointments, else the directory's fixed codes."""
     language = service.visitor_language(office, lang)
+    with ctx.db.session() as session:
+        match = service.find_booking(session, office, ctx.hooks(office).mbk_find_appointment, code, language)
+    if match is not None:
+        return service.booking_answer(office, match, language)
     officer = service.officer_by_code(office, code)
     if officer is None:
         _ = service.translations.gettext(language)

@@ -14,6 +14,8 @@ class VisitorArrived(DomainEvent):
     unit_id: str | None
     first_name: str | None
     language: str
+    # The booked meeting found for this arrival (through the mbk_find_appointment hook), if any.
+    appointment_id: str | None = None
 
 
 EVENT_TYPES = [VisitorArrived]

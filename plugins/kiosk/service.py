@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from core.config import OfficeConfig, Officer, Unit
 from core.db import insert_ignore, upsert_increment, utcnow
 from core.events import publish
-from core.hookspecs import KioskTile, TicketRequest, TicketService
+from core.hookspecs import AppointmentMatch, AppointmentQuery, KioskTile, TicketRequest, TicketService
 from core.i18n import Translator
 from core.problems import Conflict, Invalid, NotFound, Unavailable
 from plugins.kiosk.events import VisitorArrived
@@ -165,6 +165,19 @@ def unit_name(office: OfficeConfig, unit_id: str | None, language: str) -> str |
     return unit.name.get_text(language) if unit else None
 
 
+def booking_answer(office: OfficeConfig, match: AppointmentMatch, language: str) -> dict[str, Any]:
+    """What the screen shows of a found meeting: who it is with and when (never the visitor's name)."""
+    _ = translations.gettext(language)
+    officer = office.directory.officer(match.officer_id) if match.officer_id else None
+    unit = unit_name(office, match.unit_id, language)
+    at = match.start.astimezone(office.tz).strftime("%H:%M") if match.start else ""
+    who = ", ".join(part for part in (officer.name if officer else None, unit) if part)
+    label = (_("%(who)s at %(time)s", who=who, time=at) if who
+             else _("Your booked time at %(time)s", time=at))
+    return {"officer_id": match.officer_id, "name": officer.name if officer else None, "unit_id": match.unit_id,
+            "unit": unit, "time": at, "label": label, "appointment": True}
+
+
 # --- Idempotency ------------------------------------------------------------------------------------
 
 
@@ -274,6 +287,7 @@ class ArrivalConfirmation:
     unit: str | None
     told: str
     wait_here: str
+    ticket: str | None = None  # a booked ticket's number, for a meeting with the office's own guides
 
 
 def _clean_first_name(raw: str | None, language: str) -> str | None:
@@ -287,31 +301,74 @@ def _clean_first_name(raw: str | None, language: str) -> str | None:
     return name
 
 
+def find_booking(session: Session, office: OfficeConfig, find: Callable[..., Any], code: str, language: str,
+                 now: datetime | None = None) -> AppointmentMatch | None:
+    """Today's meeting for a booking code, through the office's appointments (``find``: the
+    ``mbk_find_appointment`` hook); None when no plugin keeps appointments. A code that finds no meeting the
+    visitor may arrive for now is refused with the reason, in their language (unless it is one of the directory's
+    fixed codes)."""
+    match = find(office=office, session=session, query=AppointmentQuery(code=code.strip()), language=language,
+                 now=now or utcnow())
+    if match is not None and match.reason == "unknown" and officer_by_code(office, code) is not None:
+        return None  # an officer's fixed code from the directory: no appointment to find
+    if match is not None and match.refusal:
+        refused = NotFound if match.reason == "unknown" else Conflict
+        raise refused(f"booking_{match.reason}", match.refusal)
+    return match
+
+
+def _booked_ticket(session: Session, office: OfficeConfig, issue: Callable[..., Any], match: AppointmentMatch,
+                   language: str, key: str) -> str | None:
+    """A meeting with the office's own guides: a ticket marked booked, so that the queue calls the visitor."""
+    if not match.ticket_service:
+        return None
+    request = TicketRequest(language=language, service=match.ticket_service, idempotency_key=f"kiosk:{key}",
+                            source="appointment", booked=True)
+    receipt = issue(office=office, session=session, request=request)  # a refusal passes through: a core Problem
+    return receipt.number if receipt is not None else None
+
+
 def register_arrival(session: Session, office: OfficeConfig, *, language: str, key: str,
                      officer_id: str | None = None, unit_id: str | None = None,
-                     first_name: str | None = None) -> ArrivalConfirmation:
-    """Record an arrival and publish ``visitor.arrived``, once per screen key."""
+                     first_name: str | None = None, booking_code: str | None = None,
+                     find: Callable[..., Any] | None = None, issue: Callable[..., Any] | None = None,
+                     now: datetime | None = None) -> ArrivalConfirmation:
+    """Record an arrival and publish ``visitor.arrived``, once per screen key. With the office's appointments
+    (``find``), the arrival names today's meeting: by its booking code, or the chosen officer's meeting now."""
     _ = translations.gettext(language)
     stored = claim_key(session, office.id, key, "arrival", language)
     if stored is None:
+        now = now or utcnow()
+        match: AppointmentMatch | None = None
+        if find is not None and booking_code:
+            match = find_booking(session, office, find, booking_code, language, now)
+        elif find is not None:
+            match = find(office=office, session=session, language=language, now=now,
+                         query=AppointmentQuery(officer_id=officer_id, unit_id=unit_id))
+        if match is not None and match.appointment_id:
+            officer_id, unit_id = match.officer_id or officer_id, match.unit_id or unit_id
         officer = office.directory.officer(officer_id) if officer_id else None
         if officer_id and officer is None:
             raise NotFound("unknown_officer", _("That person is not in this office's directory."))
         if unit_id and office.directory.unit(unit_id) is None:
             raise NotFound("unknown_unit", _("That department is not in this office's directory."))
-        if officer is None and not unit_id:
+        appointment_id = match.appointment_id if match is not None else None
+        if officer is None and not unit_id and appointment_id is None:
             raise Invalid("invalid_request", _("Choose the person or the department you are meeting."))
         unit_id = unit_id or (officer.unit if officer else None)
         arrival = Arrival(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer.id if officer else None,
                           unit_id=unit_id, first_name=_clean_first_name(first_name, language), language=language,
-                          created_at=utcnow())
+                          created_at=now)
         session.add(arrival)
         publish(session, office.id, VisitorArrived(arrival_id=arrival.id, officer_id=arrival.officer_id,
                                                    unit_id=arrival.unit_id, first_name=arrival.first_name,
-                                                   language=language))
+                                                   language=language, appointment_id=appointment_id))
         record_usage(session, office, language, "arrival")
+        ticket = (_booked_ticket(session, office, issue, match, language, key)
+                  if match is not None and issue is not None else None)
         # Only ids are kept for a repeated tap: never the visitor's name.
-        stored = {"arrival_id": arrival.id, "officer_id": arrival.officer_id, "unit_id": arrival.unit_id}
+        stored = {"arrival_id": arrival.id, "officer_id": arrival.officer_id, "unit_id": arrival.unit_id,
+                  "ticket": ticket}
         remember(session, office.id, key, stored)
     return confirmation(office, stored, language)
 
@@ -330,12 +387,20 @@ def confirmation(office: OfficeConfig, stored: dict[str, Any], language: str) ->
     officer = office.directory.officer(stored["officer_id"]) if stored.get("officer_id") else None
     unit = office.directory.unit(stored["unit_id"]) if stored.get("unit_id") else None
     unit_label = unit.name.get_text(language) if unit else None
-    told = (_("%(name)s has been told that you are here.", name=officer.name) if officer
-            else _("%(unit)s has been told that you are here.", unit=unit_label))
+    if officer is not None:
+        told = _("%(name)s has been told that you are here.", name=officer.name)
+    elif unit_label is not None:
+        told = _("%(unit)s has been told that you are here.", unit=unit_label)
+    else:  # a booked time with the office's own guides: they call the visitor's number
+        told = _("Your arrival for your booked time is registered.")
     wait_here = _("Please take a seat: %(place)s. You will be fetched there.",
                   place=_waiting_area(office, unit, language))
+    ticket = stored.get("ticket")
+    if ticket:
+        wait_here = _("Your queue number is %(number)s. Please take a seat: %(place)s.", number=ticket,
+                      place=_waiting_area(office, unit, language))
     return ArrivalConfirmation(arrival_id=stored["arrival_id"], officer=officer.name if officer else None,
-                               unit=unit_label, told=told, wait_here=wait_here)
+                               unit=unit_label, told=told, wait_here=wait_here, ticket=ticket)
 
 
 # --- Tickets ----------------------------------------------------------------------------------------

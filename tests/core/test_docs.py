@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from core import cli as mbk
 from core.config import OfficeConfig
+from core.db import utcnow
 from core.hookspecs import (
     AdminPanel,
+    AppointmentQuery,
     KioskTile,
     PageLink,
     TicketReceipt,
@@ -104,6 +106,9 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         assert hooks.mbk_ticket_services(office=alpha, session=session, language="sv")[0][0].id == "dummy"
         receipt = hooks.mbk_issue_ticket(office=alpha, session=session, request=TicketRequest(language="sv"))
         assert receipt.number == "Z001"
+        found = hooks.mbk_find_appointment(office=alpha, session=session, query=AppointmentQuery(code="123456"),
+                                           language="sv", now=utcnow())
+        assert found.appointment_id == "a1"
     assert hooks.mbk_kiosk_tiles(office=alpha, language="sv")[0][0].id == "dummy"
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()

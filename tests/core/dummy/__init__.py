@@ -11,7 +11,14 @@ from pydantic import Field
 
 from core.config import ConfigProblem, OfficeConfig, StrictModel
 from core.events import DomainEvent, publish
-from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketService
+from core.hookspecs import (
+    AdminPanel,
+    AppointmentMatch,
+    KioskTile,
+    PageLink,
+    TicketReceipt,
+    TicketService,
+)
 from core.plugins import Plugin, hookimpl
 from core.web.deps import get_context, get_office
 from core.web.security import require
@@ -160,6 +167,15 @@ def mbk_metrics(office: OfficeConfig, session: Any, now: Any) -> list[Any]:
     family = GaugeMetricFamily("mbk_dummy_greeting_level", "The office's greeting level.", labels=["office"])
     family.add_metric([office.id], office.settings_for("dummy").level)
     return [family]
+
+
+@hookimpl
+def mbk_find_appointment(office: OfficeConfig, session: Any, query: Any, language: str,
+                         now: Any) -> AppointmentMatch | None:
+    calls.append(("mbk_find_appointment", office.id))
+    if query.code == "123456":
+        return AppointmentMatch(appointment_id="a1", officer_id="dummy-officer", start=now)
+    return AppointmentMatch(reason="unknown", refusal=f"no meeting ({language})")
 
 
 @hookimpl

@@ -32,7 +32,7 @@ def test_arrival_publishes_the_agreed_event_once_per_screen_key(kiosk_ctx: AppCo
     assert len(events) == 1
     assert events[0].office_id == "testby"
     assert events[0].payload == {"arrival_id": done.arrival_id, "officer_id": "a-lind", "unit_id": "social",
-                                 "first_name": "Amina", "language": "ar"}
+                                 "first_name": "Amina", "language": "ar", "appointment_id": None}
     assert done.officer == "Anna Lind"
     assert "Anna Lind" in done.told and "Amina" not in done.told
     with kiosk_ctx.db.session() as session:
