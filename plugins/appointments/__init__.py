@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from core.config import ConfigProblem, OfficeConfig
 from core.events import Event
 from core.hookspecs import AppointmentMatch, AppointmentQuery
 from core.plugins import Plugin, hookimpl
-from plugins.appointments import api, arrival, models, service  # noqa: F401  (models: tables on core's Base)
+from plugins.appointments import api, arrival, lifecycle, models, service, worker  # noqa: F401  (models: tables)
 from plugins.appointments.settings import AppointmentsSettings
 
 HERE = Path(__file__).resolve().parent
@@ -42,3 +43,25 @@ def mbk_find_appointment(office: OfficeConfig, session: Session, query: Appointm
 def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
     if event.type == "visitor.arrived":
         arrival.mark_arrived(session, office, event)
+
+
+@hookimpl
+def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
+    return lifecycle.purge(session, office, now)
+
+
+@hookimpl
+def mbk_cli(cli: Any) -> None:
+    from plugins.appointments.cli import appointments_cli
+
+    cli.add_typer(appointments_cli, name="appointments")
+
+
+@hookimpl
+def mbk_startup(app: Any, context: Any) -> None:
+    worker.start(app, context)
+
+
+@hookimpl
+def mbk_shutdown(app: Any, context: Any) -> None:
+    worker.stop(app)

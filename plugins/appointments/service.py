@@ -121,6 +121,7 @@ class NewAppointment:
     phone: str | None = None
     language: str | None = None
     source: str = STAFF
+    cancel_token: str | None = None  # the visitor's cancel link (online bookings)
 
 
 def _check_times(start: datetime, end: datetime) -> None:
@@ -170,7 +171,7 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
         id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id, service_id=new.service_id,
         start=new.start, end=new.end, status=BOOKED, source=new.source, busy=False,
         first_name=clean_first_name(new.first_name), email=new.email or None, phone=new.phone or None,
-        language=language, created_at=now, updated_at=now))
+        language=language, cancel_token=new.cancel_token, created_at=now, updated_at=now))
     bring = service.bring.get_text(language or office.default_language) if service and service.bring else None
     publish(session, office.id, AppointmentBooked(
         appointment_id=appointment.id, code=appointment.code or "", officer_id=officer_id, unit_id=unit_id,
