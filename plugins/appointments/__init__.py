@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.events import Event
-from core.hookspecs import AppointmentMatch, AppointmentQuery
+from core.hookspecs import AppointmentMatch, AppointmentQuery, PageLink
 from core.plugins import Plugin, hookimpl
-from plugins.appointments import api, arrival, lifecycle, models, service, worker  # noqa: F401  (models: tables)
+from core.web.i18n import N_
+from plugins.appointments import api, arrival, lifecycle, models, pages, service, worker  # noqa: F401  (models)
 from plugins.appointments.settings import AppointmentsSettings
 
 HERE = Path(__file__).resolve().parent
@@ -24,7 +25,8 @@ HERE = Path(__file__).resolve().parent
 def mbk_register() -> Plugin:
     return Plugin(name="appointments", version="0.1.0",
                   description="Booked meetings from calendars, staff entry and online booking; arrival at the kiosk",
-                  settings_model=AppointmentsSettings, api_router=api.router, templates=HERE / "templates",
+                  settings_model=AppointmentsSettings, api_router=api.router, page_router=pages.pages,
+                  templates=HERE / "templates",
                   locale=HERE / "locale", migrations=HERE / "migrations")
 
 
@@ -65,3 +67,9 @@ def mbk_startup(app: Any, context: Any) -> None:
 @hookimpl
 def mbk_shutdown(app: Any, context: Any) -> None:
     worker.stop(app)
+
+
+@hookimpl
+def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
+    return [PageLink(label=N_("Booked meetings today"), path=f"/{office.id}/appointments/day", audience="staff",
+                     order=40)]
