@@ -4,21 +4,33 @@ It reaches the kiosk, the queue and notify only through hooks and its events (ev
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
+from core.db import utcnow
 from core.events import Event
-from core.hookspecs import AppointmentMatch, AppointmentQuery, PageLink
+from core.hookspecs import AdminPanel, AppointmentMatch, AppointmentQuery, PageLink
 from core.plugins import Plugin, hookimpl
 from core.web.i18n import N_
-from plugins.appointments import api, arrival, lifecycle, models, pages, service, worker  # noqa: F401  (models)
+from plugins.appointments import (  # noqa: F401  (models: the tables on core's Base)
+    api,
+    arrival,
+    lifecycle,
+    models,
+    pages,
+    service,
+    stats,
+    views,
+    worker,
+)
 from plugins.appointments.settings import AppointmentsSettings
 
 HERE = Path(__file__).resolve().parent
+PANEL_DAYS = 14
 
 
 @hookimpl
@@ -71,5 +83,20 @@ def mbk_shutdown(app: Any, context: Any) -> None:
 
 @hookimpl
 def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
-    return [PageLink(label=N_("Booked meetings today"), path=f"/{office.id}/appointments/day", audience="staff",
-                     order=40)]
+    links = [PageLink(label=N_("Booked meetings today"), path=f"/{office.id}/appointments/day", audience="staff",
+                      order=40)]
+    if any(s.online for s in service.settings_of(office).services):
+        links.append(PageLink(label=N_("Book a time"), path=f"/{office.id}/appointments/book", audience="visitor",
+                              order=16))
+    return links
+
+
+@hookimpl
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+    last = service.local_today(office, utcnow())
+    first = last - timedelta(days=PANEL_DAYS - 1)
+    rows = stats.statistics(session, office, first, last)
+    _ = service.translations.gettext(language)
+    html = views.panel_html(office, rows, language, first, last, PANEL_DAYS)
+    return [AdminPanel(id="appointments-stats", title=_("Booked meetings: last %(days)s days", days=PANEL_DAYS),
+                       html=html, order=25)]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -18,12 +19,13 @@ from core.config import OfficeConfig
 from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import require
-from plugins.appointments import service
+from plugins.appointments import service, stats
 from plugins.appointments.models import Appointment
 
 router = APIRouter()
 VIEWERS = require("admin", "officer", "guide", "viewer")
 EDITORS = require("admin", "officer", "guide")
+MAX_STATS_DAYS = 366
 
 
 class AppointmentOut(BaseModel):
@@ -86,6 +88,19 @@ def day_appointments(request: Request, day: Annotated[date, Query(description="t
     """The day's appointments at the office, by start time (busy time from private events is not listed)."""
     with transaction(request) as session:
         return [AppointmentOut.of(row) for row in service.day_list(session, office, day)]
+
+
+@router.get("/statistics.csv")
+def statistics_csv(request: Request, first: Annotated[date, Query()], last: Annotated[date, Query()],
+                   office: OfficeConfig = Depends(get_office),
+                   _principal: Principal = Depends(require("admin", "viewer"))) -> Response:
+    """Per day and officer, unit or service: booked, arrived, seen, no-show, cancelled, average lateness."""
+    if last < first or (last - first).days > MAX_STATS_DAYS:
+        raise HttpProblem(422, "invalid_range", f"last must be on or after first, at most {MAX_STATS_DAYS} days")
+    with transaction(request) as session:
+        text = stats.csv_text(stats.statistics(session, office, first, last))
+    return Response(text, media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="appointments-{office.id}-{first}-{last}.csv"'})
 
 
 @router.post("", status_code=201)

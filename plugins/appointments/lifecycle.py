@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.events import publish
+from plugins.appointments import ratelimit
 from plugins.appointments.events import AppointmentClosed, AppointmentReminder
 from plugins.appointments.models import BOOKED, NO_SHOW, Appointment, ReminderSent, SlotCount
 from plugins.appointments.service import local_day_bounds, local_today, settings_of
@@ -89,4 +90,5 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
     deleted = session.execute(delete(Appointment).where(Appointment.office_id == office.id,
                                                         Appointment.start < history))
     session.execute(delete(SlotCount).where(SlotCount.office_id == office.id, SlotCount.start < history))
+    ratelimit.purge(session, office, now)
     return {"appointment_contacts": erased.rowcount or 0, "appointments": deleted.rowcount or 0}

@@ -92,3 +92,16 @@ class ReminderSent(OfficeScoped, Base):
     appointment_id: Mapped[str] = mapped_column(String(32), index=True)
     minutes_before: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateCount(OfficeScoped, Base):
+    """Online booking attempts per visitor address and hour, for the public page's rate limit. The address is
+    kept only as a keyed hash, and rows are purged the next day."""
+
+    __tablename__ = "appointments_rate"
+    __table_args__ = (UniqueConstraint("office_id", "client", "hour"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,9 +17,11 @@ from core.web.deps import get_context, get_office
 from core.web.errors import HttpProblem
 from core.web.security import authorize, check_csrf, get_principal, staff_page
 from plugins.appointments import service, sync
+from plugins.appointments.public import public
 from plugins.appointments.views import day_rows
 
 pages = APIRouter()
+pages.include_router(public)
 READERS = ("admin", "officer", "guide", "viewer")
 EDITORS = ("admin", "officer", "guide")
 

@@ -95,7 +95,7 @@ class BookableService(StrictModel):
     online: bool = False
     hours: tuple[BookingHours, ...] = ()
     days_ahead: int = Field(default=14, ge=1, le=180)
-    # What to bring, shown in the confirmation and the reminders.
+    # What to bring, shown after "Bring:" in the confirmation and the reminders (e.g. "your ID").
     bring: Localized | None = None
     officer: str | None = None
     unit: str | None = None

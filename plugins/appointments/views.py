@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.config import OfficeConfig
 from core.web.i18n import N_
 from plugins.appointments.models import ARRIVED, BOOKED, CANCELLED, NO_SHOW, SEEN, Appointment
 from plugins.appointments.service import settings_of, translations
+from plugins.appointments.stats import StatRow
+
+_templates = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 STATUS_LABELS = {BOOKED: N_("expected"), ARRIVED: N_("arrived"), SEEN: N_("seen"), NO_SHOW: N_("no-show"),
                  CANCELLED: N_("cancelled")}
@@ -30,11 +38,7 @@ def day_rows(office: OfficeConfig, appointments: list[Appointment], language: st
     _ = translations.gettext(language)
     rows = []
     for a in appointments:
-        officer = office.directory.officer(a.officer_id) if a.officer_id else None
-        unit = office.directory.unit(a.unit_id) if a.unit_id else None
-        service = settings_of(office).service(a.service_id or "")
-        who = officer.name if officer else (unit.name.get_text(language) if unit
-                                            else service.name.get_text(language) if service else "")
+        who = owner_name(office, a.officer_id, a.unit_id, a.service_id, language)
         local = a.start.astimezone(office.tz)
         rows.append(DayRow(
             id=a.id, time=f"{local:%H:%M}–{a.end.astimezone(office.tz):%H:%M}", who=who,
@@ -42,3 +46,24 @@ def day_rows(office: OfficeConfig, appointments: list[Appointment], language: st
             arrived_since=f"{a.arrived_at.astimezone(office.tz):%H:%M}" if a.arrived_at else "",
             markable=a.status in (BOOKED, ARRIVED)))
     return rows
+
+
+def owner_name(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None,
+               language: str) -> str:
+    """Who a meeting is with, as staff read it: the officer, else the unit, else the service."""
+    officer = office.directory.officer(officer_id) if officer_id else None
+    unit = office.directory.unit(unit_id) if unit_id else None
+    service = settings_of(office).service(service_id or "")
+    if officer:
+        return officer.name
+    if unit:
+        return unit.name.get_text(language)
+    return service.name.get_text(language) if service else ""
+
+
+def panel_html(office: OfficeConfig, rows: list[StatRow], language: str, first: date, last: date, days: int) -> str:
+    _ = translations.gettext(language)
+    named = [(row, owner_name(office, row.officer or None, row.unit or None, row.service or None, language))
+             for row in rows]
+    return _templates.get_template("panel.html").render(rows=named, days=days, office_id=office.id,
+                                                        first=first.isoformat(), last=last.isoformat(), _=_)
