@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
-from core.events import Event
+from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, AppointmentMatch, AppointmentQuery, PageLink
 from core.plugins import Plugin, hookimpl
 from core.web.i18n import N_
@@ -27,6 +27,7 @@ from plugins.appointments import (  # noqa: F401  (models: the tables on core's 
     views,
     worker,
 )
+from plugins.appointments.events import EVENT_TYPES
 from plugins.appointments.settings import AppointmentsSettings
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +41,11 @@ def mbk_register() -> Plugin:
                   settings_model=AppointmentsSettings, api_router=api.router, page_router=pages.pages,
                   templates=HERE / "templates",
                   locale=HERE / "locale", migrations=HERE / "migrations")
+
+
+@hookimpl
+def mbk_event_types() -> list[type[DomainEvent]]:
+    return EVENT_TYPES
 
 
 @hookimpl
@@ -95,8 +101,9 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
     last = service.local_today(office, utcnow())
     first = last - timedelta(days=PANEL_DAYS - 1)
-    rows = stats.statistics(session, office, first, last)
+    rows = views.stat_rows(office, stats.statistics(session, office, first, last), language)
     _ = service.translations.gettext(language)
-    html = views.panel_html(office, rows, language, first, last, PANEL_DAYS)
     return [AdminPanel(id="appointments-stats", title=_("Booked meetings: last %(days)s days", days=PANEL_DAYS),
-                       html=html, order=25)]
+                       template="appointments/panel.html", order=25,
+                       context={"rows": rows, "days": PANEL_DAYS, "first": first.isoformat(),
+                                "last": last.isoformat()})]

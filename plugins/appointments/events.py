@@ -82,5 +82,5 @@ class AppointmentReminder(DomainEvent):
     bring: str | None
 
 
-EVENT_TYPES = (AppointmentBooked, AppointmentMoved, AppointmentCancelled, AppointmentArrived, AppointmentClosed,
-               AppointmentReminder)
+EVENT_TYPES: list[type[DomainEvent]] = [AppointmentBooked, AppointmentMoved, AppointmentCancelled,
+                                        AppointmentArrived, AppointmentClosed, AppointmentReminder]

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from core.config import OfficeConfig
 from core.web.i18n import N_
 from plugins.appointments.models import ARRIVED, BOOKED, CANCELLED, NO_SHOW, SEEN, Appointment
 from plugins.appointments.service import settings_of, translations
 from plugins.appointments.stats import StatRow
-
-_templates = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-                         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 STATUS_LABELS = {BOOKED: N_("expected"), ARRIVED: N_("arrived"), SEEN: N_("seen"), NO_SHOW: N_("no-show"),
                  CANCELLED: N_("cancelled")}
@@ -61,9 +54,7 @@ def owner_name(office: OfficeConfig, officer_id: str | None, unit_id: str | None
     return service.name.get_text(language) if service else ""
 
 
-def panel_html(office: OfficeConfig, rows: list[StatRow], language: str, first: date, last: date, days: int) -> str:
-    _ = translations.gettext(language)
-    named = [(row, owner_name(office, row.officer or None, row.unit or None, row.service or None, language))
-             for row in rows]
-    return _templates.get_template("panel.html").render(rows=named, days=days, office_id=office.id,
-                                                        first=first.isoformat(), last=last.isoformat(), _=_)
+def stat_rows(office: OfficeConfig, rows: list[StatRow], language: str) -> list[tuple[StatRow, str]]:
+    """Each statistics row with whom it counts, as staff read it."""
+    return [(row, owner_name(office, row.officer or None, row.unit or None, row.service or None, language))
+            for row in rows]

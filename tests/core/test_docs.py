@@ -18,6 +18,7 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.hookspecs import (
     AdminPanel,
+    AppointmentMatch,
     AppointmentQuery,
     KioskTile,
     PageLink,
@@ -53,7 +54,8 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   OfficeConfig], ids=lambda model: model.__name__)
+                                   AppointmentQuery, AppointmentMatch, OfficeConfig],
+                         ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
