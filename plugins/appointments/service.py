@@ -99,6 +99,29 @@ def add_with_code(session: Session, appointment: Appointment) -> Appointment:
     raise AppointmentError(503, "no_code", "No free booking code was found; try again.")
 
 
+def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]) -> None:
+    """Add many appointments at once (a calendar import): the office's codes read in one query, new ones drawn
+    in memory, one flush. If a concurrent process took one of the drawn codes meanwhile (the unique index says
+    so), each row is added on its own instead."""
+    if not rows:
+        return
+    taken = set(session.scalars(select(Appointment.code).where(Appointment.office_id == office_id,
+                                                               Appointment.code.is_not(None))))
+    for row in rows:
+        code = next((c for c in _code_candidates() if c not in taken), None)
+        if code is None:
+            raise AppointmentError(503, "no_code", "No free booking code was found; try again.")
+        row.code = code
+        taken.add(code)
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+            session.flush()
+    except IntegrityError:
+        for row in rows:
+            add_with_code(session, row)
+
+
 def find_by_code(session: Session, office: OfficeConfig, code: str) -> Appointment | None:
     code = "".join(code.split())
     if not code.isdigit() or len(code) != CODE_DIGITS:

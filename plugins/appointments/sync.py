@@ -29,7 +29,7 @@ from core.db import Database, utcnow
 from core.events import publish
 from plugins.appointments.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
 from plugins.appointments.models import BOOKED, CALDAV, CANCELLED, ICS, Appointment, Feed
-from plugins.appointments.service import add_with_code, settings_of
+from plugins.appointments.service import add_all_with_codes, add_with_code, settings_of
 from plugins.appointments.settings import Calendar
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,7 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
     existing = {row.external_id: row for row in session.scalars(
         select(Appointment).where(Appointment.office_id == office.id, Appointment.calendar == calendar.key,
                                   Appointment.start >= start, Appointment.start < end))}
+    added: list[Appointment] = []
     for occurrence in found:
         row = existing.pop(occurrence.external_id, None)
         if row is None:
@@ -196,7 +197,11 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
                                                            Appointment.calendar == calendar.key,
                                                            Appointment.external_id == occurrence.external_id))
         if row is None:
-            _add(session, office, calendar.key, source, officer_id, unit_id, occurrence, now)
+            added.append(Appointment(
+                id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id,
+                start=occurrence.start, end=occurrence.end, status=BOOKED, source=source, busy=occurrence.busy,
+                calendar=calendar.key, external_id=occurrence.external_id, first_name=occurrence.first_name,
+                created_at=now, updated_at=now))
             report.added += 1
         elif row.status == CANCELLED and not row.busy:
             row.status, row.closed_at, row.start, row.end = BOOKED, None, occurrence.start, occurrence.end
@@ -213,6 +218,11 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
                                                          unit_id=row.unit_id, start=row.start.isoformat(),
                                                          end=row.end.isoformat()))
             report.moved += 1
+    session.add_all(row for row in added if row.busy)  # busy time has no code
+    add_all_with_codes(session, office.id, [row for row in added if not row.busy])
+    for row in added:
+        if not row.busy:
+            _published_booked(session, office, row)
     for row in existing.values():  # gone from the calendar: deleted or cancelled there
         report.removed += 1
         if row.busy:
@@ -221,20 +231,6 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
             row.status, row.closed_at, row.updated_at = CANCELLED, now, now
             publish(session, office.id, AppointmentCancelled(appointment_id=row.id, officer_id=row.officer_id,
                                                              unit_id=row.unit_id, start=row.start.isoformat()))
-
-
-def _add(session: Session, office: OfficeConfig, key: str, source: str, officer_id: str | None,
-         unit_id: str | None, occurrence: Occurrence, now: datetime) -> None:
-    row = Appointment(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id,
-                      start=occurrence.start, end=occurrence.end, status=BOOKED, source=source, busy=occurrence.busy,
-                      calendar=key, external_id=occurrence.external_id, first_name=occurrence.first_name,
-                      created_at=now, updated_at=now)
-    if occurrence.busy:
-        session.add(row)
-        session.flush()
-        return
-    add_with_code(session, row)
-    _published_booked(session, office, row)
 
 
 def _published_booked(session: Session, office: OfficeConfig, row: Appointment) -> None:
