@@ -33,9 +33,10 @@ from sqlalchemy import func, select  # noqa: E402
 
 from core import migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
+from core.context import create_context  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.plugins import PluginManager  # noqa: E402
-from core.web.app import create_app, create_context  # noqa: E402
+from core.web.app import create_app  # noqa: E402
 from plugins.appointments import sync  # noqa: E402
 from plugins.appointments.models import Appointment  # noqa: E402
 

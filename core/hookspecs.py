@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from core.contract import (AdminPanel, AppointmentMatch, AppointmentQuery, KioskTile, PageLink, Plugin, TicketReceipt,
-                           TicketRequest, TicketService)
+from core.contract import (
+    AdminPanel,
+    AppointmentMatch,
+    AppointmentQuery,
+    KioskTile,
+    PageLink,
+    Plugin,
+    TicketReceipt,
+    TicketRequest,
+    TicketService,
+)
 from core.problems import ConfigProblem
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, AppointmentMatch, AppointmentQuery, PageLink
+from core.i18n import N_
 from core.plugins import Plugin, hookimpl
-from core.web.i18n import N_
 from plugins.appointments import (  # noqa: F401  (models: the tables on core's Base)
     api,
     arrival,

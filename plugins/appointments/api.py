@@ -3,21 +3,17 @@ work is in service.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import Principal
-from core.config import OfficeConfig
-from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
+from core.problems import Invalid
+from core.web.deps import OfficeDep, SessionDep
 from core.web.security import require
 from plugins.appointments import service, stats
 from plugins.appointments.models import Appointment
@@ -71,65 +67,48 @@ class AppointmentChange(BaseModel):
     status: Literal["cancelled", "seen", "no_show"] | None = None
 
 
-@contextmanager
-def transaction(request: Request) -> Iterator[Session]:
-    """One transaction; a refusal rolls it back and becomes the HTTP problem it names."""
-    try:
-        with get_context(request).db.session() as session:
-            yield session
-    except service.AppointmentError as exc:
-        raise HttpProblem(exc.status, exc.code, exc.message) from None
-
-
 @router.get("")
-def day_appointments(request: Request, day: Annotated[date, Query(description="the office's local day")],
-                     office: OfficeConfig = Depends(get_office),
-                     _principal: Principal = Depends(VIEWERS)) -> list[AppointmentOut]:
+def day_appointments(day: Annotated[date, Query(description="the office's local day")], office: OfficeDep,
+                     session: SessionDep, _principal: Principal = Depends(VIEWERS)) -> list[AppointmentOut]:
     """The day's appointments at the office, by start time (busy time from private events is not listed)."""
-    with transaction(request) as session:
-        return [AppointmentOut.of(row) for row in service.day_list(session, office, day)]
+    return [AppointmentOut.of(row) for row in service.day_list(session, office, day)]
 
 
 @router.get("/statistics.csv")
-def statistics_csv(request: Request, first: Annotated[date, Query()], last: Annotated[date, Query()],
-                   office: OfficeConfig = Depends(get_office),
-                   _principal: Principal = Depends(require("admin", "viewer"))) -> Response:
+def statistics_csv(first: Annotated[date, Query()], last: Annotated[date, Query()], office: OfficeDep,
+                   session: SessionDep, _principal: Principal = Depends(require("admin", "viewer"))) -> Response:
     """Per day and officer, unit or service: booked, arrived, seen, no-show, cancelled, average lateness."""
     if last < first or (last - first).days > MAX_STATS_DAYS:
-        raise HttpProblem(422, "invalid_range", f"last must be on or after first, at most {MAX_STATS_DAYS} days")
-    with transaction(request) as session:
-        text = stats.csv_text(stats.statistics(session, office, first, last))
+        raise Invalid("invalid_range", f"last must be on or after first, at most {MAX_STATS_DAYS} days")
+    text = stats.csv_text(stats.statistics(session, office, first, last))
     return Response(text, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="appointments-{office.id}-{first}-{last}.csv"'})
 
 
 @router.post("", status_code=201)
-def create_appointment(body: AppointmentIn, request: Request, office: OfficeConfig = Depends(get_office),
+def create_appointment(body: AppointmentIn, office: OfficeDep, session: SessionDep,
                        principal: Principal = Depends(EDITORS)) -> AppointmentOut:
     """A staff-entered appointment; it gets a booking code to give the visitor."""
     new = service.NewAppointment(start=body.start, end=body.end, officer_id=body.officer, unit_id=body.unit,
                                  service_id=body.service, first_name=body.first_name, email=body.email,
                                  phone=body.phone, language=body.language)
-    with transaction(request) as session:
-        row = service.create(session, office, new)
-        auth.audit(session, principal, "appointment.create", office.id, appointment=row.id)
-        return AppointmentOut.of(row)
+    row = service.create(session, office, new)
+    auth.audit(session, principal, "appointment.create", office.id, appointment=row.id)
+    return AppointmentOut.of(row)
 
 
 @router.patch("/{appointment_id}")
-def change_appointment(appointment_id: str, body: AppointmentChange, request: Request,
-                       office: OfficeConfig = Depends(get_office),
+def change_appointment(appointment_id: str, body: AppointmentChange, office: OfficeDep, session: SessionDep,
                        principal: Principal = Depends(EDITORS)) -> AppointmentOut:
     moving = body.start is not None or body.end is not None
     if moving == (body.status is not None):
-        raise HttpProblem(422, "invalid_request", "send either start and end (to move) or status, not both")
+        raise Invalid("invalid_request", "send either start and end (to move) or status, not both")
     if moving and (body.start is None or body.end is None):
-        raise HttpProblem(422, "invalid_request", "moving needs both start and end")
-    with transaction(request) as session:
-        if moving:
-            row = service.move(session, office, appointment_id, body.start, body.end)  # type: ignore[arg-type]
-        else:
-            row = service.set_status(session, office, appointment_id, body.status)  # type: ignore[arg-type]
-        auth.audit(session, principal, "appointment.move" if moving else f"appointment.{body.status}", office.id,
-                   appointment=row.id)
-        return AppointmentOut.of(row)
+        raise Invalid("invalid_request", "moving needs both start and end")
+    if moving:
+        row = service.move(session, office, appointment_id, body.start, body.end)  # type: ignore[arg-type]
+    else:
+        row = service.set_status(session, office, appointment_id, body.status)  # type: ignore[arg-type]
+    auth.audit(session, principal, "appointment.move" if moving else f"appointment.{body.status}", office.id,
+               appointment=row.id)
+    return AppointmentOut.of(row)

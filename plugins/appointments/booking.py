@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.events import publish
+from core.problems import Conflict, Invalid, NotFound
 from plugins.appointments.events import AppointmentCancelled
 from plugins.appointments.models import BOOKED, CANCELLED, ONLINE, Appointment, SlotCount
-from plugins.appointments.service import AppointmentError, NewAppointment, create, settings_of, translations
+from plugins.appointments.service import NewAppointment, create, settings_of, translations
 from plugins.appointments.settings import WEEK, BookableService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,7 +42,7 @@ def online_service(office: OfficeConfig, service_id: str, language: str) -> Book
     found = next((s for s in online_services(office) if s.id == service_id), None)
     if found is None:
         _ = translations.gettext(language)
-        raise AppointmentError(404, "unknown_service", _("This service cannot be booked online here."))
+        raise NotFound("unknown_service", _("This service cannot be booked online here."))
     return found
 
 
@@ -106,20 +107,20 @@ def book(session: Session, office: OfficeConfig, booking: Booking, now: datetime
     service = online_service(office, booking.service_id, booking.language)
     first_name = " ".join(booking.first_name.split())
     if not first_name or len(first_name) > 60:
-        raise AppointmentError(422, "first_name", _("Please write your first name."))
+        raise Invalid("first_name", _("Please write your first name."))
     if not (booking.email or booking.phone):
-        raise AppointmentError(422, "contact", _("Please give a phone number or an e-mail address for the "
+        raise Invalid("contact", _("Please give a phone number or an e-mail address for the "
                                                  "confirmation."))
     if booking.email and not EMAIL.match(booking.email) or booking.phone and not PHONE.match(booking.phone):
-        raise AppointmentError(422, "contact", _("Please check the phone number or the e-mail address."))
+        raise Invalid("contact", _("Please check the phone number or the e-mail address."))
     start = booking.start.astimezone(office.tz)
     day = start.date()
     if start <= now or start not in slot_starts(office, service, day) or day not in bookable_days(office, service,
                                                                                                   now):
-        raise AppointmentError(422, "not_a_slot", _("That time cannot be booked. Please choose one of the times "
+        raise Invalid("not_a_slot", _("That time cannot be booked. Please choose one of the times "
                                                     "shown."))
     if not _take_place(session, office, service, start):
-        raise AppointmentError(409, "slot_full", _("Someone else just booked the last place at that time. "
+        raise Conflict("slot_full", _("Someone else just booked the last place at that time. "
                                                    "Please choose another time."))
     token = secrets.token_urlsafe(24)
     root = f"{base_url.rstrip('/')}/{office.id}/appointments"
@@ -135,7 +136,7 @@ def by_token(session: Session, office: OfficeConfig, token: str, language: str) 
                                                      Appointment.cancel_token == token)) if token else None
     if found is None:
         _ = translations.gettext(language)
-        raise AppointmentError(404, "unknown_booking", _("We cannot find that booking. It may already have "
+        raise NotFound("unknown_booking", _("We cannot find that booking. It may already have "
                                                          "passed."))
     return found
 
@@ -147,7 +148,7 @@ def cancel(session: Session, office: OfficeConfig, token: str, language: str, no
         return appointment
     if appointment.status != BOOKED or appointment.start <= now:
         _ = translations.gettext(language)
-        raise AppointmentError(409, "not_cancellable", _("This booking can no longer be cancelled here. Please "
+        raise Conflict("not_cancellable", _("This booking can no longer be cancelled here. Please "
                                                          "call or ask at the office."))
     appointment.status, appointment.closed_at, appointment.updated_at = CANCELLED, now, now
     session.execute(update(SlotCount).where(

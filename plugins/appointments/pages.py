@@ -11,11 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import auth
 from core.auth import Principal
-from core.config import OfficeConfig
 from core.db import utcnow
-from core.web.deps import get_context, get_office
-from core.web.errors import HttpProblem
-from core.web.security import authorize, check_csrf, get_principal, staff_page
+from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep
+from core.web.security import authorize, check_csrf, staff_page
 from plugins.appointments import service, sync
 from plugins.appointments.public import public
 from plugins.appointments.views import day_rows
@@ -27,14 +25,12 @@ EDITORS = ("admin", "officer", "guide")
 
 
 @pages.get("/day")
-def day_page(request: Request, office: OfficeConfig = Depends(get_office),
+def day_page(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
              principal: Principal = Depends(staff_page(*READERS)),
              day: Annotated[date | None, Query()] = None, officer: Annotated[str | None, Query()] = None,
              unit: Annotated[str | None, Query()] = None) -> Response:
     """Today's (or ``day``'s) meetings of an officer, a unit or the whole office: expected, arrived (since
     when), seen, no-show."""
-    ctx = get_context(request)
-    language = ctx.language(request, office)
     shown = day or service.local_today(office)
     with ctx.db.session() as session:
         rows = day_rows(office, service.day_list(session, office, shown, officer_id=officer, unit_id=unit),
@@ -48,17 +44,13 @@ def day_page(request: Request, office: OfficeConfig = Depends(get_office),
 
 @pages.post("/day/{appointment_id}/status")
 def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show"], Form()],
-         back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-         office: OfficeConfig = Depends(get_office),
-         principal: Principal | None = Depends(get_principal)) -> Response:
+         office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+         back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
     """The officer marks a meeting seen or no-show, and is back on the day's page."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
-    try:
-        with get_context(request).db.session() as session:
-            service.set_status(session, office, appointment_id, status)
-            auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
-    except service.AppointmentError as exc:
-        raise HttpProblem(exc.status, exc.code, exc.message) from None
+    with ctx.db.session() as session:
+        service.set_status(session, office, appointment_id, status)
+        auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
     safe_back = back if back.startswith("day=") and "//" not in back else ""
     return RedirectResponse(f"/{office.id}/appointments/day?{safe_back}", status_code=303)

@@ -12,8 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
+from core.problems import Throttled
 from plugins.appointments.models import RateCount
-from plugins.appointments.service import AppointmentError, translations
+from plugins.appointments.service import translations
 
 
 def count_booking(session: Session, office: OfficeConfig, secret: str, address: str, now: datetime, limit: int,
@@ -28,7 +29,7 @@ def count_booking(session: Session, office: OfficeConfig, secret: str, address: 
                             .returning(RateCount.count)).scalar_one()
     if count > limit:
         _ = translations.gettext(language)
-        raise AppointmentError(429, "too_many", _("Too many bookings from here in a short time. Please try again "
+        raise Throttled("too_many", _("Too many bookings from here in a short time. Please try again "
                                                   "in an hour, or call the office."))
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from core.config import OfficeConfig, env_secret
 from core.db import utcnow
 from core.events import publish
-from core.web.i18n import Translator
+from core.i18n import Translator
+from core.problems import Conflict, Invalid, NotFound, Unavailable
 from plugins.appointments.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -44,16 +45,6 @@ MAX_MEETING = timedelta(hours=12)
 # Which status may follow which (staff marks; arrivals come from the kiosk).
 TRANSITIONS = {BOOKED: {ARRIVED, SEEN, NO_SHOW, CANCELLED}, ARRIVED: {SEEN, NO_SHOW, CANCELLED},
                SEEN: set(), NO_SHOW: {SEEN}, CANCELLED: set()}
-
-
-class AppointmentError(Exception):
-    """A request the appointments plugin refuses: ``code`` for machines, ``message`` for people."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def settings_of(office: OfficeConfig) -> AppointmentsSettings:
@@ -96,7 +87,7 @@ def add_with_code(session: Session, appointment: Appointment) -> Appointment:
             return appointment
         except IntegrityError:  # the savepoint's rollback took the pending row out of the session
             continue
-    raise AppointmentError(503, "no_code", "No free booking code was found; try again.")
+    raise Unavailable("no_code", "No free booking code was found; try again.")
 
 
 def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]) -> None:
@@ -110,7 +101,7 @@ def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]
     for row in rows:
         code = next((c for c in _code_candidates() if c not in taken), None)
         if code is None:
-            raise AppointmentError(503, "no_code", "No free booking code was found; try again.")
+            raise Unavailable("no_code", "No free booking code was found; try again.")
         row.code = code
         taken.add(code)
     try:
@@ -149,25 +140,25 @@ class NewAppointment:
 
 def _check_times(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise AppointmentError(422, "invalid_time", "start and end need a time zone (e.g. 2026-05-04T10:00+02:00)")
+        raise Invalid("invalid_time", "start and end need a time zone (e.g. 2026-05-04T10:00+02:00)")
     if end <= start:
-        raise AppointmentError(422, "invalid_time", "end must be after start")
+        raise Invalid("invalid_time", "end must be after start")
     if end - start > MAX_MEETING:
-        raise AppointmentError(422, "invalid_time", "a meeting lasts at most 12 hours")
+        raise Invalid("invalid_time", "a meeting lasts at most 12 hours")
 
 
 def _check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None) -> None:
     if officer_id is None and unit_id is None and service_id is None:
-        raise AppointmentError(422, "no_owner", "name the officer, the unit or the service the meeting is with")
+        raise Invalid("no_owner", "name the officer, the unit or the service the meeting is with")
     if officer_id is not None and office.directory.officer(officer_id) is None:
         known = ", ".join(o.id for o in office.directory.officers) or "none"
-        raise AppointmentError(422, "unknown_officer", f"no officer {officer_id!r} at this office (officers: {known})")
+        raise Invalid("unknown_officer", f"no officer {officer_id!r} at this office (officers: {known})")
     if unit_id is not None and office.directory.unit(unit_id) is None:
         known = ", ".join(u.id for u in office.directory.units) or "none"
-        raise AppointmentError(422, "unknown_unit", f"no unit {unit_id!r} at this office (units: {known})")
+        raise Invalid("unknown_unit", f"no unit {unit_id!r} at this office (units: {known})")
     if service_id is not None and settings_of(office).service(service_id) is None:
         known = ", ".join(s.id for s in settings_of(office).services) or "none"
-        raise AppointmentError(422, "unknown_service", f"no service {service_id!r} at this office (services: {known})")
+        raise Invalid("unknown_service", f"no service {service_id!r} at this office (services: {known})")
 
 
 def clean_first_name(raw: str | None) -> str | None:
@@ -181,7 +172,7 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
     confirmation carries, for online bookings)."""
     _check_times(new.start, new.end)
     if new.source not in SOURCES:
-        raise AppointmentError(422, "invalid_source", f"unknown source {new.source!r}")
+        raise Invalid("invalid_source", f"unknown source {new.source!r}")
     service = settings_of(office).service(new.service_id) if new.service_id else None
     officer_id = new.officer_id or (service.officer if service else None)
     unit_id = new.unit_id or (service.unit if service else None)
@@ -208,7 +199,7 @@ def get(session: Session, office: OfficeConfig, appointment_id: str) -> Appointm
     found = session.scalar(select(Appointment).where(Appointment.office_id == office.id,
                                                      Appointment.id == appointment_id))
     if found is None:
-        raise AppointmentError(404, "unknown_appointment", f"no appointment {appointment_id!r} at this office")
+        raise NotFound("unknown_appointment", f"no appointment {appointment_id!r} at this office")
     return found
 
 
@@ -236,9 +227,9 @@ def move(session: Session, office: OfficeConfig, appointment_id: str, start: dat
     appointment = get(session, office, appointment_id)
     _check_times(start, end)
     if _imported(appointment):
-        raise AppointmentError(409, "imported", "this meeting comes from a calendar: move it in the calendar")
+        raise Conflict("imported", "this meeting comes from a calendar: move it in the calendar")
     if appointment.status != BOOKED:
-        raise AppointmentError(409, "not_booked", f"a meeting that is {appointment.status} cannot be moved")
+        raise Conflict("not_booked", f"a meeting that is {appointment.status} cannot be moved")
     appointment.start, appointment.end, appointment.updated_at = start, end, now or utcnow()
     publish(session, office.id, AppointmentMoved(appointment_id=appointment.id, officer_id=appointment.officer_id,
                                                  unit_id=appointment.unit_id, start=start.isoformat(),
@@ -253,10 +244,10 @@ def set_status(session: Session, office: OfficeConfig, appointment_id: str, stat
     if status == appointment.status:
         return appointment
     if status not in TRANSITIONS.get(appointment.status, set()) or status == ARRIVED:
-        raise AppointmentError(409, "invalid_transition",
+        raise Conflict("invalid_transition",
                                f"a meeting that is {appointment.status} cannot become {status}")
     if status == CANCELLED and _imported(appointment):
-        raise AppointmentError(409, "imported", "this meeting comes from a calendar: cancel it in the calendar")
+        raise Conflict("imported", "this meeting comes from a calendar: cancel it in the calendar")
     now = now or utcnow()
     appointment.status, appointment.closed_at, appointment.updated_at = status, now, now
     if status == CANCELLED:

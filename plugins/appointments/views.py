@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import OfficeConfig
-from core.web.i18n import N_
+from core.i18n import N_
 from plugins.appointments.models import ARRIVED, BOOKED, CANCELLED, NO_SHOW, SEEN, Appointment
 from plugins.appointments.service import settings_of, translations
 from plugins.appointments.stats import StatRow

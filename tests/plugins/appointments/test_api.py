@@ -8,8 +8,8 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from core.context import AppContext
 from core.events import OutboxEvent
-from core.web.app import AppContext
 from plugins.appointments.models import Appointment
 from tests.support import bearer, device_header
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from core.web.app import AppContext
+from core.context import AppContext
 from plugins.appointments import service
 from plugins.kiosk import service as kiosk_service
 from tests.support import bearer, device_header, drain_events

@@ -12,11 +12,11 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
+from core.context import AppContext
 from core.events import OutboxEvent
-from core.web.app import AppContext
+from core.problems import Problem
 from plugins.appointments import booking
 from plugins.appointments.models import Appointment, SlotCount
-from plugins.appointments.service import AppointmentError
 from tests.plugins.appointments.calendars import local
 from tests.plugins.appointments.support import write_deployment
 
@@ -75,7 +75,7 @@ def test_the_last_place_goes_to_exactly_one_of_many(office_ctx: AppContext) -> N
             with office_ctx.db.session() as session:
                 booking.book(session, office, visitor(f"Visitor{n}", start), NOW, "http://test")
             outcomes.append("booked")
-        except AppointmentError as exc:
+        except Problem as exc:
             outcomes.append(exc.code)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(contenders)]
@@ -126,6 +126,6 @@ def test_bad_bookings_are_refused(office_ctx: AppContext, change: dict, code: st
     office = office_ctx.deployment.office("test")
     wanted = {"service_id": "tax-help", "start": local("2026-05-05 09:00"), "first_name": "Amal", "language": "sv",
               "email": "amal@example.org", **change}
-    with pytest.raises(AppointmentError) as refused, office_ctx.db.session() as session:
+    with pytest.raises(Problem) as refused, office_ctx.db.session() as session:
         booking.book(session, office, booking.Booking(**wanted), NOW, "http://test")
     assert refused.value.code == code

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from core.context import AppContext
 from core.events import OutboxEvent
-from core.web.app import AppContext
 from plugins.appointments import lifecycle, service
 from plugins.appointments.models import Appointment
 from tests.plugins.appointments.support import write_deployment

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
+from core.context import AppContext
 from core.db import utcnow
-from core.web.app import AppContext
 from plugins.appointments import service
 from tests.support import bearer, drain_events
 

@@ -10,7 +10,7 @@ from datetime import datetime
 import icalendar
 from fastapi.testclient import TestClient
 
-from core.web.app import AppContext
+from core.context import AppContext
 from tests.support import drain_events
 
 BOOK = "/skarholmen/appointments/book"

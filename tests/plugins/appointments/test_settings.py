@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from core import cli as mbk
-from core.config import ConfigError, load_deployment
+from core.config import ConfigError
+from core.loading import load_deployment
 from tests.plugins.appointments.support import appointments_only, write_deployment
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from core.context import AppContext
 from core.events import Event
-from core.web.app import AppContext
 from plugins.appointments import arrival, service
 from tests.support import bearer
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.web.app import AppContext
+from core.context import AppContext
 from plugins.appointments import sync
 from plugins.appointments.models import Appointment
 from tests.plugins.appointments.calendars import calendar, event, local

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from core import cli as mbk
-from core.web.app import AppContext
+from core.context import AppContext
 from plugins.appointments import service, sync
 from plugins.appointments.models import Appointment
 from tests.plugins.appointments.calendars import calendar, event, local
