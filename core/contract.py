@@ -80,7 +80,10 @@ class TicketRequest:
     """Ask the office's queue for a ticket. ``service`` None means the service for ``category``.
 
     ``category_title`` is the errand category's name as the office's staff read it (in the office's staff
-    language, Swedish by default), for the guide's console; without it the queue shows ``category`` itself."""
+    language, Swedish by default), for the guide's console; without it the queue shows ``category`` itself.
+    ``urgent``: the visitor's answers mark an urgent need (the office's settings say which), so the ticket comes
+    first and stands out for the guides. ``interpreter``: the language (a code such as ``"ti"``) the visitor
+    asked an interpreter for."""
 
     language: str
     service: str | None = None
@@ -90,6 +93,8 @@ class TicketRequest:
     phone: str | None = None
     idempotency_key: str | None = None
     source: str = "kiosk"
+    urgent: bool = False
+    interpreter: str | None = None
 
 
 @dataclass(frozen=True)

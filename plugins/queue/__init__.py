@@ -21,6 +21,7 @@ from plugins.queue import (
     estimates,
     lifecycle,
     models,  # noqa: F401  (importing models registers the tables on Base)
+    retention,
     seats,
     tickets,
     views,
@@ -121,7 +122,7 @@ def mbk_metrics(office: OfficeConfig, session: Session, now: datetime) -> list[A
 
 @hookimpl
 def mbk_purge(office: OfficeConfig, session: Session, now: datetime) -> dict[str, int]:
-    return lifecycle.purge(session, office, now)
+    return retention.purge(session, office, now)
 
 
 class SeatSweeper:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -21,7 +21,7 @@ from core.problems import Invalid, Problem
 from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
-from plugins.queue import lifecycle, tickets, views
+from plugins.queue import counters, lifecycle, tickets, views
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 
@@ -35,6 +35,8 @@ class Errand(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: str | None = Field(default=None, max_length=64)
     answers: dict[str, str] = Field(default_factory=dict)
+    interpreter: str | None = Field(default=None, max_length=16, description="language code of an interpreter "
+                                    "the visitor asks for")
 
 
 class TicketIn(BaseModel):
@@ -51,6 +53,28 @@ class CallNextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     counter: str
     services: list[str] = Field(default_factory=list, description="empty: every service the counter serves")
+
+
+class CallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    counter: str
+
+
+class CounterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    state: Literal["open", "paused"]
+
+
+class UrgentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    urgent: bool = True
+
+
+class DoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["helped", "helped_self_service", "referred", "no_errand"] | None = Field(
+        default=None, description="what came of the visit; referred needs referred_to")
+    referred_to: str | None = Field(default=None, max_length=64, description="one of the office's referrals")
 
 
 class TransferIn(BaseModel):
@@ -96,7 +120,8 @@ def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeD
         raise Invalid("invalid_request", f"{language!r} is not one of {list(office.languages)}", field="language")
     source = "remote" if principal is None else ("kiosk" if principal.kind == "device" else "staff")
     ticket_request = TicketRequest(language=language, service=body.service, category=body.errand.category,
-                                   answers=body.errand.answers, phone=body.phone,
+                                   answers=body.errand.answers, interpreter=body.errand.interpreter,
+                                   phone=body.phone,
                                    idempotency_key=body.idempotency_key or idempotency_key, source=source)
     issued = lifecycle.issue_ticket(session, office, ticket_request, booked=body.booked,
                                     can_text=views.texting_offered(ctx.hooks(office), office))
@@ -162,9 +187,54 @@ def call_next(session: SessionDep, request: Request, body: CallNextIn, office: O
     return JSONResponse(views.staff_ticket(office, ticket, language))
 
 
+@api.post("/tickets/{ticket_id}/call")
+def call_ticket(session: SessionDep, ticket_id: str, body: CallIn, office: OfficeDep, language: LanguageDep,
+                principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Call this waiting ticket (chosen by the guide, or on hold) to the counter: 409 when another guide called
+    it first or the counter is paused."""
+    ticket = lifecycle.call_ticket(session, office, ticket_id, body.counter)
+    auth.audit(session, principal, "queue.call", office.id, ticket=ticket.label, counter=body.counter)
+    return views.staff_ticket(office, ticket, language)
+
+
+@api.post("/tickets/{ticket_id}/done")
+def ticket_done(session: SessionDep, ticket_id: str, office: OfficeDep, language: LanguageDep,
+                body: DoneIn | None = None, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Staff: the visit is over, with its outcome (409 when the ticket was not called or served)."""
+    body = body or DoneIn()
+    ticket = lifecycle.done(session, office, ticket_id, outcome=body.outcome, referred_to=body.referred_to)
+    auth.audit(session, principal, "queue.done", office.id, ticket=ticket.label, outcome=body.outcome)
+    return views.staff_ticket(office, ticket, language)
+
+
+@api.post("/tickets/{ticket_id}/urgent")
+def ticket_urgent(session: SessionDep, ticket_id: str, body: UrgentIn, office: OfficeDep, language: LanguageDep,
+                  principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Staff: flag the ticket urgent (it comes first and stands out), or take the flag off with false."""
+    ticket = lifecycle.set_urgent(session, office, ticket_id, body.urgent)
+    auth.audit(session, principal, "queue.urgent", office.id, ticket=ticket.label, urgent=body.urgent)
+    return views.staff_ticket(office, ticket, language)
+
+
+@api.put("/counters/{counter_id}")
+def counter_state(session: SessionDep, counter_id: str, body: CounterIn, office: OfficeDep,
+                  principal: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Staff: pause a counter (nobody is called to it) or open it again."""
+    state = counters.set_state(session, office, counter_id, body.state)
+    auth.audit(session, principal, f"queue.counter_{state}", office.id, counter=counter_id)
+    return {"counter": counter_id, "state": state}
+
+
+@api.get("/counters/{counter_id}")
+def counter_get(session: SessionDep, counter_id: str, office: OfficeDep,
+                _: Principal = Depends(STAFF)) -> dict[str, Any]:
+    """Staff: whether the counter is open or paused."""
+    return {"counter": counter_id, "state": counters.state_of(session, office, counter_id)}
+
+
 def _transition(action: str):  # type: ignore[no-untyped-def]
-    step = {"recall": lifecycle.recall, "start": lifecycle.start, "done": lifecycle.done,
-            "no-show": lifecycle.no_show}[action]
+    step = {"recall": lifecycle.recall, "start": lifecycle.start, "no-show": lifecycle.no_show,
+            "hold": lifecycle.hold, "resume": lifecycle.resume}[action]
 
     def endpoint(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep,
                  language: LanguageDep, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
@@ -177,7 +247,7 @@ def _transition(action: str):  # type: ignore[no-untyped-def]
     return endpoint
 
 
-for _action in ("recall", "start", "done", "no-show"):
+for _action in ("recall", "start", "no-show", "hold", "resume"):
     api.post(f"/tickets/{{ticket_id}}/{_action}")(_transition(_action))
 
 

@@ -14,6 +14,8 @@ class TicketIssued(DomainEvent):
     language: str
     position: int
     estimated_wait_minutes: int | None
+    urgent: bool = False
+    interpreter: str | None = None  # the language the visitor asked an interpreter for
 
 
 class TicketCalled(DomainEvent):
@@ -51,6 +53,8 @@ class TicketDone(DomainEvent):
     ticket_id: str
     number: str
     service: str
+    outcome: str | None = None  # helped | helped_self_service | referred | no_errand, when the guide said
+    referred_to: str | None = None
 
 
 class TicketNoShow(DomainEvent):
@@ -75,5 +79,41 @@ class TicketTransferred(DomainEvent):
     to_service: str
 
 
+class TicketHeld(DomainEvent):
+    """A guide put the visitor on hold (e.g. filling in a form): the ticket keeps its place, not called meanwhile."""
+
+    type = "ticket.held"
+    ticket_id: str
+    number: str
+    service: str
+
+
+class TicketResumed(DomainEvent):
+    type = "ticket.resumed"
+    ticket_id: str
+    number: str
+    service: str
+
+
+class TicketUrgent(DomainEvent):
+    """A ticket was flagged urgent by a guide (``urgent`` True) or the flag taken off (False)."""
+
+    type = "ticket.urgent"
+    ticket_id: str
+    number: str
+    service: str
+    urgent: bool
+
+
+class CounterPaused(DomainEvent):
+    type = "counter.paused"
+    counter: str
+
+
+class CounterOpened(DomainEvent):
+    type = "counter.opened"
+    counter: str
+
+
 EVENT_TYPES = [TicketIssued, TicketCalled, TicketStarted, TicketNear, TicketDone, TicketNoShow, TicketCancelled,
-               TicketTransferred]
+               TicketTransferred, TicketHeld, TicketResumed, TicketUrgent, CounterPaused, CounterOpened]

@@ -1,5 +1,5 @@
-"""A ticket's life: issued, called (call-next, recall), started, closed (done, no-show, cancelled), transferred,
-the visitor's phone number, and the nightly purge.
+"""A ticket's life: issued, called (call-next, a chosen ticket, recall), started, held and resumed, flagged urgent,
+closed (done with its outcome, no-show, cancelled), transferred, and the visitor's phone number.
 
 Every function works inside the caller's session (one transaction) and filters by office. Call-next takes
 the oldest waiting ticket with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, while SQLite runs every transaction
@@ -12,10 +12,10 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,17 +24,21 @@ from core.db import locked, utcnow
 from core.events import publish
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, Refused
+from plugins.queue.counters import require_open
 from plugins.queue.estimates import estimate_for
 from plugins.queue.events import (
     TicketCancelled,
     TicketDone,
+    TicketHeld,
     TicketIssued,
     TicketNoShow,
+    TicketResumed,
     TicketStarted,
     TicketTransferred,
+    TicketUrgent,
 )
 from plugins.queue.i18n import translations
-from plugins.queue.models import CALLED, CANCELLED, CLOSED_STATUSES, DONE, NO_SHOW, SERVING, WAITING, Ticket
+from plugins.queue.models import CALLED, CANCELLED, DONE, NO_SHOW, OUTCOMES, REFERRED, SERVING, WAITING, Ticket
 from plugins.queue.numbering import format_number, next_number
 from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
@@ -51,6 +55,7 @@ from plugins.queue.tickets import (
 CALL_RETRIES = 5
 MAX_ANSWERS = 20
 MAX_ANSWER_LENGTH = 500
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,9 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         raise Refused("texts_unavailable", texts_unavailable(language), field="phone")
     phone = normalize_phone(request.phone, settings.phone_country_code) if request.phone else None
     answers = _clean_answers(request.answers)
+    if request.interpreter is not None and not LANGUAGE_CODE.fullmatch(request.interpreter):
+        raise Invalid("invalid_request", f"{request.interpreter!r} is not a language code (such as 'ti' or 'fa')",
+                      field="interpreter")
     try:
         with session.begin_nested():
             day = local_day(office, now)
@@ -119,7 +127,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
                             language=language, source=request.source[:16], booked=booked,
                             idempotency_key=request.idempotency_key, category=request.category,
                             category_title=request.category_title[:200] if request.category_title else None,
-                            answers=answers or None, phone=phone, issued_at=now, waiting_since=now)
+                            answers=answers or None, phone=phone, issued_at=now, waiting_since=now,
+                            urgent=request.urgent, interpreter=request.interpreter)
             session.add(ticket)
             session.flush()
     except IntegrityError:
@@ -131,7 +140,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     issued = _issued(session, office, ticket, created=True, now=now)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
-                                             estimated_wait_minutes=issued.estimated_wait_minutes))
+                                             estimated_wait_minutes=issued.estimated_wait_minutes,
+                                             urgent=ticket.urgent, interpreter=ticket.interpreter))
     if service.seats is not None and assign_seats(session, office, service, now):
         issued = _issued(session, office, ticket, created=True, now=now)
     if phone:  # a new ticket moves nobody forward: only its own visitor may already be near the front
@@ -154,8 +164,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     """Call the next waiting ticket for a counter; None when nobody waits. Never hands one ticket to two guides."""
     now = now or utcnow()
     settings = settings_of(office)
-    if settings.counter(counter_id) is None:
-        raise Invalid("invalid_request", f"unknown counter {counter_id!r}", field="counter")
+    require_open(session, office, counter_id)
     served_here = [s.id for s in settings.services_at(counter_id)]
     if services:
         wrong = [s for s in services if s not in served_here]
@@ -181,13 +190,33 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
             return None
     if ticket is None:
         return None
+    _call(session, office, ticket, counter_id, now)
+    return ticket
+
+
+def call_ticket(session: Session, office: OfficeConfig, public_id: str, counter_id: str,
+                now: datetime | None = None) -> Ticket:
+    """Call a ticket the guide chose (out of turn, or one on hold) to their counter. The ticket's row is locked,
+    so when two guides choose the same ticket at once, the second finds it called and gets a Conflict."""
+    now = now or utcnow()
+    require_open(session, office, counter_id)
+    ticket = get_ticket(session, office, public_id, lock=True)
+    _require(ticket, (WAITING,), "called")
+    service = settings_of(office).service(ticket.service)
+    if service is not None and service.seats is not None:
+        raise Conflict("wrong_state", f"ticket {ticket.label} waits for a public computer; it gets one by itself")
+    _call(session, office, ticket, counter_id, now)
+    return ticket
+
+
+def _call(session: Session, office: OfficeConfig, ticket: Ticket, counter_id: str, now: datetime) -> None:
     ticket.status = CALLED
+    ticket.held_at = None
     ticket.counter = counter_id
     ticket.called_at = now
     ticket.first_called_at = ticket.first_called_at or now
     publish_called(session, office, ticket, recall=False)
     notify_near(session, office, ticket.service, now)
-    return ticket
 
 
 def _require(ticket: Ticket, allowed: Sequence[str], action: str) -> None:
@@ -215,32 +244,56 @@ def start(session: Session, office: OfficeConfig, public_id: str, now: datetime 
     return ticket
 
 
-def _close(session: Session, office: OfficeConfig, ticket: Ticket, status: str, now: datetime) -> None:
+def close(session: Session, office: OfficeConfig, ticket: Ticket, status: str, now: datetime) -> None:
     ticket.status = status
     ticket.finished_at = now
+    ticket.held_at = None
     ticket.phone = None  # asked for only to text this visitor while waiting
-    event = {DONE: TicketDone, NO_SHOW: TicketNoShow, CANCELLED: TicketCancelled}[status]
-    publish(session, office.id, event(ticket_id=ticket.public_id, number=ticket.label, service=ticket.service))
+    if status == DONE:
+        publish(session, office.id, TicketDone(ticket_id=ticket.public_id, number=ticket.label,
+                                               service=ticket.service, outcome=ticket.outcome,
+                                               referred_to=ticket.referred_to))
+    else:
+        event = {NO_SHOW: TicketNoShow, CANCELLED: TicketCancelled}[status]
+        publish(session, office.id, event(ticket_id=ticket.public_id, number=ticket.label, service=ticket.service))
     if ticket.seat is not None:
         service = settings_of(office).service(ticket.service)
         if service is not None and service.seats is not None:
             assign_seats(session, office, service, now)
 
 
-def done(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None) -> Ticket:
+def _check_outcome(office: OfficeConfig, outcome: str | None, referred_to: str | None) -> None:
+    if outcome is not None and outcome not in OUTCOMES:
+        raise Invalid("invalid_request", f"unknown outcome {outcome!r} (outcomes: {', '.join(OUTCOMES)})",
+                      field="outcome")
+    if outcome == REFERRED:
+        known = [r.id for r in settings_of(office).referrals]
+        if referred_to not in known:
+            raise Invalid("invalid_request", f"a referral needs referred_to, one of: {', '.join(known) or 'none set'}"
+                          f" (got {referred_to!r})", field="referred_to")
+    elif referred_to is not None:
+        raise Invalid("invalid_request", "referred_to goes only with the outcome 'referred'", field="referred_to")
+
+
+def done(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None, *,
+         outcome: str | None = None, referred_to: str | None = None) -> Ticket:
+    """The visit is over; ``outcome`` (one of ``OUTCOMES``) says what came of it, ``referred_to`` to whom a
+    referred visitor was sent (one of the office's ``referrals``)."""
     now = now or utcnow()
+    _check_outcome(office, outcome, referred_to)
     ticket = get_ticket(session, office, public_id, lock=True)
     _require(ticket, (CALLED, SERVING), "marked done")
+    ticket.outcome, ticket.referred_to = outcome, referred_to
     if ticket.started_at is None:  # served straight away without pressing start
         ticket.started_at = ticket.called_at
-    _close(session, office, ticket, DONE, now)
+    close(session, office, ticket, DONE, now)
     return ticket
 
 
 def no_show(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None) -> Ticket:
     ticket = get_ticket(session, office, public_id, lock=True)
     _require(ticket, (CALLED,), "marked as no-show")
-    _close(session, office, ticket, NO_SHOW, now or utcnow())
+    close(session, office, ticket, NO_SHOW, now or utcnow())
     return ticket
 
 
@@ -248,8 +301,52 @@ def cancel(session: Session, office: OfficeConfig, public_id: str, now: datetime
     now = now or utcnow()
     ticket = get_ticket(session, office, public_id, lock=True)
     _require(ticket, (WAITING, CALLED), "cancelled")
-    _close(session, office, ticket, CANCELLED, now)
+    close(session, office, ticket, CANCELLED, now)
     notify_near(session, office, ticket.service, now)
+    return ticket
+
+
+def hold(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None) -> Ticket:
+    """Put a visitor on hold (e.g. filling in a form at a public computer): the ticket waits again in its old
+    place, visible to guides, and call-next passes it by until it is resumed or called by choice."""
+    now = now or utcnow()
+    ticket = get_ticket(session, office, public_id, lock=True)
+    _require(ticket, (WAITING, CALLED, SERVING), "put on hold")
+    if ticket.held_at is not None:
+        raise Conflict("wrong_state", f"ticket {ticket.label} is already on hold")
+    if ticket.seat is not None:
+        raise Conflict("wrong_state", f"ticket {ticket.label} is at a public computer; free the computer instead")
+    ticket.status = WAITING
+    ticket.held_at = now
+    ticket.counter = None
+    publish(session, office.id, TicketHeld(ticket_id=ticket.public_id, number=ticket.label, service=ticket.service))
+    return ticket
+
+
+def resume(session: Session, office: OfficeConfig, public_id: str, now: datetime | None = None) -> Ticket:
+    """Back in line from hold, in the place it had (its waiting_since never changed)."""
+    now = now or utcnow()
+    ticket = get_ticket(session, office, public_id, lock=True)
+    if ticket.status != WAITING or ticket.held_at is None:
+        raise Conflict("wrong_state", f"ticket {ticket.label} is not on hold; only a ticket on hold is resumed")
+    ticket.held_at = None
+    publish(session, office.id, TicketResumed(ticket_id=ticket.public_id, number=ticket.label,
+                                              service=ticket.service))
+    notify_near(session, office, ticket.service, now)
+    return ticket
+
+
+def set_urgent(session: Session, office: OfficeConfig, public_id: str, urgent: bool,
+               now: datetime | None = None) -> Ticket:
+    """A guide flags a ticket urgent (it comes first and stands out) or takes the flag off."""
+    now = now or utcnow()
+    ticket = get_ticket(session, office, public_id, lock=True)
+    _require(ticket, (WAITING, CALLED, SERVING), "flagged")
+    if ticket.urgent != urgent:
+        ticket.urgent = urgent
+        publish(session, office.id, TicketUrgent(ticket_id=ticket.public_id, number=ticket.label,
+                                                 service=ticket.service, urgent=urgent))
+        notify_near(session, office, ticket.service, now)
     return ticket
 
 
@@ -271,6 +368,7 @@ def transfer(session: Session, office: OfficeConfig, public_id: str, to_service:
     ticket.transferred_from = from_service
     ticket.service = to_service
     ticket.status = WAITING
+    ticket.held_at = None
     ticket.counter = None
     ticket.seat = None
     ticket.started_at = None
@@ -306,33 +404,3 @@ def set_phone(session: Session, office: OfficeConfig, public_id: str, phone: str
     else:
         ticket.phone = None
     return ticket
-
-
-def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
-    """Close tickets left open on earlier days, erase phone numbers of closed tickets and of earlier days, and
-    errand details past retention.
-
-    Ticket rows stay (number, service, times), so statistics are unchanged.
-    """
-    settings = settings_of(office)
-    today = local_day(office, now)
-    left_over = session.scalars(select(Ticket).where(Ticket.office_id == office.id, Ticket.day < today,
-                                                     Ticket.status.in_((WAITING, CALLED, SERVING)))).all()
-    phones_of_left_over = sum(1 for ticket in left_over if ticket.phone)
-    for ticket in left_over:  # still open when the office closed: the visitor has gone home
-        served = ticket.status == SERVING
-        _close(session, office, ticket, DONE if served else CANCELLED, now)
-        if served:
-            ticket.finished_at = None  # nobody marked it done: the service time is unknown, not overnight
-    phones = session.execute(
-        update(Ticket).where(Ticket.office_id == office.id, Ticket.phone.is_not(None),
-                             or_(Ticket.status.in_(CLOSED_STATUSES), Ticket.day < today))
-        .values(phone=None)).rowcount
-    cutoff = today - timedelta(days=settings.detail_retention_days)
-    details = session.execute(
-        update(Ticket).where(Ticket.office_id == office.id, Ticket.day < cutoff, Ticket.details_purged_at.is_(None))
-        .values(answers=None, category=None, category_title=None, note=None, details_purged_at=now)
-    ).rowcount
-    return {"queue_open_tickets_closed": len(left_over), "queue_phone_numbers": phones_of_left_over + (phones or 0),
-            "queue_ticket_details": details or 0}
-

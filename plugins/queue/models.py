@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, OfficeScoped, UTCDateTime, utcnow
@@ -13,6 +13,10 @@ from core.db import Base, OfficeScoped, UTCDateTime, utcnow
 WAITING, CALLED, SERVING, DONE, NO_SHOW, CANCELLED = "waiting", "called", "serving", "done", "no_show", "cancelled"
 OPEN_STATUSES = (WAITING, CALLED, SERVING)
 CLOSED_STATUSES = (DONE, NO_SHOW, CANCELLED)
+# What came of a visit, recorded when the guide marks it done (helped_self_service: the office's egenmakt goal).
+HELPED, HELPED_SELF_SERVICE, REFERRED, NO_ERRAND = "helped", "helped_self_service", "referred", "no_errand"
+OUTCOMES = (HELPED, HELPED_SELF_SERVICE, REFERRED, NO_ERRAND)
+OPEN, PAUSED = "open", "paused"
 
 
 class Ticket(OfficeScoped, Base):
@@ -46,6 +50,13 @@ class Ticket(OfficeScoped, Base):
     counter: Mapped[str | None] = mapped_column(String(64), nullable=True)
     seat: Mapped[int | None] = mapped_column(Integer, nullable=True)
     recalls: Mapped[int] = mapped_column(Integer, default=0)
+    # Stands out on the console and comes first (a guide's flag, or an answer the kiosk marks urgent).
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # On hold (still WAITING, keeping its place by waiting_since, but not called by call-next) since then.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    interpreter: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the language asked for
+    outcome: Mapped[str | None] = mapped_column(String(24), nullable=True)  # one of OUTCOMES, set when done
+    referred_to: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a referral id from the settings
     transferred_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -77,3 +88,15 @@ class Seat(Base):
     seat: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CounterState(Base):
+    """Whether a counter is open or paused (a break, or its guide helping in the room); a paused counter is never
+    called to. A counter without a row has not been opened or paused yet: it counts as open."""
+
+    __tablename__ = "queue_counter"
+
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    counter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # OPEN or PAUSED
+    since: Mapped[datetime] = mapped_column(UTCDateTime)

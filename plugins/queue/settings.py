@@ -57,6 +57,13 @@ class Service(StrictModel):
         return not self.hours or any(period.covers(local) for period in self.hours)
 
 
+class Referral(StrictModel):
+    """Where a guide can refer a visitor (recorded with the outcome ``referred``): another authority, a unit."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: Localized
+
+
 def _default_services() -> tuple[Service, ...]:
     return (Service(id="general", prefix="A", name=Localized(sv="Allmän kö", en="General queue"),
                     counters=("desk-1",)),)
@@ -92,12 +99,17 @@ class QueueSettings(StrictModel):
     phone_country_code: str = Field(default="46", pattern=r"^[1-9][0-9]{0,2}$")
     # How many recent services the wait estimate is taken from.
     estimate_sample: int = Field(default=20, ge=3, le=500)
+    # Whom a guide may refer a visitor to, chosen on the console when recording the outcome "referred".
+    referrals: tuple[Referral, ...] = ()
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
 
     def counter(self, counter_id: str) -> Counter | None:
         return next((c for c in self.counters if c.id == counter_id), None)
+
+    def referral(self, referral_id: str) -> Referral | None:
+        return next((r for r in self.referrals if r.id == referral_id), None)
 
     def services_at(self, counter_id: str) -> list[Service]:
         return [s for s in self.services if counter_id in s.counters and s.seats is None]
@@ -145,6 +157,11 @@ def validate_settings(settings: QueueSettings, office_languages: tuple[str, ...]
                 problems.append((f"services[{i}].counters[{j}]", f"unknown counter {counter!r} (counters: {known})"))
         if service.seats is None and not service.counters:
             problems.append((f"services[{i}].counters", "a service without seats needs at least one counter"))
+    seen_referrals: set[str] = set()
+    for i, referral in enumerate(settings.referrals):
+        if referral.id in seen_referrals:
+            problems.append((f"referrals[{i}].id", f"referral id {referral.id!r} is used twice"))
+        seen_referrals.add(referral.id)
     for category, service_id in settings.categories.items():
         if service_id not in seen_ids:
             problems.append((f"categories.{category}", f"unknown service {service_id!r}"))

@@ -27,35 +27,42 @@ def local_day(office: OfficeConfig, now: datetime) -> date:
     return now.astimezone(office.tz).date()
 
 
+def _flags_first(settings: QueueSettings) -> list[Any]:
+    """The flags that put a ticket before others, most important first: urgent, then booked (if the office
+    calls booked visitors first)."""
+    return [Ticket.urgent, *([Ticket.booked] if settings.booked_first else [])]
+
+
 def line_order(settings: QueueSettings) -> list[Any]:
-    order: list[Any] = [Ticket.booked.desc()] if settings.booked_first else []
-    return [*order, Ticket.waiting_since, Ticket.id]
+    return [*(flag.desc() for flag in _flags_first(settings)), Ticket.waiting_since, Ticket.id]
 
 
 def waiting_in(office_id: str, services: Iterable[str], day: date) -> Any:
-    """Tickets waiting in these lines on this local day (the lines start empty every morning)."""
+    """Tickets waiting to be called in these lines on this local day (the lines start empty every morning);
+    tickets on hold keep their place but are not called, so they are not in it."""
     return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(list(services)),
-                Ticket.status == WAITING)
+                Ticket.status == WAITING, Ticket.held_at.is_(None))
 
 
 def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
-    """1 for the next to be called; 0 when the ticket no longer waits."""
+    """1 for the next to be called; 0 when the ticket no longer waits. ``line_order`` as a condition."""
     if ticket.status != WAITING:
         return 0
     earlier = or_(Ticket.waiting_since < ticket.waiting_since,
                   and_(Ticket.waiting_since == ticket.waiting_since, Ticket.id < ticket.id))
-    if settings_of(office).booked_first:
-        earlier = (and_(Ticket.booked.is_(True), earlier) if ticket.booked
-                   else or_(Ticket.booked.is_(True), earlier))
+    for flag in reversed(_flags_first(settings_of(office))):
+        # A flagged ticket is behind only flagged ones; an unflagged one behind every flagged one too.
+        earlier = and_(flag.is_(True), earlier) if getattr(ticket, flag.key) else or_(flag.is_(True), earlier)
     ahead = session.scalar(select(func.count()).select_from(Ticket)
                            .where(waiting_in(office.id, [ticket.service], ticket.day), earlier)) or 0
     return ahead + 1
 
 
 def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
+    """Tickets waiting to be called per service (not those on hold)."""
     rows = session.execute(select(Ticket.service, func.count()).where(
-        Ticket.office_id == office.id, Ticket.day == local_day(office, now), Ticket.status == WAITING)
-                           .group_by(Ticket.service)).all()
+        Ticket.office_id == office.id, Ticket.day == local_day(office, now), Ticket.status == WAITING,
+        Ticket.held_at.is_(None)).group_by(Ticket.service)).all()
     return {service: count for service, count in rows}
 
 
@@ -73,7 +80,7 @@ def get_ticket(session: Session, office: OfficeConfig, public_id: str, *, lock: 
 
 def open_tickets(session: Session, office: OfficeConfig, services: Sequence[str] | None = None,
                  now: datetime | None = None) -> list[Ticket]:
-    """Today's waiting, called and serving tickets (in calling order), for the guide console."""
+    """Today's waiting (on hold too), called and serving tickets in calling order, for the guide console."""
     settings = settings_of(office)
     stmt = select(Ticket).where(Ticket.office_id == office.id, Ticket.day == local_day(office, now or utcnow()),
                                 Ticket.status.in_((WAITING, CALLED, SERVING)))

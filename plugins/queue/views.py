@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,13 +15,14 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.events import Event
 from core.hookspecs import Addressee
+from core.i18n import language_info
 from plugins.queue import estimates, lifecycle, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
 
 BOARD_CALLS = 8
 TICKET_EVENTS = ("ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show",
-                 "ticket.cancelled", "ticket.transferred")
+                 "ticket.cancelled", "ticket.transferred", "ticket.held", "ticket.resumed", "ticket.urgent")
 
 
 def status_path(office: OfficeConfig, ticket: Ticket) -> str:
@@ -75,7 +77,13 @@ def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[st
         "service_name": service.name.get_text(language) if service else ticket.service,
         "status": ticket.status,
         "booked": ticket.booked,
+        "urgent": ticket.urgent,
+        "held": ticket.held_at is not None,
+        "held_at": ticket.held_at.isoformat() if ticket.held_at else None,
         "language": ticket.language,
+        "language_name": language_name(ticket.language, language),
+        "interpreter": ticket.interpreter,
+        "interpreter_name": language_name(ticket.interpreter, language) if ticket.interpreter else None,
         "category": ticket.category,
         "category_title": ticket.category_title or ticket.category,
         "answers": ticket.answers or {},
@@ -88,7 +96,21 @@ def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[st
         "issued_at": ticket.issued_at.isoformat(),
         "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
         "started_at": ticket.started_at.isoformat() if ticket.started_at else None,
+        "outcome": ticket.outcome,
+        "referred_to": ticket.referred_to,
     }
+
+
+def language_name(code: str, reader: str) -> str:
+    """A language as a guide reads it: its name in the guide's language and in its own script ("arabiska ·
+    العربية"); one name when both are the same."""
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+        in_reader = locale.get_display_name(Locale.parse(reader)) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    own = language_info(code.replace("-", "_")).native_name
+    return in_reader if own.casefold() == in_reader.casefold() else f"{in_reader} · {own}"
 
 
 def services_view(session: Session, office: OfficeConfig, language: str) -> list[dict[str, Any]]:

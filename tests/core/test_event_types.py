@@ -21,7 +21,8 @@ def test_built_in_plugins_register_the_events_they_publish() -> None:
         "visitor.arrived": "kiosk", "arrival.escalated": "kiosk", "arrival.acknowledged": "kiosk",
         "message.sent": "notify", "message.failed": "notify", "survey.completed": "surveys",
         **{f"ticket.{name}": "queue" for name in ("issued", "called", "started", "near", "done", "no_show",
-                                                  "cancelled", "transferred")},
+                                                  "cancelled", "transferred", "held", "resumed", "urgent")},
+        "counter.paused": "queue", "counter.opened": "queue",
     }
     called = event_types["ticket.called"]
     assert called.model.type == "ticket.called"
@@ -51,7 +52,7 @@ def test_only_domain_events_with_a_type_can_be_registered() -> None:
     manager = builtin_plugins()
     with pytest.raises(PluginLoadError, match="is not a DomainEvent subclass with a type"):
         manager.register(_plugin("sloppy", dict), "sloppy")
-    assert len(manager.event_types) == 14  # the built-in plugins' types, the sloppy one refused
+    assert len(manager.event_types) == 19  # the built-in plugins' types, the sloppy one refused
 
 
 def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, NotFound
 from core.web.app import AppContext
-from plugins.queue import estimates, lifecycle, seats, tickets
+from plugins.queue import estimates, lifecycle, retention, seats, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
@@ -108,12 +108,14 @@ def test_lifecycle_publishes_every_transition_with_the_agreed_payloads(qctx: App
         "ticket.issued", "ticket.called", "ticket.no_show", "ticket.issued", "ticket.cancelled",
         "ticket.issued", "ticket.transferred"]
     assert seen[0] == {"type": "ticket.issued", "ticket_id": ticket.public_id, "number": "A001", "service": "info",
-                       "category": "housing", "language": "ar", "position": 1, "estimated_wait_minutes": None}
+                       "category": "housing", "language": "ar", "position": 1, "estimated_wait_minutes": None,
+                       "urgent": False, "interpreter": None}
     assert seen[1] == {"type": "ticket.called", "ticket_id": ticket.public_id, "number": "A001", "service": "info",
                        "counter": "desk-2", "counter_name": "Disk 2", "recall": False, "language": "ar",
                        "seat": None}
     assert seen[2]["recall"] is True
-    assert seen[4] == {"type": "ticket.done", "ticket_id": ticket.public_id, "number": "A001", "service": "info"}
+    assert seen[4] == {"type": "ticket.done", "ticket_id": ticket.public_id, "number": "A001", "service": "info",
+                       "outcome": None, "referred_to": None}
     assert set(seen[7]) == set(seen[9]) == {"type", "ticket_id", "number", "service"}
     assert seen[11] == {"type": "ticket.transferred", "ticket_id": fourth.public_id, "number": "A004",
                         "service": "info", "to_service": "guidance"}
@@ -269,7 +271,7 @@ def test_purge_erases_details_after_retention_and_keeps_statistics(
     fresh = issue(ctx, now=T0 + timedelta(days=6), phone="0707654321", answers={"need": "x"}).ticket
     with ctx.db.session() as session:
         before = statistics_by_day(session, office(ctx), T0.date(), T0.date())
-        counts = lifecycle.purge(session, office(ctx), T0 + timedelta(days=8))
+        counts = retention.purge(session, office(ctx), T0 + timedelta(days=8))
     assert counts == {"queue_open_tickets_closed": 1, "queue_phone_numbers": 1, "queue_ticket_details": 1}
     with ctx.db.session() as session:
         purged = tickets.get_ticket(session, office(ctx), old.public_id)
@@ -291,7 +293,7 @@ def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: A
     assert call(qctx, now=next_day) is None
     with qctx.db.session() as session:
         assert tickets.waiting_counts(session, office(qctx), next_day) == {}
-        assert lifecycle.purge(session, office(qctx), next_day)["queue_open_tickets_closed"] == 2
+        assert retention.purge(session, office(qctx), next_day)["queue_open_tickets_closed"] == 2
     with qctx.db.session() as session:
         served = tickets.get_ticket(session, office(qctx), being_served.public_id)
         left = tickets.get_ticket(session, office(qctx), still_waiting.public_id)

@@ -55,7 +55,10 @@ def every_event(ctx: AppContext, office: OfficeConfig) -> tuple[list[Event], Tic
                      lambda: lifecycle.call_next(session, office, "guide-2", now=now),
                      lambda: lifecycle.no_show(session, office, others[0].public_id, now=now),
                      lambda: lifecycle.cancel(session, office, others[1].public_id, now=now),
-                     lambda: lifecycle.transfer(session, office, others[2].public_id, "info", "moved", now=now)):
+                     lambda: lifecycle.transfer(session, office, others[2].public_id, "info", "moved", now=now),
+                     lambda: lifecycle.set_urgent(session, office, others[3].public_id, True, now=now),
+                     lambda: lifecycle.hold(session, office, others[3].public_id, now=now),
+                     lambda: lifecycle.resume(session, office, others[3].public_id, now=now)):
             step()
         rows = session.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
         events = [row.as_event() for row in rows]
