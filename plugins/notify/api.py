@@ -5,21 +5,51 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
+from pydantic import BaseModel
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, env_secret
+from core.context import AppContext
 from core.problems import NotFound, Unauthorized
-from core.web.deps import ContextDep, OfficeDep, RowId, get_context
+from core.web.deps import ContextDep, OfficeDep, RowId
 from core.web.security import require
 from plugins.notify import service
 from plugins.notify.settings import SmsChannel
 from plugins.notify.worker import wake_senders
 
 api = APIRouter()
+
+
+class DeliveryReportRecorded(BaseModel):
+    status: Literal["recorded"] = "recorded"
+
+
+class MessageSummary(BaseModel):
+    """What the log shows about a message: never its address or text."""
+
+    id: int
+    event: str
+    channel: str
+    recipient: str
+    status: str
+    attempts: int
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    retryable: bool
+
+    @classmethod
+    def of(cls, row: Any) -> MessageSummary:
+        return cls(id=row.id, event=row.event_type, channel=row.channel, recipient=row.recipient,
+                   status=row.status, attempts=row.attempts, error=row.last_error, created_at=row.created_at,
+                   sent_at=row.sent_at, delivered_at=row.delivered_at,
+                   retryable=row.status == "failed" and row.body is not None and row.address is not None)
 
 
 def _basic_password(request: Request) -> str | None:
@@ -35,7 +65,7 @@ def _basic_password(request: Request) -> str | None:
 @api.post("/sms/{channel}/report")
 def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(max_length=100)],
                         status: Annotated[str, Form(max_length=32)], office: OfficeDep, ctx: ContextDep
-                        ) -> dict[str, str]:
+                        ) -> DeliveryReportRecorded:
     """46elks's delivery report (form-encoded ``id``, ``status``), authenticated by the channel's token as the
     basic-auth password (the provider is given a URL with it)."""
     config = service.settings_of(office).channels.get(channel)
@@ -48,37 +78,28 @@ def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(
     with ctx.db.session() as session:
         if not service.record_delivery_report(session, office.id, channel, id, status):
             raise NotFound("not_found", f"No message with provider id {id!r} on channel {channel!r}.")
-    return {"status": "recorded"}
-
-
-def message_summary(row: Any) -> dict[str, Any]:
-    """What the log shows about a message: never its address or text."""
-    return {"id": row.id, "event": row.event_type, "channel": row.channel, "recipient": row.recipient,
-            "status": row.status, "attempts": row.attempts, "error": row.last_error,
-            "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-            "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
-            "retryable": row.status == "failed" and row.body is not None and row.address is not None}
+    return DeliveryReportRecorded()
 
 
 @api.get("/messages")
 def list_messages(request: Request, office: OfficeDep, ctx: ContextDep,
-                  principal: Principal = Depends(require("admin", "viewer"))) -> list[dict[str, Any]]:
+                  principal: Principal = Depends(require("admin", "viewer"))) -> list[MessageSummary]:
     """Today's messages at the office (in its time zone), newest first, without addresses or texts."""
     with ctx.db.session() as session:
-        return [message_summary(m) for m in service.todays_messages(session, office)]
+        return [MessageSummary.of(m) for m in service.todays_messages(session, office)]
 
 
-def retry(request: Request, office: OfficeConfig, principal: Principal, message_id: int) -> dict[str, Any]:
+def retry(ctx: AppContext, office: OfficeConfig, principal: Principal, message_id: int) -> MessageSummary:
     """Queue a failed message again (shared by the API and the staff page)."""
-    with get_context(request).db.session() as session:
+    with ctx.db.session() as session:
         row = service.retry_message(session, office.id, message_id)
         auth.audit(session, principal, "notify.retry", office.id, message=message_id)
-        summary = message_summary(row)
+        summary = MessageSummary.of(row)
     wake_senders()
     return summary
 
 
 @api.post("/messages/{message_id}/retry")
-def retry_message(message_id: RowId, request: Request, office: OfficeDep,
-                  principal: Principal = Depends(require("admin"))) -> dict[str, Any]:
-    return retry(request, office, principal, message_id)
+def retry_message(message_id: RowId, office: OfficeDep, ctx: ContextDep,
+                  principal: Principal = Depends(require("admin"))) -> MessageSummary:
+    return retry(ctx, office, principal, message_id)

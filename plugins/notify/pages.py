@@ -28,8 +28,9 @@ def messages_page(request: Request, office: OfficeDep, ctx: ContextDep,
 
 
 @pages.post("/messages/{message_id}/retry")
-def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, csrf_token: Annotated[str, Form()] = "",
+def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, ctx: ContextDep,
+                    csrf_token: Annotated[str, Form()] = "",
                     principal: Principal | None = Depends(get_principal)) -> Response:
     check_csrf(request, csrf_token)
-    retry(request, office, authorize(office, principal, ("admin",), ()), message_id)
+    retry(ctx, office, authorize(office, principal, ("admin",), ()), message_id)
     return RedirectResponse(f"/{office.id}/notify/messages", status_code=303)

@@ -6,15 +6,16 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.context import AppContext
 from core.db import utcnow
-from core.web.deps import ContextDep, Day, OfficeDep, get_context
+from core.web.deps import ContextDep, Day, OfficeDep
 from core.web.security import require, require_platform_admin
 from plugins.surveys import service
 from plugins.surveys.service import Cell, Report, Submission
@@ -33,20 +34,123 @@ class ResponseIn(BaseModel):
     gender: str | None = None
 
 
+class SuppressedCell(BaseModel):
+    """A group with too few answers to show (or whose complement would give it away)."""
+
+    key: str | None
+    suppressed: Literal[True] = True
+
+
+class ShownCell(BaseModel):
+    """A group's share of yes with its 95 % Wilson interval."""
+
+    key: str | None
+    suppressed: Literal[False] = False
+    n: int
+    yes: int
+    share: float
+    low: float
+    high: float
+
+
+CellOut = SuppressedCell | ShownCell
+
+
+def cell_out(cell: Cell | None) -> CellOut | None:
+    if cell is None:
+        return None
+    if cell.suppressed:
+        return SuppressedCell(key=cell.key)
+    low, high = cell.share.interval
+    return ShownCell(key=cell.key, n=cell.share.n, yes=cell.share.yes, share=round(cell.share.value, 4),
+                     low=round(low, 4), high=round(high, 4))
+
+
+class OfficeIndicatorOut(BaseModel):
+    office: str
+    overall: CellOut | None
+    by_gender: list[CellOut | None]
+
+
+class ComparisonOut(BaseModel):
+    indicator: str
+    start: date
+    end: date
+    offices: list[OfficeIndicatorOut]
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    question: str
+    target: float | None
+    overall: CellOut | None
+    breakdowns: dict[str, list[CellOut | None]]
+
+
+class SuppressedQuestion(BaseModel):
+    id: str
+    suppressed: Literal[True] = True
+
+
+class QuestionOut(BaseModel):
+    """How the answers to a question that is not an indicator are spread."""
+
+    id: str
+    suppressed: Literal[False] = False
+    n: int
+    counts: dict[str, int]
+
+
+class ReportOut(BaseModel):
+    office: str
+    survey: str
+    start: date
+    end: date
+    period: str
+    k: int
+    responses: int
+    indicators: list[IndicatorOut]
+    questions: list[SuppressedQuestion | QuestionOut]
+
+    @classmethod
+    def of(cls, report: Report) -> ReportOut:
+        return cls(
+            office=report.office_id, survey=report.survey_id, start=report.start, end=report.end,
+            period=report.period, k=report.k, responses=report.responses,
+            indicators=[IndicatorOut(id=i.id, question=i.question, target=i.target, overall=cell_out(i.overall),
+                                     breakdowns={dim: [cell_out(c) for c in cells]
+                                                 for dim, cells in i.breakdowns.items()})
+                        for i in report.indicators],
+            questions=[SuppressedQuestion(id=q.id) if q.suppressed else QuestionOut(id=q.id, n=q.n, counts=q.counts)
+                       for q in report.questions])
+
+
+class ResponseRecorded(BaseModel):
+    recorded: Literal[True] = True
+
+
+class AlreadyRecorded(BaseModel):
+    """The same token's answers were recorded before: nothing is counted twice."""
+
+    recorded: Literal[False] = False
+    detail: str = "These answers were already recorded."
+
+
 @router.get("/compare/{indicator_id}")
-def compare(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
-            end: Day | None = None, principal: Principal = Depends(require_platform_admin)) -> dict[str, Any]:
+def compare(indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+            end: Day | None = None, principal: Principal = Depends(require_platform_admin)) -> ComparisonOut:
     """A city-wide indicator across every office (platform admin only), overall and by gender."""
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
         rows = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
-    return {"indicator": indicator_id, "start": start.isoformat(), "end": end.isoformat(),
-            "offices": [{"office": r.office_id, "overall": cell_json(r.overall),
-                         "by_gender": [cell_json(c) for c in r.by_gender]} for r in rows]}
+    return ComparisonOut(indicator=indicator_id, start=start, end=end, offices=[
+        OfficeIndicatorOut(office=r.office_id, overall=cell_out(r.overall),
+                           by_gender=[cell_out(c) for c in r.by_gender]) for r in rows])
 
 
-@router.post("/{survey_id}/responses", status_code=201)
-def submit_response(request: Request, survey_id: str, body: ResponseIn, office: OfficeDep, ctx: ContextDep,
+@router.post("/{survey_id}/responses", status_code=201, response_model=ResponseRecorded,
+             responses={200: {"model": AlreadyRecorded, "description": "Already recorded"}})
+def submit_response(survey_id: str, body: ResponseIn, office: OfficeDep, ctx: ContextDep,
                     principal: Principal = Depends(require("admin", "guide", devices=("tablet",)))) -> Any:
     survey = find_survey(office, survey_id)
     submission = Submission(token=body.token, language=body.language, answers=body.answers, context=body.context,
@@ -56,37 +160,12 @@ def submit_response(request: Request, survey_id: str, body: ResponseIn, office: 
         recorded = service.record_response(session, office, survey, submission, utcnow(),
                                            None if options is None else [o.id for o in options])
     if not recorded:
-        return JSONResponse({"recorded": False, "detail": "These answers were already recorded."}, status_code=200)
-    return {"recorded": True}
+        return JSONResponse(AlreadyRecorded().model_dump(), status_code=200)
+    return ResponseRecorded()
 
 
-def cell_json(cell: Cell | None) -> dict[str, Any] | None:
-    if cell is None:
-        return None
-    if cell.suppressed:
-        return {"key": cell.key, "suppressed": True}
-    low, high = cell.share.interval
-    return {"key": cell.key, "suppressed": False, "n": cell.share.n, "yes": cell.share.yes,
-            "share": round(cell.share.value, 4), "low": round(low, 4), "high": round(high, 4)}
-
-
-def report_json(report: Report) -> dict[str, Any]:
-    return {
-        "office": report.office_id, "survey": report.survey_id, "start": report.start.isoformat(),
-        "end": report.end.isoformat(), "period": report.period, "k": report.k, "responses": report.responses,
-        "indicators": [
-            {"id": i.id, "question": i.question, "target": i.target, "overall": cell_json(i.overall),
-             "breakdowns": {dim: [cell_json(c) for c in cells] for dim, cells in i.breakdowns.items()}}
-            for i in report.indicators
-        ],
-        "questions": [{"id": q.id, "suppressed": True} if q.suppressed else
-                      {"id": q.id, "suppressed": False, "n": q.n, "counts": q.counts} for q in report.questions],
-    }
-
-
-def _report(request: Request, office: OfficeConfig, survey_id: str, start: date | None, end: date | None,
+def _report(ctx: AppContext, office: OfficeConfig, survey_id: str, start: date | None, end: date | None,
             period: str) -> Report:
-    ctx = get_context(request)
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
     with ctx.db.session() as session:
@@ -97,11 +176,11 @@ Period = Literal["week", "month"]
 
 
 @router.get("/{survey_id}/report")
-def report(request: Request, survey_id: str, office: OfficeDep, start: Day | None = None, end: Day | None = None,
-           period: Period = "month", principal: Principal = Depends(require("admin", "viewer"))) -> dict[str, Any]:
+def report(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None, end: Day | None = None,
+           period: Period = "month", principal: Principal = Depends(require("admin", "viewer"))) -> ReportOut:
     """Each indicator's share with n and 95 % Wilson interval, overall and by gender, service or category,
     language and period. Groups with fewer than k answers (and their complements) are suppressed."""
-    return report_json(_report(request, office, survey_id, start, end, period))
+    return ReportOut.of(_report(ctx, office, survey_id, start, end, period))
 
 
 def report_csv_rows(report: Report) -> Iterator[list[Any]]:
@@ -132,23 +211,29 @@ REPORT_CSV_HEADER = ["item", "target_percent", "dimension", "group", "n", "count
                      "low_percent", "high_percent", "status"]
 
 
-def _download(lines: Iterator[str], filename: str) -> StreamingResponse:
-    return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+class CsvDownload(StreamingResponse):
+    """A CSV file to save (so /docs shows text/csv, not JSON)."""
+
+    media_type = "text/csv"
 
 
-@router.get("/{survey_id}/report.csv")
-def report_csv(request: Request, survey_id: str, office: OfficeDep, start: Day | None = None,
+def _download(lines: Iterator[str], filename: str) -> CsvDownload:
+    return CsvDownload(lines, media_type="text/csv; charset=utf-8",
+                       headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/{survey_id}/report.csv", response_class=CsvDownload)
+def report_csv(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
                end: Day | None = None, period: Period = "month", principal: Principal = Depends(require("admin"))
-               ) -> StreamingResponse:
-    built = _report(request, office, survey_id, start, end, period)
+               ) -> CsvDownload:
+    built = _report(ctx, office, survey_id, start, end, period)
     name = f"{office.id}-{survey_id}-report-{built.start}-{built.end}.csv"
     return _download(csv_lines(REPORT_CSV_HEADER, report_csv_rows(built)), name)
 
 
-@router.get("/{survey_id}/answers.csv")
-def answers_csv(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
-                end: Day | None = None, principal: Principal = Depends(require("admin"))) -> StreamingResponse:
+@router.get("/{survey_id}/answers.csv", response_class=CsvDownload)
+def answers_csv(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+                end: Day | None = None, principal: Principal = Depends(require("admin"))) -> CsvDownload:
     """Every anonymous response, one row each (admin only: small groups are not suppressed here)."""
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
