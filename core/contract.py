@@ -133,6 +133,19 @@ class StaffAlert:
 
 
 @dataclass(frozen=True)
+class LiveFigure:
+    """A figure for the office manager's live view (e.g. visitors waiting for an officer, devices offline):
+    ``label`` already translated, ``value`` how many now, ``since`` when the oldest of them started (UTC; the
+    view shows how long), or None."""
+
+    id: str
+    label: str
+    value: int
+    since: datetime | None = None
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class AdminPanel:
     """A panel on the office's admin dashboard, rendered by core (as NetBox renders template extensions).
 

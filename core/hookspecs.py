@@ -17,6 +17,7 @@ from core.contract import (
     Addressee,
     AdminPanel,
     KioskTile,
+    LiveFigure,
     PageLink,
     Plugin,
     StaffAlert,
@@ -176,6 +177,13 @@ def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> l
     ``language``; shown on the guides' console."""
 
 
+@hookspec
+def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[LiveFigure]:
+    """Figures for the office manager's live view, beside the queue's own (e.g. arrivals waiting for an officer,
+    devices offline), with labels translated into ``language``. The view reads them again after every event of
+    the office, so a figure that changes with an event shows at once."""
+
+
 # --- Data retention -------------------------------------------------------------------------------
 
 
@@ -193,6 +201,7 @@ __all__ = [
     "Addressee",
     "AdminPanel",
     "KioskTile",
+    "LiveFigure",
     "PageLink",
     "Plugin",
     "StaffAlert",

@@ -8,7 +8,7 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -49,6 +49,19 @@ def language_info(code: str) -> LanguageInfo:
     locale = Locale.parse(code)
     name = locale.get_display_name(locale) or code
     return LanguageInfo(code=code, native_name=name[:1].upper() + name[1:], rtl=locale.text_direction == "rtl")
+
+
+@lru_cache(maxsize=512)
+def language_label(code: str, reader: str) -> str:
+    """A language as someone reading ``reader`` knows it, and in its own script: "arabiska · العربية" (one name
+    when both are the same, the code itself for a language Babel does not know)."""
+    try:
+        locale = Locale.parse(code.replace("-", "_"))
+        in_reader = locale.get_display_name(Locale.parse(reader)) or code
+    except (ValueError, UnknownLocaleError):
+        return code
+    own = language_info(code.replace("-", "_")).native_name
+    return in_reader if own.casefold() == in_reader.casefold() else f"{in_reader} · {own}"
 
 
 def _load_po(path: Path) -> Translations:

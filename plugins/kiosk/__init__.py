@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.events import DomainEvent, Event
-from core.hookspecs import AdminPanel, KioskTile, PageLink, StaffAlert
+from core.hookspecs import AdminPanel, KioskTile, LiveFigure, PageLink, StaffAlert
 from core.i18n import N_
 from core.plugins import Plugin, hookimpl
 from plugins.kiosk import api, arrivals, models, pages, service  # noqa: F401  (models: tables registered on Base)
@@ -72,6 +72,11 @@ def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> No
 @hookimpl
 def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> list[StaffAlert]:
     return arrivals.staff_alerts(session, office, language, utcnow())
+
+
+@hookimpl
+def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[LiveFigure]:
+    return [service.arrivals_waiting(session, office, language, now, arrivals.ALERT_HOURS)]
 
 
 @hookimpl

@@ -33,6 +33,7 @@ class TicketIn(BaseModel):
     service: str | None = None
     category: str | None = None
     answers: dict[str, str] = {}
+    interpreter: str | None = Field(default=None, max_length=16)
 
 
 @router.post("/arrivals", status_code=201)
@@ -83,7 +84,7 @@ def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, _principal: 
     with ctx.db.session() as session:
         stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
                                       key=body.idempotency_key, service=body.service, category=body.category,
-                                      answers=body.answers)
+                                      answers=body.answers, interpreter=body.interpreter)
     path = stored["status_path"]
     phone_url = f"{ctx.settings.base_url.rstrip('/')}{path}{'&' if '?' in path else '?'}lang={language}"
     return {**stored, **service.ticket_texts(stored, language), "phone_url": phone_url,

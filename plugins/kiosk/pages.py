@@ -164,7 +164,8 @@ def talk_questions(guide_id: str, request: Request, office: OfficeDep, ctx: Cont
         _ = ctx.translator.gettext(language)
         return _problem_screen(request, ctx, office, language, NotFound(
             "unknown_category", _("There is no errand category called %(c)s.", c=guide_id)))
-    return _screen(request, ctx, office, "kiosk/talk_questions.html", language, guide=guide)
+    return _screen(request, ctx, office, "kiosk/talk_questions.html", language, guide=guide,
+                   interpreters=service.interpreter_choices(office))
 
 
 @router.get("/tickets/{service_id}")

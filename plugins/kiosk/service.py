@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import segno
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig, Officer
 from core.db import insert_ignore, upsert_increment, utcnow
-from core.hookspecs import KioskTile, TicketRequest, TicketService
-from core.i18n import Translator
+from core.hookspecs import KioskTile, LiveFigure, TicketRequest, TicketService
+from core.i18n import LanguageInfo, Translator, language_info
 from core.problems import Conflict, Invalid, NotFound, Unavailable
 from plugins.kiosk.guides import FALLBACK_LANGUAGE, LIBRARY, Guide, GuideLibrary, library, office_folder
 from plugins.kiosk.models import Arrival, IdempotencyKey, UsageCount
-from plugins.kiosk.settings import KioskSettings
+from plugins.kiosk.settings import KioskSettings, UrgentAnswer
 
 HERE = Path(__file__).resolve().parent
 translations = Translator([HERE / "locale"])
@@ -88,7 +88,36 @@ def validate(office: OfficeConfig) -> list[tuple[str, str]]:
             problems.append((path, f"unknown guide {gid!r} (guides: {', '.join(sorted(known))})"))
         elif not lib.get(gid, FALLBACK_LANGUAGE).questions:  # type: ignore[union-attr]
             problems.append((path, f"guide {gid!r} has no questions"))
+    for i, urgent in enumerate(settings(office).urgent_answers):
+        problems += [(f"plugins.kiosk.urgent_answers[{i}].{key}", message)
+                     for key, message in _urgent_answer_problems(lib, urgent)]
     return problems
+
+
+def _urgent_answer_problems(lib: GuideLibrary, urgent: UrgentAnswer) -> list[tuple[str, str]]:
+    guide = lib.get(urgent.category, FALLBACK_LANGUAGE)
+    if guide is None:
+        return [("category", f"unknown guide {urgent.category!r} (guides: {', '.join(lib.ids())})")]
+    questions = {q.id: q for q in guide.questions}
+    if urgent.question not in questions:
+        return [("question", f"guide {urgent.category!r} has no question {urgent.question!r} "
+                             f"(questions: {', '.join(questions) or 'none'})")]
+    options = [option for option, _ in questions[urgent.question].options]
+    if urgent.option not in options:
+        return [("option", f"question {urgent.question!r} has no option {urgent.option!r} "
+                           f"(options: {', '.join(options)})")]
+    return []
+
+
+def interpreter_choices(office: OfficeConfig) -> list[LanguageInfo]:
+    """The languages a visitor can ask an interpreter for, each by its own name (the visitor knows it so)."""
+    return [language_info(code) for code in settings(office).interpreter_languages]
+
+
+def is_urgent(office: OfficeConfig, category: str, answers: dict[str, str]) -> bool:
+    """Whether an answer the office marks urgent was given (``urgent_answers`` in the settings)."""
+    return any(u.category == category and answers.get(u.question) == u.option
+               for u in settings(office).urgent_answers)
 
 
 @lru_cache(maxsize=1024)
@@ -295,18 +324,22 @@ def staff_title(office: OfficeConfig, guide_id: str) -> str:
 
 def issue_ticket(session: Session, office: OfficeConfig, issue: Callable[..., Any], *, language: str, key: str,
                  service: str | None = None, category: str | None = None,
-                 answers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Ask the office's queue (through ``issue``, the ``mbk_issue_ticket`` hook) for one ticket per screen key."""
+                 answers: dict[str, str] | None = None, interpreter: str | None = None) -> dict[str, Any]:
+    """Ask the office's queue (through ``issue``, the ``mbk_issue_ticket`` hook) for one ticket per screen key.
+    ``interpreter``: a language from ``interpreter_languages`` the visitor asks an interpreter for."""
     _ = translations.gettext(language)
     stored = claim_key(session, office.id, key, "ticket", language)
     if stored is not None:
         return stored
     if (service is None) == (category is None):
         raise Invalid("invalid_request", _("Choose a service or an errand."))
+    if interpreter is not None and interpreter not in settings(office).interpreter_languages:
+        raise Invalid("invalid_request", _("Choose one of the languages shown."), field="interpreter")
     readable = ticket_answers(office, category, answers or {}, language) if category else {}
     request = TicketRequest(language=language, service=service, category=category,
                             category_title=staff_title(office, category) if category else None, answers=readable,
-                            idempotency_key=f"kiosk:{key}", source="kiosk")
+                            idempotency_key=f"kiosk:{key}", source="kiosk", interpreter=interpreter,
+                            urgent=bool(category) and is_urgent(office, category or "", answers or {}))
     receipt = issue(office=office, session=session, request=request)  # a refusal passes through: a core Problem
     if receipt is None:
         raise Unavailable("no_queue", _("Tickets cannot be taken here right now. Please ask at the desk."))
@@ -330,6 +363,20 @@ def ticket_texts(stored: dict[str, Any], language: str) -> dict[str, str]:
     wait = (_("Estimated wait: about %(minutes)s minutes", minutes=minutes) if minutes is not None
             else _("We cannot estimate the wait right now."))
     return {"position_text": position, "wait_text": wait}
+
+
+# --- The manager's live view -------------------------------------------------------------------------
+
+
+def arrivals_waiting(session: Session, office: OfficeConfig, language: str, now: datetime,
+                     hours: int) -> LiveFigure:
+    """Visitors who registered their arrival within ``hours`` and whose officer has not answered "I am coming"."""
+    _ = translations.gettext(language)
+    count, oldest = session.execute(select(func.count(), func.min(Arrival.created_at)).where(
+        Arrival.office_id == office.id, Arrival.acknowledged_at.is_(None),
+        Arrival.created_at >= now - timedelta(hours=hours))).one()
+    return LiveFigure(id="arrivals-waiting", label=_("Arrivals waiting for their officer"), value=count,
+                      since=oldest, order=10)
 
 
 # --- Retention --------------------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from core.config import Localized, StrictModel
 from plugins.kiosk.icons import ICONS
+
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
 
 
 class OfficeTile(StrictModel):
@@ -37,6 +40,15 @@ class OfficeTile(StrictModel):
         return self
 
 
+class UrgentAnswer(StrictModel):
+    """An answer that marks the visitor's ticket urgent: it comes first and stands out for the guides
+    (``{ category = "financial-assistance", question = "need", option = "urgent" }``: no money for food today)."""
+
+    category: str
+    question: str
+    option: str
+
+
 class KioskSettings(StrictModel):
     # Empty means every language of the office; otherwise a subset of them, first one is the start language.
     languages: tuple[str, ...] = ()
@@ -55,6 +67,10 @@ class KioskSettings(StrictModel):
     acknowledge_link_minutes: int = Field(default=240, ge=5, le=24 * 60)
     # Arrivals (they may hold a first name) are deleted after this many days.
     arrival_retention_days: int = Field(default=1, ge=0, le=90)
+    # Answers to "talk to a guide" questions that make the ticket urgent.
+    urgent_answers: tuple[UrgentAnswer, ...] = ()
+    # Languages (codes such as "ti", "fa", "ku") a visitor can ask an interpreter for; empty: not asked.
+    interpreter_languages: tuple[str, ...] = ()
 
     @field_validator("languages")
     @classmethod
@@ -65,6 +81,16 @@ class KioskSettings(StrictModel):
             if unknown:
                 raise ValueError(f"not a language of the office: {', '.join(unknown)} "
                                  f"(office languages: {', '.join(office.languages)})")
+        if len(set(value)) != len(value):
+            raise ValueError("a language is listed twice")
+        return value
+
+    @field_validator("interpreter_languages")
+    @classmethod
+    def _language_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [code for code in value if not LANGUAGE_CODE.fullmatch(code)]
+        if wrong:
+            raise ValueError(f"not a language code: {', '.join(map(repr, wrong))} (write codes such as 'ti' or 'fa')")
         if len(set(value)) != len(value):
             raise ValueError("a language is listed twice")
         return value

@@ -22,12 +22,14 @@ from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
 from plugins.queue import counters, lifecycle, tickets, views
+from plugins.queue.live import live_projection, live_state
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 
 api = APIRouter()
 STAFF = require("guide", "admin")
 VIEWERS = require("guide", "admin", "viewer")
+MANAGERS = require("admin", "viewer")
 MAX_STATS_DAYS = 366
 
 
@@ -291,6 +293,26 @@ def board_events(request: Request, office: OfficeDep, ctx: ContextDep, language:
     return sse_response(request, office.id, views.board_projection(office), initial=state)
 
 
+@api.get("/live")
+def live(session: SessionDep, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
+         _: Principal = Depends(MANAGERS)) -> dict[str, Any]:
+    """The manager's live view (admins and viewers): waiting per service and the longest wait, counters, today's
+    totals, and other plugins' figures (``mbk_live_figures``)."""
+    return live_state(session, office, ctx.hooks(office), language)
+
+
+@api.get("/live/events")
+def live_events(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
+                _: Principal = Depends(MANAGERS)) -> Response:
+    """The live view's stream: the whole state first (again after every reconnect), then a hint to read it again
+    whenever an event of the office is committed."""
+    def state() -> dict[str, Any]:
+        with ctx.db.session() as session:
+            return live_state(session, office, ctx.hooks(office), language)
+
+    return sse_response(request, office.id, live_projection, initial=state)
+
+
 def _stats_range(first: date | None, last: date | None, office: OfficeConfig) -> tuple[date, date]:
     today = tickets.local_day(office, utcnow())
     last = last or today
@@ -305,7 +327,9 @@ def _stats_range(first: date | None, last: date | None, office: OfficeConfig) ->
 def _stats_rows(session: Session, office: OfficeConfig, first: date | None, last: date | None) -> list[dict[str, Any]]:
     start, end = _stats_range(first, last, office)
     return [{"day": s.day.isoformat(), "service": s.service, "issued": s.issued, "served": s.served,
-             "no_shows": s.no_shows, "cancelled": s.cancelled,
+             "no_shows": s.no_shows, "cancelled": s.cancelled, "urgent": s.urgent, "interpreter": s.interpreter,
+             "helped": s.helped, "helped_self_service": s.helped_self_service, "referred": s.referred,
+             "no_errand": s.no_errand,
              "wait_median_minutes": _round(s.wait_median_minutes), "wait_p90_minutes": _round(s.wait_p90_minutes),
              "service_median_minutes": _round(s.service_median_minutes),
              "service_p90_minutes": _round(s.service_p90_minutes)}
@@ -333,7 +357,8 @@ def stats_csv(session: SessionDep, office: OfficeDep,
     rows = _stats_rows(session, office, first, last)
     out = io.StringIO()
     columns = ["day", "service", "issued", "served", "no_shows", "cancelled", "wait_median_minutes",
-               "wait_p90_minutes", "service_median_minutes", "service_p90_minutes"]
+               "wait_p90_minutes", "service_median_minutes", "service_p90_minutes", "urgent", "interpreter",
+               "helped", "helped_self_service", "referred", "no_errand"]
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.db import is_postgres
-from plugins.queue.models import CANCELLED, CLOSED_STATUSES, DONE, NO_SHOW, Ticket
+from plugins.queue.models import CANCELLED, CLOSED_STATUSES, DONE, NO_SHOW, OUTCOMES, Ticket
 
 
 @dataclass
@@ -25,6 +25,12 @@ class DayStats:
     served: int = 0
     no_shows: int = 0
     cancelled: int = 0
+    urgent: int = 0
+    interpreter: int = 0  # visitors who asked for an interpreter
+    helped: int = 0  # the outcomes guides recorded (served tickets without one count in none)
+    helped_self_service: int = 0
+    referred: int = 0
+    no_errand: int = 0
     wait_median_minutes: float | None = None
     wait_p90_minutes: float | None = None
     service_median_minutes: float | None = None
@@ -49,7 +55,8 @@ def seconds_between(session: Session, start: Any, end: Any) -> Any:
 
 
 def statistics_by_day(session: Session, office: OfficeConfig, first: date, last: date) -> list[DayStats]:
-    """Per service and local day: issued, served, no-shows, cancelled; wait and service time median and p90.
+    """Per service and local day: issued, served, no-shows, cancelled, urgent, interpreter requests, the outcomes
+    guides recorded; wait and service time median and p90.
 
     Counts in SQL everywhere; the percentiles too on PostgreSQL (percentile_cont), in Python on SQLite,
     which has no ordered-set aggregates. Waits belong to the service a ticket was issued for, service
@@ -62,19 +69,24 @@ def statistics_by_day(session: Session, office: OfficeConfig, first: date, last:
 
     in_range = and_(Ticket.office_id == office.id, Ticket.day >= first, Ticket.day <= last)
     counted = session.execute(
-        select(Ticket.day, Ticket.issued_service, func.count())
+        select(Ticket.day, Ticket.issued_service, func.count(), func.sum(case((Ticket.urgent.is_(True), 1), else_=0)),
+               func.count(Ticket.interpreter))
         .where(in_range).group_by(Ticket.day, Ticket.issued_service)).all()
-    for day, service, issued in counted:
-        row(day, service).issued = issued
-    outcomes = session.execute(
+    for day, service, issued, urgent, interpreter in counted:
+        stats = row(day, service)
+        stats.issued, stats.urgent, stats.interpreter = issued, int(urgent or 0), interpreter
+    closed = session.execute(
         select(Ticket.day, Ticket.service,
                func.sum(case((Ticket.status == DONE, 1), else_=0)),
                func.sum(case((Ticket.status == NO_SHOW, 1), else_=0)),
-               func.sum(case((Ticket.status == CANCELLED, 1), else_=0)))
+               func.sum(case((Ticket.status == CANCELLED, 1), else_=0)),
+               *(func.sum(case((Ticket.outcome == outcome, 1), else_=0)) for outcome in OUTCOMES))
         .where(in_range, Ticket.status.in_(CLOSED_STATUSES)).group_by(Ticket.day, Ticket.service)).all()
-    for day, service, served, no_shows, cancelled in outcomes:
+    for day, service, served, no_shows, cancelled, *outcomes in closed:
         stats = row(day, service)
         stats.served, stats.no_shows, stats.cancelled = int(served or 0), int(no_shows or 0), int(cancelled or 0)
+        for outcome, count in zip(OUTCOMES, outcomes, strict=True):
+            setattr(stats, outcome, int(count or 0))
 
     wait = seconds_between(session, Ticket.issued_at, Ticket.first_called_at) / 60.0
     serve = seconds_between(session, Ticket.started_at, Ticket.finished_at) / 60.0

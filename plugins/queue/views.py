@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,7 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.events import Event
 from core.hookspecs import Addressee
-from core.i18n import language_info
+from core.i18n import language_label
 from plugins.queue import estimates, lifecycle, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
@@ -81,9 +80,9 @@ def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[st
         "held": ticket.held_at is not None,
         "held_at": ticket.held_at.isoformat() if ticket.held_at else None,
         "language": ticket.language,
-        "language_name": language_name(ticket.language, language),
+        "language_name": language_label(ticket.language, language),
         "interpreter": ticket.interpreter,
-        "interpreter_name": language_name(ticket.interpreter, language) if ticket.interpreter else None,
+        "interpreter_name": language_label(ticket.interpreter, language) if ticket.interpreter else None,
         "category": ticket.category,
         "category_title": ticket.category_title or ticket.category,
         "answers": ticket.answers or {},
@@ -99,18 +98,6 @@ def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[st
         "outcome": ticket.outcome,
         "referred_to": ticket.referred_to,
     }
-
-
-def language_name(code: str, reader: str) -> str:
-    """A language as a guide reads it: its name in the guide's language and in its own script ("arabiska ·
-    العربية"); one name when both are the same."""
-    try:
-        locale = Locale.parse(code.replace("-", "_"))
-        in_reader = locale.get_display_name(Locale.parse(reader)) or code
-    except (ValueError, UnknownLocaleError):
-        return code
-    own = language_info(code.replace("-", "_")).native_name
-    return in_reader if own.casefold() == in_reader.casefold() else f"{in_reader} · {own}"
 
 
 def services_view(session: Session, office: OfficeConfig, language: str) -> list[dict[str, Any]]:

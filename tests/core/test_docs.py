@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 
 from core import cli as mbk
 from core.config import OfficeConfig
+from core.db import utcnow
 from core.hookspecs import (
     Addressee,
     AdminPanel,
     KioskTile,
+    LiveFigure,
     PageLink,
     StaffAlert,
     TicketReceipt,
@@ -53,7 +55,7 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   Addressee, StaffAlert, OfficeConfig], ids=lambda model: model.__name__)
+                                   Addressee, StaffAlert, LiveFigure, OfficeConfig], ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
@@ -112,6 +114,8 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         == [["sms"]]
     with ctx.db.session() as session:
         assert hooks.mbk_staff_alerts(office=alpha, session=session, language="en")[0][0].text == "Dummy alert (en)"
+        figure = hooks.mbk_live_figures(office=alpha, session=session, language="en", now=utcnow())[0][0]
+        assert (figure.label, figure.value) == ("Dummy figure (en)", 3)
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()
     extended.command("noop")(lambda: None)

@@ -277,7 +277,9 @@
         missing.querySelector("input").focus();
         return;
       }
-      requestTicket($("talk-submit"), errorBox, { category: talkForm.dataset.category, answers: answers });
+      const interpreter = talkForm.querySelector("input[name=interpreter]:checked");
+      requestTicket($("talk-submit"), errorBox, { category: talkForm.dataset.category, answers: answers,
+        interpreter: interpreter && interpreter.value ? interpreter.value : null });
     });
     talkForm.addEventListener("change", function (event) {
       const set = event.target.closest("fieldset");

@@ -12,7 +12,16 @@ from pydantic import Field
 from core.config import ConfigProblem, OfficeConfig, StrictModel
 from core.db import utcnow
 from core.events import DomainEvent, publish
-from core.hookspecs import Addressee, AdminPanel, KioskTile, PageLink, StaffAlert, TicketReceipt, TicketService
+from core.hookspecs import (
+    Addressee,
+    AdminPanel,
+    KioskTile,
+    LiveFigure,
+    PageLink,
+    StaffAlert,
+    TicketReceipt,
+    TicketService,
+)
 from core.plugins import Plugin, hookimpl
 from core.web.deps import get_context, get_office
 from core.web.security import require
@@ -173,6 +182,12 @@ def mbk_message_reach(office: OfficeConfig, event_type: str, addressee: Addresse
 def mbk_staff_alerts(office: OfficeConfig, session: Any, language: str) -> list[StaffAlert]:
     calls.append(("mbk_staff_alerts", office.id))
     return [StaffAlert(id="dummy-alert", text=f"Dummy alert ({language})", since=utcnow())]
+
+
+@hookimpl
+def mbk_live_figures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[LiveFigure]:
+    calls.append(("mbk_live_figures", office.id))
+    return [LiveFigure(id="dummy-figure", label=f"Dummy figure ({language})", value=3, since=now)]
 
 
 @hookimpl

@@ -162,3 +162,19 @@ def test_a_referral_id_used_twice_is_named() -> None:
     settings = QueueSettings.model_validate({"referrals": [{"id": "social", "name": {"sv": "A"}},
                                                            {"id": "social", "name": {"sv": "B"}}]})
     assert ("referrals[1].id", "referral id 'social' is used twice") in validate_settings(settings, ("sv",))
+
+
+def test_statistics_count_urgent_tickets_interpreter_requests_and_outcomes(qctx: AppContext) -> None:
+    from plugins.queue.stats import statistics_by_day
+
+    tickets_ = [issue(qctx, 0, interpreter="ti"), issue(qctx, 1, urgent=True), issue(qctx, 2), issue(qctx, 3)]
+    for ticket, outcome in zip(tickets_[:3], ("helped_self_service", "helped_self_service", "no_errand"),
+                               strict=True):
+        run(qctx, lifecycle.call_ticket, ticket.public_id, "desk-1")
+        run(qctx, lifecycle.done, ticket.public_id, outcome=outcome)
+    run(qctx, lifecycle.call_ticket, tickets_[3].public_id, "desk-2")
+    run(qctx, lifecycle.done, tickets_[3].public_id, outcome="referred", referred_to="social")
+    with qctx.db.session() as session:
+        [info] = statistics_by_day(session, qctx.deployment.office("test"), T0.date(), T0.date())
+    assert (info.issued, info.served, info.urgent, info.interpreter) == (4, 4, 1, 1)
+    assert (info.helped, info.helped_self_service, info.referred, info.no_errand) == (0, 2, 1, 1)
