@@ -32,6 +32,7 @@ from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
 from plugins.queue.metrics import queue_families
 from plugins.queue.models import CALLED, SERVING
+from plugins.queue.outcomes import PANEL_WEEKS, outcomes_panel_context
 from plugins.queue.pages import pages
 from plugins.queue.settings import QueueSettings, settings_of, validate_settings
 from plugins.queue.stats import statistics_by_day
@@ -102,6 +103,7 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
     return [PageLink(label=N_("Queue display board"), path=f"/{office.id}/queue/board", audience="display",
                      order=20),
             PageLink(label=N_("Guide console"), path=f"/{office.id}/queue/console", audience="staff", order=30),
+            PageLink(label=N_("Live view"), path=f"/{office.id}/queue/live", audience="staff", order=35),
             *([PageLink(label=N_("Take a queue ticket"), path=f"/{office.id}/queue/join", audience="visitor",
                         order=15)] if settings_of(office).remote_join else [])]
 
@@ -111,8 +113,13 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     _ = translations.gettext(language)
     today = tickets.local_day(office, utcnow())
     rows = statistics_by_day(session, office, today - timedelta(days=PANEL_DAYS - 1), today)
+    weeks = statistics_by_day(session, office, today - timedelta(weeks=PANEL_WEEKS) + timedelta(days=1), today)
     return [AdminPanel(id="queue-stats", title=_("Queue: last 14 days"), template="queue/stats_panel.html",
-                       context=stats_panel_context(office, rows, language, today), order=20)]
+                       context=stats_panel_context(office, rows, language, today), order=20),
+            # Beside the survey's empowerment indicators (order 50): how often visitors did it themselves.
+            AdminPanel(id="queue-outcomes", title=_("Outcomes of visits by week"),
+                       template="queue/outcomes_panel.html", context=outcomes_panel_context(office, weeks, _, language),
+                       order=51)]
 
 
 @hookimpl

@@ -13,12 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
-from core.i18n import language_info
 from core.problems import Conflict, Invalid, NotFound, Problem
 from core.web.deps import ContextDep, OfficeDep, get_context
 from core.web.headers import embeddable
 from core.web.security import check_csrf, staff_page
 from plugins.queue import lifecycle, tickets, views
+from plugins.queue.i18n import OUTCOME_LABELS
 from plugins.queue.settings import settings_of
 
 pages = APIRouter()
@@ -87,7 +87,7 @@ def console_page(request: Request, office: OfficeDep, ctx: ContextDep,
         "counters": [{"id": c.id, "name": c.name.get_text(language),
                       "services": [s.id for s in settings.services_at(c.id)]} for c in settings.counters],
         "services": [{"id": s.id, "name": s.name.get_text(language), "seats": s.seats} for s in settings.services],
-        "languageNames": {code: language_info(code).native_name for code in office.languages},
+        "referrals": [{"id": r.id, "name": r.name.get_text(language)} for r in settings.referrals],
         "labels": {
             "nobody": _("Nobody is waiting."), "waiting": _("waiting"), "called": _("called"),
             "serving": _("being served"), "booked": _("booked"), "note": _("Note"),
@@ -98,10 +98,36 @@ def console_page(request: Request, office: OfficeDep, ctx: ContextDep,
             _("Wants a text message"), "done": _("Done"), "freeSeat": _("Free the computer"),
             "seat": _("Computer %(seat)s", seat="{seat}"), "noSeats": _("Nobody is at a computer."),
             "seatWaiting": _("%(count)s waiting for a computer", count="{count}"),
+            "interpreter": _("Interpreter"), "urgent": _("Urgent"), "held": _("On hold"), "call": _("Call"),
+            "hold": _("Put on hold"), "resume": _("Resume"), "markUrgent": _("Mark urgent"),
+            "notUrgent": _("Not urgent"), "counterOpen": _("Counter open"), "counterPaused": _("Counter paused"),
+            "pause": _("Pause counter"), "open": _("Open counter"),
+            "chooseOutcome": _("Choose what came of the visit."),
         },
     }
+    outcomes = [(outcome, _(label)) for outcome, label in OUTCOME_LABELS.items()]
     return ctx.render(request, "queue/console.html", office=office, config=config, settings=settings,
-                      principal=principal)
+                      principal=principal, outcomes=outcomes)
+
+
+@pages.get("/live")
+def live_page(request: Request, office: OfficeDep, ctx: ContextDep,
+              principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
+    """The manager's live view: the room now, updated as events come."""
+    language = ctx.language(request, office)
+    _ = ctx.translator.gettext(language)
+    api = f"/api/v1/offices/{office.id}/queue"
+    config = {
+        "language": language, "stateUrl": f"{api}/live?lang={language}",
+        "eventsUrl": f"{api}/live/events?lang={language}",
+        # Every event type an installed plugin registers: any of them may change a figure.
+        "eventTypes": sorted(ctx.plugins.event_types),
+        "labels": {"minutes": _("%(minutes)s min", minutes="{minutes}"), "paused": _("Paused"),
+                   "busy": _("With %(number)s", number="{number}"), "idle": _("Free"), "waiting": _("Waiting now"),
+                   "issued": _("Tickets issued"), "served": _("Served"), "noShows": _("Did not come"),
+                   "cancelled": _("Cancelled"), "urgent": _("Urgent"), "interpreter": _("Asked for an interpreter")},
+    }
+    return ctx.render(request, "queue/live.html", office=office, config=config, principal=principal)
 
 
 def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], status_code: int = 200,

@@ -10,20 +10,10 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from plugins.surveys.service import Cell, Share, period_label
+from core.proportions import share_text
+from plugins.surveys.service import Cell, period_label
 
 Gettext = Callable[..., str]
-
-
-def percent(value: float) -> int:
-    return round(value * 100)
-
-
-def share_text(share: Share, _: Gettext) -> str:
-    """"60 % (18 of 30, 42–75 %)": the share, the counts behind it and the 95 % interval."""
-    low, high = share.interval
-    return _("%(share)s %% (%(yes)s of %(n)s, %(low)s–%(high)s %%)", share=percent(share.value), yes=share.yes,
-             n=share.n, low=percent(low), high=percent(high))
 
 
 def cell_text(cell: Cell | None, k: int, _: Gettext) -> str:

@@ -6,7 +6,6 @@ so the database returns group counts (at most a few thousand rows), never the re
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -20,11 +19,11 @@ from core.config import OfficeConfig
 from core.db import insert_ignore
 from core.events import publish
 from core.problems import Invalid
+from core.proportions import Share
 from plugins.surveys.events import SurveyCompleted
 from plugins.surveys.models import SubmissionToken, SurveyAnswer, SurveyResponse
 from plugins.surveys.settings import GENDERS, Survey, SurveysSettings
 
-Z_95 = 1.959963984540054  # the 97.5th percentile of the standard normal distribution
 DIMENSIONS = ("gender", "context", "language", "period")
 PERIODS = ("week", "month")
 COMMENT_QUESTION = "comment"
@@ -122,33 +121,6 @@ def forget_old_tokens(session: Session, office_id: str, today: date) -> int:
 
 
 # --- Statistics -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Share:
-    """``yes`` of ``n`` with its 95 % Wilson score interval (good for small n and shares near 0 or 1)."""
-
-    yes: int
-    n: int
-
-    @property
-    def value(self) -> float:
-        return self.yes / self.n
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return wilson_interval(self.yes, self.n)
-
-
-def wilson_interval(yes: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    if n <= 0:
-        raise ValueError("an interval needs at least one answer")
-    p = yes / n
-    z2 = z * z
-    denominator = 1 + z2 / n
-    centre = (p + z2 / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass

@@ -1,5 +1,6 @@
-// Guide console: choose counter and services, call the next visitor, act on them, see the line with errands.
-// Live: the board's event stream tells the console when to refresh (no polling).
+// Guide console: choose counter and services, pause or open the counter, call the next visitor or a chosen one,
+// hold and resume, flag urgent, record the outcome, see the line with errands. Live: the board's event stream
+// tells the console when to refresh (no polling).
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("queue-console-config").textContent);
@@ -55,7 +56,8 @@
   function errand(ticket, target) {
     const rows = [];
     if (ticket.category) rows.push([L.category, ticket.category_title]);
-    rows.push([L.language, cfg.languageNames[ticket.language] || ticket.language]);
+    rows.push([L.language, ticket.language_name || ticket.language]);
+    if (ticket.interpreter) rows.push([L.interpreter, ticket.interpreter_name || ticket.interpreter]);
     Object.entries(ticket.answers || {}).forEach(function (pair) { rows.push(pair); });
     if (ticket.transferred_from) rows.push([L.transferredFrom.replace("{service}", serviceNames[ticket.transferred_from] || ticket.transferred_from), ""]);
     if (ticket.note) rows.push([L.note, ticket.note]);
@@ -76,6 +78,7 @@
     if (current) {
       document.getElementById("queue-current-number").textContent = current.number;
       document.getElementById("queue-current-state").textContent = stateLabel(current);
+      document.getElementById("queue-current-urgent").hidden = !current.urgent;
       errand(current, document.getElementById("queue-current-errand"));
       currentBox.querySelector("[data-action=recall]").disabled = current.status !== "called";
       currentBox.querySelector("[data-action=start]").disabled = current.status !== "called";
@@ -86,19 +89,50 @@
 
   function minutesSince(iso) { return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000)); }
 
+  // A button acting on one ticket of the line; its name says which ticket ("Call B004").
+  function ticketButton(text, ticket, quiet, act) {
+    const button = el("button", "mbk-button" + (quiet ? " mbk-button--quiet" : ""), text);
+    button.type = "button";
+    button.append(el("span", "mbk-sr", " " + ticket.number));
+    button.addEventListener("click", function () { act().catch(function (e) { say(L.failed.replace("{detail}", e.message)); }); });
+    return button;
+  }
+  function post(path, body) {
+    return api(path, { method: "POST", body: body ? JSON.stringify(body) : undefined });
+  }
+
   function renderLine(tickets) {
     const waiting = tickets.filter(function (t) { return t.status === "waiting"; });
     document.getElementById("queue-line-count").textContent = String(waiting.length);
     if (!waiting.length) { lineEl.replaceChildren(el("li", "mbk-muted", L.nobody)); return; }
     lineEl.replaceChildren(...waiting.map(function (t) {
-      const li = el("li", "queue-line-item");
+      const li = el("li", "queue-line-item" + (t.urgent ? " queue-line-item--urgent" : "") + (t.held ? " queue-line-item--held" : ""));
+      li.dataset.ticket = t.number;
       const head = el("p", "queue-line-head");
       head.append(el("strong", "queue-number", t.number), " ", serviceNames[t.service] || t.service, " · ",
         L.minutes.replace("{minutes}", minutesSince(t.issued_at)));
+      if (t.urgent) head.append(" ", el("span", "queue-badge queue-badge--urgent", L.urgent));
+      if (t.held) head.append(" ", el("span", "queue-badge queue-badge--held", L.held));
       if (t.booked) head.append(" ", el("span", "queue-badge", L.booked));
+      if (t.interpreter) head.append(" ", el("span", "queue-badge", L.interpreter + ": " + (t.interpreter_name || t.interpreter)));
       const details = el("dl", "queue-errand");
       errand(t, details);
-      li.append(head, details);
+      const actions = el("div", "queue-line-actions");
+      const call = ticketButton(L.call, t, false, async function () {
+        const ticket = await post("/tickets/" + t.id + "/call", { counter: counterSelect.value });
+        showCurrent(ticket);
+        say("");
+        refreshSoon();
+      });
+      call.disabled = paused || Boolean(current);
+      actions.append(call,
+        ticketButton(t.held ? L.resume : L.hold, t, true, async function () {
+          await post("/tickets/" + t.id + "/" + (t.held ? "resume" : "hold")); refreshSoon();
+        }),
+        ticketButton(t.urgent ? L.notUrgent : L.markUrgent, t, true, async function () {
+          await post("/tickets/" + t.id + "/urgent", { urgent: !t.urgent }); refreshSoon();
+        }));
+      li.append(head, details, actions);
       return li;
     }));
   }
@@ -175,6 +209,51 @@
     });
   });
 
+  // Done, with what came of the visit (and to whom a referred visitor was sent).
+  const doneForm = document.getElementById("queue-done");
+  const referral = document.getElementById("queue-referral");
+  doneForm.addEventListener("change", function () {
+    if (referral) referral.hidden = doneForm.outcome.value !== "referred";
+  });
+  doneForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    if (!current) return;
+    const outcome = doneForm.outcome.value;
+    if (!outcome) { say(L.chooseOutcome); doneForm.querySelector("input[name=outcome]").focus(); return; }
+    const body = { outcome: outcome };
+    if (outcome === "referred" && doneForm.referred_to) body.referred_to = doneForm.referred_to.value;
+    try {
+      showCurrent(await post("/tickets/" + current.id + "/done", body));
+      doneForm.reset();
+      if (referral) referral.hidden = true;
+      say("");
+      refreshSoon();
+    } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  });
+
+  // The counter open or paused: nobody is called to a paused counter (the server refuses it too).
+  let paused = false;
+  const pauseButton = document.getElementById("queue-pause");
+  function showCounterState(state) {
+    paused = state === "paused";
+    document.getElementById("queue-counter-state").textContent = paused ? L.counterPaused : L.counterOpen;
+    document.getElementById("queue-counter-state").classList.toggle("queue-badge--held", paused);
+    pauseButton.textContent = paused ? L.open : L.pause;
+    document.getElementById("queue-call-next").disabled = paused;
+  }
+  async function loadCounterState() {
+    try { showCounterState((await api("/counters/" + encodeURIComponent(counterSelect.value))).state); }
+    catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  }
+  pauseButton.addEventListener("click", async function () {
+    try {
+      const answer = await api("/counters/" + encodeURIComponent(counterSelect.value),
+        { method: "PUT", body: JSON.stringify({ state: paused ? "open" : "paused" }) });
+      showCounterState(answer.state);
+      refreshSoon();
+    } catch (e) { say(L.failed.replace("{detail}", e.message)); }
+  });
+
   document.getElementById("queue-transfer").addEventListener("submit", async function (event) {
     event.preventDefault();
     if (!current) return;
@@ -188,7 +267,7 @@
     } catch (e) { say(L.failed.replace("{detail}", e.message)); }
   });
 
-  counterSelect.addEventListener("change", function () { applyCounter(); save(); refresh(); });
+  counterSelect.addEventListener("change", function () { applyCounter(); save(); loadCounterState(); refresh(); });
   choices.forEach(function (box) { box.addEventListener("change", function () { save(); refresh(); }); });
 
   // Restore the guide's counter, services and current visitor after a reload.
@@ -216,12 +295,15 @@
   function connect() {
     const source = new EventSource(cfg.api + "/board/events");
     ["ticket.issued", "ticket.called", "ticket.started", "ticket.done", "ticket.no_show", "ticket.cancelled",
-      "ticket.transferred"].forEach(function (type) { source.addEventListener(type, refreshSoon); });
+      "ticket.transferred", "ticket.held", "ticket.resumed", "ticket.urgent"].forEach(function (type) {
+      source.addEventListener(type, refreshSoon);
+    });
     source.addEventListener("open", refreshSoon);
     source.addEventListener("error", function () {
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 5000); // gave up after an HTTP error
     });
   }
   connect();
+  loadCounterState();
   refresh();
 })();

@@ -178,3 +178,11 @@ def test_statistics_count_urgent_tickets_interpreter_requests_and_outcomes(qctx:
         [info] = statistics_by_day(session, qctx.deployment.office("test"), T0.date(), T0.date())
     assert (info.issued, info.served, info.urgent, info.interpreter) == (4, 4, 1, 1)
     assert (info.helped, info.helped_self_service, info.referred, info.no_errand) == (0, 2, 1, 1)
+    # Beside the empowerment indicators: the shares per service and week, with the surveys' honest intervals.
+    from plugins.queue.outcomes import outcomes_panel_context
+
+    with qctx.db.session() as session:
+        rows = statistics_by_day(session, qctx.deployment.office("test"), T0.date(), T0.date())
+    panel = outcomes_panel_context(qctx.deployment.office("test"), rows, lambda text, **values: text % values, "sv")
+    assert panel["rows"] == [("2026-W48", "Info", 4, ["0 % (0 of 4, 0–49 %)", "50 % (2 of 4, 15–85 %)",
+                                                        "25 % (1 of 4, 5–70 %)", "25 % (1 of 4, 5–70 %)"])]

@@ -86,8 +86,9 @@ def test_kiosk_contract_hooks(ctx: AppContext) -> None:
     # Other plugins add tiles and links of their own: look at the queue's.
     tiles = plugins.queue.mbk_kiosk_tiles(office=office, language="en")
     assert [(t.id, t.ticket_service, t.label) for t in tiles] == [("computer", "computers", "I want to use a computer")]
-    links = {link.audience: link.path for link in plugins.queue.mbk_page_links(office=office)}
-    assert links == {"display": "/skarholmen/queue/board", "staff": "/skarholmen/queue/console"}
+    links = [(link.audience, link.path) for link in plugins.queue.mbk_page_links(office=office)]
+    assert links == [("display", "/skarholmen/queue/board"), ("staff", "/skarholmen/queue/console"),
+                     ("staff", "/skarholmen/queue/live")]
 
 
 def test_guide_sees_the_errand_category_by_its_title(client: TestClient, ctx: AppContext,

@@ -7,8 +7,9 @@ import math
 import pytest
 
 from core.i18n import Translator
-from plugins.surveys.presentation import share_text, verdict
-from plugins.surveys.service import Cell, Share, suppress_small_cells, wilson_interval
+from core.proportions import Share, share_text, wilson_interval
+from plugins.surveys.presentation import verdict
+from plugins.surveys.service import Cell, suppress_small_cells
 
 _ = Translator([]).gettext("en")
 

@@ -1,0 +1,128 @@
+"""The guide console's day and the manager's live view in Chromium against a real server (SQLite and PostgreSQL),
+in Swedish and Arabic: calling a chosen ticket, holding and resuming it, recording the outcome; an urgent kiosk
+answer reaching the console flagged; the console on a phone; the live view updating when a ticket is issued.
+axe-core finds no serious problems on any of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.axe import assert_accessible
+from tests.browser.test_queue_pages import kiosk, staff, wait_for_listeners
+from tests.support import PASSWORD, LiveServer
+
+API = "/api/v1/offices/skarholmen/queue"
+# What the console says, per language: the state of a called ticket, "on hold", "urgent", "Arabic" in the page's
+# language and in its own script.
+TEXTS = {"sv": {"called": "uppropad", "held": "Parkerad", "urgent": "Akut", "arabic": "arabiska · العربية"},
+         "ar": {"called": "تم النداء", "held": "في الانتظار", "urgent": "عاجل", "arabic": "العربية"}}
+
+
+def log_in(page: Any, url: str, username: str) -> None:
+    page.goto(url)
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(url)
+
+
+def open_console(page: Any, server: LiveServer, language: str, counter: str = "guide-2") -> None:
+    log_in(page, f"{server.url}/skarholmen/queue/console?lang={language}", "guide")
+    page.select_option("#queue-counter", counter)
+    wait_for_listeners(server, 1)
+
+
+def line_item(page: Any, number: str) -> Any:
+    return page.locator(f"#queue-line li[data-ticket={number}]")
+
+
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_the_console_calls_a_chosen_ticket_holds_and_resumes_it_and_records_the_outcome(
+        page: Any, live_server: LiveServer, make_user: Callable[..., str], language: str) -> None:
+    guide = staff(live_server, make_user("guide"))
+    tickets = kiosk(live_server)
+    for _ in range(2):
+        tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).raise_for_status()
+    open_console(page, live_server, language)
+    expect(line_item(page, "B002")).to_contain_text(TEXTS[language]["arabic"], timeout=3000)
+    assert_accessible(page)
+
+    line_item(page, "B002").locator("button").first.click()  # call B002, out of turn
+    expect(page.locator("#queue-current-number")).to_have_text("B002", timeout=3000)
+    expect(page.locator("#queue-current-state")).to_have_text(TEXTS[language]["called"])
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"], timeout=3000)
+
+    page.click("[data-action=hold]")  # the visitor fills in a form meanwhile
+    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
+    expect(line_item(page, "B002")).to_contain_text(TEXTS[language]["held"], timeout=3000)
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001", "B002"])  # in its place
+    assert guide.post(f"{API}/call-next", json={"counter": "guide-3"}).json()["number"] == "B001"  # passed by
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"], timeout=3000)
+    assert guide.post(f"{API}/call-next", json={"counter": "guide-3"}).status_code == 204
+    assert_accessible(page)
+
+    line_item(page, "B002").locator("button").nth(1).click()  # resume
+    expect(line_item(page, "B002")).not_to_contain_text(TEXTS[language]["held"], timeout=3000)
+    line_item(page, "B002").locator("button").first.click()
+    expect(page.locator("#queue-current-number")).to_have_text("B002", timeout=3000)
+    page.check("#queue-done input[value=referred]")
+    expect(page.locator("#queue-referral")).to_be_visible()
+    page.select_option("#queue-referred-to", "insurance")
+    assert_accessible(page)
+    page.click("#queue-done-button")
+    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
+    rows = guide.get(f"{API}/stats").json()
+    assert next(r for r in rows if r["service"] == "guidance")["referred"] == 1
+
+
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
+        browser: Any, live_server: LiveServer, make_user: Callable[..., str], language: str) -> None:
+    make_user("guide")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        tickets = kiosk(live_server)
+        tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+        open_console(page, live_server, language, counter="guide-3")
+        expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"], timeout=3000)
+        answer = tickets.post("/api/v1/offices/skarholmen/kiosk/tickets", json={
+            "language": "ar", "idempotency_key": "urgent-visitor-1", "category": "financial-assistance",
+            "answers": {"need": "urgent", "tried": "nothing"}, "interpreter": "ti"})
+        assert answer.status_code == 201, answer.text
+        # It comes in live, first in line, marked urgent in words (not colour alone), with the interpreter asked.
+        expect(page.locator("#queue-line .queue-number")).to_have_text(["B002", "B001"], timeout=3000)
+        urgent = line_item(page, "B002")
+        expect(urgent).to_have_class("queue-line-item queue-line-item--urgent")
+        expect(urgent.locator(".queue-badge--urgent")).to_have_text(TEXTS[language]["urgent"])
+        expect(urgent).to_contain_text("ትግርኛ")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sideways on a phone
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_the_live_view_updates_when_a_ticket_is_issued(page: Any, live_server: LiveServer,
+                                                       make_user: Callable[..., str], language: str) -> None:
+    make_user("manager", role="viewer")
+    tickets = kiosk(live_server)
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    log_in(page, f"{live_server.url}/skarholmen/queue/live?lang={language}", "manager")
+    wait_for_listeners(live_server, 1)
+    info = page.locator("#queue-live-services tr[data-service=info] td").first
+    expect(info).to_have_text("1", timeout=3000)
+    assert_accessible(page)
+
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    expect(info).to_have_text("2", timeout=3000)
+    guide = httpx.Client(base_url=live_server.url, headers=staff(live_server, make_user("guide")).headers)
+    guide.put(f"{API}/counters/guide-3", json={"state": "paused"}).raise_for_status()
+    paused = {"sv": "Paus", "ar": "متوقف مؤقتًا"}[language]
+    expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused, timeout=3000)
+    assert_accessible(page)
