@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -121,7 +120,7 @@ def test_the_live_view_updates_when_a_ticket_is_issued(page: Any, live_server: L
 
     tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
     expect(info).to_have_text("2", timeout=3000)
-    guide = httpx.Client(base_url=live_server.url, headers=staff(live_server, make_user("guide")).headers)
+    guide = staff(live_server, make_user("guide"))
     guide.put(f"{API}/counters/guide-3", json={"state": "paused"}).raise_for_status()
     paused = {"sv": "Paus", "ar": "متوقف مؤقتًا"}[language]
     expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused, timeout=3000)
