@@ -52,6 +52,7 @@ def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, langua
         "service": ticket.service,
         "service_name": service.name.get_text(language) if service else ticket.service,
         "status": ticket.status,
+        "held": ticket.held_at is not None,
         "position": position,
         "ahead": max(0, position - 1),
         "estimated_wait_minutes": estimate,

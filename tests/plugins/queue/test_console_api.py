@@ -39,6 +39,9 @@ def test_the_console_actions_over_http(client: TestClient, ctx: AppContext, make
 
     held = client.post(f"{API}/tickets/{second['id']}/hold", headers=guide).json()
     assert (held["status"], held["held"]) == ("waiting", True)
+    # The visitor's page says so, rather than a place in line that call-next would not honour meanwhile.
+    status = client.get(f"/skarholmen/queue/t/{second['id']}/status?lang=en").text
+    assert "Your ticket is on hold" in status and "ahead of you" not in status
     line = client.get(f"{API}/tickets", headers=guide, params={"lang": "sv"}).json()
     assert [(t["number"], t["held"]) for t in line] == [("B001", False), ("B002", True)]
     assert line[0]["interpreter"] == "ti" and line[0]["interpreter_name"] == "tigrinja · ትግርኛ"
