@@ -9,7 +9,7 @@ export MBK_DEPLOYMENT ?= deployments/demo
 # Links the server writes (QR codes, SMS delivery reports) point at the port it was given.
 export MBK_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint screenshots bench clean
+.PHONY: run test lint screenshots bench clean speech
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 # e-mails go to an SMTP server on port 1025 (deployments/demo) that keeps them for /demo/mail.
 run: $(STAMP)
 	$(BIN)/mbk serve --host $(HOST) --port $(PORT) --demo-access --catch-mail 127.0.0.1:1025
+
+# The offline speech clips (espeak-ng, Debian package) for the deployment's languages: part of installing.
+speech: $(STAMP)
+	$(BIN)/mbk speech build
 
 test: $(STAMP)
 	$(BIN)/lint-imports

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from core import speech_cli
 from core.config import ConfigError, PlatformSettings
 from core.plugins import PluginLoadError, PluginManager
 
@@ -70,7 +71,7 @@ def check(deployment: DeploymentOption = None) -> None:
     Touches no real database (the migrations run on a scratch SQLite one), so it can run on a build machine
     before rollout.
     """
-    from core import migrate
+    from core import migrate, voices
     from core.loading import load_deployment
 
     settings = settings_for(deployment)
@@ -82,6 +83,9 @@ def check(deployment: DeploymentOption = None) -> None:
     drift_failure(migrate.migrations_drift(plugins))
     offices = loaded.offices
     typer.echo(f"ok: {len(offices)} office(s) in {settings.deployment}: {', '.join(sorted(offices))}")
+    # Notes, not errors: a screen goes on with the clips there are (and the browser's voice for the rest).
+    for line in voices.missing_report(voices.library(settings, loaded), plugins, loaded):
+        typer.echo(f"speech: {line}")
 
 
 @cli.command()
@@ -169,6 +173,7 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
         else:
             raise fail("error: the database is behind its migrations; run `mbk db upgrade` first")
     drift_failure(migrate.schema_drift(ctx.db.engine, ctx.plugins))
+    build_speech(ctx)
     if ctx.settings.secret_key is None:
         typer.echo("MBK_SECRET_KEY is not set: using a random key, so logins end when the server restarts.")
     print_urls(ctx, base)
@@ -182,6 +187,18 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     finally:
         if catcher is not None:
             catcher.stop()
+
+
+def build_speech(ctx) -> None:  # type: ignore[no-untyped-def]
+    """Clips missing from the espeak-ng sets (first start, changed texts) are made before serving; a failure
+    leaves the board and kiosk on the browser's voices, it does not stop the server."""
+    from core import voices
+    from core.speech import SpeechError
+
+    try:
+        voices.build(ctx.speech, ctx.plugins, ctx.deployment, echo=typer.echo)
+    except SpeechError as exc:
+        typer.echo(f"speech: {exc}; the board and kiosk use the browser's voices where clips are missing")
 
 
 def start_mail_catcher(ctx, where: str, base: str):  # type: ignore[no-untyped-def]
@@ -564,6 +581,9 @@ def purge(deployment: DeploymentOption = None) -> None:
         counts = {k: v for r in results for k, v in r.items()}
         summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing to purge"
         typer.echo(f"{office.id}: {summary}")
+
+
+speech_cli.register(cli, settings_for, load_plugins, config_failure)
 
 
 def main() -> None:

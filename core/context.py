@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from markupsafe import Markup
 
+from core import voices
 from core.config import Deployment, OfficeConfig, PlatformSettings
 from core.db import Database
 from core.dispatch import Dispatcher
@@ -21,6 +22,7 @@ from core.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 from core.live import LiveBroker, attach_broker
 from core.loading import load_deployment
 from core.plugins import OfficeHooks, PluginManager
+from core.speech import ClipLibrary, Phrases
 
 WEB = Path(__file__).resolve().parent / "web"
 DISPLAY_COOKIE = "mbk_display"  # "large", "contrast" or both, comma-separated: set by the page's toggles
@@ -46,9 +48,11 @@ class AppContext:
     secret_key: str
     translator: Translator
     templates: Environment
+    speech: ClipLibrary
     broker: LiveBroker = field(default_factory=LiveBroker)
     dispatcher: Dispatcher | None = None
     _panel_translators: dict[str, Translator] = field(default_factory=dict, init=False, repr=False)
+    _phrases: dict[tuple[str, str], Phrases] = field(default_factory=dict, init=False, repr=False)
 
     def hooks(self, office: OfficeConfig) -> OfficeHooks:
         return self.plugins.for_office(office)
@@ -69,6 +73,13 @@ class AppContext:
         default = self.deployment.default_language
         others = sorted({lang for o in self.deployment.offices.values() for lang in o.languages} - {default})
         return (default, *others)
+
+    def speech_phrases(self, office: OfficeConfig, language: str) -> Phrases:
+        """Everything the office's screens and announcements say in ``language`` (cached: settings are fixed)."""
+        key = (office.id, language)
+        if key not in self._phrases:
+            self._phrases[key] = voices.office_phrases(self.plugins, office, language)
+        return self._phrases[key]
 
     def page_links(self, office: OfficeConfig) -> list[PageLink]:
         links = [link for group in self.hooks(office).mbk_page_links(office=office) for link in group]
@@ -110,6 +121,7 @@ class AppContext:
             "languages": languages,
             "large_text": "large" in display,
             "high_contrast": "contrast" in display,
+            "read_aloud": "speech" in display,  # a shared screen's "read aloud" (core/web/static/speech.js)
             "csrf_token": csrf_token(request),
             "_": self.translator.gettext(language),
             "ngettext": self.translator.ngettext(language),
@@ -147,6 +159,7 @@ def create_context(settings: PlatformSettings | None = None, plugins: PluginMana
                                     settings.db_pool_timeout)
     translator = Translator([p.locale for p in plugins.plugins.values() if p.locale])
     ctx = AppContext(settings=settings, deployment=deployment, plugins=plugins, db=database, secret_key=secret,
-                     translator=translator, templates=build_templates(plugins))
+                     translator=translator, templates=build_templates(plugins),
+                     speech=voices.library(settings, deployment))
     attach_broker(database, ctx.broker)
     return ctx

@@ -26,6 +26,7 @@ from core.contract import (
     TicketService,
 )
 from core.problems import ConfigProblem
+from core.speech import Clip
 
 if TYPE_CHECKING:
     import typer
@@ -145,6 +146,21 @@ def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequ
     """
 
 
+# --- Speech (offline clips: core.speech) ----------------------------------------------------------
+
+
+@hookspec
+def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
+    """What the plugin's visitor screens and announcements say in ``language``: texts, gettext templates and
+    fixed clips. A template's literal pieces become clips and its values are spoken when it is filled in
+    (``"Number %(number)s, %(counter)s"``; a number or ticket number character by character, any other value
+    as a text of this list); fixed clips are e.g. ``core.speech.code("B")``, the letters of ticket numbers.
+
+    ``mbk speech build`` (and ``mbk serve``) generate these with espeak-ng; ``mbk check`` names the ones an
+    office's recorded clips (``<deployment>/speech/<language>/``) lack.
+    """
+
+
 # --- Monitoring -----------------------------------------------------------------------------------
 
 
@@ -208,6 +224,7 @@ __all__ = [
     "TicketReceipt",
     "TicketRequest",
     "TicketService",
+    "Clip",
     "hook_names",
     "hookspec",
 ]

@@ -107,6 +107,25 @@ class Translator:
 
         return _
 
+    def texts(self, language: str) -> list[str]:
+        """Every text of ``language`` in the catalogs (the English msgid where there is no translation): what a
+        screen in that language may show, e.g. for speech clips."""
+        texts: list[str] = []
+        for folder in self.locale_dirs:
+            po = folder / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+            if not po.exists():
+                po = folder / "messages.pot"
+            if not po.exists():
+                continue
+            with po.open("rb") as fh:
+                for message in read_po(fh):
+                    if not message.id:
+                        continue
+                    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                    texts += [said or ids[min(i, len(ids) - 1)] for i, said in enumerate(strings)]
+        return texts
+
     def ngettext(self, language: str) -> Callable[..., str]:
         t = self.translations(language)
 

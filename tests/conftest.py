@@ -136,12 +136,13 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def make_context(db_url: str) -> Iterator[Callable[..., AppContext]]:
+def make_context(db_url: str, tmp_path: Path) -> Iterator[Callable[..., AppContext]]:
     """Build an AppContext on a deployment folder (default: the demo) and the test's database."""
     made: list[AppContext] = []
 
     def factory(deployment: Path = DEMO, plugins: PluginManager | None = None, **settings: Any) -> AppContext:
-        settings = {"run_dispatcher": False, **settings}  # tests run the dispatcher by hand unless they ask
+        # Tests run the dispatcher by hand unless they ask; speech clips a test makes stay in its own folder.
+        settings = {"run_dispatcher": False, "speech_cache": tmp_path / "speech-clips", **settings}
         platform = PlatformSettings(database_url=db_url, deployment=deployment, secret_key="test-secret-key-0123456789",
                                     **settings)
         ctx = create_context(platform, plugins or builtin_plugins())

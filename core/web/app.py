@@ -20,7 +20,7 @@ from core.context import AppContext, create_context
 from core.dispatch import Dispatcher
 from core.live import PostgresListener
 from core.problems import Problem
-from core.web import errors, metrics, security
+from core.web import errors, metrics, security, speech
 from core.web.deps import plugin_enabled
 from core.web.headers import SecurityHeaders
 from core.web.limits import RequestLimits
@@ -81,6 +81,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
 
     app.include_router(routes.api)
     app.include_router(metrics.router)
+    app.include_router(speech.api)
     for name, plugin in sorted(ctx.plugins.plugins.items()):
         guard = [Depends(plugin_enabled(name))]
         if plugin.api_router is not None:

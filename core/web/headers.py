@@ -25,6 +25,8 @@ HSTS_SECONDS = 365 * 24 * 3600
 def content_security_policy(frame_ancestors: Iterable[str] = ()) -> str:
     ancestors = " ".join(frame_ancestors) or "'none'"
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            # Speech clips are fetched once and played from memory (blob:), so reading goes on offline.
+            "media-src 'self' blob:; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
             f"frame-ancestors {ancestors}")
 

@@ -15,7 +15,7 @@ from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, KioskTile, LiveFigure, PageLink, StaffAlert
 from core.i18n import N_
 from core.plugins import Plugin, hookimpl
-from plugins.kiosk import api, arrivals, models, pages, service  # noqa: F401  (models: tables registered on Base)
+from plugins.kiosk import api, arrivals, models, pages, service, speech  # noqa: F401  (models: tables on Base)
 from plugins.kiosk.escalation import start_escalator
 from plugins.kiosk.events import EVENT_TYPES
 from plugins.kiosk.settings import KioskSettings
@@ -52,6 +52,11 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 @hookimpl
 def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
     return service.own_tiles(office, language)
+
+
+@hookimpl
+def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str]:
+    return speech.spoken(office, language)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ ICONS = {
               '<path d="M6 9v6M18 9v6"/>'),
     "passport": '<rect x="6" y="3" width="12" height="18" rx="1"/><circle cx="12" cy="10" r="3"/><path d="M9 17h6"/>',
     "home": '<path d="M3 11l9-7 9 7M5 10v10h14V10M10 20v-6h4v6"/>',
+    "speaker": '<path d="M4 9h4l5-4v14l-5-4H4z"/><path d="M16.5 8.5a5 5 0 0 1 0 7M19 6a8.5 8.5 0 0 1 0 12"/>',
     "globe": '<circle cx="12" cy="12" r="9"/><path d="M3 12h18M12 3c3 3 3 15 0 18M12 3c-3 3-3 15 0 18"/>',
     "id": ('<rect x="3" y="6" width="18" height="12" rx="1"/><circle cx="8" cy="11" r="2"/>'
            '<path d="M5 16c1-2 5-2 6 0M13 10h5M13 14h5"/>'),

@@ -17,7 +17,9 @@ from core.db import utcnow
 from core.events import DomainEvent
 from core.hookspecs import AdminPanel, KioskTile, PageLink, TicketReceipt, TicketRequest, TicketService
 from core.plugins import Plugin, hookimpl
+from core.speech import Clip
 from plugins.queue import (
+    announce,
     estimates,
     lifecycle,
     models,  # noqa: F401  (importing models registers the tables on Base)
@@ -65,6 +67,11 @@ def mbk_validate_office(office: OfficeConfig) -> list[ConfigProblem | str]:
     settings = settings_of(office)
     return [ConfigProblem(str(office.source), f"plugins.queue.{path}", message)
             for path, message in validate_settings(settings, office.languages)]
+
+
+@hookimpl
+def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
+    return announce.spoken(office, language)
 
 
 @hookimpl

@@ -17,11 +17,12 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.db import utcnow
 from core.hookspecs import TicketRequest
-from core.problems import Invalid, Problem
+from core.problems import Invalid, NotFound, Problem, Unavailable
+from core.speech import SpeechError
 from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep
 from core.web.security import get_principal, require
 from core.web.sse import sse_response
-from plugins.queue import counters, lifecycle, tickets, views
+from plugins.queue import announce, counters, lifecycle, tickets, views
 from plugins.queue.live import live_projection, live_state
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
@@ -364,3 +365,32 @@ def stats_csv(session: SessionDep, office: OfficeDep,
     writer.writerows(rows)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="queue-{office.id}.csv"'})
+
+
+@api.get("/announcement.wav", response_class=Response,
+         responses={200: {"content": {"audio/wav": {}}, "description": "The call, spoken (16-bit mono WAV)"}})
+def announcement(office: OfficeDep, ctx: ContextDep, language: Annotated[str, Query(max_length=8)],
+                 number: Annotated[str, Query(max_length=8, description="the ticket number, e.g. B012")],
+                 counter: Annotated[str | None, Query(max_length=64, description="the counter's id")] = None,
+                 seat: Annotated[int | None, Query(description="or the public computer's number")] = None
+                 ) -> Response:
+    """A call as the display board says it, put together from the office's speech clips (recorded ones first,
+    else espeak-ng's): "Number B012, Desk 2". 404 for a language without clips (the board then uses the
+    browser's voice)."""
+    if language not in office.languages:
+        raise Invalid("invalid_request", f"{language!r} is not one of {list(office.languages)}", field="language")
+    if wrong := announce.problem(office, number, counter, seat):
+        raise Invalid("invalid_request", wrong[1], field=wrong[0])
+    if not ctx.speech.has_set(language):
+        raise NotFound("no_clips", f"No speech clips for {language!r} at this office: the board uses the browser's "
+                       f"voice (record them in the deployment's speech/{language}/ folder; `mbk check` lists them).")
+    wanted = announce.clips(office, language, number, counter, seat)
+    try:
+        still = ctx.speech.ensure(language, wanted)
+        if still:
+            raise NotFound("clips_missing", f"Clips missing for {language!r}: "
+                           + ", ".join(f"{c.name}.wav ({c.text!r})" for c in still))
+        body = ctx.speech.assemble(language, wanted)
+    except SpeechError as exc:
+        raise Unavailable("speech_failed", f"The announcement could not be made: {exc}") from None
+    return Response(body, media_type="audio/wav", headers={"Cache-Control": "public, max-age=3600"})

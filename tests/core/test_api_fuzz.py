@@ -42,7 +42,8 @@ def real_ids(ctx: AppContext, client: TestClient) -> dict[str, str]:
     ticket = client.post("/api/v1/offices/skarholmen/queue/tickets", json={"service": "guidance"},
                          headers=device_header(ctx, "skarholmen", "kiosk"))
     return {"office": "skarholmen", "survey_id": "exit", "indicator_id": "learned", "ticket_id": ticket.json()["id"],
-            "counter_id": "guide-1"}
+            "counter_id": "guide-1",
+            "language": "sv", "name": "digit-1"}
 
 
 def fuzz(operation: Any, mode: GenerationMode, fixed: dict[str, str], headers: dict[str, str],
@@ -86,4 +87,4 @@ def test_every_path_parameter_gets_a_real_value_or_is_meant_to_be_random(client:
     placeholders = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
     # every path parameter is either given a real value above or is one whose random values are the point
     assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code",
-                            "arrival_id", "counter_id"}
+                            "arrival_id", "counter_id", "language", "name"}

@@ -28,6 +28,7 @@ from core.hookspecs import (
     TicketService,
     hook_names,
 )
+from core.speech import phrase
 from core.web.app import AppContext, create_app
 from tests.core import dummy
 from tests.support import bearer, builtin_plugins, drain_events
@@ -116,6 +117,10 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         assert hooks.mbk_staff_alerts(office=alpha, session=session, language="en")[0][0].text == "Dummy alert (en)"
         figure = hooks.mbk_live_figures(office=alpha, session=session, language="en", now=utcnow())[0][0]
         assert (figure.label, figure.value) == ("Dummy figure (en)", 3)
+    # what the office's speech clips must say (its templates and fixed clips, with core's digits)
+    phrases = ctx.speech_phrases(alpha, "sv")
+    assert "Dummy number %(number)s (sv)" in phrases.templates
+    assert {"letter-z", "digit-0", phrase("Dummy number").name} <= {clip.name for clip in phrases.clips}
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()
     extended.command("noop")(lambda: None)

@@ -32,7 +32,7 @@
   }
   function displayChanged() {
     const classes = document.documentElement.classList;
-    return classes.contains("mbk-large") || classes.contains("mbk-contrast");
+    return classes.contains("mbk-large") || classes.contains("mbk-contrast") || classes.contains("mbk-speech");
   }
   function hideWarning() {
     clearInterval(tick);

@@ -23,6 +23,7 @@ from core.hookspecs import (
     TicketService,
 )
 from core.plugins import Plugin, hookimpl
+from core.speech import Clip, code
 from core.web.deps import get_context, get_office
 from core.web.security import require
 from core.web.sse import sse_response
@@ -188,6 +189,12 @@ def mbk_staff_alerts(office: OfficeConfig, session: Any, language: str) -> list[
 def mbk_live_figures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[LiveFigure]:
     calls.append(("mbk_live_figures", office.id))
     return [LiveFigure(id="dummy-figure", label=f"Dummy figure ({language})", value=3, since=now)]
+
+
+@hookimpl
+def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
+    calls.append(("mbk_speech_phrases", office.id))
+    return [f"Dummy number %(number)s ({language})", *code("Z")]
 
 
 @hookimpl
