@@ -15,7 +15,7 @@ from core.events import DomainEvent, Event
 from core.hookspecs import AdminPanel, KioskTile, LiveFigure, PageLink, StaffAlert
 from core.i18n import N_
 from core.plugins import Plugin, hookimpl
-from plugins.kiosk import api, arrivals, models, pages, service, speech  # noqa: F401  (models: tables on Base)
+from plugins.kiosk import api, arrivals, models, pages, printing, service, speech  # noqa: F401  (models: tables on Base)
 from plugins.kiosk.escalation import start_escalator
 from plugins.kiosk.events import EVENT_TYPES
 from plugins.kiosk.settings import KioskSettings
@@ -64,8 +64,14 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
     since = utcnow().astimezone(office.tz).date() - timedelta(days=PANEL_DAYS - 1)
     rows = service.usage(session, office, since)
     _ = service.translations.gettext(language)
-    return [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), template="kiosk/panel.html",
-                       context={"summary": service.summarize(rows, language), "days": PANEL_DAYS}, order=30)]
+    panels = [AdminPanel(id="kiosk-usage", title=_("Kiosk: choices and guides used"), template="kiosk/panel.html",
+                         context={"summary": service.summarize(rows, language), "days": PANEL_DAYS}, order=30)]
+    printers = service.settings(office).printers
+    if printers:
+        lines = printing.printer_lines(session, office, printers, language)
+        panels.append(AdminPanel(id="kiosk-printers", title=_("Kiosk: ticket printers"), order=25,
+                                 template="kiosk/printers_panel.html", context={"printers": lines}))
+    return panels
 
 
 @hookimpl
@@ -76,7 +82,8 @@ def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> No
 
 @hookimpl
 def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> list[StaffAlert]:
-    return arrivals.staff_alerts(session, office, language, utcnow())
+    return [*arrivals.staff_alerts(session, office, language, utcnow()),
+            *printing.staff_alerts(session, office, service.settings(office).printers, language)]
 
 
 @hookimpl

@@ -1,5 +1,5 @@
 """The kiosk screen's JSON endpoints (under /api/v1/offices/{office}/kiosk): arrivals and their state, booking
-codes, tickets."""
+codes, tickets and their printing."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from core.auth import Principal
+from core.context import AppContext
 from core.problems import NotFound
 from core.web.deps import ContextDep, OfficeDep
 from core.web.security import require
-from plugins.kiosk import arrivals, service
+from plugins.kiosk import arrivals, printing, service
 from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, acknowledge_links
 
 router = APIRouter()
@@ -85,7 +86,40 @@ def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, _principal: 
         stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
                                       key=body.idempotency_key, service=body.service, category=body.category,
                                       answers=body.answers, interpreter=body.interpreter)
-    path = stored["status_path"]
-    phone_url = f"{ctx.settings.base_url.rstrip('/')}{path}{'&' if '?' in path else '?'}lang={language}"
+    phone_url = _phone_url(ctx, stored, language)
     return {**stored, **service.ticket_texts(stored, language), "phone_url": phone_url,
             "qr": service.qr_data_uri(phone_url)}
+
+
+def _phone_url(ctx: AppContext, stored: dict[str, Any], language: str) -> str:
+    path = stored["status_path"]
+    return f"{ctx.settings.base_url.rstrip('/')}{path}{'&' if '?' in path else '?'}lang={language}"
+
+
+class PrintIn(BaseModel):
+    language: str
+    idempotency_key: str = Field(min_length=8, max_length=64)
+
+
+@router.post("/tickets/print")
+def print_ticket(body: PrintIn, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(kiosk_or_staff)
+                 ) -> dict[str, Any]:
+    """Print the ticket this screen took (named by its request key) on the receipt printer beside this kiosk.
+
+    ``printer`` is ``paper`` (with ``printed``, the printer's ``state`` and the ``message`` for the visitor) or
+    ``browser`` where no printer is set for this device: the screen then prints through the browser. Takes a
+    few seconds at most, however the printer fails."""
+    language = service.visitor_language(office, body.language)
+    printer = (service.settings(office).printer_for(principal.name)
+               if principal.is_device(office.id, *KIOSK_DEVICES) else None)
+    with ctx.db.session() as session:
+        stored = printing.stored_ticket(session, office, body.idempotency_key, language)
+    if printer is None:
+        return {"printer": "browser", "printed": False, "state": None, "message": ""}
+    ticket = printing.paper_ticket(office, stored, service.ticket_texts(stored, language),
+                                   _phone_url(ctx, stored, language), language)
+    status = printing.send(printer, printing.compose(ticket))  # outside any transaction: no row waits on paper
+    with ctx.db.session() as session:
+        printing.record(session, office, printer.device, status)
+    return {"printer": "paper", "printed": status in printing.PRINTED, "state": status.value,
+            "message": printing.visitor_message(status, stored["number"], language)}

@@ -1,4 +1,4 @@
-"""The kiosk's tables: arrivals (minimal, purged), anonymous usage counts, idempotency keys."""
+"""The kiosk's tables: arrivals (minimal, purged), anonymous usage counts, idempotency keys, printer states."""
 
 from __future__ import annotations
 
@@ -56,3 +56,19 @@ class IdempotencyKey(OfficeScoped, Base):
     action: Mapped[str] = mapped_column(String(32))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PrinterState(OfficeScoped, Base):
+    """What the receipt printer beside a kiosk device answered last time a ticket was printed on it (in the
+    database, so that every server process and the staff pages see the same)."""
+
+    __tablename__ = "kiosk_printer_state"
+    __table_args__ = (UniqueConstraint("office_id", "device"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device: Mapped[str] = mapped_column(String(100))
+    # ready | paper_low | paper_out | offline (see printing.PrinterStatus)
+    state: Mapped[str] = mapped_column(String(16))
+    # When the printer came into this state, and when it was last asked.
+    since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

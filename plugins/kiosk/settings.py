@@ -11,6 +11,7 @@ from core.config import Localized, StrictModel
 from plugins.kiosk.icons import ICONS
 
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
+_ADDRESS = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*)):(?P<port>[0-9]{1,5})$")
 
 
 class OfficeTile(StrictModel):
@@ -49,6 +50,46 @@ class UrgentAnswer(StrictModel):
     option: str
 
 
+class PrinterSetting(StrictModel):
+    """A receipt printer (ESC/POS over TCP) beside one enrolled kiosk device, named as it was enrolled."""
+
+    device: str = Field(min_length=1, max_length=100)
+    # "host:port" (the port of a network receipt printer is 9100); "[::1]:9100" for an IPv6 address.
+    address: str
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a printer needs the name of the kiosk device it stands beside")
+        return value.strip()
+
+    @field_validator("address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, port = split_address(value)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def host(self) -> str:
+        return split_address(self.address)[0]
+
+    @property
+    def port(self) -> int:
+        return split_address(self.address)[1]
+
+
+def split_address(value: str) -> tuple[str, int]:
+    """``host:port`` (or ``[v6]:port``) as (host, port); a ValueError says what is wrong with it."""
+    match = _ADDRESS.match(value.strip())
+    if match is None:
+        raise ValueError(f"{value!r} is not a printer address: write host:port, e.g. \"10.0.0.5:9100\"")
+    port = int(match["port"])
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} in {value!r} is outside 1–65535")
+    return match["v6"] or match["host"], port
+
+
 class KioskSettings(StrictModel):
     # Empty means every language of the office; otherwise a subset of them, first one is the start language.
     languages: tuple[str, ...] = ()
@@ -71,6 +112,9 @@ class KioskSettings(StrictModel):
     urgent_answers: tuple[UrgentAnswer, ...] = ()
     # Languages (codes such as "ti", "fa", "ku") a visitor can ask an interpreter for; empty: not asked.
     interpreter_languages: tuple[str, ...] = ()
+    # Receipt printers for paper tickets, one per kiosk device (by its enrolled name). A kiosk without one
+    # offers the browser's printing instead.
+    printers: tuple[PrinterSetting, ...] = ()
 
     @field_validator("languages")
     @classmethod
@@ -102,7 +146,15 @@ class KioskSettings(StrictModel):
         tile_ids = [t.id for t in self.tiles]
         if len(set(tile_ids)) != len(tile_ids):
             raise ValueError("two tiles have the same id")
+        devices = [p.device.casefold() for p in self.printers]
+        if len(set(devices)) != len(devices):
+            raise ValueError("two printers are set for the same kiosk device")
         return self
+
+    def printer_for(self, device_name: str) -> PrinterSetting | None:
+        """The printer beside the kiosk device of that name (names compare without regard to case)."""
+        wanted = device_name.strip().casefold()
+        return next((p for p in self.printers if p.device.casefold() == wanted), None)
 
     def offered_languages(self, office_languages: tuple[str, ...]) -> tuple[str, ...]:
         return self.languages or office_languages

@@ -250,6 +250,7 @@
     qr.hidden = false;
     showStep($("ticket-result"));
     finished();
+    document.dispatchEvent(new CustomEvent("mbk:ticket-shown", { detail: ticket }));  // ticket-print.js prints it
   }
   function requestTicket(button, errorBox, body) {
     if (button.disabled) return;

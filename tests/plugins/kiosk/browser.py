@@ -45,3 +45,14 @@ def unreadable_text(page: Any) -> list[str]:
     results = _axe.run(page, options={"runOnly": {"type": "rule", "values": ["color-contrast"]}}).response
     return [f"{node['target']}: {check['message']}" for rule in results["incomplete"] for node in rule["nodes"]
             for check in node["any"] if "contrast ratio" in check.get("message", "")]
+
+
+def printer_deployment(target: Path, address: str, device: str = "Entrance screen") -> Path:
+    """The demo deployment with a receipt printer at ``address`` beside the kiosk ``enrol_kiosk`` enrols."""
+    shutil.copytree(DEMO, target)
+    office = target / "offices" / "skarholmen.toml"
+    text = office.read_text()
+    assert "\n[plugins.kiosk]\n" in text
+    printers = f'printers = [{{ device = "{device}", address = "{address}" }}]'
+    office.write_text(text.replace("\n[plugins.kiosk]\n", f"\n[plugins.kiosk]\n{printers}\n"))
+    return target
