@@ -45,6 +45,18 @@ class Section:
     title: str
     html: str
     language: str
+    # When the section is one numbered list (a guide's "step by step"): each step's HTML as its own list.
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuidePage:
+    """One screenful of a guide on the kiosk: the introduction, one numbered step, or one other section."""
+
+    id: str  # the element id: "guide-intro", "guide-steps-3", "guide-bring"
+    title: str  # "" for the introduction, which the guide's title heads
+    html: str
+    language: str
 
 
 @dataclass(frozen=True)
@@ -117,11 +129,43 @@ def parse_document(path: Path) -> Document:
     sections = {}
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        text = body[match.end():end].strip()
         sections[match["id"]] = Section(id=match["id"], title=match["title"], language=language,
-                                        html=_markdown.render(body[match.end():end].strip()))
+                                        html=_markdown.render(text), steps=_numbered_steps(text))
     return Document(language=language, title=str(meta["title"]), summary=str(meta.get("summary", "")), meta=meta,
                     intro_html=_markdown.render(intro.strip()) if intro.strip() else "", sections=sections,
                     questions=_parse_questions(meta.get("questions"), language, str(path)))
+
+
+def _numbered_steps(text: str) -> tuple[str, ...]:
+    """Each item of a section that is one numbered list, rendered as a list of its own that keeps its number."""
+    tokens = _markdown.parse(text)
+    if not tokens or tokens[0].type != "ordered_list_open" or tokens[-1].type != "ordered_list_close" or any(
+            t.type == "ordered_list_close" and t.level == 0 for t in tokens[:-1]):
+        return ()
+    first = int(tokens[0].attrGet("start") or 1)
+    steps, start = [], None
+    for i, token in enumerate(tokens):
+        if token.type == "list_item_open" and token.level == 1:
+            start = i
+        elif token.type == "list_item_close" and token.level == 1 and start is not None:
+            item = _markdown.renderer.render(tokens[start:i + 1], _markdown.options, {})
+            steps.append(f'<ol start="{first + len(steps)}">\n{item}</ol>\n')
+    return tuple(steps)
+
+
+def pages(guide: Guide) -> tuple[GuidePage, ...]:
+    """A guide cut into screenfuls for the kiosk: the introduction, each numbered step, each other section."""
+    found = [GuidePage(id="guide-intro", title="", html=guide.intro_html, language=guide.intro_language)
+             ] if guide.intro_html else []
+    for section in guide.sections:
+        if section.steps:
+            found += [GuidePage(id=f"guide-{section.id}-{n}", title=section.title, html=html, language=section.language)
+                      for n, html in enumerate(section.steps, start=1)]
+        else:
+            found.append(GuidePage(id=f"guide-{section.id}", title=section.title, html=section.html,
+                                   language=section.language))
+    return tuple(found)
 
 
 class GuideLibrary:

@@ -17,6 +17,7 @@ from core.web.errors import status_of
 from core.web.security import check_csrf
 from plugins.kiosk import arrivals, service
 from plugins.kiosk.guides import FALLBACK_LANGUAGE
+from plugins.kiosk.guides import pages as guide_pages
 from plugins.kiosk.icons import ICONS
 from plugins.kiosk.web import ScreenRoute, acknowledge_links, screen_language
 
@@ -112,7 +113,7 @@ def guide_page(guide_id: str, request: Request, office: OfficeDep, ctx: ContextD
     with ctx.db.session() as session:
         service.record_usage(session, office, language, "guide-read", guide_id)
     return _screen(request, ctx, office, "kiosk/guide.html", language, qr=service.qr_data_uri(values["phone_url"]),
-                   talk=talk, **values)
+                   talk=talk, pages=guide_pages(values["guide"]), **values)
 
 
 @router.get("/phone/guides/{guide_id}")
