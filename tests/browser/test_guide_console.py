@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from tests.axe import assert_accessible
 from tests.browser.test_queue_pages import kiosk, staff, wait_for_listeners
+from tests.plugins.kiosk.browser import enrol_kiosk
 from tests.support import PASSWORD, LiveServer
 
 API = "/api/v1/offices/skarholmen/queue"
@@ -84,17 +85,24 @@ def test_the_console_calls_a_chosen_ticket_holds_and_resumes_it_and_records_the_
 def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
         browser: Any, live_server: LiveServer, make_user: Callable[..., str], language: str) -> None:
     make_user("guide")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    screen = browser.new_context(viewport={"width": 1080, "height": 1920})
     try:
-        tickets = kiosk(live_server)
-        tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+        page, entrance = phone.new_page(), screen.new_page()
+        kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
         open_console(page, live_server, language, counter="guide-3")
         expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"], timeout=3000)
-        answer = tickets.post("/api/v1/offices/skarholmen/kiosk/tickets", json={
-            "language": "ar", "idempotency_key": "urgent-visitor-1", "category": "financial-assistance",
-            "answers": {"need": "urgent", "tried": "nothing"}, "interpreter": "ti"})
-        assert answer.status_code == 201, answer.text
+
+        # At the entrance screen: no money for food today, and an interpreter in Tigrinya.
+        enrol_kiosk(entrance, live_server)
+        entrance.goto(f"{live_server.url}/skarholmen/kiosk/talk/financial-assistance?lang={language}")
+        entrance.check("input[name=need][value=urgent]")
+        entrance.check("input[name=tried][value=nothing]")
+        entrance.check("input[name=interpreter][value=ti]")
+        assert_accessible(entrance)
+        entrance.click("#talk-submit")
+        expect(entrance.locator("#ticket-number")).to_have_text("B002", timeout=5000)
+
         # It comes in live, first in line, marked urgent in words (not colour alone), with the interpreter asked.
         expect(page.locator("#queue-line .queue-number")).to_have_text(["B002", "B001"], timeout=3000)
         urgent = line_item(page, "B002")
@@ -104,7 +112,8 @@ def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sideways on a phone
         assert_accessible(page)
     finally:
-        context.close()
+        phone.close()
+        screen.close()
 
 
 @pytest.mark.parametrize("language", ["sv", "ar"])
