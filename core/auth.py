@@ -17,7 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, delete, func, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
@@ -28,6 +28,7 @@ TOKEN_LIFETIME = timedelta(hours=12)
 SESSION_LIFETIME = timedelta(hours=12)
 ENROLMENT_LINK_LIFETIME = timedelta(days=7)
 THROTTLE_WINDOW = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
 # Failures allowed before waits start. An address is shared by every guide behind an office's NAT: more room.
 THROTTLE_FREE_FAILURES_PER_USER = 5
 THROTTLE_FREE_FAILURES_PER_ADDRESS = 20
@@ -54,7 +55,10 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(150), unique=True)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    # Empty: no password here (a new account before its password link is used, or one that signs in with SSO).
     password_hash: Mapped[str] = mapped_column(String(255))
+    # The identity provider's subject ("sub") of an account made by single sign-on; None for local accounts.
+    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -81,9 +85,12 @@ class Device(OfficeScoped, Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The one-time enrolment link's code (hashed); cleared when the link is used.
     enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When device.offline was published for its current absence; cleared when it is seen again.
+    offline_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -107,6 +114,9 @@ class StaffSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # A single sign-on login: the provider's ID token, the hint its logout endpoint asks for (kept server-side:
+    # it names the person).
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class LoginFailure(Base):
@@ -163,8 +173,8 @@ def hash_password(password: str) -> str:
 
 
 def _check_password_rules(password: str) -> None:
-    if len(password) < 10:
-        raise ValueError("a password needs at least 10 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
 
 
 def create_user(session: Session, username: str, password: str, *, office_id: str | None = None,
@@ -176,7 +186,7 @@ def create_user(session: Session, username: str, password: str, *, office_id: st
                      display_name=display_name)
     session.add(user)
     if role is not None:
-        grant_role(session, user, office_id, role)
+        grant_role(user, office_id, role)
     session.flush()
     return user
 
@@ -188,7 +198,7 @@ def set_password(session: Session, user: StaffUser, password: str) -> None:
     session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
 
 
-def grant_role(session: Session, user: StaffUser, office_id: str | None, role: str) -> None:
+def grant_role(user: StaffUser, office_id: str | None, role: str) -> None:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
     if not office_id:
@@ -273,7 +283,7 @@ def authenticate(database: Database, username: str, password: str, address: str 
     with database.session() as session:
         wait = _claim_attempt(session, limits, now)
         user = find_user(session, username) if not wait else None
-        stored_hash = user.password_hash if user is not None and not user.disabled else None
+        stored_hash = user.password_hash if user is not None and not user.disabled and user.password_hash else None
     if wait:
         log.warning("login refused: too many failures for this username or address (wait %s s)", wait)
         raise Throttled(wait)
@@ -291,7 +301,7 @@ def authenticate(database: Database, username: str, password: str, address: str 
 # --- Browser sessions -------------------------------------------------------------------------------
 
 
-def _hash_secret(value: str) -> str:
+def hash_secret(value: str) -> str:
     # For 256-bit random values a fast hash is enough (argon2 is for human passwords).
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -301,14 +311,14 @@ def start_session(session: Session, user: StaffUser, now: datetime | None = None
     now = now or utcnow()
     _delete_expired_sessions(session, now)
     token = secrets.token_urlsafe(32)
-    session.add(StaffSession(token_hash=_hash_secret(token), user_id=user.id, created_at=now,
+    session.add(StaffSession(token_hash=hash_secret(token), user_id=user.id, created_at=now,
                              expires_at=now + SESSION_LIFETIME))
     return token
 
 
 def user_from_session(session: Session, token: str, now: datetime | None = None) -> StaffUser | None:
     """The user of a live session, or None (logged out, expired, or user disabled)."""
-    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == _hash_secret(token)))
+    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == hash_secret(token)))
     if row is None or row.expires_at <= (now or utcnow()):
         return None
     user = session.get(StaffUser, row.user_id)
@@ -316,7 +326,7 @@ def user_from_session(session: Session, token: str, now: datetime | None = None)
 
 
 def end_session(session: Session, token: str) -> None:
-    session.execute(delete(StaffSession).where(StaffSession.token_hash == _hash_secret(token)))
+    session.execute(delete(StaffSession).where(StaffSession.token_hash == hash_secret(token)))
 
 
 def purge_stale(session: Session, now: datetime | None = None) -> int:
@@ -343,7 +353,7 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
 
 def _password_stamp(user: StaffUser) -> str:
     # Tokens carry a stamp of the password hash: a new password ends every token issued before it.
-    return _hash_secret(user.password_hash)[:16]
+    return hash_secret(user.password_hash)[:16]
 
 
 def issue_token(secret: str, user: StaffUser) -> str:
@@ -375,7 +385,7 @@ def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tupl
     if not name.strip():
         raise ValueError("a device needs a name")
     token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device(office_id=office_id, kind=kind, name=name.strip(), token_hash=_hash_secret(token))
+    device = Device(office_id=office_id, kind=kind, name=name.strip(), token_hash=hash_secret(token))
     session.add(device)
     session.flush()
     return device, token
@@ -384,13 +394,13 @@ def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tupl
 def new_enrolment_code(device: Device) -> str:
     """A one-time code for the device's enrolment link (replacing any earlier, unused one)."""
     code = secrets.token_urlsafe(24)
-    device.enrolment_code_hash = _hash_secret(code)
+    device.enrolment_code_hash = hash_secret(code)
     return code
 
 
 def use_enrolment_code(session: Session, office_id: str, code: str, now: datetime | None = None) -> Device:
     """Consume an enrolment link's code: it works once, within its lifetime, for an active device."""
-    device = session.scalar(select(Device).where(Device.enrolment_code_hash == _hash_secret(code),
+    device = session.scalar(select(Device).where(Device.enrolment_code_hash == hash_secret(code),
                                                  Device.office_id == office_id))
     if device is None or device.revoked_at is not None:
         raise AuthError("This enrolment link is unknown, already used or revoked.")
@@ -409,7 +419,7 @@ def device_state(device: Device) -> str:
 def device_from_token(session: Session, token: str) -> Device:
     if not token.startswith(DEVICE_TOKEN_PREFIX):
         raise AuthError("invalid device token")
-    device = session.scalar(select(Device).where(Device.token_hash == _hash_secret(token)))
+    device = session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
     if device is None or device.revoked_at is not None:
         raise AuthError("unknown or revoked device")
     return device

@@ -5,6 +5,8 @@ from __future__ import annotations
 import getpass
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -306,7 +308,7 @@ def user_add(username: Annotated[str, typer.Option(help="Login name.")],
              password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
              deployment: DeploymentOption = None) -> None:
     """Create a staff user (or add a role to an existing one). The password is asked for, never an argument."""
-    from core import auth
+    from core import auth, people
 
     ctx = load_context(deployment)
     if office is not None and ctx.deployment.office(office) is None:
@@ -319,20 +321,23 @@ def user_add(username: Annotated[str, typer.Option(help="Login name.")],
         adding_role = role is not None and auth.find_user(session, username) is not None
     # Asked for outside any transaction: typing must not hold SQLite's write lock.
     password = None if adding_role else _read_password(password_stdin)
-    try:
-        with ctx.db.session() as session:
-            if password is None:
-                auth.grant_role(session, auth.find_user(session, username), office, role)  # type: ignore[arg-type]
-                action = "role added"
-            else:
-                auth.create_user(session, username, password, office_id=office, role=role,
-                                 platform_admin=platform_admin, display_name=display_name)
-                action = "created"
-            auth.audit(session, cli_actor(), f"user.{action.replace(' ', '_')}", office, username=username,
-                       role=role, platform_admin=platform_admin)
-    except ValueError as exc:
-        raise fail(f"error: {exc}") from None
+    with problem_exit(), ctx.db.session() as session:
+        _user, created = people.add_person(session, cli_actor(), username, office_id=office,
+                                           roles=[role] if role else [], platform_admin=platform_admin,
+                                           display_name=display_name, password=password)
+    action = "created" if created else "role added"
     typer.echo(f"user {username} {action}" + (f": {role} at {office}" if role else ""))
+
+
+@contextmanager
+def problem_exit() -> Iterator[None]:
+    """A refused change (core.problems) exits 2 with its message; nothing of it is kept."""
+    from core.problems import Problem
+
+    try:
+        yield
+    except Problem as exc:
+        raise fail(f"error: {exc.message}") from None
 
 
 @user_cli.command("list")
@@ -352,34 +357,23 @@ def user_list(office: str | None = None, deployment: DeploymentOption = None) ->
             typer.echo(f"{user.username}{flags}: {', '.join(roles) or '-'}")
 
 
-def _change_user(username: str, deployment: Path | None, action: str, change) -> None:  # type: ignore[no-untyped-def]
-    """Apply ``change(session, user)`` and audit it at every office where the user has a role."""
-    from core import auth
-
-    ctx = load_context(deployment)
-    try:
-        with ctx.db.session() as session:
-            user = auth.find_user(session, username)
-            if user is None:
-                raise fail(f"error: no user {username!r}")
-            change(session, user)
-            for office_id in sorted({r.office_id for r in user.roles}) or [None]:
-                auth.audit(session, cli_actor(), f"user.{action}", office_id, username=username)
-    except ValueError as exc:
-        raise fail(f"error: {exc}") from None
-
-
 @user_cli.command("disable")
 def user_disable(username: str, deployment: DeploymentOption = None) -> None:
     """Disable a user: their tokens and sessions stop working at once."""
-    _change_user(username, deployment, "disabled", lambda session, user: setattr(user, "disabled", True))
+    from core import people
+
+    with problem_exit(), load_context(deployment).db.session() as session:
+        people.set_disabled(session, cli_actor(), None, username, True)
     typer.echo(f"user {username} disabled")
 
 
 @user_cli.command("enable")
 def user_enable(username: str, deployment: DeploymentOption = None) -> None:
     """Let a disabled user log in again."""
-    _change_user(username, deployment, "enabled", lambda session, user: setattr(user, "disabled", False))
+    from core import people
+
+    with problem_exit(), load_context(deployment).db.session() as session:
+        people.set_disabled(session, cli_actor(), None, username, False)
     typer.echo(f"user {username} enabled")
 
 
@@ -388,10 +382,12 @@ def user_password(username: str,
                   password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
                   deployment: DeploymentOption = None) -> None:
     """Set a new password (asked for, or read from stdin); the user's browser sessions and tokens end."""
-    from core import auth
+    from core import people
 
+    ctx = load_context(deployment)
     password = _read_password(password_stdin)  # before the transaction: typing must not hold the write lock
-    _change_user(username, deployment, "password_set", lambda session, user: auth.set_password(session, user, password))
+    with problem_exit(), ctx.db.session() as session:
+        people.set_password(session, cli_actor(), username, password)
     typer.echo(f"user {username}: password set")
 
 

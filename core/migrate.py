@@ -23,7 +23,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def alembic_config(engine: Engine | None, plugins: PluginManager) -> Config:
     """Alembic's configuration; ``engine`` None for commands that touch no database (a new revision)."""
     import core.auth
-    import core.events  # noqa: F401  (core's own tables must be on the metadata autogenerate compares)
+    import core.events
+    import core.people  # noqa: F401  (core's own tables must be on the metadata autogenerate compares)
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))

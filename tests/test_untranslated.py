@@ -31,7 +31,8 @@ NOT_SHOWN = {"script", "style", "template", "noscript"}
 DATA_LIKE = re.compile(r"[\d\W_]*|[A-Z]\d+|\w")
 SEPARATORS = re.compile(r" · | – |: |\(|\)|“|”|(?<=[.؟?]) ")  # how pages join texts, and sentences
 LANGUAGES = {"sv", "en", "ar", "so", "fi", "fa", "ti"}
-PAGES = ("/", "/login", "/skarholmen", "/skarholmen/admin", "/skarholmen/queue/console", "/skarholmen/queue/board",
+PAGES = ("/", "/login", "/skarholmen", "/skarholmen/admin", "/skarholmen/admin/people", "/skarholmen/queue/console",
+         "/skarholmen/queue/board",
          "/skarholmen/kiosk", "/skarholmen/kiosk/meeting", "/skarholmen/kiosk/guides", "/skarholmen/kiosk/talk",
          "/skarholmen/surveys/exit/tablet", "/skarholmen/surveys/exit/report", "/skarholmen/notify/messages")
 
@@ -141,7 +142,8 @@ def is_accounted_for(text: str, patterns: list[re.Pattern[str]], data: set[str])
 
 
 # names shown as they are: the languages' own names, the product's, the devices' and users' made above
-NAMES = {language_info(code).native_name for code in LANGUAGES} | {"medborgarkontor", "Kiosk by the door"}
+NAMES = {language_info(code).native_name for code in LANGUAGES} | {"medborgarkontor", "Kiosk by the door", "i18n-guide",
+                                                                   "i18n-root"}
 
 
 @pytest.fixture
@@ -151,14 +153,15 @@ def staff_headers(client: TestClient, ctx: AppContext, make_user: Callable[..., 
 
 @pytest.mark.parametrize("language", ["sv", "ar"])
 def test_every_visible_text_is_translated(client: TestClient, ctx: AppContext, staff_headers: dict[str, str],
-                                          language: str) -> None:
+                                          make_user: Callable[..., str], language: str) -> None:
     patterns = {code: catalog_texts(code) for code in LANGUAGES - {"en"}}
     data = {code: data_texts(code) | NAMES for code in LANGUAGES}
     kiosk = {**HTML, **device_header(ctx, "skarholmen", "kiosk", "Kiosk by the door")}
     ticket = client.post("/api/v1/offices/skarholmen/queue/tickets", headers=kiosk,
                          json={"service": "guidance", "language": language}).json()
     untranslated: dict[str, list[str]] = {}
-    for path in (*PAGES, f"/skarholmen/queue/t/{ticket['id']}"):
+    person = f"/skarholmen/admin/people/{make_user('i18n-guide', 'skarholmen', 'guide')}"
+    for path in (*PAGES, f"/skarholmen/queue/t/{ticket['id']}", person):
         headers = kiosk if "/kiosk" in path else staff_headers
         page = client.get(f"{path}?lang={language}", headers=headers)
         assert page.status_code == 200, (path, page.status_code)

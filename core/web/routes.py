@@ -97,8 +97,8 @@ def audit_log(request: Request, office: OfficeDep, ctx: ContextDep, principal: P
 
 
 @pages.get("/login")
-def login_page(request: Request, ctx: ContextDep, next: str = "/") -> Response:
-    return ctx.render(request, "login.html", next=safe_next(next), error=None)
+def login_page(request: Request, ctx: ContextDep, next: str = "/", password_set: bool = False) -> Response:
+    return ctx.render(request, "login.html", next=safe_next(next), error=None, password_set=password_set)
 
 
 @pages.post("/login")

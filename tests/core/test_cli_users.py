@@ -74,7 +74,7 @@ def test_user_add_list_disable(ctx: AppContext, caplog: pytest.LogCaptureFixture
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
     (("--office", "atlantis", "--role", "guide"), SECRET, "unknown office 'atlantis'"),
-    (("--office", "alpha", "--role", "boss"), SECRET, "unknown role 'boss'"),
+    (("--office", "alpha", "--role", "boss"), SECRET, "Unknown role 'boss'"),
     (("--role", "guide",), SECRET, "--role needs --office"),
     ((), SECRET, "give --office and --role, or --platform-admin"),
     (("--office", "alpha", "--role", "guide"), "short", "at least 10 characters"),
@@ -87,7 +87,7 @@ def test_user_add_explains_what_is_wrong(ctx: AppContext, args: tuple[str, ...],
 
 def test_disable_unknown_user(ctx: AppContext) -> None:
     result = run("user", "disable", "nobody")
-    assert result.exit_code == 2 and "no user 'nobody'" in result.output
+    assert result.exit_code == 2 and "No user 'nobody'" in result.output
 
 
 def test_device_add_link_list_revoke(ctx: AppContext) -> None:
@@ -210,4 +210,4 @@ def test_user_password_and_enable(ctx: AppContext) -> None:
                                                    .order_by(auth.AuditEntry.id))]
     assert trail == ["user.created", "user.password_set", "user.disabled", "user.enabled"]
     missing = run("user", "password", "nobody", input=new_secret + "\n")
-    assert missing.exit_code == 2 and "no user 'nobody'" in missing.output
+    assert missing.exit_code == 2 and "No user 'nobody'" in missing.output
