@@ -22,8 +22,9 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
+from core import auth
 from core.web.app import AppContext, create_app
-from tests.support import bearer, device_header
+from tests.support import PASSWORD, bearer, device_header
 
 EXAMPLES_PER_OPERATION_AND_MODE = 5
 STREAM_SECONDS = 1
@@ -41,9 +42,10 @@ def identity(request: pytest.FixtureRequest, client: TestClient, make_user: Call
 def real_ids(ctx: AppContext, client: TestClient) -> dict[str, str]:
     ticket = client.post("/api/v1/offices/skarholmen/queue/tickets", json={"service": "guidance"},
                          headers=device_header(ctx, "skarholmen", "kiosk"))
+    with ctx.db.session() as session:
+        auth.create_user(session, "fuzz-guide", PASSWORD, office_id="skarholmen", role="guide")
     return {"office": "skarholmen", "survey_id": "exit", "indicator_id": "learned", "ticket_id": ticket.json()["id"],
-            "counter_id": "guide-1",
-            "language": "sv", "name": "digit-1"}
+            "counter_id": "guide-1", "language": "sv", "name": "digit-1", "username": "fuzz-guide"}
 
 
 def fuzz(operation: Any, mode: GenerationMode, fixed: dict[str, str], headers: dict[str, str],
@@ -87,4 +89,4 @@ def test_every_path_parameter_gets_a_real_value_or_is_meant_to_be_random(client:
     placeholders = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
     # every path parameter is either given a real value above or is one whose random values are the point
     assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code",
-                            "arrival_id", "counter_id", "language", "name"}
+                            "arrival_id", "counter_id", "language", "name", "username"}
