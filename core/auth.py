@@ -306,13 +306,15 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def start_session(session: Session, user: StaffUser, now: datetime | None = None) -> str:
-    """A new browser session for ``user``; returns the id for the (signed) cookie. Expired ones are dropped."""
+def start_session(session: Session, user: StaffUser, now: datetime | None = None, id_token: str | None = None
+                  ) -> str:
+    """A new browser session for ``user``; returns the id for the (signed) cookie. Expired ones are dropped.
+    ``id_token``: a single sign-on login's, for logging out at the provider too."""
     now = now or utcnow()
     _delete_expired_sessions(session, now)
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(token_hash=hash_secret(token), user_id=user.id, created_at=now,
-                             expires_at=now + SESSION_LIFETIME))
+                             expires_at=now + SESSION_LIFETIME, id_token=id_token))
     return token
 
 
@@ -325,8 +327,13 @@ def user_from_session(session: Session, token: str, now: datetime | None = None)
     return user if user is not None and not user.disabled else None
 
 
-def end_session(session: Session, token: str) -> None:
-    session.execute(delete(StaffSession).where(StaffSession.token_hash == hash_secret(token)))
+def end_session(session: Session, token: str) -> str | None:
+    """End a browser session; returns its single sign-on ID token, if it has one."""
+    row = session.scalar(select(StaffSession).where(StaffSession.token_hash == hash_secret(token)))
+    if row is None:
+        return None
+    session.delete(row)
+    return row.id_token
 
 
 def purge_stale(session: Session, now: datetime | None = None) -> int:

@@ -13,10 +13,11 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.problems import ConfigError, ConfigProblem  # noqa: F401  (part of core.config's public names)
@@ -178,9 +179,66 @@ class PlatformSection(StrictModel):
     metrics_token_env: str | None = None
 
 
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+Role = Literal["admin", "guide", "officer", "viewer"]  # core.auth.ROLES
+
+
+class SsoGroup(StrictModel):
+    """Members of an identity-provider group get ``roles`` at ``office``, or are platform admins."""
+
+    group: str = Field(min_length=1)
+    office: str | None = None
+    roles: tuple[Role, ...] = ()
+    platform_admin: bool = False
+
+    @model_validator(mode="after")
+    def _grants_something(self) -> SsoGroup:
+        if self.platform_admin == bool(self.office or self.roles):
+            raise ValueError("give either office and roles, or platform_admin = true")
+        if self.office is not None and not self.roles:
+            raise ValueError("give the roles the group's members get at the office")
+        if self.roles and self.office is None:
+            raise ValueError("give the office the roles are at")
+        return self
+
+
+class SsoSection(StrictModel):
+    """Single sign-on with an OpenID Connect provider (authorization code flow with PKCE)."""
+
+    name: Localized  # on the login page: "Sign in with <name>"
+    issuer: str  # discovery at <issuer>/.well-known/openid-configuration
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(pattern=ENV_NAME)
+    scopes: tuple[str, ...] = ("openid", "profile", "email")
+    groups_claim: str = "groups"
+    username_claim: str = "preferred_username"
+    groups: tuple[SsoGroup, ...] = Field(min_length=1)
+    # False: nobody logs in with a password here (the login form and the token endpoint refuse).
+    local_passwords: bool = True
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not parts.hostname or parts.query or parts.fragment or not (
+                parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+            raise ValueError(f"{value!r} is not an issuer URL: use https://host[/path] (plain http only on "
+                             "this machine), without a query")
+        return value.rstrip("/")
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "openid" not in value:
+            raise ValueError("the scopes must include 'openid'")
+        return value
+
+
 class PlatformFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     platform: PlatformSection = PlatformSection()
+    sso: SsoSection | None = None
     # Platform-wide defaults per plugin, overridden key by key in each office file.
     plugins: dict[str, dict[str, Any]] = {}
 
@@ -224,6 +282,11 @@ class Deployment:
     offices: Mapping[str, OfficeConfig] = field(default_factory=dict)
     demo: bool = False
     metrics_token_env: str | None = None
+    sso: SsoSection | None = None
+
+    @property
+    def local_passwords(self) -> bool:
+        return self.sso is None or self.sso.local_passwords
 
     def office(self, office_id: str) -> OfficeConfig | None:
         return self.offices.get(office_id)

@@ -99,6 +99,7 @@ def load_deployment(
         if token_env is not None and not os.environ.get(token_env):
             problems.append(ConfigProblem(display(platform_path), "platform.metrics_token_env",
                                           f"environment variable {token_env} (the /metrics token) is not set"))
+        problems += _sso_problems(display(platform_path), platform)
         for name in platform.plugins:
             if name not in plugins.plugins:
                 problems.append(
@@ -135,11 +136,28 @@ def load_deployment(
         for extra in plugins.for_office(office).mbk_validate_office(office=office,
                                                                    event_types=plugins.event_types):
             problems += [_as_problem(display(office.source), p) for p in extra or ()]
+    if platform.sso is not None:
+        known = ", ".join(sorted(seen)) or "none"
+        for i, mapping in enumerate(platform.sso.groups):
+            if mapping.office is not None and mapping.office not in seen:
+                problems.append(ConfigProblem(display(platform_path), f"sso.groups[{i}].office",
+                                              f"unknown office {mapping.office!r} (offices: {known})"))
     if problems:
         raise ConfigError(problems)
     return Deployment(root=root, name=platform.platform.name,
                       default_language=platform.platform.default_language, offices=offices,
-                      demo=platform.platform.demo, metrics_token_env=platform.platform.metrics_token_env)
+                      demo=platform.platform.demo, metrics_token_env=platform.platform.metrics_token_env,
+                      sso=platform.sso)
+
+
+def _sso_problems(shown: str, platform: PlatformFile) -> list[ConfigProblem]:
+    sso = platform.sso
+    if sso is None:
+        return []
+    if not os.environ.get(sso.client_secret_env):
+        return [ConfigProblem(shown, "sso.client_secret_env",
+                              f"environment variable {sso.client_secret_env} (the SSO client secret) is not set")]
+    return []
 
 
 def _as_problem(shown: str, problem: ConfigProblem | str) -> ConfigProblem:

@@ -22,7 +22,7 @@ from core.live import PostgresListener
 from core.problems import Problem
 from core.web import errors, metrics, security, speech
 from core.web.deps import plugin_enabled
-from core.web.headers import SecurityHeaders
+from core.web.headers import SecurityHeaders, origin_of
 from core.web.limits import RequestLimits
 
 __all__ = ["AppContext", "create_app", "create_context"]  # AppContext and create_context live in core.context
@@ -60,11 +60,13 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
-    from core.web import people, routes
+    from core.web import people, routes, sso
     app.add_middleware(RequestLimits, max_bytes=ctx.settings.max_request_bytes)  # inside the session middleware
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
-    app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies)
+    provider = ctx.deployment.sso
+    app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies,
+                       form_targets=(origin_of(provider.issuer),) if provider else ())
     app.add_middleware(errors.LastResort)  # outside ours: a bug anywhere below is a 500 with one log line
     app.add_middleware(metrics.RequestMetrics)  # added last: the outermost, so it times the session cookie's work too
     app.add_exception_handler(Problem, errors.handle_problem)
@@ -93,5 +95,6 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                                include_in_schema=False)
     # Core pages last: their /{office}/... patterns must not shadow plugin pages.
     app.include_router(people.pages)
+    app.include_router(sso.pages)
     app.include_router(routes.pages)
     return app

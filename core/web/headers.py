@@ -10,6 +10,7 @@ dependency), which an office may let the origins of its ``embed_origins`` settin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,13 +23,21 @@ FRAME_ANCESTORS = "frame_ancestors"
 HSTS_SECONDS = 365 * 24 * 3600
 
 
-def content_security_policy(frame_ancestors: Iterable[str] = ()) -> str:
+def content_security_policy(frame_ancestors: Iterable[str] = (), form_targets: Iterable[str] = ()) -> str:
+    """``form_targets``: origins besides this site that a form's answer may redirect to (the single sign-on
+    provider, where logging out continues)."""
     ancestors = " ".join(frame_ancestors) or "'none'"
+    forms = " ".join(("'self'", *form_targets))
     return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             # Speech clips are fetched once and played from memory (blob:), so reading goes on offline.
             "media-src 'self' blob:; "
-            "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            f"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action {forms}; "
             f"frame-ancestors {ancestors}")
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def embeddable(request: Request, office: OfficeConfig = Depends(get_office)) -> None:
@@ -39,9 +48,10 @@ def embeddable(request: Request, office: OfficeConfig = Depends(get_office)) -> 
 class SecurityHeaders:
     """Adds CSP, X-Content-Type-Options, Referrer-Policy, and HSTS when cookies are marked Secure (HTTPS)."""
 
-    def __init__(self, app: ASGIApp, hsts: bool):
+    def __init__(self, app: ASGIApp, hsts: bool, form_targets: tuple[str, ...] = ()):
         self.app = app
         self.hsts = hsts
+        self.form_targets = form_targets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -55,7 +65,8 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 wanted = {
-                    b"content-security-policy": content_security_policy(state.get(FRAME_ANCESTORS, ())),
+                    b"content-security-policy": content_security_policy(state.get(FRAME_ANCESTORS, ()),
+                                                                        self.form_targets),
                     b"x-content-type-options": "nosniff",
                     b"referrer-policy": "same-origin",
                 }

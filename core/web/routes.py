@@ -8,12 +8,23 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from core import auth, events, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.web import sso
 from core.web.deps import DEVICE_COOKIE, SESSION_KEY, ContextDep, OfficeDep, RowId, get_principal
-from core.web.security import authorize, check_csrf, require, safe_next, signed_in, staff_page
+from core.web.security import (
+    authorize,
+    check_csrf,
+    login_page,
+    require,
+    safe_next,
+    signed_in,
+    staff_page,
+    start_login,
+)
 
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)
@@ -73,7 +84,9 @@ def office_detail(request: Request, office: OfficeDep, ctx: ContextDep) -> dict[
 @api.post("/api/v1/auth/token", tags=["auth"])
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: ContextDep
           ) -> dict[str, object]:
-    """OAuth2 password flow: an expiring bearer token for a staff user."""
+    """OAuth2 password flow: an expiring bearer token for a staff user (not where local passwords are off)."""
+    if not ctx.deployment.local_passwords:
+        raise problems.Forbidden("passwords_off", "This deployment signs staff in with single sign-on only.")
     try:
         user = auth.authenticate(ctx.db, form.username, form.password, _client_address(request))
     except auth.Throttled as exc:
@@ -97,8 +110,8 @@ def audit_log(request: Request, office: OfficeDep, ctx: ContextDep, principal: P
 
 
 @pages.get("/login")
-def login_page(request: Request, ctx: ContextDep, next: str = "/", password_set: bool = False) -> Response:
-    return ctx.render(request, "login.html", next=safe_next(next), error=None, password_set=password_set)
+def login_form(request: Request, next: str = "/", password_set: bool = False) -> Response:
+    return login_page(request, next, password_set=password_set)
 
 
 @pages.post("/login")
@@ -107,40 +120,41 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
                  ) -> Response:
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, None))
+    if not ctx.deployment.local_passwords:
+        return login_page(request, next, status_code=403,
+                          error=_("Passwords are switched off here: sign in with single sign-on."))
     try:
         user = auth.authenticate(ctx.db, username, password, _client_address(request))
     except auth.Throttled as exc:
-        return ctx.render(request, "login.html", status_code=429, headers={"Retry-After": str(exc.retry_after)},
-                          next=safe_next(next),
+        return login_page(request, next, status_code=429, headers={"Retry-After": str(exc.retry_after)},
                           error=_("Too many failed attempts. Try again in %(seconds)s seconds.",
                                   seconds=exc.retry_after))
     except auth.AuthError:
-        return ctx.render(request, "login.html", status_code=401, next=safe_next(next),
-                          error=_("Wrong username or password."))
+        return login_page(request, next, status_code=401, error=_("Wrong username or password."))
     with ctx.db.session() as session:
-        previous = request.session.get(SESSION_KEY)
-        if previous:
-            auth.end_session(session, previous)
-        sid = auth.start_session(session, user)
-        auth.audit(session, auth.principal_for_user(user), "login")
-    # A fresh session on login (new id, new CSRF token): nothing from before the login carries over.
-    request.session.clear()
-    request.session[SESSION_KEY] = sid
+        start_login(request, session, user, "login")
     return RedirectResponse(safe_next(next), status_code=303)
 
 
+def end_login(ctx: ContextDep, sid: str) -> str | None:
+    """End the login ``sid`` here; returns its single sign-on ID token, if any."""
+    with ctx.db.session() as session:
+        user = auth.user_from_session(session, sid)
+        id_token = auth.end_session(session, sid)
+        if user is not None:
+            auth.audit(session, auth.principal_for_user(user), "logout")
+    return id_token
+
+
 @pages.post("/logout")
-def logout(request: Request, ctx: ContextDep, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def logout(request: Request, ctx: ContextDep, csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Log out here, then (after a single sign-on login) at the identity provider, which sends the browser back
+    to the login page."""
     check_csrf(request, csrf_token)
     sid = request.session.get(SESSION_KEY)
-    if sid:
-        with ctx.db.session() as session:
-            user = auth.user_from_session(session, sid)
-            auth.end_session(session, sid)
-            if user is not None:
-                auth.audit(session, auth.principal_for_user(user), "logout")
+    id_token = await run_in_threadpool(end_login, ctx, sid) if sid else None
     request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(await sso.provider_logout(request, ctx, id_token) or "/login", status_code=303)
 
 
 # --- Pages ------------------------------------------------------------------------------------------

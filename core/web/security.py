@@ -8,11 +8,13 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from core.auth import Principal
+from core import auth
+from core.auth import Principal, StaffUser
 from core.config import OfficeConfig
 from core.problems import Forbidden, Unauthorized
-from core.web.deps import get_office, get_principal
+from core.web.deps import SESSION_KEY, get_office, get_principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -97,3 +99,26 @@ def require_platform_admin(principal: Principal | None = Depends(get_principal))
     if not principal.platform_admin:
         raise Forbidden("forbidden", "Only a platform admin may do this.")
     return principal
+
+
+def start_login(request: Request, session: Session, user: StaffUser, action: str, id_token: str | None = None) -> None:
+    """A browser login (password or single sign-on): a fresh session (new id, new CSRF token), so nothing from
+    before the login carries over; an earlier login in this browser ends."""
+    previous = request.session.get(SESSION_KEY)
+    if previous:
+        auth.end_session(session, previous)
+    sid = auth.start_session(session, user, id_token=id_token)
+    auth.audit(session, auth.principal_for_user(user), action)
+    request.session.clear()
+    request.session[SESSION_KEY] = sid
+
+
+def login_page(request: Request, next_path: str, *, status_code: int = 200, error: str | None = None,
+               password_set: bool = False, headers: dict[str, str] | None = None) -> Response:
+    """The login page: the password form (unless local passwords are off) and "Sign in with <provider>"."""
+    ctx = request.app.state.ctx
+    language = ctx.language(request, None)
+    sso = ctx.deployment.sso
+    return ctx.render(request, "login.html", status_code=status_code, headers=headers, next=safe_next(next_path),
+                      error=error, password_set=password_set, local_passwords=ctx.deployment.local_passwords,
+                      sso_name=sso.name.get_text(language) if sso else None)
