@@ -383,6 +383,8 @@ def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
 # --- Devices ----------------------------------------------------------------------------------------
 
 DEVICE_TOKEN_PREFIX = "mbkd_"
+# Enrolment codes are typed on touch screens: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tuple[Device, str]:
@@ -398,29 +400,41 @@ def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tupl
     return device, token
 
 
-def new_enrolment_code(device: Device) -> str:
-    """A one-time code for the device's enrolment link (replacing any earlier, unused one)."""
-    code = secrets.token_urlsafe(24)
-    device.enrolment_code_hash = hash_secret(code)
+def normalized_code(code: str) -> str:
+    """Enrolment codes are typed by people: case, spaces and dashes do not matter."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def new_enrolment_code(device: Device, lifetime: timedelta = ENROLMENT_LINK_LIFETIME, length: int = 16,
+                       now: datetime | None = None) -> str:
+    """A one-time code for the device's enrolment link, valid ``lifetime`` (replacing any earlier, unused one);
+    only a hash is kept. Grouped by four for reading aloud and typing: ``K7QF-3MZP``."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+    code = "-".join(raw[i:i + 4] for i in range(0, length, 4))
+    device.enrolment_code_hash = hash_secret(normalized_code(code))
+    device.enrolment_expires_at = (now or utcnow()) + lifetime
     return code
 
 
-def use_enrolment_code(session: Session, office_id: str, code: str, now: datetime | None = None) -> Device:
-    """Consume an enrolment link's code: it works once, within its lifetime, for an active device."""
-    device = session.scalar(select(Device).where(Device.enrolment_code_hash == hash_secret(code),
-                                                 Device.office_id == office_id))
+def enrolment_expires(device: Device) -> datetime:
+    return device.enrolment_expires_at or device.created_at + ENROLMENT_LINK_LIFETIME
+
+
+def use_enrolment_code(session: Session, office_id: str | None, code: str, now: datetime | None = None) -> Device:
+    """Consume an enrolment code (of the office, or of any office when None): it works once, within its lifetime,
+    for an active device."""
+    stmt = select(Device).where(Device.enrolment_code_hash == hash_secret(normalized_code(code)))
+    if office_id is not None:
+        stmt = stmt.where(Device.office_id == office_id)
+    device = session.scalar(stmt)
     if device is None or device.revoked_at is not None:
         raise AuthError("This enrolment link is unknown, already used or revoked.")
-    if device.created_at + ENROLMENT_LINK_LIFETIME < (now or utcnow()):
+    if enrolment_expires(device) < (now or utcnow()):
         raise AuthError("This enrolment link has expired; enrol the device again.")
     device.enrolment_code_hash = None
+    device.enrolment_expires_at = None
     device.last_seen_at = now or utcnow()
     return device
-
-
-def device_state(device: Device) -> str:
-    """"revoked", "not enrolled" (its link is unused) or "active"."""
-    return "revoked" if device.revoked_at else "not enrolled" if device.enrolment_code_hash else "active"
 
 
 def device_from_token(session: Session, token: str) -> Device:

@@ -399,18 +399,14 @@ def device_add(office: Annotated[str, typer.Option()],
                kind: Annotated[str, typer.Option(help="kiosk, display or tablet")],
                name: Annotated[str, typer.Option()], deployment: DeploymentOption = None) -> None:
     """Enrol a device: prints a one-time enrolment link and its token (only a hash is stored)."""
-    from core import auth
+    from core import auth, devices
 
     ctx = load_context(deployment)
     if ctx.deployment.office(office) is None:
         raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
-    try:
-        with ctx.db.session() as session:
-            device, token = auth.enrol_device(session, office, kind, name)
-            code = auth.new_enrolment_code(device)
-            auth.audit(session, cli_actor(), "device.added", office, device=device.id, kind=kind, name=name)
-    except ValueError as exc:
-        raise fail(f"error: {exc}") from None
+    with problem_exit(), ctx.db.session() as session:
+        device, token, code = devices.enrol(session, cli_actor(), office, kind, name,
+                                            lifetime=auth.ENROLMENT_LINK_LIFETIME, code_length=16)
     base = ctx.settings.base_url.rstrip("/")
     days = auth.ENROLMENT_LINK_LIFETIME.days
     typer.echo(f"device {device.id} ({kind} '{name}') at {office}")
@@ -437,7 +433,7 @@ def demo_login_and_links(ctx, base: str) -> str:  # type: ignore[no-untyped-def]
 
     from sqlalchemy import select
 
-    from core import auth
+    from core import auth, devices
 
     if not ctx.deployment.demo:
         raise fail(f"error: {ctx.settings.deployment} is not a demo deployment (platform.demo = true); "
@@ -452,12 +448,13 @@ def demo_login_and_links(ctx, base: str) -> str:  # type: ignore[no-untyped-def]
             auth.set_password(session, user, password)
         for old in session.scalars(select(auth.Device).where(auth.Device.name.startswith(DEMO_DEVICE_PREFIX),
                                                               auth.Device.revoked_at.is_(None))):
-            auth.revoke_device(session, old.id)
+            devices.revoke(session, cli_actor(), None, old.id)
         for office in ctx.deployment.offices.values():
             kinds = {link.audience for link in ctx.page_links(office)} & set(auth.DEVICE_KINDS)
             for kind in sorted(kinds):
-                device, _token = auth.enrol_device(session, office.id, kind, f"{DEMO_DEVICE_PREFIX}{kind}")
-                code = auth.new_enrolment_code(device)
+                _device, _token, code = devices.enrol(session, cli_actor(), office.id, kind,
+                                                      f"{DEMO_DEVICE_PREFIX}{kind}",
+                                                      lifetime=auth.ENROLMENT_LINK_LIFETIME, code_length=16)
                 links.append(f"    {office.id:<12} {kind:<8} {base}/{office.id}/enrol?code={code}")
         auth.audit(session, cli_actor(), "demo.access", None)
     return "\n".join([f"\nDemo login (platform admin, every office): {DEMO_USER} / {password}   {base}/login",
@@ -469,7 +466,8 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
     """List enrolled devices."""
     from sqlalchemy import select
 
-    from core import auth
+    from core import auth, devices
+    from core.db import utcnow
 
     ctx = load_context(deployment)
     with ctx.db.session() as session:
@@ -477,7 +475,8 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
         if office:
             stmt = stmt.where(auth.Device.office_id == office)
         for device in session.scalars(stmt):
-            state = auth.device_state(device)
+            found = ctx.deployment.office(device.office_id)
+            state = devices.state(device, found, utcnow()) if found else "office gone"
             seen = device.last_seen_at.strftime("%Y-%m-%d %H:%M") if device.last_seen_at else "never"
             typer.echo(f"{device.id:>4} {device.office_id:<16} {device.kind:<8} {device.name:<30} {state:<12} "
                        f"last seen {seen}")
@@ -486,15 +485,10 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
 @device_cli.command("revoke")
 def device_revoke(device_id: int, deployment: DeploymentOption = None) -> None:
     """Revoke a device: its token stops working at once."""
-    from core import auth
+    from core import devices
 
-    ctx = load_context(deployment)
-    try:
-        with ctx.db.session() as session:
-            device = auth.revoke_device(session, device_id)
-            auth.audit(session, cli_actor(), "device.revoked", device.office_id, device=device_id)
-    except ValueError as exc:
-        raise fail(f"error: {exc}") from None
+    with problem_exit(), load_context(deployment).db.session() as session:
+        devices.revoke(session, cli_actor(), None, device_id)
     typer.echo(f"device {device_id} revoked")
 
 

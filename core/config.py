@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -121,12 +122,43 @@ class Directory(StrictModel):
         return next((u for u in self.units if u.id == unit_id), None)
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class OpeningHours(StrictModel):
+    """An opening period on some weekdays: ``{ days = ["mon", "tue"], opens = "08:00", closes = "16:00" }``."""
+
+    days: tuple[Weekday, ...] = WEEKDAYS[:5]
+    opens: time
+    closes: time
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> OpeningHours:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+    def covers(self, local: datetime) -> bool:
+        return WEEKDAYS[local.weekday()] in self.days and self.opens <= local.time() < self.closes
+
+
+class DevicesSection(StrictModel):
+    """How the office watches its kiosks, boards and tablets."""
+
+    # An enrolled device not heard from for this long, while the office is open, is offline (device.offline).
+    # Devices check in every minute or so; a device records being seen at most every 5 minutes.
+    offline_after_minutes: int = Field(default=15, ge=10, le=24 * 60)
+
+
 class OfficeSection(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     name: Localized
     timezone: str = "Europe/Stockholm"
     languages: tuple[str, ...] = ("sv", "en")
     address: str | None = None
+    # When the office is open (no periods: always); devices are watched for being offline only then.
+    hours: tuple[OpeningHours, ...] = ()
     # Origins (scheme://host[:port]) that may show this office's embeddable pages, such as the display
     # board, in a frame (an intranet page); every other page, and every other origin, is refused framing.
     embed_origins: tuple[str, ...] = ()
@@ -168,6 +200,7 @@ class OfficeFile(StrictModel):
     office: OfficeSection
     plugins: PluginsSection = PluginsSection()
     directory: Directory = Directory()
+    devices: DevicesSection = DevicesSection()
 
 
 class PlatformSection(StrictModel):
@@ -257,10 +290,17 @@ class OfficeConfig:
     source: Path
     address: str | None = None
     embed_origins: tuple[str, ...] = ()
+    hours: tuple[OpeningHours, ...] = ()
+    devices: DevicesSection = DevicesSection()
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether ``now`` falls in the office's opening hours (always, without any)."""
+        local = now.astimezone(self.tz)
+        return not self.hours or any(period.covers(local) for period in self.hours)
 
     @property
     def default_language(self) -> str:

@@ -126,6 +126,8 @@ class AppContext:
             "_": self.translator.gettext(language),
             "ngettext": self.translator.ngettext(language),
             "current_path": request.url.path,
+            # an enrolled device's pages check in every minute (device.js), so that it is not shown offline
+            "is_device": getattr(getattr(request.state, "principal", None), "kind", None) == "device",
             **values,
         }
         body = self.templates.get_template(template).render(context)

@@ -159,3 +159,14 @@ class AdminPanel:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     order: int = 100
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """An enrolled kiosk, display board or survey tablet, as the office's device list shows it."""
+
+    id: int
+    kind: str  # kiosk | display | tablet
+    name: str
+    state: str  # active | offline | not enrolled | expired | revoked
+    last_seen_at: datetime | None = None

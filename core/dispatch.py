@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from core import devices
 from core.config import Deployment
 from core.db import Database, locked, utcnow
 from core.events import EventDelivery, OutboxEvent
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
+DEVICE_WATCH_SECONDS = 60  # how often the running dispatcher looks for devices gone quiet (core.devices)
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -53,15 +56,24 @@ class Dispatcher:
             self._thread.join(timeout=10)
 
     def run_forever(self) -> None:
+        next_watch = 0.0
         while not self._stop.is_set():
             self._wake.clear()  # before the pass: a wake-up during the pass makes the next one start at once
             try:
+                if time.monotonic() >= next_watch:
+                    next_watch = time.monotonic() + DEVICE_WATCH_SECONDS
+                    self.watch_devices()
                 busy = self.run_once()
             except Exception:
                 log.exception("event dispatcher pass failed; trying again")
                 busy = False
             if not busy:
                 self._wake.wait(timeout=1.0)
+
+    def watch_devices(self, now: datetime | None = None) -> list[int]:
+        """Publish device.offline for devices gone quiet during opening hours (their events go out next pass)."""
+        with self.database.session() as session:
+            return devices.report_offline(session, self.deployment, now)
 
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: fan out new events, then attempt due deliveries. True if anything was done."""

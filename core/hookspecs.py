@@ -16,6 +16,7 @@ import pluggy
 from core.contract import (
     Addressee,
     AdminPanel,
+    DeviceInfo,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -200,6 +201,15 @@ def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now:
     the office, so a figure that changes with an event shows at once."""
 
 
+# --- Devices --------------------------------------------------------------------------------------
+
+
+@hookspec
+def mbk_device_status(office: OfficeConfig, session: Session, device: DeviceInfo, language: str) -> list[str]:
+    """Extra status lines for one of the office's devices on the devices page (e.g. "Printer: out of paper"),
+    translated into ``language``; an empty list when the plugin knows nothing about this device."""
+
+
 # --- Data retention -------------------------------------------------------------------------------
 
 
@@ -216,6 +226,7 @@ def hook_names() -> list[str]:
 __all__ = [
     "Addressee",
     "AdminPanel",
+    "DeviceInfo",
     "KioskTile",
     "LiveFigure",
     "PageLink",

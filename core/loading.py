@@ -258,6 +258,8 @@ def _load_office(
         source=path,
         address=section.address,
         embed_origins=section.embed_origins,
+        hours=section.hours,
+        devices=parsed.devices,
     )
 
 

@@ -17,7 +17,7 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from core import hookspecs
+from core import devices, hookspecs
 from core.contract import Plugin
 from core.events import EventTypes
 
@@ -43,7 +43,7 @@ class PluginManager:
 
     pm: pluggy.PluginManager = field(default_factory=lambda: _new_pluggy())
     plugins: dict[str, Plugin] = field(default_factory=dict)
-    event_types: EventTypes = field(default_factory=EventTypes)
+    event_types: EventTypes = field(default_factory=lambda: core_event_types())
     _office_hooks: dict[tuple[str, ...], OfficeHooks] = field(default_factory=dict)
 
     @classmethod
@@ -148,6 +148,13 @@ class OfficeHooks:
             caller = self._pm.subset_hook_caller(name, remove_plugins=self._excluded)
             self._callers[name] = caller
         return caller
+
+
+def core_event_types() -> EventTypes:
+    """The registry, holding core's own event types (``device.offline``) under the name "core"."""
+    types = EventTypes()
+    types.add("core", devices.EVENT_TYPES)
+    return types
 
 
 def core_version() -> str:

@@ -120,6 +120,7 @@ def _seen(device: auth.Device) -> AuthPrincipal:
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
         device.last_seen_at = now
+        device.offline_reported_at = None  # back: a later silence is reported again
     return auth.principal_for_device(device)
 
 

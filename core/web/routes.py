@@ -10,11 +10,11 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from core import auth, events, migrate, problems
+from core import auth, devices, events, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.web import sso
-from core.web.deps import DEVICE_COOKIE, SESSION_KEY, ContextDep, OfficeDep, RowId, get_principal
+from core.web.deps import SESSION_KEY, ContextDep, OfficeDep, RowId, get_principal
 from core.web.security import (
     authorize,
     check_csrf,
@@ -187,25 +187,6 @@ def landing(request: Request, ctx: ContextDep) -> Response:
     return ctx.render(request, "landing.html", offices=offices)
 
 
-@pages.get("/{office}/enrol")
-def enrol_device(request: Request, code: str, office: OfficeDep, ctx: ContextDep) -> Response:
-    """A device opens its one-time enrolment link: it gets a long-lived HttpOnly device cookie and is sent to
-    the first page of the office meant for its kind."""
-    with ctx.db.session() as session:
-        try:
-            device = auth.use_enrolment_code(session, office.id, code)
-        except auth.AuthError as exc:
-            raise problems.Forbidden("invalid_enrolment", str(exc)) from None
-        auth.audit(session, auth.principal_for_device(device), "device.enrolled", office.id, device=device.id)
-        cookie = auth.device_cookie_value(ctx.secret_key, device)
-        kind = device.kind
-    target = next((link.path for link in ctx.page_links(office) if link.audience == kind), f"/{office.id}")
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(DEVICE_COOKIE, cookie, max_age=60 * 60 * 24 * 400, httponly=True, samesite="strict",
-                        secure=ctx.settings.secure_cookies)
-    return response
-
-
 @pages.get("/{office}/admin")
 def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
                     principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
@@ -221,10 +202,11 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
         audit_log = [(e.at.astimezone(office.tz), e) for e in auth.audit_entries(session, office.id, limit=50)
                      ] if is_admin else []
         staff = auth.office_staff(session, office.id) if is_admin else []
-        devices = [(d, auth.device_state(d), d.last_seen_at.astimezone(office.tz) if d.last_seen_at else None)
-                   for d in auth.office_devices(session, office.id)] if is_admin else []
+        listed = devices.office_devices(session, office) if is_admin else []
     return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
-                      staff=staff, devices=devices, principal=principal, is_admin=is_admin)
+                      staff=staff, principal=principal, is_admin=is_admin,
+                      offline=[d for d in listed if d.state == "offline"],
+                      active=[d for d in listed if d.state in ("active", "offline")])
 
 
 @pages.post("/{office}/admin/events/{delivery_id}/retry")

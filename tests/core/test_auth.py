@@ -462,7 +462,9 @@ def test_admin_page_lists_the_office_staff_and_devices(client: TestClient, ctx: 
     device_header(ctx, "gamma", "display", "Board G")
     login(client, staff["admin"])
     page = client.get("/alpha/admin?lang=en", headers=HTML).text
-    assert "Entrance 1" in page and "Board G" not in page
+    assert "Enrolled devices: 1" in page
+    listed = client.get("/alpha/admin/devices?lang=en", headers=HTML).text
+    assert "Entrance 1" in listed and "Board G" not in listed
     assert "People with a role at this office: 4" in page  # one per role at alpha; guide-g works at gamma
     people = client.get("/alpha/admin/people?lang=en", headers=HTML).text
     assert re.search(r"<td>guide-a</td>\s*<td>Guide</td>\s*<td>Active</td>", people) and "guide-g" not in people

@@ -116,8 +116,8 @@ def test_device_add_link_list_revoke(ctx: AppContext) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--office", "atlantis", "--kind", "kiosk", "--name", "X"), "unknown office 'atlantis'"),
-    (("--office", "alpha", "--kind", "toaster", "--name", "X"), "unknown device kind 'toaster'"),
-    (("--office", "alpha", "--kind", "kiosk", "--name", " "), "a device needs a name"),
+    (("--office", "alpha", "--kind", "toaster", "--name", "X"), "Unknown kind of device 'toaster'"),
+    (("--office", "alpha", "--kind", "kiosk", "--name", " "), "A device needs a name"),
 ])
 def test_device_add_explains_what_is_wrong(ctx: AppContext, args: tuple[str, ...], message: str) -> None:
     result = run("device", "add", *args)
@@ -126,7 +126,7 @@ def test_device_add_explains_what_is_wrong(ctx: AppContext, args: tuple[str, ...
 
 def test_revoke_unknown_device(ctx: AppContext) -> None:
     result = run("device", "revoke", "42")
-    assert result.exit_code == 2 and "no device with id 42" in result.output
+    assert result.exit_code == 2 and "No device with id 42" in result.output
 
 
 def test_events_failed_and_retry(ctx: AppContext) -> None:

@@ -19,6 +19,7 @@ from core.db import utcnow
 from core.hookspecs import (
     Addressee,
     AdminPanel,
+    DeviceInfo,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -56,7 +57,8 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   Addressee, StaffAlert, LiveFigure, OfficeConfig], ids=lambda model: model.__name__)
+                                   Addressee, StaffAlert, LiveFigure, DeviceInfo, OfficeConfig],
+                         ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
@@ -121,6 +123,13 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
     phrases = ctx.speech_phrases(alpha, "sv")
     assert "Dummy number %(number)s (sv)" in phrases.templates
     assert {"letter-z", "digit-0", phrase("Dummy number").name} <= {clip.name for clip in phrases.clips}
+    # what the devices page shows beside a kiosk
+    with TestClient(create_app(ctx)) as client:
+        kiosk = client.post("/api/v1/offices/alpha/devices", json={"kind": "kiosk", "name": "Door"},
+                            headers=bearer(client, "boss"))
+        assert kiosk.status_code == 201
+        listed = client.get("/alpha/admin/devices?lang=en", headers={**HTML, **bearer(client, "boss")})
+        assert "Dummy printer (en): ready" in listed.text  # mbk_device_status
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()
     extended.command("noop")(lambda: None)

@@ -14,12 +14,13 @@ from core.plugins import PluginLoadError, hookimpl
 from tests.support import builtin_plugins
 
 
-def test_built_in_plugins_register_the_events_they_publish() -> None:
+def test_core_and_the_built_in_plugins_register_the_events_they_publish() -> None:
     event_types = builtin_plugins().event_types
     published = {name: event_types[name].plugin for name in event_types}
     assert published == {
         "visitor.arrived": "kiosk", "arrival.escalated": "kiosk", "arrival.acknowledged": "kiosk",
         "message.sent": "notify", "message.failed": "notify", "survey.completed": "surveys",
+        "device.offline": "core",
         **{f"ticket.{name}": "queue" for name in ("issued", "called", "started", "near", "done", "no_show",
                                                   "cancelled", "transferred", "held", "resumed", "urgent")},
         "counter.paused": "queue", "counter.opened": "queue",
@@ -52,7 +53,7 @@ def test_only_domain_events_with_a_type_can_be_registered() -> None:
     manager = builtin_plugins()
     with pytest.raises(PluginLoadError, match="is not a DomainEvent subclass with a type"):
         manager.register(_plugin("sloppy", dict), "sloppy")
-    assert len(manager.event_types) == 19  # the built-in plugins' types, the sloppy one refused
+    assert len(manager.event_types) == 20  # core's and the built-in plugins' types, the sloppy one refused
 
 
 def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,3 +1,14 @@
+// An enrolled device (a kiosk, a display board, a survey tablet) checks in every minute while a page of it is
+// open, so that the office's device list shows it online and a silent one as offline (device.offline).
+(function () {
+  "use strict";
+  const beat = document.querySelector('meta[name="mbk-heartbeat"]');
+  if (!beat) return;
+  setInterval(function () {
+    fetch(beat.content, { cache: "no-store", credentials: "same-origin" }).catch(function () {});
+  }, 60000);
+})();
+
 // A page opened from a device's start screen (a kiosk tile leading to another plugin's page) shows the way back
 // and goes back by itself after the start screen's inactivity time, so the next visitor finds the start screen.
 // The start screen leaves its address and that time in sessionStorage ("mbk-home", "mbk-inactivity" in seconds);

@@ -15,6 +15,7 @@ from core.events import DomainEvent, publish
 from core.hookspecs import (
     Addressee,
     AdminPanel,
+    DeviceInfo,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -195,6 +196,12 @@ def mbk_live_figures(office: OfficeConfig, session: Any, language: str, now: Any
 def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
     calls.append(("mbk_speech_phrases", office.id))
     return [f"Dummy number %(number)s ({language})", *code("Z")]
+
+
+@hookimpl
+def mbk_device_status(office: OfficeConfig, session: Any, device: DeviceInfo, language: str) -> list[str]:
+    calls.append(("mbk_device_status", office.id))
+    return [f"Dummy printer ({language}): ready"] if device.kind == "kiosk" else []
 
 
 @hookimpl
