@@ -44,8 +44,10 @@ def real_ids(ctx: AppContext, client: TestClient) -> dict[str, str]:
                          headers=device_header(ctx, "skarholmen", "kiosk"))
     with ctx.db.session() as session:
         auth.create_user(session, "fuzz-guide", PASSWORD, office_id="skarholmen", role="guide")
+        board, _token = auth.enrol_device(session, "skarholmen", "display", "Fuzzed board")
     return {"office": "skarholmen", "survey_id": "exit", "indicator_id": "learned", "ticket_id": ticket.json()["id"],
-            "counter_id": "guide-1", "language": "sv", "name": "digit-1", "username": "fuzz-guide"}
+            "counter_id": "guide-1", "language": "sv", "name": "digit-1", "username": "fuzz-guide",
+            "device_id": board.id}
 
 
 def fuzz(operation: Any, mode: GenerationMode, fixed: dict[str, str], headers: dict[str, str],
@@ -89,4 +91,4 @@ def test_every_path_parameter_gets_a_real_value_or_is_meant_to_be_random(client:
     placeholders = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
     # every path parameter is either given a real value above or is one whose random values are the point
     assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code",
-                            "arrival_id", "counter_id", "language", "name", "username"}
+                            "arrival_id", "counter_id", "language", "name", "username", "device_id"}
