@@ -21,6 +21,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
+from core.i18n import N_
 
 ROLES = ("admin", "guide", "officer", "viewer")
 DEVICE_KINDS = ("kiosk", "display", "tablet")
@@ -481,6 +482,20 @@ def revoke_device(session: Session, device_id: int) -> Device:
 
 
 # --- Audit ------------------------------------------------------------------------------------------
+
+
+# What core's audited actions are called on the admin page (translated where shown); a plugin's are shown as they are.
+AUDIT_LABELS = {
+    "login": N_("Logged in"), "login.sso": N_("Logged in with single sign-on"),
+    "login.token": N_("Took an API token"), "logout": N_("Logged out"),
+    "user.created": N_("Account created"), "user.role_added": N_("Roles added"),
+    "user.roles_changed": N_("Roles changed"), "user.disabled": N_("Account disabled"),
+    "user.enabled": N_("Account enabled"), "user.password_set": N_("Password set"),
+    "user.password_link": N_("Password link made"), "user.platform_admin": N_("Platform admin changed"),
+    "device.added": N_("Device added"), "device.enrolled": N_("Device enrolled"),
+    "device.revoked": N_("Device revoked"), "event.retry": N_("Event delivery retried"),
+    "demo.access": N_("Demo access made"),
+}
 
 
 def audit(session: Session, actor: Principal | str, action: str, office_id: str | None = None,

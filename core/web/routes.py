@@ -204,7 +204,7 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
         staff = auth.office_staff(session, office.id) if is_admin else []
         listed = devices.office_devices(session, office) if is_admin else []
     return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
-                      staff=staff, principal=principal, is_admin=is_admin,
+                      staff=staff, principal=principal, is_admin=is_admin, audit_labels=auth.AUDIT_LABELS,
                       offline=[d for d in listed if d.state == "offline"],
                       active=[d for d in listed if d.state in ("active", "offline")])
 
