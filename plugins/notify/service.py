@@ -233,6 +233,8 @@ def _template_values(event: Event, office: OfficeConfig, recipient: Recipient) -
         "counter_name": payload.get("counter_name") or payload.get("counter"),
         "acknowledge_url": payload.get("acknowledge_url"),
         "whom": _whom(office, payload, recipient.language),
+        "device_name": payload.get("name"),  # device.offline
+        "minutes": payload.get("minutes"),
     }
 
 

@@ -42,7 +42,7 @@ def test_rules_naming_unknown_things_are_reported_with_key_paths(tmp_path: Path)
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9", rules=rules)
     assert problems(root) == [
         "plugins.notify.rules[4].event: unknown event 'visitor.left' (events with messages: visitor.arrived, "
-        "arrival.escalated, ticket.issued, ticket.near, ticket.called)",
+        "arrival.escalated, ticket.issued, ticket.near, ticket.called, device.offline)",
         "plugins.notify.rules[5].channel: unknown channel 'fax' (channels: chat, email, sms)",
         "plugins.notify.rules[6].to: unknown officer 'nobody' (officers: a-lind, j-smith)",
         "plugins.notify.rules[7].to: unknown unit 'nowhere' (units: social)",
@@ -94,9 +94,9 @@ def test_a_rule_for_an_event_no_installed_plugin_publishes_is_reported(tmp_path:
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9")
     with pytest.raises(ConfigError) as caught:
         load_deployment(root, PluginManager.from_objects({"notify": plugins.notify, "queue": plugins.queue}))
-    published = "counter.opened, counter.paused, message.failed, message.sent, ticket.called, ticket.cancelled, " \
-                "ticket.done, ticket.held, ticket.issued, ticket.near, ticket.no_show, ticket.resumed, " \
-                "ticket.started, ticket.transferred, ticket.urgent"  # notify's own events too
+    published = "counter.opened, counter.paused, device.offline, message.failed, message.sent, ticket.called, " \
+                "ticket.cancelled, ticket.done, ticket.held, ticket.issued, ticket.near, ticket.no_show, " \
+                "ticket.resumed, ticket.started, ticket.transferred, ticket.urgent"  # notify's and core's own too
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
         f"plugins.notify.rules[{i}].event: no installed plugin publishes 'visitor.arrived' (published: {published})"
         for i in (0, 1)]

@@ -1,0 +1,43 @@
+"""IT hears about a device gone quiet: core publishes device.offline for a kiosk not heard from during opening
+hours, and a notify rule mails the unit it names (a real SMTP server on loopback)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from core import auth, devices
+from core.db import utcnow
+from core.loading import load_deployment
+from core.web.app import AppContext
+from tests.plugins.notify.conftest import notify_and_publishers
+from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
+from tests.plugins.notify.test_delivery import sender_for
+from tests.support import drain_events
+
+IT_RULE = """\
+[[plugins.notify.rules]]
+event = "device.offline"
+to = "unit:social"
+channel = "email"
+"""
+
+
+def test_a_kiosk_gone_quiet_is_mailed_to_the_unit_a_rule_names(make_context: Callable[..., AppContext],
+                                                               tmp_path: Path, smtp: SmtpServer,
+                                                               provider: ProviderServer) -> None:
+    root = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=IT_RULE)
+    load_deployment(root, notify_and_publishers())  # mbk check accepts a rule on core's device.offline
+    ctx = make_context(deployment=root, plugins=notify_and_publishers())
+    with ctx.db.session() as session:
+        kiosk, _token = auth.enrol_device(session, "testoffice", "kiosk", "Entrance kiosk")
+        kiosk.last_seen_at = utcnow() - timedelta(minutes=40)
+    with ctx.db.session() as session:
+        assert devices.report_offline(session, ctx.deployment) == [kiosk.id]
+    drain_events(ctx)
+    sender_for(ctx).run_once()
+    [(recipients, mail)] = smtp.wait_for(1)
+    assert recipients == ["social@test.example"]
+    assert mail["Subject"] == "Enhet frånkopplad: Entrance kiosk"  # the office's first language: sv
+    assert "har inte hörts av på 40 minuter" in mail.get_content()
