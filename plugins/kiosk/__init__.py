@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.config import ConfigProblem, OfficeConfig
 from core.db import utcnow
 from core.events import DomainEvent, Event
-from core.hookspecs import AdminPanel, KioskTile, LiveFigure, PageLink, StaffAlert
+from core.hookspecs import AdminPanel, DeviceInfo, KioskTile, LiveFigure, PageLink, StaffAlert
 from core.i18n import N_
 from core.plugins import Plugin, hookimpl
 from plugins.kiosk import api, arrivals, models, pages, printing, service, speech  # noqa: F401  (models: tables on Base)
@@ -89,6 +89,13 @@ def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> l
 @hookimpl
 def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[LiveFigure]:
     return [service.arrivals_waiting(session, office, language, now, arrivals.ALERT_HOURS)]
+
+
+@hookimpl
+def mbk_device_status(office: OfficeConfig, session: Session, device: DeviceInfo, language: str) -> list[str]:
+    if device.kind != "kiosk":
+        return []
+    return printing.device_status(session, office, service.settings(office).printers, device.name, language)
 
 
 @hookimpl

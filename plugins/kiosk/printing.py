@@ -289,3 +289,12 @@ def staff_alerts(session: Session, office: OfficeConfig, printers: tuple[Printer
     return [StaffAlert(id=f"printer-{line.device}", since=line.since or utcnow(), order=20,
                        text=_("The ticket printer at %(device)s: %(state)s.", device=line.device, state=line.text))
             for line in printer_lines(session, office, printers, language) if line.trouble]
+
+
+def device_status(session: Session, office: OfficeConfig, printers: tuple[PrinterSetting, ...], device: str,
+                  language: str) -> list[str]:
+    """The line for the devices page about the printer beside the kiosk ``device`` (none without a printer)."""
+    _ = translations.gettext(language)
+    wanted = device.strip().casefold()
+    return [_("Ticket printer %(address)s: %(state)s", address=line.address, state=line.text)
+            for line in printer_lines(session, office, printers, language) if line.device.casefold() == wanted]

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import plugins.kiosk
+from core.hookspecs import DeviceInfo
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 from plugins.kiosk import printing
@@ -139,6 +140,16 @@ def test_a_printer_that_is_off_is_offline_and_staff_see_it_on_the_dashboard(
     [panel] = panels
     states = {line.device: line.state for line in panel.context["printers"]}
     assert states == {"Entrance": "unknown", "Side door": "offline"}
+    # the devices page: a line for the kiosk beside the printer, nothing for other kiosks or other kinds
+    side_door = next(p for p in panel.context["printers"] if p.device == "Side door")
+    with ctx.db.session() as session:
+        def status(kind: str, name: str) -> list[str]:
+            device = DeviceInfo(id=1, kind=kind, name=name, state="active")
+            return [line for group in ctx.hooks(office).mbk_device_status(office=office, session=session,
+                                                                          device=device, language="en")
+                    for line in group]
+        assert status("kiosk", "side door") == [f"Ticket printer {side_door.address}: Not answering"]
+        assert status("kiosk", "Upstairs") == [] and status("display", "Side door") == []
 
 
 def test_a_kiosk_without_a_printer_prints_through_the_browser(printing_client: tuple[TestClient, AppContext],
