@@ -34,8 +34,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests bench
 	$(BIN)/lint-imports
 
+# A PNG of every kiosk screen into screenshots/; then the selection kept in docs/screenshots/ is refreshed from them
+# (a selected screen no longer made is an error: drop it from docs/screenshots/ and the README).
 screenshots: $(STAMP)
 	$(BIN)/python -m pytest -q tests/browser -k screenshots -p no:xdist --screenshots-dir screenshots
+	@for f in docs/screenshots/*.png; do cp screenshots/$$(basename $$f) $$f || exit 1; done
+	@echo "docs/screenshots/ refreshed from screenshots/"
 
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done

@@ -98,3 +98,28 @@ def test_without_a_printer_the_browser_prints_the_ticket_alone(page: Any, live_s
     assert number in shown and "Sätt dig och vänta." in shown
     for hidden in (".mbk-header", ".kiosk-home", "#ticket-result a", "#ticket-take", "h1.kiosk-title"):
         assert page.locator(hidden).first.is_hidden(), hidden
+
+
+@SQLITE_ONLY
+def test_printing_screenshots(browser: Any, printing_server: LiveServer, live_server: LiveServer,
+                              printer: EscposReceiver, screenshots_dir: Path) -> None:
+    """The ticket screen once the receipt printer printed (sv) and when its paper is out (ar), and the ticket as
+    the browser prints it where a kiosk has no printer (sv, print media)."""
+    for lang, paper, name in (("sv", "ok", "printed"), ("ar", "out", "paper-out")):
+        printer.paper = paper
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        enrol_kiosk(page, printing_server)
+        take_ticket(page, printing_server, lang)
+        page.screenshot(path=str(screenshots_dir / f"kiosk-ticket-{name}-{lang}-normal.png"), full_page=True)
+        context.close()
+    context = browser.new_context(viewport={"width": 600, "height": 900})
+    page = context.new_page()
+    page.add_init_script("window.print = () => {};")  # the print itself is the print-media screenshot below
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk/tickets/info?lang=sv")
+    page.locator("#ticket-take-button").click()
+    page.wait_for_selector("#ticket-print[data-state=browser]", state="attached")
+    page.emulate_media(media="print")
+    page.screenshot(path=str(screenshots_dir / "kiosk-ticket-browser-print-sv.png"), full_page=True)
+    context.close()
