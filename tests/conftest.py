@@ -135,14 +135,21 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_databases").create()
 
 
+@pytest.fixture(scope="session")
+def generated_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The speech clips espeak-ng makes for the tests (once per session: a clip's name is its text, so sharing is
+    safe), never the checkout's var/speech."""
+    return tmp_path_factory.mktemp("speech-clips")
+
+
 @pytest.fixture
-def make_context(db_url: str, tmp_path: Path) -> Iterator[Callable[..., AppContext]]:
+def make_context(db_url: str, generated_clips: Path) -> Iterator[Callable[..., AppContext]]:
     """Build an AppContext on a deployment folder (default: the demo) and the test's database."""
     made: list[AppContext] = []
 
     def factory(deployment: Path = DEMO, plugins: PluginManager | None = None, **settings: Any) -> AppContext:
-        # Tests run the dispatcher by hand unless they ask; speech clips a test makes stay in its own folder.
-        settings = {"run_dispatcher": False, "speech_cache": tmp_path / "speech-clips", **settings}
+        # Tests run the dispatcher by hand unless they ask; speech clips go to the session's own folder.
+        settings = {"run_dispatcher": False, "speech_cache": generated_clips, **settings}
         platform = PlatformSettings(database_url=db_url, deployment=deployment, secret_key="test-secret-key-0123456789",
                                     **settings)
         ctx = create_context(platform, plugins or builtin_plugins())

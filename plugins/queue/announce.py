@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 
 from core.config import OfficeConfig
+from core.i18n import N_
 from core.speech import Clip, code, phrase, say
 from plugins.queue.i18n import translations
 from plugins.queue.settings import settings_of
 
-ANNOUNCEMENT = "Number %(number)s, %(counter)s"
-COMPUTER = "Computer %(seat)s"
+ANNOUNCEMENT = N_("Number %(number)s, %(counter)s")
+COMPUTER = N_("Computer %(seat)s")
 NUMBER = re.compile(r"^([A-Z]{1,2})([0-9]{1,5})$")
 
 

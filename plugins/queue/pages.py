@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core.auth import Principal
 from core.config import OfficeConfig
+from core.context import AppContext
 from core.hookspecs import TicketRequest
+from core.i18n import language_info
 from core.problems import Conflict, Invalid, NotFound, Problem
 from core.web.deps import ContextDep, OfficeDep, get_context
 from core.web.headers import embeddable
 from core.web.security import check_csrf, staff_page
-from plugins.queue import lifecycle, tickets, views
+from plugins.queue import announce, lifecycle, tickets, views
 from plugins.queue.i18n import OUTCOME_LABELS
 from plugins.queue.settings import settings_of
 
@@ -47,9 +49,19 @@ def _qr_data_uri(request: Request, path: str) -> str:
     return segno.make(base + path, error="m").svg_data_uri(scale=6, border=2)
 
 
-def _announcement(_: Any) -> str:
-    """What the board says for a call, with {number} and {counter} for the browser to fill in."""
-    return _("Number %(number)s, %(counter)s", number="{number}", counter="{counter}")
+def _board_texts(ctx: AppContext, office: OfficeConfig, language: str) -> dict[str, Any]:
+    """Everything the board shows in one language (it may take turns in several)."""
+    _ = ctx.translator.gettext(language)
+    name = office.name.get_text(language)
+    return {
+        "dir": language_info(language).dir, "title": f"{_('Queue')} – {name}", "office": name,
+        "nowCalling": _("Now calling"), "latestCalls": _("Latest calls"), "waitingTitle": _("Waiting"),
+        "idle": _("Take a ticket and wait for your number"), "connection": _("Reconnecting…"),
+        "sound": _("Turn on sound"), "waiting": _("waiting"), "closed": _("Closed now"),
+        "minutes": _("about %(minutes)s min", minutes="{minutes}"), "recall": _("Called again"),
+        "seats": _("%(free)s of %(seats)s free", free="{free}", seats="{seats}"),
+        "services": {s.id: s.name.get_text(language) for s in settings_of(office).services},
+    }
 
 
 @pages.get("/board", dependencies=[Depends(embeddable)])
@@ -58,18 +70,23 @@ def board_page(request: Request, office: OfficeDep, ctx: ContextDep) -> Response
     settings = settings_of(office)
     with ctx.db.session() as session:
         state = views.board_state(session, office, language)
-    announcements = {spoken: _announcement(ctx.translator.gettext(spoken)) for spoken in settings.announce_languages}
-    _ = ctx.translator.gettext(language)
+    shown = [language, *(lang for lang in settings.board_languages if lang != language)] \
+        if settings.board_languages else [language]
     config = {
         "stateUrl": f"/api/v1/offices/{office.id}/queue/board?lang={language}",
         "eventsUrl": f"/api/v1/offices/{office.id}/queue/board/events?lang={language}",
+        "announcementUrl": f"/api/v1/offices/{office.id}/queue/announcement.wav",
         "language": language,
+        "languages": shown,
+        "languageSeconds": settings.board_language_seconds,
         "state": state,
         "chime": settings.chime,
-        "announcements": announcements,
-        "labels": {"waiting": _("waiting"), "minutes": _("about %(minutes)s min", minutes="{minutes}"),
-                   "seats": _("%(free)s of %(seats)s free", free="{free}", seats="{seats}"),
-                   "recall": _("Called again"), "connection": _("Reconnecting…")},
+        # The office's clips where the language has a set; else the browser's voice says the text (filled in).
+        "announcements": [{"language": spoken, "clips": ctx.speech.has_set(spoken),
+                           "text": ctx.translator.gettext(spoken)(announce.ANNOUNCEMENT, number="{number}",
+                                                                  counter="{counter}")}
+                          for spoken in settings.announce_languages],
+        "texts": {shown_language: _board_texts(ctx, office, shown_language) for shown_language in shown},
     }
     return ctx.render(request, "queue/board.html", office=office, config=config, state=state)
 

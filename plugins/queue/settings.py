@@ -92,9 +92,14 @@ class QueueSettings(StrictModel):
     # Errand answers and category kept this many days, then erased (numbers and times stay for statistics).
     # Phone numbers are erased when the ticket closes and at the latest the next day.
     detail_retention_days: int = Field(default=30, ge=0, le=3650)
-    # The display board plays a chime for each call and, in these languages, reads it aloud (browser speech).
+    # The display board plays a chime for each call and, in these languages, reads it aloud (the office's speech
+    # clips; the browser's voice for a language without them).
     chime: bool = True
     announce_languages: tuple[str, ...] = ()
+    # The board shows its texts in these languages in turn, each for board_language_seconds (empty: only the
+    # language it was opened in).
+    board_languages: tuple[str, ...] = ()
+    board_language_seconds: int = Field(default=10, ge=3, le=600)
     # Phone numbers given without a country code (0701234567) are taken to be in this country.
     phone_country_code: str = Field(default="46", pattern=r"^[1-9][0-9]{0,2}$")
     # How many recent services the wait estimate is taken from.
@@ -167,10 +172,11 @@ def validate_settings(settings: QueueSettings, office_languages: tuple[str, ...]
             problems.append((f"categories.{category}", f"unknown service {service_id!r}"))
     if settings.default_service is not None and settings.default_service not in seen_ids:
         problems.append(("default_service", f"unknown service {settings.default_service!r}"))
-    for i, language in enumerate(settings.announce_languages):
-        if language not in office_languages:
-            problems.append((f"announce_languages[{i}]", f"{language!r} is not one of the office's languages "
-                             f"({', '.join(office_languages)})"))
+    for key in ("announce_languages", "board_languages"):
+        for i, language in enumerate(getattr(settings, key)):
+            if language not in office_languages:
+                problems.append((f"{key}[{i}]", f"{language!r} is not one of the office's languages "
+                                 f"({', '.join(office_languages)})"))
     return problems
 
 

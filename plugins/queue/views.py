@@ -110,8 +110,8 @@ def services_view(session: Session, office: OfficeConfig, language: str) -> list
 
 def board_call(office: OfficeConfig, number: str, service: str, counter: str | None, seat: int | None,
                recall: bool, at: str | None) -> dict[str, Any]:
-    return {"number": number, "service": service, "counter_names": counter_names(office, counter, seat),
-            "seat": seat, "recall": recall, "at": at}
+    return {"number": number, "service": service, "counter": counter,
+            "counter_names": counter_names(office, counter, seat), "seat": seat, "recall": recall, "at": at}
 
 
 def board_state(session: Session, office: OfficeConfig, language: str) -> dict[str, Any]:

@@ -1,11 +1,15 @@
 // Display board: live calls over server-sent events (EventSource reconnects by itself), a chime and spoken
 // announcements. Calls are queued so that several in quick succession are all shown and announced, in order.
+// Announcements are the office's speech clips (announcement.wav, played by core's speech.js one after another);
+// the browser's voice only for a language without clips. The board may take turns in the office's languages.
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("queue-board-config").textContent);
   const MAX_CALLS = 8;
   const HOLD_MS = 2500; // each call stays highlighted at least this long
   let calls = cfg.state.calls.slice();
+  let services = cfg.state.services.slice();
+  let shown = cfg.language; // the language the board shows now (it may take turns)
   const pending = [];
   let announcing = false;
   let audio = null;
@@ -16,8 +20,10 @@
   const connectionEl = document.getElementById("queue-connection");
   const soundButton = document.getElementById("queue-sound");
 
+  function texts() { return cfg.texts[shown] || cfg.texts[cfg.language]; }
+
   function counterName(call) {
-    return call.counter_names[cfg.language] || Object.values(call.counter_names)[0] || "";
+    return call.counter_names[shown] || call.counter_names[cfg.language] || Object.values(call.counter_names)[0] || "";
   }
 
   function el(tag, cls, text) {
@@ -35,31 +41,67 @@
     }));
   }
 
-  function showNow(call) {
+  let current = calls.length ? calls[0] : null;
+  function renderNow() {
+    if (!current) return;
     const arrow = el("span", "queue-arrow", "→");
     arrow.setAttribute("aria-hidden", "true");
-    nowEl.replaceChildren(el("span", "queue-number", call.number), arrow, el("span", "queue-counter", counterName(call)));
-    if (call.recall) nowEl.append(el("span", "queue-recall", cfg.labels.recall));
+    nowEl.replaceChildren(el("span", "queue-number", current.number), arrow,
+                          el("span", "queue-counter", counterName(current)));
+    if (current.recall) nowEl.append(el("span", "queue-recall", texts().recall));
+  }
+  function showNow(call) {
+    current = call;
+    renderNow();
     nowEl.classList.remove("queue-flash");
     void nowEl.offsetWidth; // restart the highlight animation
     nowEl.classList.add("queue-flash");
   }
 
-  function renderServices(services) {
+  function renderServices() {
+    const t = texts();
     servicesEl.replaceChildren(...services.map(function (service) {
       const li = el("li");
       li.dataset.service = service.id;
-      const waiting = el("span", "queue-service-waiting");
-      waiting.append(el("strong", "", String(service.waiting)), " " + cfg.labels.waiting);
-      const wait = el("span", "queue-service-wait", service.estimated_wait_minutes === null ? "" :
-        cfg.labels.minutes.replace("{minutes}", service.estimated_wait_minutes));
-      li.append(el("span", "queue-service-name", service.name), waiting, wait);
+      li.append(el("span", "queue-service-name", t.services[service.id] || service.name));
+      if (!service.open) {
+        li.append(el("span", "queue-service-closed", t.closed));
+        return li;
+      }
       if (service.seats !== null) {
-        li.append(el("span", "queue-service-seats", cfg.labels.seats.replace("{free}", service.seats_free)
+        // A free computer is taken at once: the news is how many are free, or how many wait for one.
+        li.append(el("span", "queue-service-seats", t.seats.replace("{free}", service.seats_free)
           .replace("{seats}", service.seats)));
+        if (service.seats_free > 0) return li;
+      }
+      const waiting = el("span", "queue-service-waiting");
+      waiting.append(el("strong", "", String(service.waiting)), " " + t.waiting);
+      li.append(waiting);
+      if (service.estimated_wait_minutes !== null) {
+        li.append(el("span", "queue-service-wait", t.minutes.replace("{minutes}", service.estimated_wait_minutes)));
       }
       return li;
     }));
+  }
+
+  // --- taking turns in the office's languages ----------------------------------------------------------
+  function showLanguage(language) {
+    shown = language;
+    const t = texts();
+    document.documentElement.lang = language;
+    document.documentElement.dir = t.dir;
+    document.title = t.title;
+    document.querySelectorAll("[data-text]").forEach(function (node) { node.textContent = t[node.dataset.text]; });
+    renderNow();
+    renderCalls();
+    renderServices();
+  }
+  if (cfg.languages.length > 1) {
+    let turn = 0;
+    setInterval(function () {
+      turn = (turn + 1) % cfg.languages.length;
+      showLanguage(cfg.languages[turn]);
+    }, cfg.languageSeconds * 1000);
   }
 
   // --- sound -------------------------------------------------------------------------------------------
@@ -69,15 +111,20 @@
     }
     return audio;
   }
+  const speaks = cfg.chime || cfg.announcements.length > 0;
 
-  function updateSoundButton() {
+  // Whether the browser lets the board play sound by itself (Chromium with --autoplay-policy=no-user-gesture-
+  // required): an audio context starts "running" only then. Shown on the page (data-sound) for whoever sets
+  // the board up, with the button for a tap where it is blocked.
+  function updateSound() {
     const ctx = audioContext();
-    soundButton.hidden = !ctx || ctx.state === "running" || !(cfg.chime || Object.keys(cfg.announcements).length);
+    const allowed = !!ctx && ctx.state === "running";
+    document.body.dataset.sound = !speaks ? "off" : allowed ? "allowed" : "blocked";
+    soundButton.hidden = !speaks || allowed;
   }
-
   soundButton.addEventListener("click", function () {
     const ctx = audioContext();
-    if (ctx) ctx.resume().then(updateSoundButton);
+    if (ctx) ctx.resume().then(updateSound);
   });
 
   function chime() {
@@ -101,34 +148,23 @@
 
   function spokenNumber(number) {
     const m = /^([A-Z]+)0*(\d+)$/.exec(number);
-    return m ? m[1] + " " + m[2] : number; // "A 12" is read as a letter and a number, not "A zero one two"
+    return m ? m[1] + " " + m[2] : number; // the browser's voice: "A 12", not "A zero one two"
   }
 
-  function voiceFor(language) {
-    return speechSynthesis.getVoices().find(function (v) { return v.lang.toLowerCase().startsWith(language); });
-  }
-
-  function speakOne(language, call) {
-    // Only with a voice for the language: another language's voice would garble the text.
-    const voice = voiceFor(language);
-    if (!voice) return Promise.resolve();
-    return new Promise(function (resolve) {
-      const text = cfg.announcements[language].replace("{number}", spokenNumber(call.number))
-        .replace("{counter}", call.counter_names[language] || counterName(call));
-      const utterance = new SpeechSynthesisUtterance(text);
-      utterance.lang = voice.lang;
-      utterance.voice = voice;
-      utterance.onend = utterance.onerror = function () { resolve(); };
-      setTimeout(resolve, 8000); // never let a silent engine block the queue
-      speechSynthesis.speak(utterance);
+  function speak(call) {
+    let last = Promise.resolve();
+    cfg.announcements.forEach(function (a) {
+      const text = a.text.replace("{number}", spokenNumber(call.number))
+        .replace("{counter}", call.counter_names[a.language] || counterName(call));
+      const where = call.seat !== null ? "&seat=" + call.seat : "&counter=" + encodeURIComponent(call.counter);
+      // The office's clips; the browser's voice only where the language has none (or they cannot be fetched).
+      last = window.mbkSpeech.enqueue({
+        urls: a.clips ? [cfg.announcementUrl + "?language=" + a.language + "&number=" +
+                         encodeURIComponent(call.number) + where] : null,
+        language: a.language, text: text,
+      });
     });
-  }
-
-  async function speak(call) {
-    if (!("speechSynthesis" in window)) return;
-    for (const language of Object.keys(cfg.announcements)) {
-      await speakOne(language, call);
-    }
+    return last;
   }
 
   function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
@@ -153,7 +189,7 @@
       refreshTimer = null;
       fetch(cfg.stateUrl, { headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (state) { if (state) renderServices(state.services); })
+        .then(function (state) { if (state) { services = state.services; renderServices(); } })
         .catch(function () {});
     }, 300 + Math.random() * 400);
   }
@@ -170,8 +206,9 @@
     source.addEventListener("state", function (e) {
       const state = JSON.parse(e.data);
       calls = state.calls.slice(0, MAX_CALLS);
+      services = state.services;
       renderCalls();
-      renderServices(state.services);
+      renderServices();
     });
     source.addEventListener("ticket.called", function (e) {
       const call = JSON.parse(e.data);
@@ -186,7 +223,7 @@
       .forEach(function (type) { source.addEventListener(type, refreshCountsSoon); });
   }
 
-  if ("speechSynthesis" in window) speechSynthesis.getVoices(); // voices load in the background; ask early
-  updateSoundButton();
+  updateSound();
+  renderServices();
   connect();
 })();

@@ -21,7 +21,7 @@ from plugins.queue import lifecycle, views
 from plugins.queue.models import Ticket
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-CALL_KEYS = {"number", "service", "counter_names", "seat", "recall", "at"}
+CALL_KEYS = {"number", "service", "counter", "counter_names", "seat", "recall", "at"}
 # The board's stream, per event type: a call in full, any other change of a line as a hint naming the line.
 BOARD_KEYS = {"ticket.called": CALL_KEYS, **{t: {"service"} for t in views.TICKET_EVENTS if t != "ticket.called"}}
 BOARD_STATE_KEYS = {"services", "calls"}
