@@ -95,6 +95,8 @@ class TicketRequest:
     source: str = "kiosk"
     urgent: bool = False
     interpreter: str | None = None
+    # A visitor with a booked time (an appointment): called first where the queue's office sets booked_first.
+    booked: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,36 @@ class LiveFigure:
     value: int
     since: datetime | None = None
     order: int = 100
+
+
+@dataclass(frozen=True)
+class AppointmentQuery:
+    """What a visitor arriving at the kiosk gives to find today's meeting: the booking code from the
+    confirmation, or the officer (or unit) they meet and, if they chose it, the meeting's start."""
+
+    code: str | None = None
+    officer_id: str | None = None
+    unit_id: str | None = None
+    start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AppointmentMatch:
+    """Today's meeting found for an arrival, or why none was. It never holds the visitor's name (the kiosk
+    shows no visitor's name). ``appointment_id`` None with no ``refusal``: no meeting found, nothing wrong (an
+    arrival without a booking goes on as before). ``refusal`` is the reason for the visitor, already in their
+    language, with ``reason`` for machines: ``unknown``, ``other_day``, ``too_early``, ``too_late``,
+    ``cancelled``. ``ticket_service``: a meeting with the office's own guides, who call the visitor from the
+    queue: the kiosk asks for a booked ticket for that service."""
+
+    appointment_id: str | None = None
+    officer_id: str | None = None
+    unit_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    ticket_service: str | None = None
+    reason: str | None = None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ import pluggy
 from core.contract import (
     Addressee,
     AdminPanel,
+    AppointmentMatch,
+    AppointmentQuery,
     DeviceInfo,
     KioskTile,
     LiveFigure,
@@ -210,6 +212,20 @@ def mbk_device_status(office: OfficeConfig, session: Session, device: DeviceInfo
     translated into ``language``; an empty list when the plugin knows nothing about this device."""
 
 
+# --- Appointments (any plugin may keep them; the kiosk consumes them) ----------------------------------
+
+
+@hookspec(firstresult=True)
+def mbk_find_appointment(office: OfficeConfig, session: Session, query: AppointmentQuery, language: str,
+                         now: datetime) -> AppointmentMatch | None:
+    """Today's appointment for a visitor arriving at the kiosk, within the office's arrival window.
+
+    Return None if this plugin keeps no appointments (the kiosk then uses its directory's booking codes). The
+    kiosk publishes ``visitor.arrived`` with the match's ``appointment_id``; the plugin marks the appointment
+    arrived when that event reaches it.
+    """
+
+
 # --- Data retention -------------------------------------------------------------------------------
 
 
@@ -227,6 +243,8 @@ __all__ = [
     "Addressee",
     "AdminPanel",
     "DeviceInfo",
+    "AppointmentMatch",
+    "AppointmentQuery",
     "KioskTile",
     "LiveFigure",
     "PageLink",

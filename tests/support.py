@@ -24,14 +24,16 @@ PASSWORD = "correct horse battery"
 
 
 def builtin_plugins() -> PluginManager:
-    """The four built-in plugins, registered explicitly (not from whatever is installed)."""
+    """The built-in plugins, registered explicitly (not from whatever is installed)."""
+    import plugins.appointments
     import plugins.kiosk
     import plugins.notify
     import plugins.queue
     import plugins.surveys
 
     return PluginManager.from_objects({"kiosk": plugins.kiosk, "notify": plugins.notify, "queue": plugins.queue,
-                                       "surveys": plugins.surveys})
+                                       "surveys": plugins.surveys,
+                                       "appointments": plugins.appointments})
 
 
 def registered_event(plugins: PluginManager, type_name: str, **fields: Any) -> DomainEvent:

@@ -56,7 +56,7 @@ def template(owner: str) -> set[str]:
 
 
 def test_core_and_every_built_in_plugin_have_catalogs() -> None:
-    assert set(SOURCES) == {"core", "kiosk", "notify", "queue", "surveys"}
+    assert set(SOURCES) == {"appointments", "core", "kiosk", "notify", "queue", "surveys"}
 
 
 @pytest.mark.parametrize(("owner", "language"), CASES)

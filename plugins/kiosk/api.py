@@ -26,6 +26,7 @@ class ArrivalIn(BaseModel):
     officer_id: str | None = None
     unit_id: str | None = None
     first_name: str | None = Field(default=None, max_length=100)
+    booking_code: str | None = Field(default=None, max_length=20)
 
 
 class TicketIn(BaseModel):
@@ -45,12 +46,14 @@ def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
     Answers the arrival's ``id`` and its ``notification`` state (``pending`` while the officer is being told,
     ``none`` when nothing can reach them), with what to tell the visitor now."""
     language = service.visitor_language(office, body.language)
+    hooks = ctx.hooks(office)
     with ctx.db.session() as session:
-        arrival = arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
-                                            links=acknowledge_links(ctx), language=language,
-                                            key=body.idempotency_key, officer_id=body.officer_id,
-                                            unit_id=body.unit_id, first_name=body.first_name)
-        return arrivals.arrival_view(office, arrival, language)
+        done = arrivals.register_arrival(session, office, reach=hooks.mbk_message_reach, links=acknowledge_links(ctx),
+                                         language=language, key=body.idempotency_key, officer_id=body.officer_id,
+                                         unit_id=body.unit_id, first_name=body.first_name,
+                                         booking_code=body.booking_code, find=hooks.mbk_find_appointment,
+                                         issue=hooks.mbk_issue_ticket)
+        return arrivals.arrival_view(office, done.arrival, language, done.ticket)
 
 
 @router.get("/arrivals/{arrival_id}")
@@ -64,10 +67,15 @@ def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str
 
 
 @router.get("/booking-codes/{code}")
-def booking_code(code: str, office: OfficeDep, lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)
-                 ) -> dict[str, Any]:
-    """The officer a booking code belongs to (name and unit only)."""
+def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
+                 _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+    """Who the meeting of a booking code is with (the officer's name and unit, never the visitor's): today's
+    appointment through the office's appointments, else the directory's fixed codes."""
     language = service.visitor_language(office, lang)
+    with ctx.db.session() as session:
+        match = arrivals.find_booking(session, office, ctx.hooks(office).mbk_find_appointment, code, language)
+    if match is not None:
+        return arrivals.booking_answer(office, match, language)
     officer = service.officer_by_code(office, code)
     if officer is None:
         _ = service.translations.gettext(language)

@@ -6,6 +6,10 @@ a plugin publishes ``message.sent`` or ``message.failed`` about it, ``acknowledg
 "I am coming" link. An arrival nobody was told of within the office's time escalates (``arrival.escalated``):
 messengers send it to the unit's or the office's fallback address, guides see it on their console, and the
 visitor is asked to go to the information desk.
+
+With an appointments plugin (the ``mbk_find_appointment`` hook), an arrival names today's booked meeting: by
+its booking code, or the chosen officer's meeting now. A meeting with the office's own guides gets a ticket
+marked booked instead of a message: the queue calls the visitor.
 """
 
 from __future__ import annotations
@@ -23,11 +27,19 @@ from sqlalchemy.orm import Session
 from core.config import OfficeConfig, Unit
 from core.db import utcnow
 from core.events import Event, publish
-from core.hookspecs import Addressee, StaffAlert
-from core.problems import Invalid, NotFound
+from core.hookspecs import Addressee, AppointmentMatch, AppointmentQuery, StaffAlert, TicketRequest
+from core.problems import Conflict, Invalid, NotFound
 from plugins.kiosk.events import ArrivalAcknowledged, ArrivalEscalated, VisitorArrived
 from plugins.kiosk.models import Arrival
-from plugins.kiosk.service import claim_key, record_usage, remember, settings, translations
+from plugins.kiosk.service import (
+    claim_key,
+    officer_by_code,
+    record_usage,
+    remember,
+    settings,
+    translations,
+    unit_name,
+)
 
 FIRST_NAME_MAX = 40
 NOTIFICATION_STATES = ("pending", "sent", "failed", "acknowledged", "none")
@@ -65,6 +77,8 @@ class AcknowledgeLinks:
 
 
 Reach = Callable[..., list[list[str]]]  # the office's ``mbk_message_reach`` hook caller
+Find = Callable[..., AppointmentMatch | None]  # the office's ``mbk_find_appointment`` hook caller (firstresult)
+Issue = Callable[..., Any]  # the office's ``mbk_issue_ticket`` hook caller (firstresult)
 
 
 def can_reach(reach: Reach, office: OfficeConfig, officer_id: str | None, unit_id: str | None) -> bool:
@@ -72,6 +86,58 @@ def can_reach(reach: Reach, office: OfficeConfig, officer_id: str | None, unit_i
     answers = reach(office=office, event_type=VisitorArrived.type,
                     addressee=Addressee(officer_id=officer_id, unit_id=unit_id))
     return any(answers)
+
+
+# --- Booked meetings (through the office's appointments) -------------------------------------------
+
+
+def find_booking(session: Session, office: OfficeConfig, find: Find, code: str, language: str,
+                 now: datetime | None = None) -> AppointmentMatch | None:
+    """Today's meeting for a booking code; None when no plugin keeps appointments, or when the code is one of
+    the directory's fixed codes. A code that finds no meeting the visitor may arrive for now is refused with the
+    reason, in their language."""
+    match = find(office=office, session=session, query=AppointmentQuery(code=code.strip()), language=language,
+                 now=now or utcnow())
+    if match is not None and match.reason == "unknown" and officer_by_code(office, code) is not None:
+        return None  # an officer's fixed code from the directory: no appointment to find
+    if match is not None and match.refusal:
+        refused = NotFound if match.reason == "unknown" else Conflict
+        raise refused(f"booking_{match.reason}", match.refusal)
+    return match
+
+
+def booking_answer(office: OfficeConfig, match: AppointmentMatch, language: str) -> dict[str, Any]:
+    """What the screen shows of a found meeting: who it is with and when (never the visitor's name)."""
+    _ = translations.gettext(language)
+    officer = office.directory.officer(match.officer_id) if match.officer_id else None
+    unit = unit_name(office, match.unit_id, language)
+    at = match.start.astimezone(office.tz).strftime("%H:%M") if match.start else ""
+    who = ", ".join(part for part in (officer.name if officer else None, unit) if part)
+    label = (_("%(who)s at %(time)s", who=who, time=at) if who
+             else _("Your booked time at %(time)s", time=at))
+    return {"officer_id": match.officer_id, "name": officer.name if officer else None, "unit_id": match.unit_id,
+            "unit": unit, "time": at, "label": label, "appointment": True}
+
+
+def _meeting(session: Session, office: OfficeConfig, find: Find | None, language: str, now: datetime,
+             booking_code: str | None, officer_id: str | None, unit_id: str | None) -> AppointmentMatch | None:
+    if find is None:
+        return None
+    if booking_code:
+        return find_booking(session, office, find, booking_code, language, now)
+    return find(office=office, session=session, language=language, now=now,
+                query=AppointmentQuery(officer_id=officer_id, unit_id=unit_id))
+
+
+def _booked_ticket(session: Session, office: OfficeConfig, issue: Issue | None, match: AppointmentMatch | None,
+                   language: str, key: str) -> str | None:
+    """A meeting with the office's own guides: a ticket marked booked, so that the queue calls the visitor."""
+    if issue is None or match is None or not match.ticket_service:
+        return None
+    request = TicketRequest(language=language, service=match.ticket_service, idempotency_key=f"kiosk:{key}",
+                            source="appointment", booked=True)
+    receipt = issue(office=office, session=session, request=request)  # a refusal passes through: a core Problem
+    return receipt.number if receipt is not None else None
 
 
 # --- Registering an arrival -------------------------------------------------------------------------
@@ -88,38 +154,64 @@ def _clean_first_name(raw: str | None, language: str) -> str | None:
     return name
 
 
+@dataclass(frozen=True)
+class Registered:
+    arrival: Arrival
+    ticket: str | None = None  # a booked ticket's number, for a meeting with the office's own guides
+
+
 def register_arrival(session: Session, office: OfficeConfig, *, reach: Reach, links: AcknowledgeLinks,
                      language: str, key: str, officer_id: str | None = None, unit_id: str | None = None,
-                     first_name: str | None = None) -> Arrival:
+                     first_name: str | None = None, booking_code: str | None = None, find: Find | None = None,
+                     issue: Issue | None = None, now: datetime | None = None) -> Registered:
     """Record an arrival and publish ``visitor.arrived``, once per screen key; escalate at once when no plugin
-    can tell the officer. Returns the arrival (the first one for a repeated key)."""
+    can tell the officer. Returns the arrival (the first one for a repeated key).
+
+    The office's appointments (``find``) are asked first: a booked meeting names its officer or unit, and an
+    arrival that has only a meeting (with the guides, who call the visitor with a booked ticket) is allowed."""
     _ = translations.gettext(language)
     stored = claim_key(session, office.id, key, "arrival", language)
     if stored is not None:
-        return get_arrival(session, office, stored["arrival_id"], language)
+        return Registered(get_arrival(session, office, stored["arrival_id"], language), stored.get("ticket"))
+    now = now or utcnow()
+    match = _meeting(session, office, find, language, now, booking_code, officer_id, unit_id)
+    appointment_id = match.appointment_id if match is not None else None
+    if appointment_id:
+        officer_id, unit_id = match.officer_id or officer_id, match.unit_id or unit_id  # type: ignore[union-attr]
     officer = office.directory.officer(officer_id) if officer_id else None
     if officer_id and officer is None:
         raise NotFound("unknown_officer", _("That person is not in this office's directory."))
     if unit_id and office.directory.unit(unit_id) is None:
         raise NotFound("unknown_unit", _("That department is not in this office's directory."))
-    if officer is None and not unit_id:
+    if officer is None and not unit_id and appointment_id is None:
         raise Invalid("invalid_request", _("Choose the person or the department you are meeting."))
     unit_id = unit_id or (officer.unit if officer else None)
     officer_id = officer.id if officer else None
-    now = utcnow()
+    ticket = _booked_ticket(session, office, issue, match, language, key)
     arrival = Arrival(id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id,
                       first_name=_clean_first_name(first_name, language), language=language, created_at=now,
-                      notification="pending" if can_reach(reach, office, officer_id, unit_id) else "none")
+                      notification=_first_state(reach, office, officer_id, unit_id))
     session.add(arrival)
     publish(session, office.id, VisitorArrived(
         arrival_id=arrival.id, officer_id=officer_id, unit_id=unit_id, first_name=arrival.first_name,
-        language=language, acknowledge_url=links.url(office.id, arrival.id)))
-    if arrival.notification == "none":
+        language=language, acknowledge_url=links.url(office.id, arrival.id), appointment_id=appointment_id))
+    if arrival.notification == "none" and not (ticket and _called_by_queue(arrival)):
         escalate(session, office, arrival, links, "none", now)
     record_usage(session, office, language, "arrival")
-    # Only the id is kept for a repeated tap: never the visitor's name.
-    remember(session, office.id, key, {"arrival_id": arrival.id})
-    return arrival
+    # Only ids are kept for a repeated tap: never the visitor's name.
+    remember(session, office.id, key, {"arrival_id": arrival.id, "ticket": ticket})
+    return Registered(arrival, ticket)
+
+
+def _first_state(reach: Reach, office: OfficeConfig, officer_id: str | None, unit_id: str | None) -> str:
+    if officer_id is None and unit_id is None:
+        return "none"  # only a booked meeting: nobody to message
+    return "pending" if can_reach(reach, office, officer_id, unit_id) else "none"
+
+
+def _called_by_queue(arrival: Arrival) -> bool:
+    """An arrival for a meeting with the guides alone: the queue calls the visitor, no message is promised."""
+    return arrival.officer_id is None and arrival.unit_id is None
 
 
 def get_arrival(session: Session, office: OfficeConfig, arrival_id: str, language: str) -> Arrival:
@@ -142,11 +234,13 @@ def _waiting_area(office: OfficeConfig, unit: Unit | None, language: str) -> str
     return _("the waiting area")
 
 
-def arrival_view(office: OfficeConfig, arrival: Arrival, language: str) -> dict[str, Any]:
+def arrival_view(office: OfficeConfig, arrival: Arrival, language: str, ticket: str | None = None
+                 ) -> dict[str, Any]:
     """The arrival as the kiosk shows it: its state, and what to tell the visitor now, in their language.
 
     The officer's answer wins, then a message that went out; an escalation (nobody told in time) sends the
-    visitor to the information desk; until then the officer *is being told*."""
+    visitor to the information desk; until then the officer *is being told*. A meeting with the guides alone
+    promises no message: the visitor waits for their booked ticket (``ticket``) to be called."""
     _ = translations.gettext(language)
     officer = office.directory.officer(arrival.officer_id) if arrival.officer_id else None
     unit = office.directory.unit(arrival.unit_id) if arrival.unit_id else None
@@ -156,7 +250,17 @@ def arrival_view(office: OfficeConfig, arrival: Arrival, language: str) -> dict[
     place = _waiting_area(office, unit, language)
     escalated = arrival.escalated_at is not None
     state = arrival.notification
-    if state == "acknowledged":
+    desk = _("Please ask at the information desk. The staff there know that you are waiting.")
+    if _called_by_queue(arrival):
+        told = _("Your arrival for your booked time is registered.")
+        if escalated:  # a meeting with nobody to tell and no ticket to call
+            advice = desk
+        elif ticket:
+            advice = _("Your queue number is %(number)s. Please take a seat: %(place)s.", number=ticket,
+                       place=place)
+        else:
+            advice = _("Please take a seat: %(place)s. You will be fetched there.", place=place)
+    elif state == "acknowledged":
         told = _("%(name)s is on the way to you.", name=whom)
         advice = _("Please take a seat: %(place)s. You will be fetched there.", place=place)
     elif state == "sent":
@@ -164,14 +268,14 @@ def arrival_view(office: OfficeConfig, arrival: Arrival, language: str) -> dict[
         advice = _("Please take a seat: %(place)s. You will be fetched there.", place=place)
     elif escalated:
         told = _("We could not reach %(name)s.", name=whom)
-        advice = _("Please ask at the information desk. The staff there know that you are waiting.")
+        advice = desk
     else:
         told = _("%(name)s is being told that you are here.", name=whom)
         advice = _("Please take a seat: %(place)s. If nobody has come within %(minutes)s minutes, ask at the "
                    "information desk.", place=place, minutes=minutes)
     return {"id": arrival.id, "notification": state, "escalated": escalated, "officer": officer.name if officer
-            else None, "unit": unit_label, "told": told, "advice": advice,
-            "final": state == "acknowledged" or (state == "sent" and not escalated)}
+            else None, "unit": unit_label, "told": told, "advice": advice, "ticket": ticket,
+            "final": state == "acknowledged" or (state == "sent" and not escalated) or _called_by_queue(arrival)}
 
 
 # --- Message outcomes, acknowledgement, escalation --------------------------------------------------------
@@ -242,6 +346,7 @@ def escalate_due(session: Session, office: OfficeConfig, links: AcknowledgeLinks
     late = now - timedelta(seconds=settings(office).escalate_after_seconds)
     stmt = (select(Arrival).where(Arrival.office_id == office.id, Arrival.escalated_at.is_(None),
                                   Arrival.notification.in_(UNTOLD),
+                                  Arrival.officer_id.is_not(None) | Arrival.unit_id.is_not(None),
                                   (Arrival.notification == "failed") | (Arrival.created_at <= late))
             .order_by(Arrival.created_at).limit(100))
     if session.get_bind().dialect.name == "postgresql":

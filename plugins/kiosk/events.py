@@ -16,6 +16,8 @@ class VisitorArrived(DomainEvent):
     language: str
     # The officer's signed one-click answer ("I am coming"); a messenger puts it in the message.
     acknowledge_url: str | None = None
+    # The booked meeting found for this arrival (through the mbk_find_appointment hook), if any.
+    appointment_id: str | None = None
 
 
 class ArrivalEscalated(DomainEvent):

@@ -76,7 +76,8 @@ def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
 
 @hookimpl
 def mbk_issue_ticket(office: OfficeConfig, session: Session, request: TicketRequest) -> TicketReceipt | None:
-    issued = lifecycle.issue_ticket(session, office, request)  # refusals are core Problems, as the contract says
+    # refusals are core Problems, as the contract says; a booked visitor is called first where booked_first is set
+    issued = lifecycle.issue_ticket(session, office, request, booked=request.booked)
     ticket = issued.ticket
     service = settings_of(office).service(ticket.service)
     return TicketReceipt(id=ticket.public_id, number=ticket.label, service=ticket.service,

@@ -50,7 +50,8 @@ def test_arrival_in_arabic_right_to_left(page: Any, live_server: LiveServer) -> 
     assert "تفضل بالجلوس" in wait and "غرفة الانتظار في الطابق 2" in wait  # the unit's waiting area, in Arabic too
     [event] = arrival_events(live_server.ctx)
     assert event == {"arrival_id": event["arrival_id"], "officer_id": "a-lind", "unit_id": "social",
-                     "first_name": "AMINA", "language": "ar", "acknowledge_url": event["acknowledge_url"]}
+                     "first_name": "AMINA", "language": "ar", "acknowledge_url": event["acknowledge_url"],
+                     "appointment_id": None}
 
     # "Done": back to the start screen, where nothing of the meeting is left for the next visitor
     page.get_by_role("link", name="تم").click()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from schemathesis.config import SchemathesisConfig
 
 from core import auth
 from core.web.app import AppContext, create_app
+from plugins.appointments import service as appointments
 from tests.support import PASSWORD, bearer, device_header
 
 EXAMPLES_PER_OPERATION_AND_MODE = 5
@@ -42,12 +44,16 @@ def identity(request: pytest.FixtureRequest, client: TestClient, make_user: Call
 def real_ids(ctx: AppContext, client: TestClient) -> dict[str, str]:
     ticket = client.post("/api/v1/offices/skarholmen/queue/tickets", json={"service": "guidance"},
                          headers=device_header(ctx, "skarholmen", "kiosk"))
+    office = ctx.deployment.office("skarholmen")
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     with ctx.db.session() as session:
         auth.create_user(session, "fuzz-guide", PASSWORD, office_id="skarholmen", role="guide")
         board, _token = auth.enrol_device(session, "skarholmen", "display", "Fuzzed board")
+        meeting = appointments.create(session, office, appointments.NewAppointment(
+            start=start, end=start + timedelta(minutes=30), officer_id="a-lind"))
     return {"office": "skarholmen", "survey_id": "exit", "indicator_id": "learned", "ticket_id": ticket.json()["id"],
             "counter_id": "guide-1", "language": "sv", "name": "digit-1", "username": "fuzz-guide",
-            "device_id": board.id}
+            "device_id": board.id, "appointment_id": meeting.id}
 
 
 def fuzz(operation: Any, mode: GenerationMode, fixed: dict[str, str], headers: dict[str, str],
@@ -82,7 +88,7 @@ def test_no_request_makes_a_server_error(ctx: AppContext, client: TestClient, id
         fixed = {name: value for name, value in ids.items() if f"{{{name}}}" in operation.path}
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             fuzz(operation, mode, fixed, identity, server_errors)
-    assert operations >= 30  # every operation of core and the four plugins was tried
+    assert operations >= 30  # every operation of core and the five plugins was tried
     assert not server_errors, "\n".join(server_errors)
 
 
@@ -91,4 +97,4 @@ def test_every_path_parameter_gets_a_real_value_or_is_meant_to_be_random(client:
     placeholders = {name for path in paths for name in re.findall(r"{(\w+)}", path)}
     # every path parameter is either given a real value above or is one whose random values are the point
     assert placeholders <= {"office", "survey_id", "indicator_id", "ticket_id", "channel", "message_id", "code",
-                            "arrival_id", "counter_id", "language", "name", "username", "device_id"}
+                            "arrival_id", "counter_id", "language", "name", "username", "device_id", "appointment_id"}

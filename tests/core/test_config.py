@@ -148,7 +148,7 @@ def test_unknown_plugin_lists_the_installed_ones(tmp_path: Path) -> None:
     office = ALPHA.replace('enabled = ["tiny"]', 'enabled = ["tiny", "queu"]')
     line = assert_problem(check(deployment(tmp_path, {"alpha": office})), "offices/alpha.toml",
                           "plugins.enabled[1]", "unknown plugin 'queu'")
-    assert "installed: dummy, kiosk, notify, queue, surveys, tiny" in line
+    assert "installed: appointments, dummy, kiosk, notify, queue, surveys, tiny" in line
     office = ALPHA + "\n[plugins.queu]\nx = 1\n"
     assert_problem(check(deployment(tmp_path, {"alpha": office})), "offices/alpha.toml", "plugins.queu",
                    "unknown plugin 'queu'", "installed: ")

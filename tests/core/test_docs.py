@@ -19,6 +19,8 @@ from core.db import utcnow
 from core.hookspecs import (
     Addressee,
     AdminPanel,
+    AppointmentMatch,
+    AppointmentQuery,
     DeviceInfo,
     KioskTile,
     LiveFigure,
@@ -57,8 +59,8 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   Addressee, StaffAlert, LiveFigure, DeviceInfo, OfficeConfig],
-                         ids=lambda model: model.__name__)
+                                   Addressee, StaffAlert, LiveFigure, DeviceInfo, AppointmentQuery,
+                                   AppointmentMatch, OfficeConfig], ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
     heading = "## OfficeConfig\n" if model is OfficeConfig else f"**`{model.__name__}`**"
@@ -111,6 +113,9 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         assert hooks.mbk_ticket_services(office=alpha, session=session, language="sv")[0][0].id == "dummy"
         receipt = hooks.mbk_issue_ticket(office=alpha, session=session, request=TicketRequest(language="sv"))
         assert receipt.number == "Z001"
+        found = hooks.mbk_find_appointment(office=alpha, session=session, query=AppointmentQuery(code="123456"),
+                                           language="sv", now=utcnow())
+        assert found.appointment_id == "a1"
     assert hooks.mbk_kiosk_tiles(office=alpha, language="sv")[0][0].id == "dummy"
     # what a screen asks before it promises a visitor a message, and what the guides' console shows
     assert hooks.mbk_message_reach(office=alpha, event_type="dummy.happened", addressee=Addressee(visitor=True)) \

@@ -111,5 +111,5 @@ def test_plugin_whose_import_fails_names_itself(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_builtin_plugins_come_from_entry_points() -> None:
-    manager = PluginManager.from_entry_points(only=["kiosk", "queue", "surveys", "notify"])
-    assert set(manager.plugins) == {"kiosk", "queue", "surveys", "notify"}
+    manager = PluginManager.from_entry_points(only=["kiosk", "queue", "surveys", "notify", "appointments"])
+    assert set(manager.plugins) == {"kiosk", "queue", "surveys", "notify", "appointments"}

@@ -25,8 +25,8 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 def test_offices_listed_with_their_plugins(client: TestClient) -> None:
     offices = {o["id"]: o for o in client.get("/api/v1/offices").json()}
-    assert offices["skarholmen"]["plugins"] == ["kiosk", "queue", "surveys", "notify"]
-    assert offices["rinkeby"]["plugins"] == ["queue", "surveys"]
+    assert offices["skarholmen"]["plugins"] == ["kiosk", "queue", "surveys", "notify", "appointments"]
+    assert offices["rinkeby"]["plugins"] == ["queue", "surveys", "appointments"]
 
 
 def test_unknown_office_is_json_for_api_and_a_page_for_browsers(client: TestClient) -> None:

@@ -194,8 +194,9 @@
       const code = $("booking-code").value.trim();
       $("booking-code-error").textContent = "";
       if (!code) { $("booking-code").focus(); return; }
-      send("GET", api + "/booking-codes/" + encodeURIComponent(code) + "?lang=" + lang).then(function (officer) {
-        choose({ officer_id: officer.officer_id, unit_id: null, label: officer.name + (officer.unit ? ", " + officer.unit : "") });
+      send("GET", api + "/booking-codes/" + encodeURIComponent(code) + "?lang=" + lang).then(function (found) {
+        choose({ officer_id: found.officer_id, unit_id: found.unit_id || null, booking_code: code,
+                 label: found.label || found.name + (found.unit ? ", " + found.unit : "") });
       }, function (problem) { $("booking-code-error").textContent = problem.detail; });
     });
     $("meeting-back").addEventListener("click", function () { showStep(find); });
@@ -226,7 +227,7 @@
       busy(confirmButton, true);
       send("POST", api + "/arrivals", {
         language: lang, idempotency_key: cfg.key, officer_id: chosen.officer_id, unit_id: chosen.unit_id,
-        first_name: $("first-name").value.trim() || null,
+        booking_code: chosen.booking_code || null, first_name: $("first-name").value.trim() || null,
       }).then(function (arrival) {
         $("first-name").value = "";
         showArrival(arrival);

@@ -15,6 +15,7 @@ from core.events import DomainEvent, publish
 from core.hookspecs import (
     Addressee,
     AdminPanel,
+    AppointmentMatch,
     DeviceInfo,
     KioskTile,
     LiveFigure,
@@ -202,6 +203,15 @@ def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
 def mbk_device_status(office: OfficeConfig, session: Any, device: DeviceInfo, language: str) -> list[str]:
     calls.append(("mbk_device_status", office.id))
     return [f"Dummy printer ({language}): ready"] if device.kind == "kiosk" else []
+
+
+@hookimpl
+def mbk_find_appointment(office: OfficeConfig, session: Any, query: Any, language: str,
+                         now: Any) -> AppointmentMatch | None:
+    calls.append(("mbk_find_appointment", office.id))
+    if query.code == "123456":
+        return AppointmentMatch(appointment_id="a1", officer_id="dummy-officer", start=now)
+    return AppointmentMatch(reason="unknown", refusal=f"no meeting ({language})")
 
 
 @hookimpl

@@ -33,10 +33,10 @@ def _arrive(ctx: AppContext, office_id: str = "testby", officer_id: str = "a-lin
             first_name: str | None = "Amina") -> str:
     office = ctx.deployment.office(office_id)
     with ctx.db.session() as session:
-        arrival = arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
-                                            links=_links(ctx), language="en", key=key, officer_id=officer_id,
-                                            first_name=first_name)
-        return arrival.id
+        done = arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
+                                         links=_links(ctx), language="en", key=key, officer_id=officer_id,
+                                         first_name=first_name)
+        return done.arrival.id
 
 
 def _outcome(ctx: AppContext, kind: str, arrival_id: str, office_id: str = "testby",

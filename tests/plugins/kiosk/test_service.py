@@ -23,7 +23,7 @@ from tests.plugins.kiosk import fakequeue
 
 def _arrive(ctx: AppContext, session: Session, office: OfficeConfig, **kwargs: Any) -> Arrival:
     return arrivals.register_arrival(session, office, reach=ctx.hooks(office).mbk_message_reach,
-                                     links=AcknowledgeLinks(ctx.secret_key, "http://kiosk.test"), **kwargs)
+                                     links=AcknowledgeLinks(ctx.secret_key, "http://kiosk.test"), **kwargs).arrival
 
 
 def _arrival_events(ctx: AppContext) -> list[OutboxEvent]:
@@ -45,7 +45,7 @@ def test_arrival_publishes_the_agreed_event_once_per_screen_key(kiosk_ctx: AppCo
     link = payload.pop("acknowledge_url")
     assert link.startswith("http://kiosk.test/testby/kiosk/coming/") and "Amina" not in link
     assert payload == {"arrival_id": view["id"], "officer_id": "a-lind", "unit_id": "social",
-                       "first_name": "Amina", "language": "ar"}
+                       "first_name": "Amina", "language": "ar", "appointment_id": None}
     assert view["officer"] == "Anna Lind" and view["notification"] == "pending" and not view["escalated"]
     assert view["told"] == "Anna Lind is being told that you are here." and "Amina" not in view["told"]
     with kiosk_ctx.db.session() as session:

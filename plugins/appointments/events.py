@@ -1,0 +1,86 @@
+"""Domain events the appointments plugin publishes: its public contract (payload keys are what consumers such
+as notify rely on). Visitors' contacts travel only in the events that send them something (confirmation,
+reminder), never in the others."""
+
+from __future__ import annotations
+
+from core.events import DomainEvent
+
+
+class AppointmentBooked(DomainEvent):
+    """A new appointment (staff, import or online). ``email``/``phone`` set when the visitor wants a confirmation."""
+
+    type = "appointment.booked"
+    appointment_id: str
+    code: str
+    officer_id: str | None
+    unit_id: str | None
+    service_id: str | None
+    start: str  # ISO 8601, UTC
+    end: str
+    source: str
+    language: str | None
+    first_name: str | None
+    email: str | None = None
+    phone: str | None = None
+    # For the confirmation: what to bring (in the visitor's language), the cancel link, the .ics link.
+    bring: str | None = None
+    cancel_url: str | None = None
+    ics_url: str | None = None
+
+
+class AppointmentMoved(DomainEvent):
+    type = "appointment.moved"
+    appointment_id: str
+    officer_id: str | None
+    unit_id: str | None
+    start: str
+    end: str
+
+
+class AppointmentCancelled(DomainEvent):
+    type = "appointment.cancelled"
+    appointment_id: str
+    officer_id: str | None
+    unit_id: str | None
+    start: str
+
+
+class AppointmentArrived(DomainEvent):
+    """The visitor of an appointment registered at the kiosk."""
+
+    type = "appointment.arrived"
+    appointment_id: str
+    officer_id: str | None
+    unit_id: str | None
+    start: str
+    arrival_id: str | None
+
+
+class AppointmentClosed(DomainEvent):
+    """The officer marked the meeting seen or no-show (or the day ended with it unmarked: no-show)."""
+
+    type = "appointment.closed"
+    appointment_id: str
+    officer_id: str | None
+    unit_id: str | None
+    status: str
+
+
+class AppointmentReminder(DomainEvent):
+    """Time to remind the visitor (``minutes_before`` the start), in their language, with what to bring."""
+
+    type = "appointment.reminder"
+    appointment_id: str
+    code: str
+    start: str
+    minutes_before: int
+    language: str | None
+    first_name: str | None
+    email: str | None
+    phone: str | None
+    bring: str | None
+
+
+EVENT_TYPES: list[type[DomainEvent]] = [AppointmentBooked, AppointmentMoved, AppointmentCancelled,
+                                        AppointmentArrived, AppointmentClosed, AppointmentReminder]

@@ -1,0 +1,56 @@
+"""Staff pages under /{office}/appointments: the officer's (or unit's) day, with marks for seen and no-show,
+and the calendars that are stale. Thin: the work is in service.py and sync.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core import auth
+from core.auth import Principal
+from core.db import utcnow
+from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep
+from core.web.security import authorize, check_csrf, staff_page
+from plugins.appointments import service, sync
+from plugins.appointments.public import public
+from plugins.appointments.views import day_rows
+
+pages = APIRouter()
+pages.include_router(public)
+READERS = ("admin", "officer", "guide", "viewer")
+EDITORS = ("admin", "officer", "guide")
+
+
+@pages.get("/day")
+def day_page(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
+             principal: Principal = Depends(staff_page(*READERS)),
+             day: Annotated[date | None, Query()] = None, officer: Annotated[str | None, Query()] = None,
+             unit: Annotated[str | None, Query()] = None) -> Response:
+    """Today's (or ``day``'s) meetings of an officer, a unit or the whole office: expected, arrived (since
+    when), seen, no-show."""
+    shown = day or service.local_today(office)
+    with ctx.db.session() as session:
+        rows = day_rows(office, service.day_list(session, office, shown, officer_id=officer, unit_id=unit),
+                        language)
+        stale = [state for state in sync.feed_states(session, office, utcnow()) if state.stale]
+    query = f"day={shown.isoformat()}" + (f"&officer={officer}" if officer else "") + (f"&unit={unit}" if unit else "")
+    return ctx.render(request, "appointments/day.html", office=office, rows=rows, day=shown, stale=stale,
+                      officers=office.directory.officers, units=office.directory.units, chosen_officer=officer,
+                      chosen_unit=unit, query=query, can_mark=principal.has_role(office.id, *EDITORS))
+
+
+@pages.post("/day/{appointment_id}/status")
+def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show"], Form()],
+         office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+         back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+    """The officer marks a meeting seen or no-show, and is back on the day's page."""
+    check_csrf(request, csrf_token)
+    allowed = authorize(office, principal, EDITORS, ())
+    with ctx.db.session() as session:
+        service.set_status(session, office, appointment_id, status)
+        auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
+    safe_back = back if back.startswith("day=") and "//" not in back else ""
+    return RedirectResponse(f"/{office.id}/appointments/day?{safe_back}", status_code=303)

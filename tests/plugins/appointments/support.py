@@ -1,0 +1,43 @@
+"""A small deployment with one office whose appointments settings a test chooses, and a plugin manager with the
+appointments plugin alone or beside the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import plugins.appointments
+from core.plugins import PluginManager
+
+OFFICE = """
+[office]
+id = "test"
+name = {{ sv = "Testkontoret", en = "Test office" }}
+timezone = "Europe/Stockholm"
+languages = ["sv", "en", "ar"]
+
+[plugins]
+enabled = ["appointments"]
+
+[plugins.appointments]
+{settings}
+
+[[directory.units]]
+id = "social"
+name = {{ sv = "Socialtjänsten", en = "Social services" }}
+
+[[directory.officers]]
+id = "a-lind"
+name = "Anna Lind"
+unit = "social"
+"""
+
+
+def write_deployment(root: Path, settings: str = "") -> Path:
+    (root / "offices").mkdir(parents=True, exist_ok=True)
+    (root / "platform.toml").write_text('[platform]\nname = { sv = "Test" }\n', encoding="utf-8")
+    (root / "offices" / "test.toml").write_text(OFFICE.format(settings=settings), encoding="utf-8")
+    return root
+
+
+def appointments_only() -> PluginManager:
+    return PluginManager.from_objects({"appointments": plugins.appointments})
