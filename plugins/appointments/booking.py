@@ -20,7 +20,7 @@ from core.events import publish
 from core.problems import Conflict, Invalid, NotFound
 from plugins.appointments.events import AppointmentCancelled
 from plugins.appointments.models import BOOKED, CANCELLED, ONLINE, Appointment, SlotCount
-from plugins.appointments.service import NewAppointment, create, settings_of, translations
+from plugins.appointments.service import NewAppointment, create, settings_of, translations, visitor_links
 from plugins.appointments.settings import WEEK, BookableService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -123,12 +123,10 @@ def book(session: Session, office: OfficeConfig, booking: Booking, now: datetime
         raise Conflict("slot_full", _("Someone else just booked the last place at that time. "
                                                    "Please choose another time."))
     token = secrets.token_urlsafe(24)
-    root = f"{base_url.rstrip('/')}/{office.id}/appointments"
     return create(session, office, NewAppointment(
         start=start, end=start + timedelta(minutes=service.slot_minutes), service_id=service.id,
         first_name=first_name, email=booking.email, phone=booking.phone, language=booking.language, source=ONLINE,
-        cancel_token=token), now=now,
-        cancel_url=f"{root}/cancel/{token}?lang={booking.language}", ics_url=f"{root}/booking/{token}.ics")
+        cancel_token=token), now=now, **visitor_links(base_url, office, token, booking.language))
 
 
 def by_token(session: Session, office: OfficeConfig, token: str, language: str) -> Appointment:

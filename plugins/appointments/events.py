@@ -80,6 +80,7 @@ class AppointmentReminder(DomainEvent):
     email: str | None
     phone: str | None
     bring: str | None
+    cancel_url: str | None = None  # for a booking made online (it has a cancel page)
 
 
 EVENT_TYPES: list[type[DomainEvent]] = [AppointmentBooked, AppointmentMoved, AppointmentCancelled,

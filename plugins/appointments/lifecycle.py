@@ -14,14 +14,15 @@ from core.events import publish
 from plugins.appointments import ratelimit
 from plugins.appointments.events import AppointmentClosed, AppointmentReminder
 from plugins.appointments.models import BOOKED, NO_SHOW, Appointment, ReminderSent, SlotCount
-from plugins.appointments.service import local_day_bounds, local_today, settings_of
+from plugins.appointments.service import local_day_bounds, local_today, settings_of, visitor_links
 
 
-def send_reminders(session: Session, office: OfficeConfig, now: datetime) -> int:
+def send_reminders(session: Session, office: OfficeConfig, now: datetime, base_url: str | None = None) -> int:
     """Publish ``appointment.reminder`` for each reminder now due (``minutes_before`` the start) to a visitor
-    who left a contact. Each is recorded under a unique key first, so it goes out once even when several
-    processes run this at the same time. When two are due at once (the worker was stopped), only the nearest
-    goes out; one already past when the meeting was booked is skipped."""
+    who left a contact (with the cancel link of a booking made online, given the platform's ``base_url``).
+    Each is recorded under a unique key first, so it goes out once even when several processes run this at the
+    same time. When two are due at once (the worker was stopped), only the nearest goes out; one already past
+    when the meeting was booked is skipped."""
     settings = settings_of(office)
     offsets = sorted(settings.reminders_minutes_before)
     sent = 0
@@ -45,7 +46,8 @@ def send_reminders(session: Session, office: OfficeConfig, now: datetime) -> int
                 appointment_id=appointment.id, code=appointment.code or "", start=appointment.start.isoformat(),
                 minutes_before=minutes, language=appointment.language, first_name=appointment.first_name,
                 email=appointment.email, phone=appointment.phone,
-                bring=service.bring.get_text(language) if service and service.bring else None))
+                bring=service.bring.get_text(language) if service and service.bring else None,
+                cancel_url=visitor_links(base_url, office, appointment.cancel_token, language)["cancel_url"]))
             sent += 1
     return sent
 

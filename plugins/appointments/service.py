@@ -161,6 +161,16 @@ def _check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | No
         raise Invalid("unknown_service", f"no service {service_id!r} at this office (services: {known})")
 
 
+def visitor_links(base_url: str | None, office: OfficeConfig, token: str | None,
+                  language: str) -> dict[str, str | None]:
+    """The links a visitor's messages carry for a booking made online (it has a cancel token): the cancel page
+    and the .ics file, under the platform's public ``base_url``."""
+    if not base_url or not token:
+        return {"cancel_url": None, "ics_url": None}
+    root = f"{base_url.rstrip('/')}/{office.id}/appointments"
+    return {"cancel_url": f"{root}/cancel/{token}?lang={language}", "ics_url": f"{root}/booking/{token}.ics"}
+
+
 def clean_first_name(raw: str | None) -> str | None:
     name = " ".join((raw or "").split())[:60]
     return name or None

@@ -34,7 +34,7 @@ class Scheduler:
                 continue
             sync.sync_office(self.context.db, office, only_due=True)
             with self.context.db.session() as session:
-                lifecycle.send_reminders(session, office, utcnow())
+                lifecycle.send_reminders(session, office, utcnow(), self.context.settings.base_url)
                 lifecycle.close_past_days(session, office, utcnow())
 
     def _run(self) -> None:

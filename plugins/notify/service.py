@@ -26,6 +26,7 @@ from core.db import insert_ignore, locked, upsert, utcnow
 from core.events import Event, EventTypes, publish
 from core.hookspecs import Addressee
 from core.problems import Conflict, NotFound
+from plugins.notify.bookings import BOOKING_EVENTS, booking_address, booking_values
 from plugins.notify.channels import SendResult
 from plugins.notify.events import MessageFailed, MessageSent
 from plugins.notify.messages import fit_sms, render_message, safe_first_name
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 TICKET_END_EVENTS = ("ticket.done", "ticket.no_show", "ticket.cancelled")
 # ticket.issued carries no phone number (a visitor asks for texts later): only these can reach a visitor.
-VISITOR_EVENTS = ("ticket.near", "ticket.called")
+VISITOR_EVENTS = ("ticket.near", "ticket.called", *BOOKING_EVENTS)
 ARRIVAL_EVENTS = ("visitor.arrived", "arrival.escalated")
 SECRET_FIELDS = ("password_env", "delivery_token_env", "token_env")
 RETRY_JITTER = 0.2  # a retry comes up to a fifth later than its scheduled delay
@@ -95,6 +96,9 @@ def _recipient_problems(office: OfficeConfig, rule: Rule, channel: Any, file: st
     if kind == "visitor":
         if rule.event not in VISITOR_EVENTS:
             problem = f"event {rule.event!r} has no visitor to send to (visitor messages: {', '.join(VISITOR_EVENTS)})"
+        elif rule.event in BOOKING_EVENTS:
+            if channel is not None and not isinstance(channel, (EmailChannel, SmsChannel)):
+                problem = "a visitor with a booking is reached by e-mail or SMS (the contact given when booking)"
         elif channel is not None and not isinstance(channel, SmsChannel):
             problem = "a visitor can only be reached by SMS (their phone number from the ticket)"
     elif kind in ("officer", "unit") and ref:
@@ -157,6 +161,9 @@ def handle_event(event: Event, office: OfficeConfig, session: Session) -> int:
 
 def _recipients(session: Session, office: OfficeConfig, rule: Rule, channel: Any,
                 payload: dict[str, Any]) -> list[Recipient]:
+    if rule.to == "visitor" and rule.event in BOOKING_EVENTS:
+        address = booking_address(channel, payload)
+        return [Recipient("visitor", address, _language(office, payload.get("language")))] if address else []
     if rule.to == "visitor":
         ticket_id = payload.get("ticket_id")
         phone = payload.get("phone") or (_stored_phone(session, office.id, str(ticket_id)) if ticket_id else None)
@@ -205,7 +212,7 @@ def reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[s
         if rule.event != event_type or channel is None or (rule.to == "visitor") != addressee.visitor:
             continue
         if addressee.visitor:
-            reached = isinstance(channel, SmsChannel)
+            reached = isinstance(channel, (EmailChannel, SmsChannel) if event_type in BOOKING_EVENTS else SmsChannel)
         else:
             reached = any(r.address and r.ref in wanted for r in _directory_recipients(office, rule, channel, payload))
         if reached and channel.type not in found:
@@ -235,6 +242,7 @@ def _template_values(event: Event, office: OfficeConfig, recipient: Recipient) -
         "whom": _whom(office, payload, recipient.language),
         "device_name": payload.get("name"),  # device.offline
         "minutes": payload.get("minutes"),
+        **booking_values(office, payload, recipient.language),
     }
 
 

@@ -3,6 +3,7 @@ appointments plugin alone or beside the others."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import plugins.appointments
@@ -16,7 +17,7 @@ timezone = "Europe/Stockholm"
 languages = ["sv", "en", "ar"]
 
 [plugins]
-enabled = ["appointments"]
+enabled = {enabled}
 
 [plugins.appointments]
 {settings}
@@ -32,10 +33,13 @@ unit = "social"
 """
 
 
-def write_deployment(root: Path, settings: str = "") -> Path:
+def write_deployment(root: Path, settings: str = "", enabled: tuple[str, ...] = ("appointments",),
+                     more: str = "") -> Path:
+    """``settings``: the [plugins.appointments] section's body; ``more``: further sections (other plugins')."""
     (root / "offices").mkdir(parents=True, exist_ok=True)
     (root / "platform.toml").write_text('[platform]\nname = { sv = "Test" }\n', encoding="utf-8")
-    (root / "offices" / "test.toml").write_text(OFFICE.format(settings=settings), encoding="utf-8")
+    (root / "offices" / "test.toml").write_text(OFFICE.format(settings=settings, enabled=json.dumps(list(enabled)))
+                                                + more, encoding="utf-8")
     return root
 
 

@@ -1,0 +1,189 @@
+"""The visitor's confirmation and reminders really go out (SQLite and PostgreSQL): the appointments plugin
+publishes them as events, notify's rules turn them into messages, and notify's sender delivers them to a real
+SMTP server (aiosmtpd) and a real SMS provider's HTTP API on loopback, in the visitor's language, each once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.config import ConfigError
+from core.context import AppContext
+from core.loading import load_deployment
+from plugins.appointments import booking, lifecycle, service
+from plugins.notify.worker import Sender
+from tests.plugins.appointments.calendars import local
+from tests.plugins.appointments.support import write_deployment
+from tests.plugins.notify.fakes import REPORT_TOKEN, SMS_PASSWORD, ProviderServer, SmtpServer
+from tests.support import builtin_plugins, drain_events, free_port
+
+NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)  # Monday 08:00 in Stockholm
+BASE_URL = "https://mbk.test"
+SERVICE = """
+[[plugins.appointments.services]]
+id = "tax-help"
+name = { sv = "Deklarationshjälp", en = "Tax return help" }
+online = true
+slot_minutes = 30
+hours = [{ days = ["mon", "tue", "wed", "thu", "fri"], opens = "09:00", closes = "16:00" }]
+bring = { sv = "legitimation", en = "your ID", ar = "بطاقة هويتك" }
+"""
+NOTIFY = """
+[plugins.notify]
+retry_delays_seconds = [0.1]
+poll_seconds = 0.05
+
+[plugins.notify.channels.email]
+type = "email"
+host = "127.0.0.1"
+port = {smtp_port}
+security = "none"
+from_address = "noreply@test.example"
+timeout_seconds = 5
+
+[plugins.notify.channels.sms]
+type = "sms"
+api_url = "{provider}/a1"
+username = "u123"
+password_env = "MBK_TEST_SMS_PASSWORD"
+sender = "Testkontor"
+timeout_seconds = 5
+
+[[plugins.notify.rules]]
+event = "appointment.booked"
+to = "visitor"
+channel = "email"
+
+[[plugins.notify.rules]]
+event = "appointment.booked"
+to = "visitor"
+channel = "sms"
+
+[[plugins.notify.rules]]
+event = "appointment.reminder"
+to = "visitor"
+channel = "email"
+
+[[plugins.notify.rules]]
+event = "appointment.reminder"
+to = "visitor"
+channel = "sms"
+"""
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProviderServer]:
+    monkeypatch.setenv("MBK_TEST_SMS_PASSWORD", SMS_PASSWORD)
+    monkeypatch.setenv("MBK_TEST_SMS_REPORT_TOKEN", REPORT_TOKEN)
+    server = ProviderServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def office_ctx(make_context: Callable[..., AppContext], tmp_path: Path, smtp: SmtpServer,
+               provider: ProviderServer) -> AppContext:
+    more = NOTIFY.format(smtp_port=smtp.port, provider=provider.url)
+    return make_context(deployment=write_deployment(tmp_path / "deployment", SERVICE,
+                                                    enabled=("appointments", "notify"), more=more))
+
+
+def deliver(ctx: AppContext) -> None:
+    """What the server's background work does: hand the events to the plugins, then send what notify wrote."""
+    drain_events(ctx)
+    Sender(ctx.db, ctx.deployment, BASE_URL).run_once()
+
+
+def book(ctx: AppContext, start: datetime, language: str, **contact: str) -> str:
+    with ctx.db.session() as session:
+        made = booking.book(session, ctx.deployment.office("test"), booking.Booking(
+            service_id="tax-help", start=start, first_name="Amal", language=language, **contact), NOW, BASE_URL)
+        return made.code or ""
+
+
+def test_the_confirmation_is_mailed_in_the_visitors_language(office_ctx: AppContext, smtp: SmtpServer,
+                                                             provider: ProviderServer) -> None:
+    code = book(office_ctx, local("2026-05-05 10:00"), "ar", email="amal@example.org")
+    deliver(office_ctx)
+    [(recipients, mail)] = smtp.wait_for(1)
+    assert recipients == ["amal@example.org"]
+    assert mail["Subject"] == "حجزك في Testkontoret: الثلاثاء، 5 مايو 2026 الساعة 10:00"
+    body = mail.get_content()
+    assert "مرحباً Amal،" in body and f"رمز حجزك: {code}" in body and "أحضر معك: بطاقة هويتك" in body
+    assert f"{BASE_URL}/test/appointments/booking/" in body and ".ics" in body
+    assert f"{BASE_URL}/test/appointments/cancel/" in body and "lang=ar" in body
+    assert provider.sms() == []  # no phone number given: no text message
+    deliver(office_ctx)  # nothing twice
+    assert len(smtp.messages()) == 1
+
+
+def test_a_visitor_who_gave_a_phone_number_gets_a_text(office_ctx: AppContext, smtp: SmtpServer,
+                                                       provider: ProviderServer) -> None:
+    code = book(office_ctx, local("2026-05-05 10:30"), "sv", phone="+46701234567")
+    deliver(office_ctx)
+    [sms] = provider.wait_for_sms(1)
+    assert sms.form["to"] == "+46701234567"
+    assert sms.form["message"].startswith(
+        f"Testkontoret: Du är bokad tisdag 5 maj 2026 kl. 10:30. Bokningskod: {code}. Ta med: legitimation")
+    assert "Avboka: https://mbk.test/test/appointments/cancel/" in sms.form["message"]
+    assert smtp.messages() == []
+
+
+def test_reminders_go_out_once_each(office_ctx: AppContext, smtp: SmtpServer) -> None:
+    start = local("2026-05-06 10:00")
+    code = book(office_ctx, start, "sv", email="amal@example.org")
+    office = office_ctx.deployment.office("test")
+    deliver(office_ctx)
+    assert len(smtp.wait_for(1)) == 1  # the confirmation
+    for at in (start - timedelta(hours=23, minutes=59), start - timedelta(hours=23), start - timedelta(hours=3)):
+        with office_ctx.db.session() as session:  # the worker's passes the day before: one reminder in all
+            lifecycle.send_reminders(session, office, at.astimezone(UTC), BASE_URL)
+        deliver(office_ctx)
+    day_before = smtp.wait_for(2)[1][1]
+    assert day_before["Subject"] == "Påminnelse: din bokning hos Testkontoret, onsdag 6 maj 2026 kl. 10:00"
+    assert f"Din bokningskod: {code}" in day_before.get_content()
+    assert "Ta med: legitimation" in day_before.get_content()
+    assert f"{BASE_URL}/test/appointments/cancel/" in day_before.get_content()
+    for at in (start - timedelta(hours=1, minutes=59), start - timedelta(minutes=30)):
+        with office_ctx.db.session() as session:
+            lifecycle.send_reminders(session, office, at.astimezone(UTC), BASE_URL)
+        deliver(office_ctx)
+    assert len(smtp.wait_for(3)) == 3  # the confirmation and two reminders, none twice
+    deliver(office_ctx)
+    assert len(smtp.messages()) == 3
+
+
+def test_an_appointment_without_a_contact_sends_nothing(office_ctx: AppContext, smtp: SmtpServer,
+                                                        provider: ProviderServer) -> None:
+    start = local("2026-05-06 10:00")
+    with office_ctx.db.session() as session:  # entered by staff, no e-mail or phone
+        service.create(session, office_ctx.deployment.office("test"), service.NewAppointment(
+            start=start, end=start + timedelta(minutes=30), officer_id="a-lind", first_name="Amal"), now=NOW)
+        lifecycle.send_reminders(session, office_ctx.deployment.office("test"),
+                                 (start - timedelta(hours=1)).astimezone(UTC), BASE_URL)
+    deliver(office_ctx)
+    assert smtp.messages() == [] and provider.sms() == []
+
+
+def test_mbk_check_reaches_a_booking_visitor_by_mail_or_text_only(tmp_path: Path, smtp: SmtpServer,
+                                                                 provider: ProviderServer) -> None:
+    chat = '[plugins.notify.channels.chat]\ntype = "webhook"\nurl = "http://127.0.0.1:9/hook"\n\n'
+    rule = '[[plugins.notify.rules]]\nevent = "appointment.reminder"\nto = "visitor"\nchannel = "chat"\n'
+    more = NOTIFY.format(smtp_port=smtp.port, provider=provider.url).replace("[[plugins.notify.rules]]",
+                                                                             chat + "[[plugins.notify.rules]]", 1)
+    root = write_deployment(tmp_path / "deployment", SERVICE, enabled=("appointments", "notify"), more=more + rule)
+    with pytest.raises(ConfigError) as caught:
+        load_deployment(root, builtin_plugins())
+    assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
+        "plugins.notify.rules[4].to: a visitor with a booking is reached by e-mail or SMS (the contact given when "
+        "booking)"]
