@@ -175,6 +175,9 @@ class AppointmentMatch:
     ticket_service: str | None = None
     reason: str | None = None
     refusal: str | None = None
+    # Asked by officer or unit without a start: the starts of their meetings the visitor may arrive for now
+    # (times only), from which the visitor chooses theirs.
+    choices: tuple[datetime, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -69,17 +69,17 @@ def by_code(session: Session, office: OfficeConfig, code: str, language: str, no
 
 
 def by_person(session: Session, office: OfficeConfig, query: AppointmentQuery, now: datetime) -> AppointmentMatch:
-    """The officer's (or unit's) meeting today whose arrival window holds ``now`` (the one the visitor chose, or
-    the nearest); an empty match when there is none, since a visitor without a booking may still be expected."""
+    """The officer's (or unit's) meetings today whose arrival window holds ``now``: without a chosen ``start``,
+    their times to choose from (``choices``); with one, that meeting. An empty match when there is none, since a
+    visitor without a booking may still be expected, and never a meeting the visitor did not choose: a walk-in
+    must not mark somebody else's meeting arrived."""
     candidates = [a for a in day_list(session, office, local_today(office, now), officer_id=query.officer_id,
                                       unit_id=None if query.officer_id else query.unit_id)
-                  if a.status in (BOOKED, ARRIVED)]
-    if query.start is not None:
-        candidates = [a for a in candidates if a.start == query.start]
-    open_now = [a for a in candidates if _window(office, a)[0] <= now <= _window(office, a)[1]]
-    if not open_now:
-        return AppointmentMatch()
-    return _match(office, min(open_now, key=lambda a: abs((a.start - now).total_seconds())))
+                  if a.status == BOOKED and _window(office, a)[0] <= now <= _window(office, a)[1]]
+    if query.start is None:
+        return AppointmentMatch(choices=tuple(sorted({a.start for a in candidates})))
+    chosen = [a for a in candidates if a.start == query.start]
+    return _match(office, chosen[0]) if chosen else AppointmentMatch()
 
 
 def find(session: Session, office: OfficeConfig, query: AppointmentQuery, language: str,

@@ -3,6 +3,7 @@ codes, tickets and their printing."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -27,6 +28,8 @@ class ArrivalIn(BaseModel):
     unit_id: str | None = None
     first_name: str | None = Field(default=None, max_length=100)
     booking_code: str | None = Field(default=None, max_length=20)
+    # The start of the chosen officer's meeting, as the visitor picked it from /meeting-times.
+    start: datetime | None = None
 
 
 class TicketIn(BaseModel):
@@ -51,7 +54,8 @@ def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
         done = arrivals.register_arrival(session, office, reach=hooks.mbk_message_reach, links=acknowledge_links(ctx),
                                          language=language, key=body.idempotency_key, officer_id=body.officer_id,
                                          unit_id=body.unit_id, first_name=body.first_name,
-                                         booking_code=body.booking_code, find=hooks.mbk_find_appointment,
+                                         booking_code=body.booking_code, start=body.start,
+                                         find=hooks.mbk_find_appointment,
                                          issue=hooks.mbk_issue_ticket)
         return arrivals.arrival_view(office, done.arrival, language, done.ticket)
 
@@ -64,6 +68,17 @@ def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str
     language = service.visitor_language(office, lang)
     with ctx.db.session() as session:
         return arrivals.arrival_view(office, arrivals.get_arrival(session, office, arrival_id, language), language)
+
+
+@router.get("/meeting-times")
+def meeting_times(office: OfficeDep, ctx: ContextDep, officer_id: str | None = None, unit_id: str | None = None,
+                  lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+    """The times of the chosen officer's (or unit's) meetings a visitor may arrive for now: ``times`` with
+    ``start`` (send it with the arrival) and ``label`` (local time). Never whose meetings they are."""
+    language = service.visitor_language(office, lang)
+    with ctx.db.session() as session:
+        return {"times": arrivals.meeting_times(session, office, ctx.hooks(office).mbk_find_appointment, language,
+                                                officer_id, unit_id)}
 
 
 @router.get("/booking-codes/{code}")

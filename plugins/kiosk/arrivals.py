@@ -119,14 +119,34 @@ def booking_answer(office: OfficeConfig, match: AppointmentMatch, language: str)
             "unit": unit, "time": at, "label": label, "appointment": True}
 
 
+def meeting_times(session: Session, office: OfficeConfig, find: Find, language: str, officer_id: str | None,
+                  unit_id: str | None) -> list[dict[str, str]]:
+    """The times of the chosen officer's (or unit's) meetings the visitor may arrive for now, for the visitor to
+    choose theirs: times only, never whose they are."""
+    _ = translations.gettext(language)
+    if officer_id and office.directory.officer(officer_id) is None:
+        raise NotFound("unknown_officer", _("That person is not in this office's directory."))
+    if unit_id and office.directory.unit(unit_id) is None:
+        raise NotFound("unknown_unit", _("That department is not in this office's directory."))
+    if not (officer_id or unit_id):
+        raise Invalid("invalid_request", _("Choose the person or the department you are meeting."))
+    match = find(office=office, session=session, language=language, now=utcnow(),
+                 query=AppointmentQuery(officer_id=officer_id, unit_id=unit_id))
+    starts = match.choices if match is not None else ()
+    return [{"start": start.isoformat(), "label": start.astimezone(office.tz).strftime("%H:%M")} for start in starts]
+
+
 def _meeting(session: Session, office: OfficeConfig, find: Find | None, language: str, now: datetime,
-             booking_code: str | None, officer_id: str | None, unit_id: str | None) -> AppointmentMatch | None:
+             booking_code: str | None, officer_id: str | None, unit_id: str | None,
+             start: datetime | None) -> AppointmentMatch | None:
     if find is None:
         return None
     if booking_code:
         return find_booking(session, office, find, booking_code, language, now)
+    if start is None:
+        return None  # no time chosen: the arrival names no meeting (it may be somebody else's)
     return find(office=office, session=session, language=language, now=now,
-                query=AppointmentQuery(officer_id=officer_id, unit_id=unit_id))
+                query=AppointmentQuery(officer_id=officer_id, unit_id=unit_id, start=start))
 
 
 def _booked_ticket(session: Session, office: OfficeConfig, issue: Issue | None, match: AppointmentMatch | None,
@@ -162,19 +182,20 @@ class Registered:
 
 def register_arrival(session: Session, office: OfficeConfig, *, reach: Reach, links: AcknowledgeLinks,
                      language: str, key: str, officer_id: str | None = None, unit_id: str | None = None,
-                     first_name: str | None = None, booking_code: str | None = None, find: Find | None = None,
-                     issue: Issue | None = None, now: datetime | None = None) -> Registered:
+                     first_name: str | None = None, booking_code: str | None = None, start: datetime | None = None,
+                     find: Find | None = None, issue: Issue | None = None, now: datetime | None = None) -> Registered:
     """Record an arrival and publish ``visitor.arrived``, once per screen key; escalate at once when no plugin
     can tell the officer. Returns the arrival (the first one for a repeated key).
 
-    The office's appointments (``find``) are asked first: a booked meeting names its officer or unit, and an
-    arrival that has only a meeting (with the guides, who call the visitor with a booked ticket) is allowed."""
+    The office's appointments (``find``) are asked first, by the booking code or the chosen officer's meeting
+    ``start``: a booked meeting names its officer or unit, and an arrival that has only a meeting (with the
+    guides, who call the visitor with a booked ticket) is allowed."""
     _ = translations.gettext(language)
     stored = claim_key(session, office.id, key, "arrival", language)
     if stored is not None:
         return Registered(get_arrival(session, office, stored["arrival_id"], language), stored.get("ticket"))
     now = now or utcnow()
-    match = _meeting(session, office, find, language, now, booking_code, officer_id, unit_id)
+    match = _meeting(session, office, find, language, now, booking_code, officer_id, unit_id, start)
     appointment_id = match.appointment_id if match is not None else None
     if appointment_id:
         officer_id, unit_id = match.officer_id or officer_id, match.unit_id or unit_id  # type: ignore[union-attr]

@@ -185,11 +185,38 @@
       $("meeting-error").textContent = "";
       showStep(confirmStep);
     }
+    // After the officer (or department): the times of their meetings open for arrival now, so that the visitor
+    // picks their own; only times are shown, never whose meetings they are. No times: on to the confirmation.
+    function chooseTime(target) {
+      const whom = target.officer_id ? "officer_id=" + encodeURIComponent(target.officer_id)
+                                     : "unit_id=" + encodeURIComponent(target.unit_id);
+      send("GET", api + "/meeting-times?" + whom + "&lang=" + lang).then(function (found) {
+        if (!found.times.length) { choose(target); return; }
+        const list = $("meeting-times");
+        list.replaceChildren();
+        found.times.forEach(function (time) {
+          const item = document.createElement("li");
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "kiosk-pick";
+          button.dir = "ltr";
+          button.textContent = time.label;
+          button.addEventListener("click", function () {
+            choose(Object.assign({}, target, { start: time.start, label: target.label + " · " + time.label }));
+          });
+          item.appendChild(button);
+          list.appendChild(item);
+        });
+        $("meeting-time-none").onclick = function () { choose(target); };
+        showStep($("meeting-time"));
+      }, function () { choose(target); });
+    }
     find.querySelectorAll(".kiosk-pick").forEach(function (pick) {
       pick.addEventListener("click", function () {
-        choose({ officer_id: pick.dataset.officer || null, unit_id: pick.dataset.unit || null, label: pick.dataset.label });
+        chooseTime({ officer_id: pick.dataset.officer || null, unit_id: pick.dataset.unit || null, label: pick.dataset.label });
       });
     });
+    $("meeting-time-back").addEventListener("click", function () { showStep(find); });
     $("booking-code-find").addEventListener("click", function () {
       const code = $("booking-code").value.trim();
       $("booking-code-error").textContent = "";
@@ -227,7 +254,8 @@
       busy(confirmButton, true);
       send("POST", api + "/arrivals", {
         language: lang, idempotency_key: cfg.key, officer_id: chosen.officer_id, unit_id: chosen.unit_id,
-        booking_code: chosen.booking_code || null, first_name: $("first-name").value.trim() || null,
+        booking_code: chosen.booking_code || null, start: chosen.start || null,
+        first_name: $("first-name").value.trim() || null,
       }).then(function (arrival) {
         $("first-name").value = "";
         showArrival(arrival);

@@ -116,15 +116,33 @@ def test_unknown_and_cancelled_codes_are_refused(client: TestClient, ctx: AppCon
     assert cancelled.status_code == 409 and "cancelled" in cancelled.json()["detail"]
 
 
-def test_choosing_the_officer_finds_her_meeting_now(client: TestClient, ctx: AppContext, kiosk: dict[str, str],
-                                                    make_user: Callable[..., str]) -> None:
+def test_choosing_the_officer_then_the_time_finds_the_meeting(client: TestClient, ctx: AppContext,
+                                                               kiosk: dict[str, str],
+                                                               make_user: Callable[..., str]) -> None:
     later = book(ctx, 120, officer_id="a-lind")
     now = book(ctx, -5, officer_id="a-lind")
+    soon = book(ctx, 20, officer_id="a-lind")
     other = book(ctx, 0, officer_id="k-hassan")
+    # her meetings open for arrival now, by time only: not the later one, nor her colleague's
+    times = client.get(f"{KIOSK}/meeting-times", headers=kiosk, params={"officer_id": "a-lind", "lang": "sv"})
+    assert times.status_code == 200
+    assert [t["label"] for t in times.json()["times"]] == ["09:55", "10:20"]
+    assert "Amal" not in times.text
+    # a visitor who does not pick a time marks nobody's meeting (it may be somebody else's)
     arrive(client, kiosk, "arrival-key-2", officer_id="a-lind")
     drain_events(ctx)
     staff = bearer(client, make_user("officer", role="officer"))
-    assert statuses(client, staff) == {later: "booked", now: "arrived", other: "booked"}
+    assert statuses(client, staff) == {later: "booked", now: "booked", soon: "booked", other: "booked"}
+    done = arrive(client, kiosk, "arrival-key-3", officer_id="a-lind", start=times.json()["times"][1]["start"])
+    drain_events(ctx)
+    assert statuses(client, staff) == {later: "booked", now: "booked", soon: "arrived", other: "booked"}
+    assert [e["appointment_id"] is not None for e in arrival_events(ctx)] == [False, True]
+    assert done["officer"] == "Anna Lind"
+    # once arrived, the time is no longer offered to the next visitor
+    again = client.get(f"{KIOSK}/meeting-times", headers=kiosk, params={"officer_id": "a-lind"}).json()["times"]
+    assert [t["label"] for t in again] == ["09:55"]
+    unknown = client.get(f"{KIOSK}/meeting-times", headers=kiosk, params={"officer_id": "nobody", "lang": "en"})
+    assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_officer"
 
 
 def test_a_meeting_with_the_guides_gets_a_booked_ticket(client: TestClient, ctx: AppContext, kiosk: dict[str, str],
