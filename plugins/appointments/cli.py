@@ -1,4 +1,5 @@
-"""``mbk appointments sync [--office ID]``: import the calendars now and say what changed."""
+"""``mbk appointments sync [--office ID]``: import the calendars now and say what changed.
+``mbk appointments import FILE --office ID``: appointments from a case-management system's CSV or JSON file."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from plugins.appointments import sync
+from plugins.appointments import importer, sync
 
 appointments_cli = typer.Typer(help="Booked meetings (appointments plugin).", no_args_is_help=True)
 DeploymentOption = Annotated[Path | None, typer.Option("--deployment", "-d", help="Deployment folder.")]
@@ -39,3 +40,27 @@ def sync_now(office: Annotated[str | None, typer.Option(help="Office id (default
     ctx.db.dispose()
     if unreachable:
         raise typer.Exit(1)
+
+
+@appointments_cli.command("import")
+def import_file(file: Annotated[Path, typer.Argument(help="A .csv or .json file (columns: see the README).")],
+                office: Annotated[str, typer.Option(help="Office id.")], deployment: DeploymentOption = None) -> None:
+    """Add (or, by their ``id``, move) the file's appointments. Every row is checked first: with any problem,
+    each is printed and nothing is imported (exit 1)."""
+    from core.cli import fail, load_context
+    from core.problems import Problem
+
+    ctx = load_context(deployment)
+    chosen = ctx.deployment.office(office)
+    if chosen is None:
+        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    if not chosen.enables("appointments"):
+        raise fail(f"error: office {office!r} does not enable the appointments plugin")
+    try:
+        with ctx.db.session() as session:
+            report = importer.import_rows(session, chosen, importer.read_rows(file))
+    except Problem as problem:
+        raise fail("error: nothing imported:\n" + problem.message, code=1) from None
+    finally:
+        ctx.db.dispose()
+    typer.echo(f"{office}: {report}")

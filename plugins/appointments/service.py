@@ -138,7 +138,7 @@ class NewAppointment:
     cancel_token: str | None = None  # the visitor's cancel link (online bookings)
 
 
-def _check_times(start: datetime, end: datetime) -> None:
+def check_times(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise Invalid("invalid_time", "start and end need a time zone (e.g. 2026-05-04T10:00+02:00)")
     if end <= start:
@@ -147,7 +147,7 @@ def _check_times(start: datetime, end: datetime) -> None:
         raise Invalid("invalid_time", "a meeting lasts at most 12 hours")
 
 
-def _check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None) -> None:
+def check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None) -> None:
     if officer_id is None and unit_id is None and service_id is None:
         raise Invalid("no_owner", "name the officer, the unit or the service the meeting is with")
     if officer_id is not None and office.directory.officer(officer_id) is None:
@@ -180,13 +180,13 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
            **links: str | None) -> Appointment:
     """A new appointment with its booking code; publishes ``appointment.booked`` (``links``: what the visitor's
     confirmation carries, for online bookings)."""
-    _check_times(new.start, new.end)
+    check_times(new.start, new.end)
     if new.source not in SOURCES:
         raise Invalid("invalid_source", f"unknown source {new.source!r}")
     service = settings_of(office).service(new.service_id) if new.service_id else None
     officer_id = new.officer_id or (service.officer if service else None)
     unit_id = new.unit_id or (service.unit if service else None)
-    _check_owner(office, officer_id, unit_id, new.service_id)
+    check_owner(office, officer_id, unit_id, new.service_id)
     if unit_id is None and officer_id is not None:
         unit_id = office.directory.officer(officer_id).unit  # type: ignore[union-attr]
     now = now or utcnow()
@@ -235,7 +235,7 @@ def _imported(appointment: Appointment) -> bool:
 def move(session: Session, office: OfficeConfig, appointment_id: str, start: datetime, end: datetime,
          now: datetime | None = None) -> Appointment:
     appointment = get(session, office, appointment_id)
-    _check_times(start, end)
+    check_times(start, end)
     if _imported(appointment):
         raise Conflict("imported", "this meeting comes from a calendar: move it in the calendar")
     if appointment.status != BOOKED:

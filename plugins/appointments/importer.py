@@ -1,0 +1,148 @@
+"""Appointments from a case-management system: a CSV or JSON file (no HTTP).
+
+Every row is checked before anything is written; one bad row refuses the whole file with every row's problem
+named (``line 4: start: …``), so that nothing is half-imported. A row's ``id`` (the other system's own id)
+makes a re-import of the same file safe: a known id is moved when its times changed and otherwise left alone.
+
+CSV: a header line with these columns (any order; only ``start``, ``end`` and one of officer/unit/service are
+required), UTF-8, comma-separated. JSON: a list of objects with the same keys. Times are ISO 8601; a time without
+an offset is the office's local time::
+
+    id,start,end,officer,unit,service,first_name,email,phone,language
+    fk-1001,2026-05-04 10:00,2026-05-04 10:30,a-lind,,,Amal,amal@example.org,,ar
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import OfficeConfig, StrictModel
+from core.problems import Invalid, Problem
+from plugins.appointments import service
+from plugins.appointments.models import BOOKED, IMPORT, Appointment
+
+MAX_ROWS = 10_000
+
+
+class ImportRow(StrictModel):
+    id: str | None = Field(default=None, max_length=200)
+    start: datetime
+    end: datetime
+    officer: str | None = None
+    unit: str | None = None
+    service: str | None = None
+    first_name: str | None = Field(default=None, max_length=60)
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = Field(default=None, max_length=20, pattern=r"^\+?[0-9 ()-]{6,20}$")
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int
+    moved: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return f"{self.added} added, {self.moved} moved, {self.unchanged} unchanged"
+
+
+def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The file's rows, each with where it is (``line N`` of a CSV file, ``item N`` of a JSON list)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Invalid("unreadable_file", f"{path}: cannot be read as UTF-8 text ({exc})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise Invalid("invalid_json", f"{path}: not JSON ({exc})") from None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise Invalid("invalid_json", f"{path}: expected a list of objects, one per appointment")
+        rows = [(f"item {n}", item) for n, item in enumerate(items, start=1)]
+    elif path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        unknown = sorted(set(reader.fieldnames or ()) - set(ImportRow.model_fields))
+        if unknown or not reader.fieldnames:
+            raise Invalid("invalid_csv", f"{path}: unknown columns {', '.join(unknown) or '(none given)'} "
+                                         f"(columns: {', '.join(ImportRow.model_fields)})")
+        rows = [(f"line {reader.line_num}", {k: v.strip() or None for k, v in row.items() if v is not None})
+                for row in reader]
+    else:
+        raise Invalid("unknown_format", f"{path}: name a .csv or a .json file")
+    if len(rows) > MAX_ROWS:
+        raise Invalid("too_many_rows", f"{path}: {len(rows)} rows; import at most {MAX_ROWS} at a time")
+    return rows
+
+
+def _checked(office: OfficeConfig, where: str, raw: dict[str, Any]) -> tuple[ImportRow | None, list[str]]:
+    try:
+        row = ImportRow.model_validate(raw)
+    except ValidationError as exc:
+        return None, [f"{where}: {'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()]
+    local = {name: value if value.tzinfo else value.replace(tzinfo=office.tz)
+             for name, value in (("start", row.start), ("end", row.end))}
+    row = row.model_copy(update=local)
+    problems = []
+    for check in (lambda: service.check_times(row.start, row.end),
+                  lambda: service.check_owner(office, row.officer, row.unit, row.service)):
+        try:
+            check()
+        except Problem as problem:
+            problems.append(f"{where}: {problem.message}")
+    if row.language is not None and row.language not in office.languages:
+        problems.append(f"{where}: language: {row.language!r} is not one of the office's "
+                        f"({', '.join(office.languages)})")
+    return row, problems
+
+
+def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, dict[str, Any]]]) -> ImportReport:
+    """Check every row, then write them all in the caller's transaction; refuse the file (``Invalid``, every
+    problem on its own line) if any row is wrong."""
+    checked: list[tuple[str, ImportRow]] = []
+    problems: list[str] = []
+    seen: dict[str, str] = {}
+    for where, raw in rows:
+        row, found = _checked(office, where, raw)
+        if row is not None and row.id is not None:
+            if row.id in seen:
+                found.append(f"{where}: id: {row.id!r} is also on {seen[row.id]}")
+            seen.setdefault(row.id, where)
+        problems += found
+        if row is not None:
+            checked.append((where, row))
+    known = {a.external_id: a for a in session.scalars(select(Appointment).where(
+        Appointment.office_id == office.id, Appointment.source == IMPORT, Appointment.calendar.is_(None),
+        Appointment.external_id.in_(list(seen))))} if seen else {}
+    problems += [f"{where}: id {row.id!r}: the meeting is {known[row.id].status} and cannot be moved"
+                 for where, row in checked if row.id in known and known[row.id].status != BOOKED
+                 and (known[row.id].start, known[row.id].end) != (row.start, row.end)]
+    if problems:
+        raise Invalid("invalid_import", "\n".join(problems))
+    added = moved = unchanged = 0
+    for _where, row in checked:
+        existing = known.get(row.id) if row.id is not None else None
+        if existing is None:
+            made = service.create(session, office, service.NewAppointment(
+                start=row.start, end=row.end, officer_id=row.officer, unit_id=row.unit, service_id=row.service,
+                first_name=row.first_name, email=row.email, phone=row.phone, language=row.language,
+                source=IMPORT))
+            made.external_id = row.id
+            added += 1
+        elif (existing.start, existing.end) != (row.start, row.end):
+            service.move(session, office, existing.id, row.start, row.end)
+            moved += 1
+        else:
+            unchanged += 1
+    return ImportReport(added=added, moved=moved, unchanged=unchanged)
