@@ -370,10 +370,12 @@ def ticket_texts(stored: dict[str, Any], language: str) -> dict[str, str]:
 
 def arrivals_waiting(session: Session, office: OfficeConfig, language: str, now: datetime,
                      hours: int) -> LiveFigure:
-    """Visitors who registered their arrival within ``hours`` and whose officer has not answered "I am coming"."""
+    """Visitors who registered their arrival within ``hours`` and whose officer has not answered "I am coming"
+    (not those of a meeting with the guides alone: the queue calls them by their booked ticket)."""
     _ = translations.gettext(language)
     count, oldest = session.execute(select(func.count(), func.min(Arrival.created_at)).where(
         Arrival.office_id == office.id, Arrival.acknowledged_at.is_(None),
+        Arrival.officer_id.is_not(None) | Arrival.unit_id.is_not(None),
         Arrival.created_at >= now - timedelta(hours=hours))).one()
     return LiveFigure(id="arrivals-waiting", label=_("Arrivals waiting for their officer"), value=count,
                       since=oldest, order=10)
