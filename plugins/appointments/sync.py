@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig, env_secret
 from core.db import Database, utcnow
-from core.events import publish
+from core.events import publish, publish_all
 from plugins.appointments.events import AppointmentBooked, AppointmentCancelled, AppointmentMoved
 from plugins.appointments.models import BOOKED, CALDAV, CANCELLED, ICS, Appointment, Feed
 from plugins.appointments.service import add_all_with_codes, add_with_code, settings_of
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FETCH_TIMEOUT_SECONDS = 20
 LEASE = timedelta(minutes=5)
 PRIVATE_CLASSES = ("PRIVATE", "CONFIDENTIAL")
+LOOKUP_BATCH = 500  # external ids per IN (...) query (SQLite allows a few thousand parameters)
 
 
 class FeedUnavailable(Exception):
@@ -189,13 +190,14 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
     existing = {row.external_id: row for row in session.scalars(
         select(Appointment).where(Appointment.office_id == office.id, Appointment.calendar == calendar.key,
                                   Appointment.start >= start, Appointment.start < end))}
+    # Occurrences not in the window's rows may still be stored (moved in from outside the window): one query
+    # per batch, not one per occurrence.
+    elsewhere = _stored_elsewhere(session, office, calendar, [o.external_id for o in found
+                                                              if o.external_id not in existing])
     added: list[Appointment] = []
+    booked: list[Appointment] = []
     for occurrence in found:
-        row = existing.pop(occurrence.external_id, None)
-        if row is None:
-            row = session.scalar(select(Appointment).where(Appointment.office_id == office.id,
-                                                           Appointment.calendar == calendar.key,
-                                                           Appointment.external_id == occurrence.external_id))
+        row = existing.pop(occurrence.external_id, None) or elsewhere.get(occurrence.external_id)
         if row is None:
             added.append(Appointment(
                 id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id,
@@ -206,7 +208,7 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
         elif row.status == CANCELLED and not row.busy:
             row.status, row.closed_at, row.start, row.end = BOOKED, None, occurrence.start, occurrence.end
             row.updated_at = now
-            _published_booked(session, office, row)
+            booked.append(row)
             report.added += 1
         elif (row.start, row.end, row.busy) != (occurrence.start, occurrence.end, occurrence.busy):
             row.start, row.end, row.busy, row.updated_at = occurrence.start, occurrence.end, occurrence.busy, now
@@ -220,9 +222,7 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
             report.moved += 1
     session.add_all(row for row in added if row.busy)  # busy time has no code
     add_all_with_codes(session, office.id, [row for row in added if not row.busy])
-    for row in added:
-        if not row.busy:
-            _published_booked(session, office, row)
+    publish_all(session, office.id, [_booked_event(row) for row in booked + added if not row.busy])
     for row in existing.values():  # gone from the calendar: deleted or cancelled there
         report.removed += 1
         if row.busy:
@@ -233,11 +233,21 @@ def apply(session: Session, office: OfficeConfig, calendar: Calendar, found: lis
                                                              unit_id=row.unit_id, start=row.start.isoformat()))
 
 
-def _published_booked(session: Session, office: OfficeConfig, row: Appointment) -> None:
-    publish(session, office.id, AppointmentBooked(
+def _stored_elsewhere(session: Session, office: OfficeConfig, calendar: Calendar,
+                      external_ids: list[str]) -> dict[str | None, Appointment]:
+    found: dict[str | None, Appointment] = {}
+    for first in range(0, len(external_ids), LOOKUP_BATCH):
+        found.update((row.external_id, row) for row in session.scalars(select(Appointment).where(
+            Appointment.office_id == office.id, Appointment.calendar == calendar.key,
+            Appointment.external_id.in_(external_ids[first:first + LOOKUP_BATCH]))))
+    return found
+
+
+def _booked_event(row: Appointment) -> AppointmentBooked:
+    return AppointmentBooked(
         appointment_id=row.id, code=row.code or "", officer_id=row.officer_id, unit_id=row.unit_id, service_id=None,
         start=row.start.isoformat(), end=row.end.isoformat(), source=row.source, language=None,
-        first_name=row.first_name))
+        first_name=row.first_name)
 
 
 # --- Leases and the feed's state ----------------------------------------------------------------------

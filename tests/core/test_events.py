@@ -72,6 +72,28 @@ def test_live_listeners_get_only_committed_events(ctx: AppContext, monkeypatch: 
     assert [event.payload["value"] for event in received] == [3, 4]
 
 
+def test_publish_all_records_every_event_and_tells_the_live_listeners(ctx: AppContext,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many events in one flush (a calendar import) reach the outbox and the live pages like single ones."""
+    received: list[Event] = []
+    monkeypatch.setattr(ctx.broker, "deliver", received.append)
+    listener = PostgresListener(ctx.db, ctx.broker) if ctx.db.is_postgres else None
+    if listener:
+        listener.start()
+    try:
+        with ctx.db.session() as session:
+            rows = events.publish_all(session, "alpha", [dummy.DummyHappened(value=n) for n in range(250)])
+        assert [row.payload["value"] for row in rows] == list(range(250)) and all(row.id for row in rows)
+        deadline = time.monotonic() + 10
+        while len(received) < 250 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        if listener:
+            listener.stop()
+    assert sorted(event.payload["value"] for event in received) == list(range(250))
+    assert count(ctx, OutboxEvent) == 250
+
+
 def test_committed_event_is_delivered_after_a_crash_before_delivery(ctx: AppContext) -> None:
     with ctx.db.session() as session:
         publish(session, "alpha", dummy.DummyHappened(value=1))

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from core import cli as mbk
 from core.context import AppContext
+from core.events import OutboxEvent
 from plugins.appointments import service, sync
 from plugins.appointments.models import Appointment
 from tests.plugins.appointments.calendars import calendar, event, local
@@ -69,6 +70,10 @@ def test_create_move_cancel_and_delete_are_followed(ics_ctx: AppContext, feeds: 
     with ics_ctx.db.session() as session:
         listed = service.day_list(session, ics_ctx.deployment.office("test"), first.start.date())
     assert [a.id for a in listed] == [first.id]
+
+    with ics_ctx.db.session() as session:  # one appointment.booked for the meeting, none for busy time
+        [booked] = session.scalars(select(OutboxEvent.payload).where(OutboxEvent.type == "appointment.booked")).all()
+    assert (booked["appointment_id"], booked["code"], booked["source"]) == (first.id, first.code, "ics")
 
     again = synced(ics_ctx)
     assert (again.added, again.moved, again.removed) == (0, 0, 0)
