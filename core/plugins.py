@@ -162,10 +162,15 @@ def core_version() -> str:
 
 
 def _distribution_version(obj: Any) -> str | None:
-    """The version of the installed distribution whose top-level package holds ``obj``'s module."""
-    top = (getattr(obj, "__module__", None) or getattr(obj, "__name__", "")).split(".")[0]
-    for dist in importlib.metadata.packages_distributions().get(top, []):
-        return importlib.metadata.version(dist)
+    """The version of the installed distribution that holds ``obj``'s module file. A top-level name alone is not
+    enough: some distributions ship a stray top-level package (python-barcode installs ``tests/``)."""
+    module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+    path = module.replace(".", "/")
+    own_files = {f"{path}.py", f"{path}/__init__.py"}
+    for dist in importlib.metadata.packages_distributions().get(module.split(".")[0], []):
+        distribution = importlib.metadata.distribution(dist)
+        if any(str(file) in own_files for file in distribution.files or ()):
+            return distribution.version
     return None
 
 
