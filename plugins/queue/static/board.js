@@ -151,18 +151,26 @@
     return m ? m[1] + " " + m[2] : number; // the browser's voice: "A 12", not "A zero one two"
   }
 
+  function announcementUrl(a, call) {
+    const where = call.seat !== null ? "&seat=" + call.seat : "&counter=" + encodeURIComponent(call.counter);
+    return cfg.announcementUrl + "?language=" + a.language + "&number=" + encodeURIComponent(call.number) + where;
+  }
+  // Fetched as soon as the call comes in, so that a burst's later announcements are ready when their turn comes.
+  function prefetch(call) {
+    if (document.body.dataset.sound !== "allowed") return;
+    cfg.announcements.forEach(function (a) { if (a.clips) window.mbkSpeech.prefetch(announcementUrl(a, call)); });
+  }
+
   function speak(call) {
     let last = Promise.resolve();
+    // Where the browser blocks sound nothing would be heard: the calls go on at the pace of the screen.
+    if (document.body.dataset.sound !== "allowed") return last;
     cfg.announcements.forEach(function (a) {
       const text = a.text.replace("{number}", spokenNumber(call.number))
         .replace("{counter}", call.counter_names[a.language] || counterName(call));
-      const where = call.seat !== null ? "&seat=" + call.seat : "&counter=" + encodeURIComponent(call.counter);
       // The office's clips; the browser's voice only where the language has none (or they cannot be fetched).
-      last = window.mbkSpeech.enqueue({
-        urls: a.clips ? [cfg.announcementUrl + "?language=" + a.language + "&number=" +
-                         encodeURIComponent(call.number) + where] : null,
-        language: a.language, text: text,
-      });
+      last = window.mbkSpeech.enqueue({ urls: a.clips ? [announcementUrl(a, call)] : null, language: a.language,
+                                        text: text });
     });
     return last;
   }
@@ -216,6 +224,7 @@
       calls = calls.slice(0, MAX_CALLS);
       renderCalls();
       pending.push(call);
+      prefetch(call);
       announceQueued();
       refreshCountsSoon();
     });
