@@ -25,8 +25,8 @@ event = "visitor.arrived"
 to = "officer_or_unit"
 channel = "email"
 """
-LEASE_SECONDS = 2
-SMTP_DELAY_SECONDS = 5  # two and a half leases long
+LEASE_SECONDS = 4
+SMTP_DELAY_SECONDS = 10  # two and a half leases long
 
 
 @pytest.fixture
