@@ -15,13 +15,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.config import OfficeConfig
+from core.config import WEEKDAYS, OfficeConfig
 from core.events import publish
 from core.problems import Conflict, Invalid, NotFound
 from plugins.appointments.events import AppointmentCancelled
 from plugins.appointments.models import BOOKED, CANCELLED, ONLINE, Appointment, SlotCount
 from plugins.appointments.service import NewAppointment, create, settings_of, translations, visitor_links
-from plugins.appointments.settings import WEEK, BookableService
+from plugins.appointments.settings import BookableService
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
@@ -51,7 +51,7 @@ def slot_starts(office: OfficeConfig, service: BookableService, day: date) -> li
     length = timedelta(minutes=service.slot_minutes)
     starts = []
     for hours in service.hours:
-        if WEEK[day.weekday()] not in hours.days:
+        if WEEKDAYS[day.weekday()] not in hours.days:
             continue
         moment = datetime.combine(day, hours.opens, tzinfo=office.tz)
         closes = datetime.combine(day, hours.closes, tzinfo=office.tz)

@@ -15,17 +15,13 @@ password_env = "MBK_CALDAV_SOCIAL"
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from core.config import Localized, StrictModel
+from core.config import Localized, OpeningHours, StrictModel
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class Calendar(StrictModel):
@@ -71,20 +67,6 @@ class ArrivalWindow(StrictModel):
     late_minutes: int = Field(default=15, ge=0, le=240)
 
 
-class BookingHours(StrictModel):
-    """When a service takes bookings: ``{ days = ["mon", "thu"], opens = "09:00", closes = "12:00" }``."""
-
-    days: tuple[Weekday, ...] = WEEK[:5]
-    opens: time
-    closes: time
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BookingHours:
-        if self.closes <= self.opens:
-            raise ValueError("closes must be after opens")
-        return self
-
-
 class BookableService(StrictModel):
     """A service visitors book a time for (online, when ``online`` is on), e.g. help with a tax return."""
 
@@ -93,7 +75,7 @@ class BookableService(StrictModel):
     slot_minutes: int = Field(default=30, ge=5, le=480)
     capacity: int = Field(default=1, ge=1, le=100)  # visitors per slot
     online: bool = False
-    hours: tuple[BookingHours, ...] = ()
+    hours: tuple[OpeningHours, ...] = ()  # when it takes bookings
     days_ahead: int = Field(default=14, ge=1, le=180)
     # What to bring, shown after "Bring:" in the confirmation and the reminders (e.g. "your ID").
     bring: Localized | None = None

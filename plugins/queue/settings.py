@@ -7,35 +7,13 @@ general service served at one desk. Cross-references (prefixes, counters, catego
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from typing import Literal
+from datetime import datetime
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from core.config import Localized, OfficeConfig, StrictModel
+from core.config import Localized, OfficeConfig, OpeningHours, StrictModel
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class OpeningHours(StrictModel):
-    """An opening period on some weekdays: ``{ days = ["mon", "tue"], opens = "08:00", closes = "16:00" }``."""
-
-    days: tuple[Weekday, ...] = WEEKDAYS[:5]
-    opens: time
-    closes: time
-
-    @model_validator(mode="after")
-    def _opens_before_closes(self) -> OpeningHours:
-        if self.opens >= self.closes:
-            raise ValueError("opens must be before closes")
-        return self
-
-    def covers(self, local: datetime) -> bool:
-        return WEEKDAYS[local.weekday()] in self.days and self.opens <= local.time() < self.closes
-
-
 class Counter(StrictModel):
     """A desk or counter where a guide calls visitors."""
 
