@@ -74,7 +74,8 @@ def day_appointments(day: Annotated[date, Query(description="the office's local 
     return [AppointmentOut.of(row) for row in service.day_list(session, office, day)]
 
 
-@router.get("/statistics.csv")
+@router.get("/statistics.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "the statistics as CSV"}})
 def statistics_csv(first: Annotated[date, Query()], last: Annotated[date, Query()], office: OfficeDep,
                    session: SessionDep, _principal: Principal = Depends(require("admin", "viewer"))) -> Response:
     """Per day and officer, unit or service: booked, arrived, seen, no-show, cancelled, average lateness."""
