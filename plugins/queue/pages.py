@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from core.auth import Principal
 from core.config import OfficeConfig
@@ -16,7 +17,7 @@ from core.context import AppContext
 from core.hookspecs import TicketRequest
 from core.i18n import language_info
 from core.problems import Conflict, Invalid, NotFound, Problem
-from core.web.deps import ContextDep, OfficeDep, get_context
+from core.web.deps import ContextDep, OfficeDep, SessionDep
 from core.web.headers import embeddable
 from core.web.security import check_csrf, staff_page
 from plugins.queue import announce, lifecycle, tickets, views
@@ -26,26 +27,21 @@ from plugins.queue.settings import settings_of
 pages = APIRouter()
 
 
-def _ticket_or_404(request: Request, office: OfficeConfig, ticket_id: str) -> tuple[Any, dict[str, Any]]:
-    ctx = get_context(request)
+def _ticket_or_404(request: Request, ctx: AppContext, session: Session, office: OfficeConfig,
+                   ticket_id: str) -> tuple[Any, dict[str, Any]]:
+    ticket = tickets.find_ticket(session, office, ticket_id)
     # The visitor's own language unless they pick another on the page.
-    if request.query_params.get("lang") not in office.languages:
-        with ctx.db.session() as session:
-            ticket = tickets.find_ticket(session, office, ticket_id)
-            if ticket is not None:
-                request.state.language = ticket.language
+    if ticket is not None and request.query_params.get("lang") not in office.languages:
+        request.state.language = ticket.language
     language = ctx.language(request, office)
-    try:
-        with ctx.db.session() as session:
-            ticket = tickets.get_ticket(session, office, ticket_id)
-            return ticket, views.public_ticket(session, office, ticket, language)
-    except NotFound:
+    if ticket is None:
         _ = ctx.translator.gettext(language)
-        raise NotFound("ticket_not_found", _("This ticket does not exist (check the link).")) from None
+        raise NotFound("ticket_not_found", _("This ticket does not exist (check the link)."))
+    return ticket, views.public_ticket(session, office, ticket, language)
 
 
-def _qr_data_uri(request: Request, path: str) -> str:
-    base = get_context(request).settings.base_url.rstrip("/")
+def _qr_data_uri(ctx: AppContext, path: str) -> str:
+    base = ctx.settings.base_url.rstrip("/")
     return segno.make(base + path, error="m").svg_data_uri(scale=6, border=2)
 
 
@@ -65,11 +61,10 @@ def _board_texts(ctx: AppContext, office: OfficeConfig, language: str) -> dict[s
 
 
 @pages.get("/board", dependencies=[Depends(embeddable)])
-def board_page(request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
+def board_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep) -> Response:
     language = ctx.language(request, office)
     settings = settings_of(office)
-    with ctx.db.session() as session:
-        state = views.board_state(session, office, language)
+    state = views.board_state(session, office, language)
     shown = [language, *(lang for lang in settings.board_languages if lang != language)] \
         if settings.board_languages else [language]
     config = {
@@ -147,9 +142,8 @@ def live_page(request: Request, office: OfficeDep, ctx: ContextDep,
     return ctx.render(request, "queue/live.html", office=office, config=config, principal=principal)
 
 
-def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], status_code: int = 200,
-                **values: Any) -> Response:
-    ctx = get_context(request)
+def _phone_page(request: Request, ctx: AppContext, office: OfficeConfig, view: dict[str, Any],
+                status_code: int = 200, **values: Any) -> Response:
     language = ctx.language(request, office)
     config = {"eventsUrl": f"/api/v1/offices/{office.id}/queue/tickets/{view['id']}/events",
               "statusUrl": f"/{office.id}/queue/t/{view['id']}/status?lang={language}"}
@@ -157,24 +151,26 @@ def _phone_page(request: Request, office: OfficeConfig, view: dict[str, Any], st
     return ctx.render(request, "queue/phone.html", office=office, ticket=view, config=config, status_code=status_code,
                       near_position=settings_of(office).near_position,
                       texting=views.texting_offered(ctx.hooks(office), office),
-                      qr=_qr_data_uri(request, view["status_path"]), **values)
+                      qr=_qr_data_uri(ctx, view["status_path"]), **values)
 
 
 @pages.get("/t/{ticket_id}")
-def phone_page(request: Request, ticket_id: str, office: OfficeDep, sent: str | None = None) -> Response:
-    _ticket, view = _ticket_or_404(request, office, ticket_id)
-    return _phone_page(request, office, view, sent=sent)
+def phone_page(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+               sent: str | None = None) -> Response:
+    _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
+    return _phone_page(request, ctx, office, view, sent=sent)
 
 
 @pages.get("/t/{ticket_id}/status")
-def phone_status(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
+def phone_status(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep
+                 ) -> Response:
     """The live part of the phone page, re-rendered in the visitor's language when the line moves."""
-    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
     return ctx.render(request, "queue/_status.html", office=office, ticket=view)
 
 
 @pages.post("/t/{ticket_id}/phone")
-def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep,
+def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                  phone: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
                  withdraw: Annotated[str, Form()] = "") -> Response:
     """The "text me when I am near the front" form (works without JavaScript)."""
@@ -182,12 +178,12 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
     try:
-        with ctx.db.session() as session:
+        with session.begin_nested():  # a refused number leaves nothing behind
             lifecycle.set_phone(session, office, ticket_id, None if withdraw else phone,
                                 can_text=views.texting_offered(ctx.hooks(office), office))
     except Invalid:
-        _ticket, view = _ticket_or_404(request, office, ticket_id)
-        return _phone_page(request, office, view, status_code=422, phone=phone,
+        _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
+        return _phone_page(request, ctx, office, view, status_code=422, phone=phone,
                            phone_error=_("That does not look like a phone number. Write it like 070 123 45 67."))
     except Problem as exc:
         if exc.code == "texts_unavailable":  # its message already says why, in the visitor's language
@@ -198,17 +194,19 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
 
 
 @pages.get("/t/{ticket_id}/ticket")
-def printable_ticket(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
+def printable_ticket(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep
+                     ) -> Response:
     """The ticket as a kiosk shows or prints it: the number and a QR code to the phone page."""
-    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
     return ctx.render(request, "queue/ticket.html", office=office, ticket=view,
-                      qr=_qr_data_uri(request, view["status_path"]))
+                      qr=_qr_data_uri(ctx, view["status_path"]))
 
 
 @pages.get("/t/{ticket_id}/qr.svg")
-def ticket_qr(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
+def ticket_qr(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep
+              ) -> Response:
     """The QR code to the phone page, for a kiosk that draws its own ticket."""
-    _ticket, view = _ticket_or_404(request, office, ticket_id)
+    _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
     base = ctx.settings.base_url.rstrip("/")
     out = io.BytesIO()
     segno.make(base + view["status_path"], error="m").save(out, kind="svg", scale=6, border=2,
@@ -217,14 +215,13 @@ def ticket_qr(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextD
 
 
 @pages.post("/t/{ticket_id}/cancel")
-def phone_cancel(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep,
+def phone_cancel(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     """The visitor leaves the line from their phone, so that the others move up."""
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, office))
     try:
-        with ctx.db.session() as session:
-            lifecycle.cancel(session, office, ticket_id)
+        lifecycle.cancel(session, office, ticket_id)
     except NotFound:
         raise NotFound("ticket_not_found", _("This ticket does not exist (check the link).")) from None
     except Problem:
@@ -232,34 +229,33 @@ def phone_cancel(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
     return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}", status_code=303)
 
 
-def _remote_join_or_404(request: Request, office: OfficeConfig) -> None:
+def _remote_join_or_404(request: Request, ctx: AppContext, office: OfficeConfig) -> None:
     if not settings_of(office).remote_join:
-        _ = get_context(request).translator.gettext(get_context(request).language(request, office))
+        _ = ctx.translator.gettext(ctx.language(request, office))
         raise NotFound("remote_join_disabled", _("At this office you take a ticket at the entrance."))
 
 
 @pages.get("/join")
-def join_page(request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
+def join_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep) -> Response:
     """Take a ticket from your own phone (offices that allow it): the lines, their waits, one button each."""
-    _remote_join_or_404(request, office)
+    _remote_join_or_404(request, ctx, office)
     language = ctx.language(request, office)
-    with ctx.db.session() as session:
-        services = [s for s in views.services_view(session, office, language) if s["seats"] is None and s["open"]]
+    services = [s for s in views.services_view(session, office, language) if s["seats"] is None and s["open"]]
     # One key per page view: pressing twice (or reloading the POST) gives the same ticket.
     return ctx.render(request, "queue/join.html", office=office, services=services,
                       idempotency_key=secrets.token_urlsafe(16))
 
 
 @pages.post("/join")
-def join_submit(request: Request, office: OfficeDep, ctx: ContextDep, service: Annotated[str, Form()] = "",
+def join_submit(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                service: Annotated[str, Form()] = "",
                 idempotency_key: Annotated[str, Form(max_length=100)] = "", csrf_token: Annotated[str, Form()] = ""
                 ) -> Response:
-    _remote_join_or_404(request, office)
+    _remote_join_or_404(request, ctx, office)
     check_csrf(request, csrf_token)
     language = ctx.language(request, office)
-    with ctx.db.session() as session:
-        issued = lifecycle.issue_ticket(session, office, TicketRequest(
-            language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
-            else None, source="remote"))
-        path = views.status_path(office, issued.ticket)
+    issued = lifecycle.issue_ticket(session, office, TicketRequest(
+        language=language, service=service, idempotency_key=f"join:{idempotency_key}" if idempotency_key
+        else None, source="remote"))
+    path = views.status_path(office, issued.ticket)
     return RedirectResponse(path, status_code=303)
