@@ -67,6 +67,11 @@ class Feed(OfficeScoped, Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Who syncs now (several processes): a lease, so that one feed is fetched by one process at a time.
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # An ICS feed's validators from its last applied copy (ETag, Last-Modified), and the import window that copy
+    # was applied to: the next fetch asks "changed since?" only while the window is the same.
+    etag: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SlotCount(OfficeScoped, Base):

@@ -4,7 +4,8 @@ expand it into occurrences and bring the office's imported appointments in line.
 Parsing is icalendar's, recurrence (RRULE, RDATE, EXDATE, moved occurrences with RECURRENCE-ID) and time zones
 are recurring-ical-events', the CalDAV protocol is caldav's: none of it is parsed by hand. A calendar that cannot
 be fetched or read keeps its last good copy in the database; its feed row says since when, and staff see it as
-stale. Several processes may sync at once: each calendar is leased by one of them at a time.
+stale. Several processes may sync at once: each calendar is leased by one of them at a time. An ICS feed is asked
+with a conditional GET (its last ETag and Last-Modified): "304 Not Modified" leaves everything as it is.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ class SyncReport:
     removed: int = 0
     error: str | None = None
     skipped: bool = False  # another process holds the calendar's lease
+    unchanged: bool = False  # the feed answered 304 Not Modified: nothing to apply
 
     def __str__(self) -> str:
         if self.skipped:
             return f"{self.calendar}: being synced by another process"
+        if self.unchanged:
+            return f"{self.calendar}: unchanged since the last sync"
         if self.error:
             return f"{self.calendar}: unreachable, last good copy kept ({self.error})"
         return f"{self.calendar}: added {self.added}, moved {self.moved}, removed {self.removed}"
@@ -74,15 +78,43 @@ class SyncReport:
 # --- Fetching -----------------------------------------------------------------------------------------
 
 
-def fetch(calendar: Calendar, start: datetime, end: datetime) -> list[icalendar.Calendar]:
-    """The calendar's iCalendar objects (one for an ICS feed; one per event from CalDAV)."""
+@dataclass(frozen=True)
+class Validators:
+    """What an HTTP server said identifies the copy it sent (RFC 9110's ETag and Last-Modified)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def conditions(self) -> dict[str, str]:
+        """The headers of a conditional GET: "send it only if it changed"."""
+        headers = {"If-None-Match": self.etag} if self.etag else {}
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The calendar's iCalendar objects (one for an ICS feed; one per event from CalDAV), or ``unchanged``."""
+
+    calendars: list[icalendar.Calendar]
+    validators: Validators = Validators()
+    unchanged: bool = False
+
+
+def fetch(calendar: Calendar, start: datetime, end: datetime, known: Validators | None = None) -> Fetched:
+    """Fetch the calendar; with the ``known`` validators of the copy already applied, an ICS feed that has not
+    changed since answers 304 and comes back ``unchanged`` (CalDAV is always read: its search is by window)."""
     try:
         if calendar.protocol == "caldav":
-            return _fetch_caldav(calendar, start, end)
+            return Fetched(_fetch_caldav(calendar, start, end))
         response = httpx.get(calendar.url, timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=True,
-                             headers={"Accept": "text/calendar"})
+                             headers={"Accept": "text/calendar", **(known.conditions() if known else {})})
+        if response.status_code == 304 and known is not None:
+            return Fetched([], known, unchanged=True)
         response.raise_for_status()
-        return [icalendar.Calendar.from_ical(response.content)]
+        return Fetched([icalendar.Calendar.from_ical(response.content)],
+                       Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")))
     except FeedUnavailable:
         raise
     except httpx.HTTPStatusError as exc:
@@ -283,8 +315,14 @@ def sync_calendar(db: Database, office: OfficeConfig, calendar: Calendar, now: d
         report.skipped = True
         return report
     start, end = window(office, now)
+    with db.session() as session:
+        feed = _feed(session, office, calendar)
+        # the copy applied last counts only for the same window (a new day may bring new occurrences in)
+        known = (Validators(feed.etag, feed.last_modified)
+                 if (feed.etag or feed.last_modified) and feed.window_start == start else None)
     try:
-        found = occurrences(fetch(calendar, start, end), office, start, end)
+        fetched = fetch(calendar, start, end, known)
+        found = [] if fetched.unchanged else occurrences(fetched.calendars, office, start, end)
     except FeedUnavailable as exc:
         report.error = str(exc)
         with db.session() as session:
@@ -293,9 +331,14 @@ def sync_calendar(db: Database, office: OfficeConfig, calendar: Calendar, now: d
         log.warning("calendar %s of %s: %s", report.calendar, office.id, report.error)
         return report
     with db.session() as session:
-        apply(session, office, calendar, found, start, end, now, report)
+        if fetched.unchanged:
+            report.unchanged = True
+        else:
+            apply(session, office, calendar, found, start, end, now, report)
         feed = _feed(session, office, calendar)
         feed.last_success_at, feed.last_error, feed.leased_until = now, None, None
+        feed.etag, feed.last_modified = fetched.validators.etag, fetched.validators.last_modified
+        feed.window_start = start
     return report
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 import sys
@@ -17,22 +18,37 @@ from tests.support import free_port
 
 
 class FeedServer:
-    """Serves ``files`` (path → iCalendar text) over HTTP on 127.0.0.1; ``down`` answers 503 to everything."""
+    """Serves ``files`` (path → iCalendar text) over HTTP on 127.0.0.1; ``down`` answers 503 to everything.
+    Each answer has an ETag (a hash of the text) and a Last-Modified; a GET whose If-None-Match names the current
+    ETag gets 304 Not Modified. ``answers`` records each request's path, If-None-Match and status."""
+
+    LAST_MODIFIED = "Fri, 20 Mar 2026 08:00:00 GMT"
 
     def __init__(self) -> None:
         self.files: dict[str, str] = {}
         self.down = False
+        self.answers: list[tuple[str, str | None, int]] = []
         feeds = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 body = feeds.files.get(self.path)
+                asked = self.headers.get("If-None-Match")
                 if feeds.down or body is None:
+                    feeds.answers.append((self.path, asked, 503 if feeds.down else 404))
                     self.send_response(503 if feeds.down else 404)
                     self.end_headers()
                     return
                 data = body.encode("utf-8")
-                self.send_response(200)
+                etag = f'"{hashlib.sha256(data).hexdigest()[:16]}"'
+                status = 304 if asked == etag else 200
+                feeds.answers.append((self.path, asked, status))
+                self.send_response(status)
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", feeds.LAST_MODIFIED)
+                if status == 304:
+                    self.end_headers()
+                    return
                 self.send_header("Content-Type", "text/calendar; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -141,6 +141,36 @@ def test_a_feed_that_goes_down_keeps_its_last_copy_and_is_stale(ics_ctx: AppCont
     assert not state.stale and state.last_error is None
 
 
+def test_an_unchanged_feed_answers_304_and_everything_stays_as_it_is(ics_ctx: AppContext,
+                                                                     feeds: FeedServer) -> None:
+    office = ics_ctx.deployment.office("test")
+    path = "/a-lind.ics"
+    feeds.files[path] = calendar(event("m1", local("2026-03-23 09:00"), local("2026-03-23 09:30")))
+    first = synced(ics_ctx)
+    assert first.added == 1 and feeds.answers[-1] == (path, None, 200)
+    before = [(a.id, a.code, a.start, a.status, a.updated_at) for a in rows(ics_ctx)]
+    with ics_ctx.db.session() as session:
+        events_before = len(list(session.scalars(select(OutboxEvent.id))))
+
+    later = NOW + timedelta(minutes=10)
+    unchanged = synced(ics_ctx, later)
+    [(_, asked, status)] = feeds.answers[1:]
+    assert asked is not None and status == 304  # a conditional GET, with the ETag of the applied copy
+    assert unchanged.unchanged and (unchanged.added, unchanged.moved, unchanged.removed) == (0, 0, 0)
+    assert str(unchanged) == "officer a-lind: unchanged since the last sync"
+    assert [(a.id, a.code, a.start, a.status, a.updated_at) for a in rows(ics_ctx)] == before
+    with ics_ctx.db.session() as session:
+        assert len(list(session.scalars(select(OutboxEvent.id)))) == events_before  # nothing published
+        [state] = sync.feed_states(session, office, later)
+    assert state.last_success_at == later and not state.stale  # it answered: not stale
+
+    feeds.files[path] = calendar(event("m1", local("2026-03-23 10:00"), local("2026-03-23 10:30")))
+    moved = synced(ics_ctx, later + timedelta(minutes=10))
+    assert feeds.answers[-1][2] == 200 and moved.moved == 1 and not moved.unchanged
+    # on another day the import window moved on: the whole feed is read again, without conditions
+    assert synced(ics_ctx, NOW + timedelta(days=1)).added == 0 and feeds.answers[-1][1:] == (None, 200)
+
+
 def test_a_calendar_synced_by_another_process_is_left_to_it(ics_ctx: AppContext, feeds: FeedServer) -> None:
     feeds.files["/a-lind.ics"] = calendar()
     office = ics_ctx.deployment.office("test")
@@ -163,7 +193,8 @@ def test_mbk_appointments_sync_reports_what_it_did(ics_ctx: AppContext, feeds: F
     result = CliRunner().invoke(command, ["appointments", "sync", "--office", "test", *root])
     assert result.exit_code == 0, result.output
     assert "test: officer a-lind: added 1, moved 0, removed 0" in result.output
-    assert "added 0, moved 0, removed 0" in CliRunner().invoke(command, ["appointments", "sync", *root]).output
+    assert "test: officer a-lind: unchanged since the last sync" in CliRunner().invoke(
+        command, ["appointments", "sync", *root]).output  # the feed answered 304 Not Modified
     unknown = CliRunner().invoke(command, ["appointments", "sync", "--office", "nowhere", *root])
     assert unknown.exit_code == 2 and "unknown office 'nowhere'" in unknown.output
     feeds.down = True
