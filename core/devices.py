@@ -1,6 +1,7 @@
 """Devices as an office manages them: enrolling with a QR code or a short code that expire, the list with each
 device's state and last check-in, revoking, and noticing a device gone quiet during opening hours
-(``device.offline``, so that a notify rule can tell IT). Tokens and cookies themselves are core.auth's.
+(``device.offline``, so that a notify rule can tell IT, and ``device.online`` when it checks in again), and the
+figure for the manager's live view. Tokens and cookies themselves are core.auth's.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from sqlalchemy.orm import Session
 from core import auth
 from core.auth import Device, Principal
 from core.config import Deployment, OfficeConfig
-from core.contract import DeviceInfo
+from core.contract import DeviceInfo, LiveFigure
 from core.db import utcnow
 from core.events import DomainEvent, publish
-from core.i18n import N_
+from core.i18n import N_, Translator
 from core.people import Gettext, untranslated
 from core.problems import Invalid, NotFound
 
@@ -39,7 +40,18 @@ class DeviceOffline(DomainEvent):
     minutes: int
 
 
-EVENT_TYPES: list[type[DomainEvent]] = [DeviceOffline]
+class DeviceOnline(DomainEvent):
+    """A device that was offline (silent too long during opening hours) has checked in again."""
+
+    type = "device.online"
+    device_id: int
+    name: str
+    kind: str
+    offline_minutes: int  # from its last check-in before the silence to this one
+
+
+EVENT_TYPES: list[type[DomainEvent]] = [DeviceOffline, DeviceOnline]
+texts = Translator([])  # core's own catalog
 
 
 def enrol(session: Session, actor: Principal | str, office_id: str, kind: str, name: str,
@@ -93,6 +105,31 @@ def office_devices(session: Session, office: OfficeConfig, now: datetime | None 
     now = now or utcnow()
     found = [info(d, office, now) for d in auth.office_devices(session, office.id)]
     return sorted(found, key=lambda d: (d.state == "revoked", d.id))
+
+
+def seen(session: Session, device: Device, office: OfficeConfig | None, now: datetime, resolution: timedelta) -> None:
+    """A device checked in: record it (at most once per ``resolution``, to spare the database). When it was
+    offline (reported so, or silent too long during opening hours), publish ``device.online``: the live view counts
+    it no longer, and a later silence is reported again."""
+    if device.last_seen_at is not None and now - device.last_seen_at <= resolution:
+        return
+    was_offline = device.offline_reported_at is not None or (office is not None and is_offline(device, office, now))
+    if was_offline and device.last_seen_at is not None:
+        publish(session, device.office_id, DeviceOnline(
+            device_id=device.id, name=device.name, kind=device.kind,
+            offline_minutes=int((now - device.last_seen_at).total_seconds() // 60)))
+    device.last_seen_at = now
+    device.offline_reported_at = None
+
+
+def offline_figure(session: Session, office: OfficeConfig, language: str, now: datetime) -> LiveFigure:
+    """How many of the office's devices are offline now, for the manager's live view (core answers
+    ``mbk_live_figures`` with it); ``since``: the last check-in of the one silent longest."""
+    quiet = [d.last_seen_at for d in auth.office_devices(session, office.id)
+             if d.last_seen_at is not None and is_offline(d, office, now)]
+    _ = texts.gettext(language)
+    return LiveFigure(id="devices-offline", label=_("Devices offline"), value=len(quiet),
+                      since=min(quiet) if quiet else None, order=20)
 
 
 def report_offline(session: Session, deployment: Deployment, now: datetime | None = None) -> list[int]:

@@ -24,7 +24,12 @@ from core.events import EventTypes
 __all__ = ["ENTRY_POINT_GROUP", "PROJECT", "OfficeHooks", "Plugin", "PluginLoadError", "PluginManager", "hookimpl"]
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
     from core.config import OfficeConfig
+    from core.contract import LiveFigure
 
 PROJECT = "medborgarkontor"
 CORE_DISTRIBUTION = "medborgarkontor"
@@ -188,7 +193,21 @@ def _check_core_version(spec: Plugin) -> None:
                               f"core {running}: install a version of the plugin made for core {running}")
 
 
+class CoreHooks:
+    """Core's own answers to hooks, which every office gets (core is no plugin, and no office switches it off):
+    they name no plugin, and reach plugins only through the hooks, like any other answer."""
+
+    @hookimpl
+    def mbk_live_figures(self, office: OfficeConfig, session: Session, language: str, now: datetime
+                         ) -> list[LiveFigure]:
+        return [devices.offline_figure(session, office, language, now)]
+
+
+CORE_HOOKS = "core"  # the name core's answers are registered under (a plugin cannot take it)
+
+
 def _new_pluggy() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
+    pm.register(CoreHooks(), name=CORE_HOOKS)
     return pm

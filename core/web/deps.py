@@ -19,7 +19,7 @@ from fastapi import Depends, Path, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from core import auth
+from core import auth, devices
 from core.auth import Principal as AuthPrincipal
 from core.config import OfficeConfig
 from core.context import AppContext
@@ -98,7 +98,7 @@ def get_principal(request: Request, ctx: ContextDep) -> AuthPrincipal | None:
             if header.lower().startswith("bearer "):
                 token = header[7:].strip()
                 if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                    principal = _seen(auth.device_from_token(session, token))
+                    principal = _seen(ctx, session, auth.device_from_token(session, token))
                 else:
                     principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
             elif request.session.get(SESSION_KEY):
@@ -107,7 +107,8 @@ def get_principal(request: Request, ctx: ContextDep) -> AuthPrincipal | None:
                     principal = auth.principal_for_user(user)
                     via_cookie = True
             if principal is None and request.cookies.get(DEVICE_COOKIE):
-                principal = _seen(auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE]))
+                device = auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE])
+                principal = _seen(ctx, session, device)
                 via_cookie = True
         except auth.AuthError as exc:
             raise Unauthorized("unauthorized", str(exc)) from None
@@ -116,11 +117,8 @@ def get_principal(request: Request, ctx: ContextDep) -> AuthPrincipal | None:
     return principal
 
 
-def _seen(device: auth.Device) -> AuthPrincipal:
-    now = utcnow()
-    if device.last_seen_at is None or now - device.last_seen_at > LAST_SEEN_RESOLUTION:
-        device.last_seen_at = now
-        device.offline_reported_at = None  # back: a later silence is reported again
+def _seen(ctx: AppContext, session: Session, device: auth.Device) -> AuthPrincipal:
+    devices.seen(session, device, ctx.deployment.office(device.office_id), utcnow(), LAST_SEEN_RESOLUTION)
     return auth.principal_for_device(device)
 
 

@@ -1,16 +1,23 @@
 """Devices in a real browser (Chromium): an office admin enrols a kiosk on the devices page, the kiosk opens the
 shown link in its own browser and lands on the kiosk screen, the list shows it online with its check-in time,
-and the admin revokes it. The pages pass axe-core in Swedish and Arabic and fit a 1,280 px screen."""
+and the admin revokes it. The pages pass axe-core in Swedish and Arabic and fit a 1,280 px screen. The manager's live
+view counts a device that goes quiet, and no longer when it checks in again, without a reload."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
+from playwright.sync_api import expect
 
+from core import auth, devices
+from core.db import utcnow
 from tests.axe import assert_accessible
 from tests.browser.test_admin_people import fits_the_screen, log_in
 from tests.browser.test_admin_people import server as server  # noqa: F401  (the demo, served with its links)
+from tests.browser.test_queue_pages import wait_for_listeners
 from tests.support import PASSWORD, LiveServer, csp_violations
 
 
@@ -66,3 +73,29 @@ def test_device_pages_pass_axe_and_fit(server: LiveServer, page: Any, language: 
         assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
         assert_accessible(page)
         assert fits_the_screen(page), path
+
+
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_the_live_view_counts_a_device_gone_quiet_until_it_checks_in(server: LiveServer, page: Any,
+                                                                     language: str) -> None:
+    ctx = server.ctx
+    with ctx.db.session() as session:
+        kiosk, token = auth.enrol_device(session, "skarholmen", "kiosk", "Entrance")
+        kiosk.last_seen_at = utcnow() - timedelta(minutes=20)  # the demo's limit is 15 minutes
+    log_in(page, server.url, "boss", PASSWORD, f"/skarholmen/queue/live?lang={language}")
+    wait_for_listeners(server, 1)
+    offline = page.locator("#queue-live-figures dd[data-figure=devices-offline]")
+    expect(offline).to_have_text("1 · " + {"sv": "20 min", "ar": "20 دقيقة"}[language], timeout=3000)
+    assert_accessible(page)
+
+    # Back: its check-in publishes device.online, and the open page counts it no longer.
+    httpx.get(f"{server.url}/api/v1/device/heartbeat", headers={"Authorization": f"Bearer {token}"}
+              ).raise_for_status()
+    expect(offline).to_have_text("0", timeout=3000)
+
+    # Quiet again: the watcher (every minute in the server, called here) publishes device.offline; it shows at once.
+    with ctx.db.session() as session:
+        session.get(auth.Device, kiosk.id).last_seen_at = utcnow() - timedelta(minutes=16)
+    with ctx.db.session() as session:
+        devices.report_offline(session, ctx.deployment)
+    expect(offline).to_have_text("1 · " + {"sv": "16 min", "ar": "16 دقيقة"}[language], timeout=3000)

@@ -20,7 +20,7 @@ def test_core_and_the_built_in_plugins_register_the_events_they_publish() -> Non
     assert published == {
         "visitor.arrived": "kiosk", "arrival.escalated": "kiosk", "arrival.acknowledged": "kiosk",
         "message.sent": "notify", "message.failed": "notify", "survey.completed": "surveys",
-        "device.offline": "core",
+        "device.offline": "core", "device.online": "core",
         **{f"ticket.{name}": "queue" for name in ("issued", "called", "started", "near", "done", "no_show",
                                                   "cancelled", "transferred", "held", "resumed", "urgent")},
         "counter.paused": "queue", "counter.opened": "queue",
@@ -55,7 +55,7 @@ def test_only_domain_events_with_a_type_can_be_registered() -> None:
     manager = builtin_plugins()
     with pytest.raises(PluginLoadError, match="is not a DomainEvent subclass with a type"):
         manager.register(_plugin("sloppy", dict), "sloppy")
-    assert len(manager.event_types) == 26  # core's and the built-in plugins' types, the sloppy one refused
+    assert len(manager.event_types) == 27  # core's and the built-in plugins' types, the sloppy one refused
 
 
 def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,12 @@
     return node;
   }
   function minutes(value) { return value === null ? "–" : L.minutes.replace("{minutes}", value); }
-  function pairs(target, rows) {
-    target.replaceChildren(...rows.flatMap(function (row) { return [el("dt", "", row[0]), el("dd", "", String(row[1]))]; }));
+  function pairs(target, rows) {  // [label, value, id (optional, as data-figure on the value)]
+    target.replaceChildren(...rows.flatMap(function (row) {
+      const value = el("dd", "", String(row[1]));
+      if (row[2]) value.dataset.figure = row[2];
+      return [el("dt", "", row[0]), value];
+    }));
   }
 
   function render(state) {
@@ -39,7 +43,7 @@
       [L.served, t.served], [L.noShows, t.no_shows], [L.cancelled, t.cancelled], [L.urgent, t.urgent],
       [L.interpreter, t.interpreter]]);
     pairs(document.getElementById("queue-live-figures"), state.figures.map(function (f) {
-      return [f.label, f.value + (f.value && f.since_minutes !== null ? " · " + minutes(f.since_minutes) : "")];
+      return [f.label, f.value + (f.value && f.since_minutes !== null ? " · " + minutes(f.since_minutes) : ""), f.id];
     }));
     updated.textContent = updated.dataset.label.replace("{time}", new Date(state.at).toLocaleTimeString(cfg.language));
   }
