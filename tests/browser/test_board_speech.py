@@ -194,3 +194,23 @@ def test_free_computers_are_shown_as_they_are(page: Any, live_server: LiveServer
     assert guide.post(f"{API}/tickets/{other['id']}/done").status_code == 200
     expect(computers).to_contain_text("1 of 7 free", timeout=5000)
     expect(computers.locator(".queue-service-waiting")).to_have_count(0)
+
+
+@SQLITE_ONLY
+def test_board_screenshots(browser: Any, live_server: LiveServer, make_user: Callable[..., str],
+                           screenshots_dir: Path) -> None:
+    """`make screenshots`: the board at 1920×1080 with two calls made, in Swedish and Arabic."""
+    tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
+    for service in ("info", "guidance", "guidance", "guidance"):
+        tickets.post(f"{API}/tickets", json={"service": service, "language": "sv"}).raise_for_status()
+    for counter in ("info-1", "guide-2"):
+        assert guide.post(f"{API}/call-next", json={"counter": counter}).status_code == 200
+    context = browser.new_context(viewport=FULL_HD)
+    try:
+        page = context.new_page()
+        for language in ("sv", "ar"):
+            page.goto(f"{live_server.url}/skarholmen/queue/board?lang={language}")
+            expect(page.locator("#queue-now .queue-counter")).to_be_visible()
+            page.screenshot(path=str(screenshots_dir / f"board-{language}-normal.png"))
+    finally:
+        context.close()

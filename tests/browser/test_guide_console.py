@@ -6,6 +6,7 @@ axe-core finds no serious problems on any of them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,32 @@ def test_the_live_view_updates_when_a_ticket_is_issued(page: Any, live_server: L
     paused = {"sv": "Paus", "ar": "متوقف مؤقتًا"}[language]
     expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused, timeout=3000)
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_console_screenshots(browser: Any, live_server: LiveServer, make_user: Callable[..., str],
+                             screenshots_dir: Path) -> None:
+    """`make screenshots`: the console with an urgent ticket that asks for an interpreter, in Swedish and Arabic."""
+    make_user("guide")
+    kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).raise_for_status()
+    console, screen = (browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2))
+    try:
+        page, entrance = console.new_page(), screen.new_page()
+        enrol_kiosk(entrance, live_server)
+        entrance.goto(f"{live_server.url}/skarholmen/kiosk/talk/financial-assistance?lang=sv")
+        entrance.check("input[name=need][value=urgent]")
+        entrance.check("input[name=tried][value=nothing]")
+        entrance.check("input[name=interpreter][value=ti]")
+        entrance.click("#talk-submit")
+        expect(entrance.locator("#ticket-number")).to_have_text("B002", timeout=5000)
+        open_console(page, live_server, "sv", counter="guide-3")
+        for language in ("sv", "ar"):
+            if language != "sv":
+                page.goto(f"{live_server.url}/skarholmen/queue/console?lang={language}")
+                page.select_option("#queue-counter", "guide-3")
+            expect(line_item(page, "B002").locator(".queue-badge--urgent")).to_have_text(TEXTS[language]["urgent"],
+                                                                                        timeout=3000)
+            page.screenshot(path=str(screenshots_dir / f"console-urgent-{language}-normal.png"), full_page=True)
+    finally:
+        console.close()
+        screen.close()

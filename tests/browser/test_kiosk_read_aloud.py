@@ -152,3 +152,15 @@ def test_the_read_aloud_control_is_accessible(page: Any, speaking_server: LiveSe
         expect(page.locator("#mbk-read-aloud")).to_be_in_viewport()
         assert_accessible(page)
         page.evaluate("window.mbkForgetDisplay()")
+
+
+@SQLITE_ONLY
+def test_read_aloud_screenshots(page: Any, speaking_server: LiveServer, screenshots_dir: Path) -> None:
+    """`make screenshots`: the start screen with reading aloud switched on, in Swedish and Arabic."""
+    enrol_kiosk(page, speaking_server)
+    for language in ("sv", "ar"):
+        page.goto(f"{speaking_server.url}/skarholmen/kiosk?lang={language}")
+        page.locator("#mbk-read-aloud").click()
+        expect(page.locator("#mbk-read-aloud")).to_have_attribute("aria-pressed", "true")
+        page.screenshot(path=str(screenshots_dir / f"kiosk-read-aloud-{language}-normal.png"))
+        page.locator("#mbk-read-aloud").click()
