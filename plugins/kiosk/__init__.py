@@ -16,7 +16,7 @@ from core.hookspecs import AdminPanel, DeviceInfo, KioskTile, LiveFigure, PageLi
 from core.i18n import N_
 from core.plugins import Plugin, hookimpl
 from plugins.kiosk import api, arrivals, models, pages, printing, service, speech  # noqa: F401  (models: tables on Base)
-from plugins.kiosk.escalation import start_escalator
+from plugins.kiosk.background import start_background
 from plugins.kiosk.events import EVENT_TYPES
 from plugins.kiosk.settings import KioskSettings
 
@@ -100,14 +100,13 @@ def mbk_device_status(office: OfficeConfig, session: Session, device: DeviceInfo
 
 @hookimpl
 def mbk_startup(app: Any, context: Any) -> None:
-    app.state.kiosk_escalator = start_escalator(context)
+    app.state.kiosk_background = start_background(context)
 
 
 @hookimpl
 def mbk_shutdown(app: Any, context: Any) -> None:
-    escalator = getattr(app.state, "kiosk_escalator", None)
-    if escalator is not None:
-        escalator.stop()
+    for work in getattr(app.state, "kiosk_background", []):
+        work.stop()
 
 
 @hookimpl

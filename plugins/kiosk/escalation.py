@@ -1,20 +1,17 @@
 """The background check that escalates arrivals nobody was told of in time, whether or not a page is open.
 
-Runs in every process that runs background work (``MBK_RUN_DISPATCHER``); several at once are safe because
-``arrivals.escalate_due`` escalates each arrival once.
+Run by the kiosk's background work (``background.py``) in every process that runs background work; several at
+once are safe because ``arrivals.escalate_due`` escalates each arrival once.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
 from core.db import utcnow
 from plugins.kiosk import arrivals, service
 from plugins.kiosk.arrivals import AcknowledgeLinks
 
-log = logging.getLogger(__name__)
 MAX_CHECK_SECONDS = 5.0
 
 
@@ -26,15 +23,6 @@ class Escalator:
         # Often enough that an escalation comes within a few seconds of its time.
         shortest = min((service.settings(o).escalate_after_seconds for o in self.offices), default=60)
         self.interval = max(0.2, min(MAX_CHECK_SECONDS, shortest / 4))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kiosk-escalation", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
     def check(self) -> int:
         escalated = 0
@@ -42,20 +30,3 @@ class Escalator:
             with self.context.db.session() as session:
                 escalated += arrivals.escalate_due(session, office, self.links, utcnow())
         return escalated
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.check()
-            except Exception:  # a database hiccup must not end the checking for good
-                log.exception("escalating arrivals failed; trying again")
-
-
-def start_escalator(context: Any) -> Escalator | None:
-    if not context.settings.run_dispatcher:
-        return None
-    escalator = Escalator(context)
-    if not escalator.offices:
-        return None
-    escalator.start()
-    return escalator

@@ -4,6 +4,8 @@ python-escpos does the protocol: its ``Dummy`` printer composes a ticket into by
 printer (TCP, port 9100) sends them in one write between two paper-status queries (DLE EOT 4). Every socket
 step shares one short deadline, so a printer that is off or unplugged holds the visitor's screen for a few
 seconds at most. A ticket counts as printed only when the printer took it and did not report its paper out.
+Between tickets the kiosk's background work asks each printer for its paper alone (``poll``), so that staff
+learn of an empty roll before a visitor does.
 
 Text the printer's code pages can print (Swedish, Finnish, Somali, English) is sent as text; Arabic, Persian
 and Tigrinya are drawn into a picture with Pillow (shaped and right to left through libraqm), since a receipt
@@ -17,7 +19,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +33,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.db import upsert, utcnow
+from core.db import Database, upsert, utcnow
 from core.hookspecs import StaffAlert
 from core.i18n import Translator, language_info
 from core.problems import NotFound
@@ -47,6 +49,9 @@ PAPER_DOTS = 512
 # Connecting gets this long; the whole exchange (connect, status, ticket, status) at most PRINT_SECONDS.
 CONNECT_SECONDS = 2.0
 PRINT_SECONDS = 5.0
+# Between tickets each printer is asked for its paper once a minute, within a shorter limit (a status query only).
+POLL_SECONDS = 60.0
+CHECK_SECONDS = 3.0
 # Text sent as text: what CP858 (Western European, the code page every receipt printer has) can encode.
 TEXT_CODE_PAGE = "cp858"
 FONT_PIXELS = 26
@@ -157,6 +162,15 @@ def _run(command: list[str]) -> str:
 
 def send(printer: PrinterSetting, data: bytes, seconds: float = PRINT_SECONDS) -> PrinterStatus:
     """Print ``data`` if the printer answers and has paper; what the printer's state is afterwards."""
+    return _exchange(printer, data, seconds)
+
+
+def check(printer: PrinterSetting, seconds: float = CHECK_SECONDS) -> PrinterStatus:
+    """The printer's state, asked without printing (one DLE EOT 4)."""
+    return _exchange(printer, None, seconds)
+
+
+def _exchange(printer: PrinterSetting, data: bytes | None, seconds: float) -> PrinterStatus:
     deadline = time.monotonic() + seconds
     device = Network(printer.host, printer.port, timeout=min(CONNECT_SECONDS, seconds))
     try:
@@ -165,7 +179,7 @@ def send(printer: PrinterSetting, data: bytes, seconds: float = PRINT_SECONDS) -
         return PrinterStatus.OFFLINE
     try:
         before = _paper(device, deadline)
-        if before is not PrinterStatus.READY and before is not PrinterStatus.PAPER_LOW:
+        if data is None or before not in PRINTED:
             return before
         _within(device, deadline)
         device._raw(data)  # python-escpos's raw write: the composed ticket in one piece
@@ -174,6 +188,25 @@ def send(printer: PrinterSetting, data: bytes, seconds: float = PRINT_SECONDS) -
         return PrinterStatus.OFFLINE
     finally:
         device.close()
+
+
+def poll(db: Database, office: OfficeConfig, printers: tuple[PrinterSetting, ...], now: datetime | None = None,
+         every: float = POLL_SECONDS) -> dict[str, PrinterStatus]:
+    """Ask each of the office's printers not heard from for ``every`` seconds (no ticket, no earlier poll) for
+    its state, and keep it, so that staff see an empty roll before a visitor meets it. No transaction is open
+    while a printer is asked. Answers what each asked printer said, by device."""
+    now = now or utcnow()
+    with db.session() as session:
+        heard = {r.device.casefold(): r.checked_at for r in session.scalars(
+            select(PrinterState).where(PrinterState.office_id == office.id))}
+    last = datetime.min.replace(tzinfo=UTC)
+    due = [p for p in printers if heard.get(p.device.casefold(), last) <= now - timedelta(seconds=every)]
+    answers = {printer.device: check(printer) for printer in due}
+    if answers:
+        with db.session() as session:
+            for device, status in answers.items():
+                record(session, office, device, status, now)
+    return answers
 
 
 def _within(device: Network, deadline: float) -> None:

@@ -53,6 +53,7 @@ class _Printer(socketserver.BaseRequestHandler):
             ticket.raw += chunk
             parser.feed(chunk)
         parser.finish()
+        self.server.receiver.status_queries += ticket.status_queries
         if ticket.raw.replace(bytes([DLE, EOT, 4]), b""):  # more than status queries: a ticket
             self.server.receiver.tickets.append(ticket)
 
@@ -163,6 +164,7 @@ class EscposReceiver:
         self.paper = paper
         self.answer = answer
         self.tickets: list[Ticket] = []
+        self.status_queries = 0  # on every connection, with a ticket or without
         self.server = _Server(("127.0.0.1", 0), _Printer)
         self.server.receiver = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

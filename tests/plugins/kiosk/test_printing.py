@@ -5,16 +5,19 @@ when the paper is out or the printer is off, what staff see, and the printer set
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 import plugins.kiosk
+from core.db import utcnow
 from core.hookspecs import DeviceInfo
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 from plugins.kiosk import printing
+from plugins.kiosk.background import PrinterWatch
 from plugins.kiosk.settings import PrinterSetting
 from tests.plugins.kiosk import fakemessenger, fakequeue
 from tests.plugins.kiosk.conftest import write_deployment
@@ -170,10 +173,42 @@ def test_printing_a_ticket_the_screen_never_took_is_refused(printing_client: tup
     assert receiver.tickets == []
 
 
+def test_the_background_poll_tells_staff_the_paper_ran_out_before_a_visitor_meets_it(
+        printing_client: tuple[TestClient, AppContext], receiver: EscposReceiver) -> None:
+    client, ctx = printing_client
+    watch = PrinterWatch(ctx)  # what the kiosk's background work runs every few seconds, driven here by hand
+    office = ctx.deployment.office("testby")
+    receiver.paper = "out"
+    assert watch.check() == {"testby": {"Entrance": printing.PrinterStatus.PAPER_OUT,
+                                        "Side door": printing.PrinterStatus.OFFLINE}}
+    assert receiver.tickets == [] and receiver.status_queries == 1  # asked, nothing printed
+    assert alerts(ctx) == ["The ticket printer at Entrance: Out of paper.",
+                           "The ticket printer at Side door: Not answering."]
+
+    # Heard from a moment ago: not asked again until a minute has passed.
+    assert watch.check() == {"testby": {}}
+    assert receiver.status_queries == 1
+    receiver.paper = "ok"  # a new roll
+    later = utcnow() + timedelta(seconds=printing.POLL_SECONDS)
+    assert printing.poll(ctx.db, office, watch.offices[0][1], now=later) == {
+        "Entrance": printing.PrinterStatus.READY, "Side door": printing.PrinterStatus.OFFLINE}
+    assert receiver.status_queries == 2 and receiver.tickets == []
+    assert alerts(ctx) == ["The ticket printer at Side door: Not answering."]
+
+    # A printed ticket counts as hearing from the printer: the poll leaves it alone for a minute after.
+    take_and_print(client, device_header(ctx, "testby", "kiosk", "Entrance"), "screen-print-poll")
+    assert receiver.wait_for_ticket().cuts == 1
+    queries = receiver.status_queries
+    assert printing.poll(ctx.db, office, watch.offices[0][1]) == {}
+    assert receiver.status_queries == queries
+
+
 def test_a_printer_that_takes_the_connection_and_never_answers_ends_in_time() -> None:
     with EscposReceiver(answer=False) as silent:
-        status = printing.send(PrinterSetting(device="Entrance", address=silent.address), b"ticket", seconds=0.5)
-    assert status is printing.PrinterStatus.OFFLINE
+        printer = PrinterSetting(device="Entrance", address=silent.address)
+        status = printing.send(printer, b"ticket", seconds=0.5)
+        asked = printing.check(printer, seconds=0.5)  # the background poll's question, within its own limit
+    assert status is printing.PrinterStatus.OFFLINE and asked is printing.PrinterStatus.OFFLINE
     assert silent.tickets == []  # nothing but the status query was sent
 
 
