@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -99,10 +99,37 @@ def _devices_page(request: Request, ctx: ContextDep, office: OfficeConfig, sessi
                       **{"error": None, "enrolled": None, "form": {}, **values})
 
 
+# After enrolling, the page redirects to itself (post/redirect/get: a reload must not enrol a second device) and
+# shows the code again from here: the admin's own signed, HttpOnly session cookie, for this one device, as long
+# as the code can still be used. Only its hash is in the database.
+ENROLMENT_KEY = "enrolment"
+
+
+def _shown_enrolment(request: Request, ctx: AppContext, office: OfficeConfig, session: SessionDep,
+                     device_id: int | None) -> dict[str, object] | None:
+    kept = request.session.get(ENROLMENT_KEY)
+    if device_id is None or not isinstance(kept, dict) or (kept.get("office"), kept.get("device")) != (office.id,
+                                                                                                     device_id):
+        return None
+    device = session.get(auth.Device, device_id)
+    if device is None or device.office_id != office.id or devices.state(device, office, utcnow()) != "not enrolled":
+        request.session.pop(ENROLMENT_KEY, None)  # used, expired or revoked: nothing left to show
+        return None
+    code = str(kept["code"])
+    link = enrolment_link(ctx, office.id, code)
+    expires: datetime = auth.enrolment_expires(device).astimezone(office.tz)
+    return {"name": device.name, "link": link, "code": code, "expires": expires,
+            "qr": segno.make(link, error="m").svg_data_uri(scale=5, border=2),
+            "code_page": f"{ctx.settings.base_url.rstrip('/')}/enrol"}
+
+
 @pages.get("/{office}/admin/devices")
 def devices_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
-                 principal: AdminPageDep) -> Response:
-    return _devices_page(request, ctx, office, session)
+                 principal: AdminPageDep,
+                 enrolled: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    """The office's devices; ``?enrolled=ID`` right after enrolling shows that device's link, QR code and code."""
+    return _devices_page(request, ctx, office, session,
+                         enrolled=_shown_enrolment(request, ctx, office, session, enrolled))
 
 
 @pages.post("/{office}/admin/devices")
@@ -117,12 +144,8 @@ def devices_add(request: Request, office: OfficeDep, ctx: ContextDep, session: S
     except problems.Problem as exc:
         return _devices_page(request, ctx, office, session, status_code=422, error=exc.message,
                              form={"kind": kind, "name": name})
-    link = enrolment_link(ctx, office.id, code)
-    expires: datetime = device.enrolment_expires_at.astimezone(office.tz)
-    enrolled = {"name": device.name, "link": link, "code": code, "expires": expires,
-                "qr": segno.make(link, error="m").svg_data_uri(scale=5, border=2),
-                "code_page": f"{ctx.settings.base_url.rstrip('/')}/enrol"}
-    return _devices_page(request, ctx, office, session, enrolled=enrolled)
+    request.session[ENROLMENT_KEY] = {"office": office.id, "device": device.id, "code": code}
+    return RedirectResponse(f"/{office.id}/admin/devices?enrolled={device.id}", status_code=303)
 
 
 @pages.post("/{office}/admin/devices/{device_id}/revoke")

@@ -33,6 +33,8 @@ def test_enrolling_a_kiosk_by_opening_the_shown_link_in_a_second_browser(server:
     page.get_by_role("button", name="Enrol", exact=True).click()
     link = page.locator(".mbk-enrolment .mbk-secret-link").inner_text()
     assert link.startswith(f"{base}/skarholmen/enrol?code=")
+    page.reload()  # post/redirect/get: the same device and code again, not a second device
+    assert page.locator(".mbk-enrolment .mbk-secret-link").inner_text() == link
     assert page.get_by_role("img", name="QR code of the enrolment link").is_visible()
     row = page.get_by_role("row", name="Entrance, left")
     assert row.get_by_text("Waiting for enrolment").is_visible()
@@ -48,8 +50,10 @@ def test_enrolling_a_kiosk_by_opening_the_shown_link_in_a_second_browser(server:
     kiosk_context.close()
     assert blocked == []
 
-    page.goto(f"{base}/skarholmen/admin/devices")  # (reloading would send the form again)
+    page.reload()
+    assert page.locator(".mbk-enrolment").count() == 0  # the code is used: not shown any more
     row = page.get_by_role("row", name="Entrance, left")
+    assert row.count() == 1
     assert row.get_by_text("Online").is_visible()
     assert row.locator("td").nth(3).inner_text() != "–"  # its last check-in
     row.get_by_role("button", name="Revoke").click()

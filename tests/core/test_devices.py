@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import auth, devices
 from core.config import WEEKDAYS
@@ -185,12 +185,24 @@ def test_the_devices_page_enrols_and_revokes(client: TestClient, ctx: AppContext
     refused = client.post("/alpha/admin/devices", data={"csrf_token": csrf, "kind": "kiosk", "name": " "},
                           headers=HTML)
     assert refused.status_code == 422 and "A device needs a name." in refused.text
-    shown = client.post("/alpha/admin/devices", data={"csrf_token": csrf, "kind": "display", "name": "Hall board"},
-                        headers=HTML).text
-    code = re.search(r'class="mbk-code"[^>]*>([A-Z2-9-]+)<', shown).group(1)
-    assert f"/alpha/enrol?code={code}" in shown and 'src="data:image/svg+xml' in shown  # the link and its QR code
+    added = client.post("/alpha/admin/devices", data={"csrf_token": csrf, "kind": "display", "name": "Hall board"},
+                        headers=HTML, follow_redirects=False)
     with ctx.db.session() as session:
         board = session.scalars(select(auth.Device).where(auth.Device.name == "Hall board")).one()
+    assert (added.status_code, added.headers["location"]) == (303, f"/alpha/admin/devices?enrolled={board.id}")
+    shown = client.get(added.headers["location"], headers=HTML).text
+    code = re.search(r'class="mbk-code"[^>]*>([A-Z2-9-]+)<', shown).group(1)
+    assert f"/alpha/enrol?code={code}" in shown and 'src="data:image/svg+xml' in shown  # the link and its QR code
+    reloaded = client.get(added.headers["location"], headers=HTML).text  # a reload shows the same, adds nothing
+    assert re.search(r'class="mbk-code"[^>]*>([A-Z2-9-]+)<', reloaded).group(1) == code
+    other = TestClient(client.app)  # another admin of the office sees no code that is not theirs
+    login(other, "admin-a")
+    assert "mbk-code" not in other.get(added.headers["location"], headers=HTML).text
+    assert client.get(f"/alpha/enrol?code={code}", follow_redirects=False).status_code == 303  # used…
+    assert "mbk-code" not in client.get(added.headers["location"], headers=HTML).text  # …so no longer shown
+    with ctx.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(auth.Device).where(auth.Device.office_id == "alpha")
+                              ) == 1
     assert client.post(f"/alpha/admin/devices/{board.id}/revoke", data={}).status_code == 403  # no CSRF token
     client.post(f"/alpha/admin/devices/{board.id}/revoke", data={"csrf_token": csrf})
     with ctx.db.session() as session:
