@@ -10,7 +10,10 @@ A language's clips come from two places, the first that has a clip wins:
 A clip is named by what it says: ``digit-0``…``digit-9``, ``letter-a``…``letter-z`` and ``p-<hash>`` for a phrase
 (a hash of its normalised text, so that a changed translation gets a new clip and stale ones are never played).
 A text with ``%(name)s`` placeholders (a gettext template) is spoken as its literal pieces with the values put in
-between: a ticket number letter by letter and digit by digit, as it is printed on the ticket.
+between: a ticket number letter by letter and digit by digit, as it is printed on the ticket. A board says a
+called number the way a Swedish board does, its letter and then the number as a number ("B012": B, "tolv"),
+from a ``number-<n>`` clip (0–999) where the language has it recorded or espeak-ng can make it; else digit by
+digit (``ClipLibrary.ticket_number``).
 
 Assembling needs only the standard library's ``wave``: every clip of a language has the same format (16-bit mono
 PCM at 22,050 Hz, espeak-ng's own; ``mbk check`` names recorded clips in another format).
@@ -37,9 +40,11 @@ SAMPLE_RATE = 22050
 SAMPLE_WIDTH = 2
 CHANNELS = 1
 GAP_SECONDS = 0.12  # between clips: a word boundary a listener hears, not a stutter
-CLIP_NAME = re.compile(r"^(digit-[0-9]|letter-[a-z]|p-[0-9a-f]{16})$")
+CLIP_NAME = re.compile(r"^(digit-[0-9]|letter-[a-z]|number-(0|[1-9][0-9]{0,2})|p-[0-9a-f]{16})$")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
-CODE = re.compile(r"^[A-Za-z]{0,3}[0-9]+$")  # a ticket number (B012) or a plain number (4)
+CODE = re.compile(r"^([A-Za-z]{0,3})([0-9]+)$")  # a ticket number (B012) or a plain number (4)
+# Numbers said as numbers: up to what a day's tickets of one service reach (a clip each, made when first called).
+WHOLE_NUMBERS = 1000
 # Pieces of a template that say nothing on their own (a comma between two placeholders).
 SILENT = re.compile(r"^[\s\W_]*$")
 MAX_TEXT = 600  # characters: longer screen texts are read with the browser's voice, never synthesised here
@@ -79,6 +84,11 @@ def phrase(text: str) -> Clip:
 def code(value: str) -> list[Clip]:
     """A ticket number or a number, character by character: "B012" is letter B, digits 0, 1, 2 (as printed)."""
     return [Clip(f"digit-{c}", c) if c.isdigit() else Clip(f"letter-{c.lower()}", c.upper()) for c in value]
+
+
+def whole_number(value: int) -> Clip:
+    """The clip that says ``value`` as a number ("tolv", not "ett, två")."""
+    return Clip(f"number-{value}", str(value))
 
 
 def pieces(template: str) -> list[str | None]:
@@ -239,6 +249,18 @@ class ClipLibrary:
     def missing(self, language: str, clips: Iterable[Clip]) -> list[Clip]:
         return list({c.name: c for c in clips if self.path(language, c.name) is None}.values())
 
+    def ticket_number(self, language: str, value: str) -> list[Clip]:
+        """A called ticket number (or a computer's) as a board says it: its letters, then the number as a number
+        ("B012": B, twelve), where the language has that number's clip recorded or espeak-ng can make it;
+        else letter by letter and digit by digit, as printed."""
+        found = CODE.match(value)
+        if found is None or int(found.group(2)) >= WHOLE_NUMBERS:
+            return code(value)
+        whole = whole_number(int(found.group(2)))
+        if self.path(language, whole.name) is None and not (language in ESPEAK_VOICES and espeak_available()):
+            return code(value)
+        return [*code(found.group(1)), whole]
+
     def ensure(self, language: str, clips: Iterable[Clip], allowance: Allowance | None = None) -> list[Clip]:
         """Generate the missing clips that espeak-ng can make (no more than ``allowance`` allows); return the ones
         still missing."""
@@ -283,8 +305,8 @@ class ClipLibrary:
         problems = []
         for path in sorted(folder.glob("*")) if folder.is_dir() else []:
             if path.suffix != ".wav" or not CLIP_NAME.match(path.stem):
-                problems.append((path, "not a clip name (digit-N, letter-x or p-<16 hex digits>, .wav; "
-                                       "`mbk speech list` shows them)"))
+                problems.append((path, "not a clip name (digit-N, letter-x, number-N up to 999 or p-<16 hex "
+                                       "digits>, .wav; `mbk speech list` shows them)"))
             elif problem := clip_problems(path):
                 problems.append((path, problem))
         return problems

@@ -1,5 +1,6 @@
 """What the display board says for a call, made of the office's speech clips (core.speech): "Number B012, Desk 2"
-as the clips for "Number", B, 0, 1, 2 and "Desk 2" in each announcement language."""
+as the clips for "Number", B, twelve and "Desk 2" in each announcement language (B, 0, 1, 2 where the language
+has no clip for twelve and espeak-ng cannot make one)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 from core.config import OfficeConfig
 from core.i18n import N_
-from core.speech import Clip, code, phrase, say
+from core.speech import Clip, ClipLibrary, code, phrase, say
 from plugins.queue.i18n import translations
 from plugins.queue.settings import settings_of
 
@@ -26,15 +27,16 @@ def spoken(office: OfficeConfig, language: str) -> list[str | Clip]:
             *(clip for s in settings.services for clip in code(s.prefix))]
 
 
-def clips(office: OfficeConfig, language: str, number: str, counter: str | None, seat: int | None) -> list[Clip]:
+def clips(office: OfficeConfig, library: ClipLibrary, language: str, number: str, counter: str | None,
+          seat: int | None) -> list[Clip]:
     """The clips of one call; the caller has checked the number, counter and seat (``problem``)."""
     _ = translations.gettext(language)
     if seat is not None:
-        place = say(_(COMPUTER), {"seat": code(str(seat))})
+        place = say(_(COMPUTER), {"seat": library.ticket_number(language, str(seat))})
     else:
         found = settings_of(office).counter(counter or "")
         place = [phrase(found.name.get_text(language))] if found else []
-    return say(_(ANNOUNCEMENT), {"number": code(number), "counter": place})
+    return say(_(ANNOUNCEMENT), {"number": library.ticket_number(language, number), "counter": place})
 
 
 def problem(office: OfficeConfig, number: str, counter: str | None, seat: int | None) -> tuple[str, str] | None:

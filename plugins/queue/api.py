@@ -384,7 +384,7 @@ def announcement(office: OfficeDep, ctx: ContextDep, language: Annotated[str, Qu
     if not ctx.speech.has_set(language):
         raise NotFound("no_clips", f"No speech clips for {language!r} at this office: the board uses the browser's "
                        f"voice (record them in the deployment's speech/{language}/ folder; `mbk check` lists them).")
-    wanted = announce.clips(office, language, number, counter, seat)
+    wanted = announce.clips(office, ctx.speech, language, number, counter, seat)
     try:
         still = ctx.speech.ensure(language, wanted)
         if still:

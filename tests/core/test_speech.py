@@ -17,6 +17,7 @@ from core.speech import (
     GAP_SECONDS,
     SAMPLE_RATE,
     Allowance,
+    Clip,
     ClipLibrary,
     SpeechError,
     assemble,
@@ -99,6 +100,28 @@ def test_recorded_clips_come_before_generated_ones(tmp_path: Path) -> None:
     assert library.path("sv", "../../etc/passwd") is None
     assert library.path("../sv", "digit-1") is None
     assert [c.name for c in library.missing("sv", code("123"))] == ["digit-3"]
+
+
+def test_a_called_number_is_its_letter_then_the_number_where_the_clips_allow(tmp_path: Path) -> None:
+    library = ClipLibrary(tmp_path / "generated", tmp_path / "recorded")
+    # Swedish: espeak-ng makes "tolv" when it is first called; leading zeros are not said.
+    assert [c.name for c in library.ticket_number("sv", "B012")] == ["letter-b", "number-12"]
+    assert library.ticket_number("sv", "D007")[1] == Clip("number-7", "7")
+    assert [c.name for c in library.ticket_number("sv", "7")] == ["number-7"]  # a computer's number
+    assert library.missing("sv", library.ticket_number("sv", "B012")) != []
+    assert library.ensure("sv", library.ticket_number("sv", "B012")) == []
+    params, frames = frames_of(library.assemble("sv", [Clip("number-12", "12")]))
+    assert len(frames) > SAMPLE_RATE // 5  # "tolv", not silence
+    # A thousand and more: digit by digit, as printed.
+    assert [c.name for c in library.ticket_number("sv", "B1012")] == ["letter-b", "digit-1", "digit-0", "digit-1",
+                                                                       "digit-2"]
+    # Somali (no espeak-ng voice): digit by digit from the office's recordings, until it records the number.
+    assert [c.name for c in library.ticket_number("so", "B012")] == ["letter-b", "digit-0", "digit-1", "digit-2"]
+    tone(tmp_path / "recorded" / "so" / "number-12.wav", 440, 0.1)
+    assert [c.name for c in library.ticket_number("so", "B012")] == ["letter-b", "number-12"]
+    assert library.recorded_problems("so") == []  # a number clip is a clip name
+    tone(tmp_path / "recorded" / "so" / "number-1000.wav", 440, 0.1)
+    assert [p.name for p, _ in library.recorded_problems("so")] == ["number-1000.wav"]
 
 
 def test_espeak_makes_a_missing_clip_and_a_screen_text_resolves_to_it(tmp_path: Path) -> None:
