@@ -10,6 +10,7 @@ from babel.dates import format_date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from core import qr
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.db import utcnow
@@ -110,8 +111,10 @@ def booking_ics(token: str, office: OfficeDep, ctx: ContextDep, language: Langua
 
 @public.get("/booking/{token}")
 def confirmation(token: str, request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep) -> Response:
+    """The booking, with its code also as a QR code: the kiosk's scanner types what it holds (the code)."""
+    values = _booking_values(ctx, office, token, language)
     return ctx.render(request, "appointments/confirmation.html", office=office, headers=NO_STORE,
-                      **_booking_values(ctx, office, token, language))
+                      qr=qr.svg_data_uri(str(values["code"]), scale=5), **values)
 
 
 @public.get("/cancel/{token}")

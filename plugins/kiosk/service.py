@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import segno
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from core import qr
 from core.config import OfficeConfig, Officer
 from core.db import insert_ignore, upsert_increment, utcnow
 from core.hookspecs import KioskTile, LiveFigure, TicketRequest, TicketService
@@ -120,10 +119,9 @@ def is_urgent(office: OfficeConfig, category: str, answers: dict[str, str]) -> b
                for u in settings(office).urgent_answers)
 
 
-@lru_cache(maxsize=1024)
 def qr_data_uri(url: str) -> str:
     """A QR code as an SVG data URI (dark on light in every display mode: phones read it best)."""
-    return segno.make(url, error="m").svg_data_uri(scale=6, border=2)
+    return qr.svg_data_uri(url)
 
 
 # --- Tiles ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import httpx
 
+from core import qr
 from plugins.notify.settings import EmailChannel, SmsChannel, WebhookChannel
 
 RETRYABLE_HTTP = {408, 429}
@@ -30,6 +31,8 @@ class OutgoingMessage:
     subject: str | None = None
     # The message's idempotency key: the e-mail Message-ID is derived from it, stable across retries.
     reference: str = ""
+    # E-mail only: content shown as a QR code (a PNG beside the text), e.g. a booking code for the kiosk's scanner.
+    qr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,9 @@ class SmtpChannel:
         email["Message-ID"] = f"<mbk-{hashlib.sha256(message.reference.encode()).hexdigest()[:32]}@{domain}>"
         email["Auto-Submitted"] = "auto-generated"
         email.set_content(message.body)
+        if message.qr:
+            email.add_attachment(qr.png(message.qr), maintype="image", subtype="png", filename="qr-code.png",
+                                 disposition="inline")
         return email
 
     def send(self, message: OutgoingMessage) -> SendResult:

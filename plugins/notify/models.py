@@ -36,6 +36,9 @@ class NotifyMessage(OfficeScoped, Base):
     # The arrival the message is about (from the event): its outcome is published as message.sent/failed.
     arrival_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(16))
+    # What an e-mail about a booking shows as a QR code (its booking code, for the kiosk's scanner); cleared with
+    # the text once sent.
+    qr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     address: Mapped[str | None] = mapped_column(String(500), nullable=True)
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -168,6 +168,7 @@
           other.setAttribute("aria-expanded", open ? "true" : "false");
           $(other.dataset.panel).hidden = !open;
         });
+        if (tab.dataset.panel === "by-code") $("booking-code").focus();  // where a barcode scanner types
       });
     });
     find.querySelectorAll("[data-letter]").forEach(function (key) {
@@ -217,8 +218,22 @@
       });
     });
     $("meeting-time-back").addEventListener("click", function () { showStep(find); });
+    // A barcode scanner types what the confirmation's QR code holds, then Enter: the booking code, or a link
+    // that carries it (…?code=123456).
+    function bookingCode(text) {
+      const typed = text.trim();
+      try {
+        const carried = new URL(typed).searchParams.get("code");
+        if (carried) return carried.trim();
+      } catch (notALink) { /* typed on the key pad */ }
+      return typed;
+    }
+    $("booking-code").addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); $("booking-code-find").click(); }
+    });
     $("booking-code-find").addEventListener("click", function () {
-      const code = $("booking-code").value.trim();
+      const code = bookingCode($("booking-code").value);
+      $("booking-code").value = code;
       $("booking-code-error").textContent = "";
       if (!code) { $("booking-code").focus(); return; }
       send("GET", api + "/booking-codes/" + encodeURIComponent(code) + "?lang=" + lang).then(function (found) {

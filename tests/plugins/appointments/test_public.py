@@ -10,6 +10,7 @@ from datetime import datetime
 import icalendar
 from fastapi.testclient import TestClient
 
+from core import qr
 from core.context import AppContext
 from tests.support import drain_events
 
@@ -38,6 +39,9 @@ def test_book_confirm_download_and_cancel(client: TestClient, ctx: AppContext) -
     confirmation = client.get(booked.headers["location"], headers=HTML)
     code = re.search(r'id="booking-code" dir="ltr">(\d{6})<', confirmation.text).group(1)  # type: ignore[union-attr]
     assert "Din bokningskod (skriv upp den):" in confirmation.text
+    # the code also as a QR code, for the kiosk's scanner: the same drawing core.qr makes of the code
+    assert f'src="{qr.svg_data_uri(code, scale=5)}" data-content="{code}"' in confirmation.text
+    assert "Eller visa den här QR-koden för skannern vid skärmen." in confirmation.text
     ics_path = re.search(r'href="([^"]+\.ics)[^"]*" id="booking-ics"', confirmation.text).group(1)  # type: ignore[union-attr]
     [event] = icalendar.Calendar.from_ical(client.get(ics_path).content).walk("VEVENT")
     assert code in str(event["DESCRIPTION"]) and event.decoded("DTSTART") == datetime.fromisoformat(start)

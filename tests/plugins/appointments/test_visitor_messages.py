@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
+from core import qr
 from core.config import ConfigError
 from core.context import AppContext
 from core.loading import load_deployment
@@ -104,6 +106,11 @@ def deliver(ctx: AppContext) -> None:
     Sender(ctx.db, ctx.deployment, BASE_URL).run_once()
 
 
+def text_of(mail: EmailMessage) -> str:
+    """The text of a booking's e-mail (its QR code is a picture beside it)."""
+    return mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
 def book(ctx: AppContext, start: datetime, language: str, **contact: str) -> str:
     with ctx.db.session() as session:
         made = booking.book(session, ctx.deployment.office("test"), booking.Booking(
@@ -118,10 +125,14 @@ def test_the_confirmation_is_mailed_in_the_visitors_language(office_ctx: AppCont
     [(recipients, mail)] = smtp.wait_for(1)
     assert recipients == ["amal@example.org"]
     assert mail["Subject"] == "حجزك في Testkontoret: الثلاثاء، 5 مايو 2026 الساعة 10:00"
-    body = mail.get_content()
+    body = text_of(mail)
     assert "مرحباً Amal،" in body and f"رمز حجزك: {code}" in body and "أحضر معك: بطاقة هويتك" in body
     assert f"{BASE_URL}/test/appointments/booking/" in body and ".ics" in body
     assert f"{BASE_URL}/test/appointments/cancel/" in body and "lang=ar" in body
+    # the booking code as a QR code beside the text, for the kiosk's scanner (the same drawing core.qr makes)
+    assert "أو اعرض رمز QR المرفق بهذه الرسالة على الماسح الضوئي عند الشاشة." in body
+    [image] = mail.iter_attachments()
+    assert image.get_content_type() == "image/png" and image.get_content() == qr.png(code)
     assert provider.sms() == []  # no phone number given: no text message
     deliver(office_ctx)  # nothing twice
     assert len(smtp.messages()) == 1
@@ -151,9 +162,10 @@ def test_reminders_go_out_once_each(office_ctx: AppContext, smtp: SmtpServer) ->
         deliver(office_ctx)
     day_before = smtp.wait_for(2)[1][1]
     assert day_before["Subject"] == "Påminnelse: din bokning hos Testkontoret, onsdag 6 maj 2026 kl. 10:00"
-    assert f"Din bokningskod: {code}" in day_before.get_content()
-    assert "Ta med: legitimation" in day_before.get_content()
-    assert f"{BASE_URL}/test/appointments/cancel/" in day_before.get_content()
+    assert f"Din bokningskod: {code}" in text_of(day_before)
+    assert "Ta med: legitimation" in text_of(day_before)
+    assert f"{BASE_URL}/test/appointments/cancel/" in text_of(day_before)
+    assert [image.get_content() for image in day_before.iter_attachments()] == [qr.png(code)]
     for at in (start - timedelta(hours=1, minutes=59), start - timedelta(minutes=30)):
         with office_ctx.db.session() as session:
             lifecycle.send_reminders(session, office, at.astimezone(UTC), BASE_URL)
