@@ -1,14 +1,19 @@
 """A receipt printer on loopback for the tests: a TCP server that reads ESC/POS byte by byte as a printer does,
 answers the paper-status query (DLE EOT 4) with the roll it is told to have, and keeps each ticket it got as
 decoded text, QR codes, pictures and cuts. A command it does not know fails the ticket (``errors``), so
-bytes a real printer would misread cannot pass unnoticed."""
+bytes a real printer would misread cannot pass unnoticed.
+
+Also a stand-in printer for trying paper tickets with `make run` (the demo has no receipt printer):
+``python -m tests.plugins.kiosk.escpos_receiver 9101`` prints each ticket it gets; see docs/deploying.md."""
 
 from __future__ import annotations
 
 import socket
 import socketserver
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ESC, GS, DLE, EOT, LF = 0x1B, 0x1D, 0x10, 0x04, 0x0A
@@ -55,6 +60,8 @@ class _Printer(socketserver.BaseRequestHandler):
         parser.finish()
         self.server.receiver.status_queries += ticket.status_queries
         if ticket.raw.replace(bytes([DLE, EOT, 4]), b""):  # more than status queries: a ticket
+            if self.server.receiver.on_ticket is not None:  # first: once a ticket is in ``tickets`` it was shown
+                self.server.receiver.on_ticket(ticket)
             self.server.receiver.tickets.append(ticket)
 
 
@@ -157,15 +164,18 @@ class _Parser:
 
 
 class EscposReceiver:
-    """A receipt printer on 127.0.0.1 (a free port). ``paper``: "ok", "low" or "out"; ``answer`` False makes
-    it take the connection and never answer the status query (a printer that hangs)."""
+    """A receipt printer on 127.0.0.1 (a free port unless ``port``). ``paper``: "ok", "low" or "out"; ``answer``
+    False makes it take the connection and never answer the status query (a printer that hangs); ``on_ticket``
+    is called with each ticket it got."""
 
-    def __init__(self, paper: str = "ok", answer: bool = True):
+    def __init__(self, paper: str = "ok", answer: bool = True, port: int = 0,
+                 on_ticket: Callable[[Ticket], None] | None = None):
         self.paper = paper
         self.answer = answer
+        self.on_ticket = on_ticket
         self.tickets: list[Ticket] = []
         self.status_queries = 0  # on every connection, with a ticket or without
-        self.server = _Server(("127.0.0.1", 0), _Printer)
+        self.server = _Server(("127.0.0.1", port), _Printer)
         self.server.receiver = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -198,3 +208,19 @@ def closed_port() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"127.0.0.1:{port}"
+
+
+def describe(ticket: Ticket) -> str:
+    """A ticket as text for a terminal: its lines, then its QR codes, pictures and cuts."""
+    return "\n".join([*ticket.lines, *(f"[QR code: {qr}]" for qr in ticket.qr_codes),
+                      f"[{ticket.pictures} picture(s) of text, {ticket.cuts} cut(s)]", *ticket.errors, "-" * 40])
+
+
+if __name__ == "__main__":  # a stand-in receipt printer for the demo: python -m tests.plugins.kiosk.escpos_receiver
+    with EscposReceiver(port=int(sys.argv[1]) if len(sys.argv) > 1 else 9101,
+                        on_ticket=lambda ticket: print(describe(ticket), flush=True)) as printer:
+        print(f"A receipt printer at {printer.address}; Ctrl+C stops it.", flush=True)
+        try:
+            printer.thread.join()
+        except KeyboardInterrupt:
+            pass

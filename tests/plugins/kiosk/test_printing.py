@@ -21,7 +21,7 @@ from plugins.kiosk.background import PrinterWatch
 from plugins.kiosk.settings import PrinterSetting
 from tests.plugins.kiosk import fakemessenger, fakequeue
 from tests.plugins.kiosk.conftest import write_deployment
-from tests.plugins.kiosk.escpos_receiver import EscposReceiver, closed_port
+from tests.plugins.kiosk.escpos_receiver import EscposReceiver, closed_port, describe
 from tests.plugins.kiosk.test_settings_and_guides import problems_with
 from tests.support import device_header
 
@@ -201,6 +201,18 @@ def test_the_background_poll_tells_staff_the_paper_ran_out_before_a_visitor_meet
     queries = receiver.status_queries
     assert printing.poll(ctx.db, office, watch.offices[0][1]) == {}
     assert receiver.status_queries == queries
+
+
+def test_the_stand_in_printer_for_the_demo_shows_each_ticket() -> None:
+    got: list[str] = []
+    ticket = printing.PaperTicket(number="B012", language="sv", lines=("Kontoret", "Vägledning", "", ""),
+                                  phone_url="http://127.0.0.1:8000/t", note="Sätt dig.")
+    with EscposReceiver(on_ticket=lambda t: got.append(describe(t))) as printer:
+        assert printing.send(PrinterSetting(device="Demo kiosk", address=printer.address),
+                             printing.compose(ticket)) is printing.PrinterStatus.READY
+        printer.wait_for_ticket()
+    assert got == ["Kontoret\nB012\nVägledning\nSätt dig.\n[QR code: http://127.0.0.1:8000/t]\n"
+                   "[0 picture(s) of text, 1 cut(s)]\n" + "-" * 40]
 
 
 def test_a_printer_that_takes_the_connection_and_never_answers_ends_in_time() -> None:
