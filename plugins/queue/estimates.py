@@ -44,11 +44,11 @@ def pace(session: Session, office: OfficeConfig, service_id: str, now: datetime)
     service = settings.service(service_id)
     since = now - ESTIMATE_HISTORY
     served = session.execute(
-        select(Ticket.started_at, Ticket.finished_at)
+        select(Ticket.started_at, Ticket.finished_at, Ticket.served_seconds)
         .where(Ticket.office_id == office.id, Ticket.service == service_id, Ticket.status == DONE,
                Ticket.started_at.is_not(None), Ticket.finished_at >= since)
         .order_by(Ticket.finished_at.desc()).limit(settings.estimate_sample)).all()
-    durations = [(end - start).total_seconds() / 60 for start, end in served if end >= start]
+    durations = [((end - start).total_seconds() + earlier) / 60 for start, end, earlier in served if end >= start]
     waits = session.execute(
         select(Ticket.waiting_since, Ticket.first_called_at)
         .where(Ticket.office_id == office.id, Ticket.service == service_id, Ticket.first_called_at >= since)

@@ -316,6 +316,11 @@ def hold(session: Session, office: OfficeConfig, public_id: str, now: datetime |
         raise Conflict("wrong_state", f"ticket {ticket.label} is already on hold")
     if ticket.seat is not None:
         raise Conflict("wrong_state", f"ticket {ticket.label} is at a public computer; free the computer instead")
+    if ticket.status in (CALLED, SERVING):  # the service so far counts; the time on hold will not
+        began = ticket.started_at or ticket.called_at  # (done without start counts from the call)
+        if began is not None:
+            ticket.served_seconds += max(0, int((now - began).total_seconds()))
+        ticket.started_at = None
     ticket.status = WAITING
     ticket.held_at = now
     ticket.counter = None
@@ -372,6 +377,7 @@ def transfer(session: Session, office: OfficeConfig, public_id: str, to_service:
     ticket.counter = None
     ticket.seat = None
     ticket.started_at = None
+    ticket.served_seconds = 0  # service times belong to the service that serves the visitor
     ticket.note = (note or "").strip()[:1000] or None
     publish(session, office.id, TicketTransferred(ticket_id=ticket.public_id, number=ticket.label,
                                                   service=from_service, to_service=to_service))

@@ -62,8 +62,11 @@ class Ticket(OfficeScoped, Base):
     waiting_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # of the service going on now
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Service given before the ticket was put on hold (the time on hold is no service): a ticket's service time is
+    # finished_at - started_at + served_seconds.
+    served_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     details_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
@@ -100,3 +103,4 @@ class CounterState(Base):
     counter: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))  # OPEN or PAUSED
     since: Mapped[datetime] = mapped_column(UTCDateTime)
+

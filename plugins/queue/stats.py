@@ -89,7 +89,7 @@ def statistics_by_day(session: Session, office: OfficeConfig, first: date, last:
             setattr(stats, outcome, int(count or 0))
 
     wait = seconds_between(session, Ticket.issued_at, Ticket.first_called_at) / 60.0
-    serve = seconds_between(session, Ticket.started_at, Ticket.finished_at) / 60.0
+    serve = (seconds_between(session, Ticket.started_at, Ticket.finished_at) + Ticket.served_seconds) / 60.0
     waited = and_(in_range, Ticket.first_called_at.is_not(None))
     served_ok = and_(in_range, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.finished_at.is_not(None))
     if is_postgres(session):

@@ -14,7 +14,7 @@ from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid
 from core.web.app import AppContext
-from plugins.queue import counters, lifecycle, tickets
+from plugins.queue import counters, estimates, lifecycle, stats, tickets
 from plugins.queue.models import Ticket
 from tests.plugins.queue.support import write_deployment
 
@@ -89,6 +89,37 @@ def test_a_held_ticket_can_be_called_by_choice(qctx: AppContext) -> None:
     assert call_next(qctx) is None
     called = run(qctx, lifecycle.call_ticket, ticket.public_id, "desk-1")
     assert called.status == "called" and called.held_at is None
+
+
+def test_time_on_hold_is_not_service_time(qctx: AppContext) -> None:
+    """Served 5 minutes, on hold 34 minutes (a form at a public computer), then served 3 more: 8 minutes of
+    service, in the statistics and in the estimates alike; a second visit, called then held before it started
+    and finished without pressing start, counts its 2 minutes before and its 4 after."""
+    def at(minutes: int, step: Callable, *args, **kwargs):  # type: ignore[no-untyped-def, type-arg]
+        with qctx.db.session() as session:
+            return step(session, qctx.deployment.office("test"), *args, now=T0 + timedelta(minutes=minutes),
+                        **kwargs)
+
+    first, second = issue(qctx, 0), issue(qctx, 0)
+    at(1, lifecycle.call_ticket, first.public_id, "desk-1")
+    at(1, lifecycle.start, first.public_id)
+    at(6, lifecycle.hold, first.public_id)
+    at(20, lifecycle.resume, first.public_id)
+    assert at(40, lifecycle.call_next, "desk-1", None).label == "A001"
+    at(42, lifecycle.start, first.public_id)
+    at(45, lifecycle.done, first.public_id, outcome="helped")
+    at(50, lifecycle.call_ticket, second.public_id, "desk-2")
+    at(52, lifecycle.hold, second.public_id)
+    at(60, lifecycle.call_ticket, second.public_id, "desk-2")
+    at(64, lifecycle.done, second.public_id)
+    with qctx.db.session() as session:
+        office = qctx.deployment.office("test")
+        (row,) = stats.statistics_by_day(session, office, T0.date(), T0.date())
+        pace = estimates.pace(session, office, "info", T0 + timedelta(minutes=65))
+    assert (row.served, row.helped) == (2, 1)
+    assert row.service_median_minutes == pytest.approx(7)  # 8 and 6 minutes
+    assert row.service_p90_minutes == pytest.approx(7.8)
+    assert pace.minutes_per_visitor == pytest.approx(7)
 
 
 def test_a_paused_counter_is_never_called_to(qctx: AppContext) -> None:
