@@ -45,11 +45,14 @@ def waiting_in(office_id: str, services: Iterable[str], day: date) -> Any:
 
 
 def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
-    """1 for the next to be called; 0 when the ticket no longer waits. ``line_order`` as a condition."""
+    """1 for the next to be called; 0 when the ticket no longer waits. ``line_order`` as a condition. The ticket
+    may be one not written yet: then its place if it were written now."""
     if ticket.status != WAITING:
         return 0
+    same_time = Ticket.waiting_since == ticket.waiting_since
+    # A ticket not written yet (no id) would come after every ticket that waits since the same moment.
     earlier = or_(Ticket.waiting_since < ticket.waiting_since,
-                  and_(Ticket.waiting_since == ticket.waiting_since, Ticket.id < ticket.id))
+                  and_(same_time, Ticket.id < ticket.id) if ticket.id is not None else same_time)
     for flag in reversed(_flags_first(settings_of(office))):
         # A flagged ticket is behind only flagged ones; an unflagged one behind every flagged one too.
         earlier = and_(flag.is_(True), earlier) if getattr(ticket, flag.key) else or_(flag.is_(True), earlier)
