@@ -487,6 +487,7 @@ def revoke_device(session: Session, device_id: int) -> Device:
 # What core's audited actions are called on the admin page (translated where shown); a plugin's are shown as they are.
 AUDIT_LABELS = {
     "login": N_("Logged in"), "login.sso": N_("Logged in with single sign-on"),
+    "login.break_glass": N_("Logged in with a password while passwords are off (break glass)"),
     "login.token": N_("Took an API token"), "logout": N_("Logged out"),
     "user.created": N_("Account created"), "user.role_added": N_("Roles added"),
     "user.roles_changed": N_("Roles changed"), "user.disabled": N_("Account disabled"),

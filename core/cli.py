@@ -73,7 +73,7 @@ def check(deployment: DeploymentOption = None) -> None:
     Touches no real database (the migrations run on a scratch SQLite one), so it can run on a build machine
     before rollout.
     """
-    from core import migrate, voices
+    from core import migrate, sso, voices
     from core.loading import load_deployment
 
     settings = settings_for(deployment)
@@ -85,6 +85,8 @@ def check(deployment: DeploymentOption = None) -> None:
     drift_failure(migrate.migrations_drift(plugins))
     offices = loaded.offices
     typer.echo(f"ok: {len(offices)} office(s) in {settings.deployment}: {', '.join(sorted(offices))}")
+    for line in sso.check_notes(loaded):
+        typer.echo(f"sso: {line}")
     # Notes, not errors: a screen goes on with the clips there are (and the browser's voice for the rest).
     for line in voices.missing_report(voices.library(settings, loaded), plugins, loaded):
         typer.echo(f"speech: {line}")

@@ -246,8 +246,19 @@ class SsoSection(StrictModel):
     groups_claim: str = "groups"
     username_claim: str = "preferred_username"
     groups: tuple[SsoGroup, ...] = Field(min_length=1)
-    # False: nobody logs in with a password here (the login form and the token endpoint refuse).
+    # False: nobody logs in with a password here (the login form and the token endpoint refuse)...
     local_passwords: bool = True
+    # ...except, with break_glass = true, platform admins made with `mbk user add --platform-admin` (a local
+    # password, no single sign-on account), on the login page only, each time audited: the way in when the
+    # identity provider is down.
+    break_glass: bool = False
+
+    @model_validator(mode="after")
+    def _break_glass_needs_passwords_off(self) -> SsoSection:
+        if self.break_glass and self.local_passwords:
+            raise ValueError("break_glass = true applies only with local_passwords = false (with local passwords "
+                             "on, everyone with a password may use it anyway)")
+        return self
 
     @field_validator("issuer")
     @classmethod
@@ -327,6 +338,11 @@ class Deployment:
     @property
     def local_passwords(self) -> bool:
         return self.sso is None or self.sso.local_passwords
+
+    @property
+    def break_glass(self) -> bool:
+        """Local passwords are off, but platform admins with a local password may still use it (audited)."""
+        return self.sso is not None and not self.sso.local_passwords and self.sso.break_glass
 
     def office(self, office_id: str) -> OfficeConfig | None:
         return self.offices.get(office_id)

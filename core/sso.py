@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import auth, people
 from core.auth import StaffUser
-from core.config import SsoSection
+from core.config import Deployment, SsoSection
 from core.problems import Conflict, Forbidden
 
 SSO_ACTOR = "sso"
@@ -90,3 +90,18 @@ def _follow_groups(session: Session, user: StaffUser, roles: dict[str, set[str]]
         user.is_platform_admin = platform_admin
         auth.audit(session, SSO_ACTOR, "user.platform_admin", None, username=user.username, value=platform_admin,
                    via="sso")
+
+
+def check_notes(deployment: Deployment) -> list[str]:
+    """What `mbk check` says about the way in (notes, not errors): with local passwords off, whether anyone can
+    still log in when the identity provider is down."""
+    sso = deployment.sso
+    if sso is None or sso.local_passwords:
+        return []
+    if not sso.break_glass:
+        return ["local passwords are off and break_glass is not set: when the identity provider is down, nobody "
+                "can log in. Set break_glass = true in [sso] and make a platform admin with `mbk user add "
+                "--username NAME --platform-admin` for that day."]
+    return ["break_glass = true: platform admins made with `mbk user add --platform-admin` may log in with their "
+            "password on the login page while local passwords are off; each such login is audited as "
+            "login.break_glass. Keep them few, with long passwords kept offline."]

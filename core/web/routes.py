@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -26,6 +27,7 @@ from core.web.security import (
     start_login,
 )
 
+log = logging.getLogger(__name__)
 api = APIRouter()
 pages = APIRouter(include_in_schema=False)
 
@@ -120,19 +122,24 @@ def login_submit(request: Request, username: Annotated[str, Form()], password: A
                  ) -> Response:
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, None))
-    if not ctx.deployment.local_passwords:
+    break_glass = ctx.deployment.break_glass
+    if not ctx.deployment.local_passwords and not break_glass:
         return login_page(request, next, status_code=403,
                           error=_("Passwords are switched off here: sign in with single sign-on."))
     try:
         user = auth.authenticate(ctx.db, username, password, _client_address(request))
+        if break_glass and not (user.is_platform_admin and user.sso_subject is None):
+            raise auth.AuthError("only platform admins with a local password may break the glass")
     except auth.Throttled as exc:
         return login_page(request, next, status_code=429, headers={"Retry-After": str(exc.retry_after)},
                           error=_("Too many failed attempts. Try again in %(seconds)s seconds.",
                                   seconds=exc.retry_after))
-    except auth.AuthError:
+    except auth.AuthError:  # (with the glass broken, the same answer for anyone else: nothing to learn from it)
         return login_page(request, next, status_code=401, error=_("Wrong username or password."))
     with ctx.db.session() as session:
-        start_login(request, session, user, "login")
+        start_login(request, session, user, "login.break_glass" if break_glass else "login")
+    if break_glass:
+        log.warning("break-glass login by platform admin %r while local passwords are off", user.username)
     return RedirectResponse(safe_next(next), status_code=303)
 
 

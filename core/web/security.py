@@ -121,4 +121,5 @@ def login_page(request: Request, next_path: str, *, status_code: int = 200, erro
     sso = ctx.deployment.sso
     return ctx.render(request, "login.html", status_code=status_code, headers=headers, next=safe_next(next_path),
                       error=error, password_set=password_set, local_passwords=ctx.deployment.local_passwords,
+                      break_glass=ctx.deployment.break_glass,
                       sso_name=sso.name.get_text(language) if sso else None)

@@ -1,7 +1,8 @@
 """Single sign-on in a real browser (Chromium) against a real OpenID Connect provider (npm oidc-provider on
 loopback): "Sign in with the City" on our login page, the provider's login form, back to the office admin page
 with the role the account's group maps to; logout ends the session at the provider too. The login page with the
-provider's button passes axe-core in Swedish and Arabic."""
+provider's button passes axe-core in Swedish and Arabic, and so does its break-glass form, which lets a platform
+admin in while the provider is down."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from core.web.app import AppContext
 from tests.axe import assert_accessible
 from tests.core.test_plugin_contract import with_dummy
 from tests.core.test_sso import CLIENT_SECRET, SECRET_ENV, sso_deployment
-from tests.support import LiveServer, OidcProvider, free_port
+from tests.support import PASSWORD, LiveServer, OidcProvider, free_port
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the round trip, not the database, is under test
@@ -59,3 +60,28 @@ def test_a_full_single_sign_on_round_trip(make_context: Callable[..., AppContext
             page.get_by_role("link", name="Sign in with the City").click()
             page.wait_for_url(f"{provider.url}/interaction/**")
             assert page.locator("input[name=login]").is_visible()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_break_glass_login_when_the_provider_is_down(make_context: Callable[..., AppContext], tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, page: Any) -> None:
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    down = f"http://127.0.0.1:{free_port()}"  # no provider answers there
+    ctx = make_context(deployment=sso_deployment(tmp_path, down, local_passwords=False, break_glass=True),
+                       plugins=with_dummy())
+    with ctx.db.session() as session:
+        auth.create_user(session, "it-emergency", PASSWORD, platform_admin=True)
+    with LiveServer(ctx) as server:
+        for language in ("sv", "ar"):
+            page.goto(f"{server.url}/login?next=/alpha/admin&lang={language}")
+            assert not page.locator("#password").is_visible()  # folded away
+            page.locator(".mbk-break-glass summary").click()
+            assert page.locator("#password").is_visible()
+            assert_accessible(page)
+        page.goto(f"{server.url}/login?next=/alpha/admin&lang=en")
+        page.get_by_text("Emergency login for platform admins").click()
+        page.fill("#username", "it-emergency")
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{server.url}/alpha/admin")
+        assert page.get_by_role("heading", name="Admin dashboard").is_visible()

@@ -13,8 +13,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from core import auth
+from core import cli as mbk
 from core.loading import load_deployment
 from core.problems import ConfigError
 from core.web.app import AppContext, create_app
@@ -27,7 +29,7 @@ CLIENT_SECRET = "a-client-secret-for-tests-only"
 APP_BASE = "http://127.0.0.1:8000"  # the TestClient app's base_url: where the provider sends the browser back
 
 
-def platform_toml(issuer: str, local_passwords: bool = True) -> str:
+def platform_toml(issuer: str, local_passwords: bool = True, break_glass: bool = False) -> str:
     return f"""
 [platform]
 name = {{ sv = "Test", en = "Test" }}
@@ -39,6 +41,7 @@ client_id = "mbk"
 client_secret_env = "{SECRET_ENV}"
 scopes = ["openid", "profile", "groups"]
 local_passwords = {str(local_passwords).lower()}
+break_glass = {str(break_glass).lower()}
 groups = [
   {{ group = "alpha-guides", office = "alpha", roles = ["guide"] }},
   {{ group = "alpha-admins", office = "alpha", roles = ["admin", "viewer"] }},
@@ -59,9 +62,9 @@ def provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OidcPr
         yield running
 
 
-def sso_deployment(tmp_path: Path, issuer: str, local_passwords: bool = True) -> Path:
+def sso_deployment(tmp_path: Path, issuer: str, local_passwords: bool = True, break_glass: bool = False) -> Path:
     return write_deployment(tmp_path / "dep", {o: OFFICE.format(id=o) for o in ("alpha", "gamma")},
-                            platform_toml(issuer, local_passwords))
+                            platform_toml(issuer, local_passwords, break_glass))
 
 
 @pytest.fixture
@@ -206,6 +209,53 @@ def test_local_passwords_can_be_switched_off(make_context: Callable[..., AppCont
         assert sign_in(client, "anna").status_code == 303
 
 
+def test_break_glass_lets_platform_admins_in_with_a_password_when_the_provider_is_down(
+        make_context: Callable[..., AppContext], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    down = f"http://127.0.0.1:{free_port()}"  # nothing answers there
+    ctx = make_context(deployment=sso_deployment(tmp_path, down, local_passwords=False, break_glass=True),
+                       plugins=with_dummy())
+    with ctx.db.session() as session:
+        auth.create_user(session, "root", PASSWORD, platform_admin=True)  # as `mbk user add --platform-admin`
+        auth.create_user(session, "local", PASSWORD, office_id="alpha", role="admin")
+        auth.create_user(session, "sso-admin", PASSWORD, platform_admin=True).sso_subject = "sso-admin"
+    with TestClient(create_app(ctx), cookies={"mbk_lang": "en"}) as client:
+        assert client.get("/login/sso", headers=HTML, follow_redirects=False).status_code == 503
+        page = client.get("/login?lang=en", headers=HTML)
+        assert "Emergency login for platform admins" in page.text and 'name="password"' in page.text
+        for username, password in (("local", PASSWORD), ("sso-admin", PASSWORD), ("root", "not-the-password")):
+            refused = client.post("/login", data={"username": username, "password": password, "next": "/alpha/admin",
+                                                  "csrf_token": csrf_of(page.text)}, headers=HTML)
+            assert refused.status_code == 401 and "Wrong username or password." in refused.text, username
+        token = client.post("/api/v1/auth/token", data={"username": "root", "password": PASSWORD})
+        assert (token.status_code, token.json()["error"]) == (403, "passwords_off")  # the browser only
+        assert client.get("/alpha/admin", headers=HTML, follow_redirects=False).status_code == 303
+        entered = client.post("/login", data={"username": "root", "password": PASSWORD, "next": "/alpha/admin",
+                                              "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        assert (entered.status_code, entered.headers["location"]) == (303, "/alpha/admin")
+        assert client.get("/alpha/admin", headers=HTML).status_code == 200
+    with ctx.db.session() as session:
+        logins = [(e.actor, e.action) for e in session.scalars(select(auth.AuditEntry)) if e.action.startswith("login")]
+    assert logins == [("user:root", "login.break_glass")]
+
+
+def test_mbk_check_says_whether_anyone_can_get_in_when_the_provider_is_down(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
+    monkeypatch.setattr(mbk, "load_plugins", with_dummy)
+    notes = {}
+    for local_passwords, break_glass in ((True, False), (False, False), (False, True)):
+        root = sso_deployment(tmp_path / f"{local_passwords}-{break_glass}", "https://login.example.org",
+                              local_passwords, break_glass)
+        checked = CliRunner().invoke(mbk.cli, ["check", "--deployment", str(root)])
+        assert checked.exit_code == 0, checked.output
+        notes[(local_passwords, break_glass)] = [line for line in checked.output.splitlines()
+                                                 if line.startswith("sso: ")]
+    assert notes[(True, False)] == []
+    assert "when the identity provider is down, nobody can log in" in notes[(False, False)][0]
+    assert "audited as login.break_glass" in notes[(False, True)][0]
+
+
 @pytest.mark.parametrize(("change", "key", "message"), [
     (("https://login.example.org", "ftp://login.example.org"), "sso.issuer", "is not an issuer URL"),
     (("https://login.example.org", "http://login.example.org"), "sso.issuer", "plain http only on this machine"),
@@ -217,6 +267,7 @@ def test_local_passwords_can_be_switched_off(make_context: Callable[..., AppCont
     (('roles = ["officer"]', 'roles = ["boss"]'), "sso.groups[2].roles[0]", "Input should be"),
     (('{ group = "it", platform_admin = true }', '{ group = "it" }'), "sso.groups[3]",
      "give either office and roles, or platform_admin = true"),
+    (("break_glass = false", "break_glass = true"), "sso", "applies only with local_passwords = false"),
 ])
 def test_mbk_check_validates_the_sso_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              change: tuple[str, str], key: str, message: str) -> None:
