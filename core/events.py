@@ -26,6 +26,7 @@ from core.db import Base, UTCDateTime, is_postgres, utcnow
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "mbk_events"
+NOTIFY_LIMIT = 7999  # bytes: PostgreSQL refuses a longer notification payload
 PENDING_LIVE = "mbk_pending_live_events"  # session.info key (SQLite): events to hand to the broker on commit
 
 
@@ -49,6 +50,19 @@ class Event:
     def to_json(self) -> str:
         return json.dumps({"id": self.id, "office": self.office_id, "type": self.type,
                            "payload": self.payload, "created_at": self.created_at.isoformat()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Event:
+        data = json.loads(text)
+        return cls(data["id"], data["office"], data["type"], data["payload"],
+                   datetime.fromisoformat(data["created_at"]))
+
+
+def notice(row: OutboxEvent) -> str:
+    """What NOTIFY carries for an event: the whole event (``Event.to_json``), so a listener need not read it back;
+    an event too long for a notification goes as ``[office, id]``, and the listener reads that one."""
+    whole = row.as_event().to_json()
+    return whole if len(whole.encode()) <= NOTIFY_LIMIT else json.dumps([row.office_id, row.id])
 
 
 def _type_text(annotation: Any) -> str:
@@ -134,7 +148,7 @@ def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Outb
     session.add(row)
     session.flush()
     if is_postgres(session):
-        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, json.dumps([office_id, row.id]))))
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, notice(row))))
     else:
         # Kept with the (innermost) transaction it was written in: a savepoint rolled back takes it along.
         transaction = session.get_nested_transaction() or session.get_transaction()
@@ -150,7 +164,7 @@ def publish_all(session: Session, office_id: str, domain_events: list[DomainEven
     session.flush()
     if is_postgres(session):
         for first in range(0, len(rows), 100):
-            session.execute(select(*[func.pg_notify(NOTIFY_CHANNEL, json.dumps([office_id, row.id]))
+            session.execute(select(*[func.pg_notify(NOTIFY_CHANNEL, notice(row))
                                      for row in rows[first:first + 100]]))
     else:
         transaction = session.get_nested_transaction() or session.get_transaction()

@@ -175,6 +175,12 @@ class PostgresListener:
                 self._stop.wait(1)
 
     def _handle(self, payload: str) -> None:
+        """A notification carries the whole event (core.events.notice), or ``[office, id]`` for a long one."""
+        if payload.startswith("{"):
+            committed = Event.from_json(payload)
+            if committed.id not in self._seen:
+                self._hand_over(committed)
+            return
         _office_id, event_id = json.loads(payload)
         if event_id in self._seen:
             return

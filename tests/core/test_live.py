@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from core.db import Database, utcnow
-from core.events import Event, EventDelivery
+from core.events import NOTIFY_LIMIT, DomainEvent, Event, EventDelivery, OutboxEvent, notice
 from core.events import publish as publish_event
 from core.live import LiveBroker, PostgresListener, Subscription
 from core.web.app import AppContext
@@ -227,6 +228,36 @@ def test_the_listener_catches_up_after_losing_its_connection(postgres_url: str,
             publish_event(session, "alpha", dummy.DummyHappened(value=3))
         assert wait_until(lambda: 3 in received)
         assert received == [1, 2, 3]
+    finally:
+        listener.stop()
+        database.dispose()
+
+
+class Note(DomainEvent):
+    type: ClassVar[str] = "test.note"
+    text: str
+
+
+def test_the_listener_hands_over_the_event_its_notification_carries_and_reads_back_a_long_one(
+        postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOTIFY carries the whole event, so the listener need not read it back; one too long for a notification
+    goes as its id, and the listener reads it. Either way streams get the event as committed."""
+    database = Database(postgres_url)
+    broker = LiveBroker()
+    received: list[Event] = []
+    monkeypatch.setattr(broker, "deliver", received.append)
+    listener = PostgresListener(database, broker)
+    listener.start()
+    try:
+        with database.session() as session:
+            short = publish_event(session, "alpha", Note(text="kort"))
+            long = publish_event(session, "alpha", Note(text="å" * NOTIFY_LIMIT))
+            assert notice(short).startswith("{") and notice(long) == json.dumps(["alpha", long.id])
+            ids = [short.id, long.id]
+        assert wait_until(lambda: len(received) == 2)
+        with database.session() as session:
+            committed = [session.get(OutboxEvent, event_id).as_event() for event_id in ids]  # type: ignore[union-attr]
+        assert received == committed
     finally:
         listener.stop()
         database.dispose()
