@@ -5,21 +5,26 @@ from __future__ import annotations
 import heapq
 import math
 import statistics
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Mapper, Session
 
 from core.config import OfficeConfig
 from core.db import utcnow
-from plugins.queue.models import DONE, Seat, Ticket
+from plugins.queue.models import DONE, WAITING, Seat, Ticket
 from plugins.queue.seats import free_seats
 from plugins.queue.settings import Service, settings_of
 from plugins.queue.tickets import waiting_counts
 
 ESTIMATE_HISTORY = timedelta(days=14)
 ACTIVE_COUNTER_WINDOW = timedelta(hours=1)
+# A service's pace is read again at most this often per process (every ticket issued and every phone page reads
+# it, and it takes three queries); a change this process writes is seen at once, one another process writes
+# within this time.
+PACE_REUSED_FOR = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,49 @@ class Pace:
         return None
 
 
+@dataclass(frozen=True)
+class _Remembered:
+    database: weakref.ref[object]
+    settings: object
+    at: datetime
+    pace: Pace
+
+
+_paces: dict[tuple[str, str], _Remembered] = {}
+
+
 def pace(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> Pace:
+    """The service's pace at ``now``: the one read for an earlier moment at most ``PACE_REUSED_FOR`` before (same
+    database and settings, and no ticket of the office written since by this process but a new waiting one), or
+    else read now."""
+    key = (office.id, service_id)
+    remembered = _paces.get(key)
+    database = session.get_bind()
+    if (remembered is not None and remembered.database() is database and remembered.settings is settings_of(office)
+            and remembered.at <= now <= remembered.at + PACE_REUSED_FOR):
+        return remembered.pace
+    found = _read_pace(session, office, service_id, now)
+    _paces[key] = _Remembered(weakref.ref(database), settings_of(office), now, found)
+    return found
+
+
+def forget_paces(office_id: str) -> None:
+    for key in [key for key in _paces if key[0] == office_id]:
+        _paces.pop(key, None)
+
+
+@event.listens_for(Ticket, "after_update")
+def _ticket_changed(_mapper: Mapper[Ticket], _connection: object, ticket: Ticket) -> None:
+    forget_paces(ticket.office_id)
+
+
+@event.listens_for(Ticket, "after_insert")
+def _ticket_written(_mapper: Mapper[Ticket], _connection: object, ticket: Ticket) -> None:
+    if ticket.status != WAITING or ticket.first_called_at is not None:  # not a ticket just issued: one with a past
+        forget_paces(ticket.office_id)
+
+
+def _read_pace(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> Pace:
     settings = settings_of(office)
     service = settings.service(service_id)
     since = now - ESTIMATE_HISTORY

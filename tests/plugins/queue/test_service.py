@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
@@ -184,6 +184,29 @@ def test_estimated_wait_follows_recent_real_service_times(qctx: AppContext) -> N
         loads = {load.service.id: load for load in estimates.service_loads(session, office(qctx), now)}
         assert loads["info"].waiting == 3 and loads["info"].estimated_wait_minutes == 9
     assert ticket.label == "A007"
+
+
+def test_a_pace_is_read_again_after_a_few_seconds_and_at_once_after_a_change_made_here(qctx: AppContext) -> None:
+    now = T0
+    served = issue(qctx, now=now).ticket
+    call(qctx, "desk-1", now=now)
+    act(qctx, lifecycle.start, served.public_id, now=now)
+    now += timedelta(minutes=4)
+    act(qctx, lifecycle.done, served.public_id, now=now)
+    with qctx.db.session() as session:
+        assert estimates.pace(session, office(qctx), "info", now).minutes_per_visitor == 4
+        # Another process writes that the visit took 10 minutes (this one's ORM does not see that write).
+        session.execute(update(Ticket).where(Ticket.id == served.id).values(finished_at=now + timedelta(minutes=6)))
+    later = now + estimates.PACE_REUSED_FOR
+    with qctx.db.session() as session:
+        assert estimates.pace(session, office(qctx), "info", later).minutes_per_visitor == 4  # reused
+        assert estimates.pace(session, office(qctx), "info", later + timedelta(seconds=1)).minutes_per_visitor == 10
+    other = issue(qctx, now=later).ticket
+    call(qctx, "desk-1", now=later)
+    act(qctx, lifecycle.start, other.public_id, now=later)
+    act(qctx, lifecycle.done, other.public_id, now=later + timedelta(minutes=2))
+    with qctx.db.session() as session:  # a visit finished here counts at once: the median of 10 and 2
+        assert estimates.pace(session, office(qctx), "info", later + timedelta(seconds=2)).minutes_per_visitor == 6
 
 
 def test_text_me_when_third_in_line(qctx: AppContext) -> None:
