@@ -1,21 +1,23 @@
-"""Staff API under /api/v1/offices/{office}/appointments: the day's list, create, move or cancel (thin: the
-work is in service.py)."""
+"""Staff API under /api/v1/offices/{office}/appointments: the day's list, create, move or cancel, and the import
+of a case-management system's file (thin: the work is in service.py and importer.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from core import auth
 from core.auth import Principal
 from core.problems import Invalid
-from core.web.deps import OfficeDep, SessionDep
+from core.web.deps import ContextDep, OfficeDep, SessionDep
 from core.web.security import require
-from plugins.appointments import service, stats
+from plugins.appointments import importer, service, stats
 from plugins.appointments.models import Appointment
 
 router = APIRouter()
@@ -96,6 +98,47 @@ def create_appointment(body: AppointmentIn, office: OfficeDep, session: SessionD
     row = service.create(session, office, new)
     auth.audit(session, principal, "appointment.create", office.id, appointment=row.id)
     return AppointmentOut.of(row)
+
+
+class ImportOut(BaseModel):
+    """What an import did: rows added, moved (a known ``id`` with new times) and left as they were."""
+
+    added: int
+    moved: int
+    unchanged: int
+
+
+IMPORT_BODY = {"requestBody": {"required": True, "content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a .csv or .json file"}}}}}}}
+
+
+async def _received(request: Request) -> tuple[str | None, str | None, bytes]:
+    """The file's name, media type and bytes: an upload (form field ``file``) or the request's body."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid("no_file", "upload the file as the form field 'file'")
+        return upload.filename, upload.content_type, await upload.read(importer.MAX_BYTES + 1)
+    if int(request.headers.get("content-length") or 0) > importer.MAX_BYTES:
+        raise Invalid("too_large", f"larger than {importer.MAX_BYTES // 1_000_000} MB; import it in parts")
+    return None, content_type, await request.body()
+
+
+@router.post("/import", openapi_extra=IMPORT_BODY)
+async def import_appointments(request: Request, office: OfficeDep, ctx: ContextDep,
+                              principal: Principal = Depends(EDITORS)) -> ImportOut:
+    """A case-management system's appointments: CSV (``text/csv``) or JSON (``application/json``) as the body,
+    or a .csv or .json file uploaded as ``file``. Columns and keys as for ``mbk appointments import``. Every
+    row is checked first: one bad row refuses the whole file (422, every row's problem on its own line of
+    ``detail``) and nothing is written. A known ``id`` is moved when its times changed, else left alone."""
+    filename, content_type, data = await _received(request)
+    report = await run_in_threadpool(importer.import_data, ctx.db, office, principal, filename, content_type, data)
+    return ImportOut(added=report.added, moved=report.moved, unchanged=report.unchanged)
 
 
 @router.patch("/{appointment_id}")

@@ -1,4 +1,5 @@
-"""Appointments from a case-management system: a CSV or JSON file (no HTTP).
+"""Appointments from a case-management system: a CSV or JSON file (no HTTP), given to `mbk appointments import`,
+to the staff API (``POST …/appointments/import``) or to the upload form on the staff's day page.
 
 Every row is checked before anything is written; one bad row refuses the whole file with every row's problem
 named (``line 4: start: …``), so that nothing is half-imported. A row's ``id`` (the other system's own id)
@@ -26,12 +27,17 @@ from pydantic import Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import auth
+from core.auth import Principal
 from core.config import OfficeConfig, StrictModel
+from core.db import Database
 from core.problems import Invalid, Problem
 from plugins.appointments import service
 from plugins.appointments.models import BOOKED, IMPORT, Appointment
 
 MAX_ROWS = 10_000
+MAX_BYTES = 5_000_000  # ten thousand rows of CSV take about a megabyte
+FORMATS = {".csv": "csv", ".json": "json", "text/csv": "csv", "application/json": "json"}
 
 
 class ImportRow(StrictModel):
@@ -63,7 +69,19 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise Invalid("unreadable_file", f"{path}: cannot be read as UTF-8 text ({exc})") from None
-    if path.suffix.lower() == ".json":
+    return parse_rows(text, FORMATS.get(path.suffix.lower(), ""), str(path))
+
+
+def format_of(filename: str | None, content_type: str | None) -> str:
+    """``csv`` or ``json``, from an upload's file name, else its media type (parameters such as charset aside)."""
+    suffix = Path(filename or "").suffix.lower()
+    media = (content_type or "").split(";")[0].strip().lower()
+    return FORMATS.get(suffix) or FORMATS.get(media) or ""
+
+
+def parse_rows(text: str, kind: str, path: str) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a CSV (``kind`` ``csv``) or JSON (``json``) text; ``path`` names it in the problems."""
+    if kind == "json":
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -71,7 +89,7 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise Invalid("invalid_json", f"{path}: expected a list of objects, one per appointment")
         rows = [(f"item {n}", item) for n, item in enumerate(items, start=1)]
-    elif path.suffix.lower() == ".csv":
+    elif kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
         unknown = sorted(set(reader.fieldnames or ()) - set(ImportRow.model_fields))
         if unknown or not reader.fieldnames:
@@ -80,7 +98,7 @@ def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
         rows = [(f"line {reader.line_num}", {k: v.strip() or None for k, v in row.items() if v is not None})
                 for row in reader]
     else:
-        raise Invalid("unknown_format", f"{path}: name a .csv or a .json file")
+        raise Invalid("unknown_format", f"{path}: name a .csv or a .json file (text/csv or application/json)")
     if len(rows) > MAX_ROWS:
         raise Invalid("too_many_rows", f"{path}: {len(rows)} rows; import at most {MAX_ROWS} at a time")
     return rows
@@ -146,3 +164,22 @@ def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, di
         else:
             unchanged += 1
     return ImportReport(added=added, moved=moved, unchanged=unchanged)
+
+
+def import_data(db: Database, office: OfficeConfig, actor: Principal, filename: str | None, content_type: str | None,
+                data: bytes) -> ImportReport:
+    """An upload or a request body from staff: checked and imported in one transaction (nothing written when a
+    row is wrong) and audited with the counts (never the rows: they hold visitors' names and contacts)."""
+    name = filename or "the file"
+    if len(data) > MAX_BYTES:
+        raise Invalid("too_large", f"{name}: larger than {MAX_BYTES // 1_000_000} MB; import it in parts")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("unreadable_file", f"{name}: not UTF-8 text") from None
+    rows = parse_rows(text, format_of(filename, content_type), name)
+    with db.session() as session:
+        report = import_rows(session, office, rows)
+        auth.audit(session, actor, "appointment.import", office.id, added=report.added, moved=report.moved,
+                   unchanged=report.unchanged)
+    return report

@@ -1,20 +1,23 @@
 """Staff pages under /{office}/appointments: the officer's (or unit's) day, with marks for seen and no-show,
-and the calendars that are stale. Thin: the work is in service.py and sync.py."""
+the calendars that are stale, and the upload of a case-management system's file. Thin: the work is in
+service.py, sync.py and importer.py."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from core import auth
 from core.auth import Principal
 from core.db import utcnow
+from core.problems import Problem
 from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep
+from core.web.errors import status_of
 from core.web.security import authorize, check_csrf, staff_page
-from plugins.appointments import service, sync
+from plugins.appointments import importer, service, sync
 from plugins.appointments.public import public
 from plugins.appointments.views import day_rows
 
@@ -54,3 +57,20 @@ def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen"
         auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
     safe_back = back if back.startswith("day=") and "//" not in back else ""
     return RedirectResponse(f"/{office.id}/appointments/day?{safe_back}", status_code=303)
+
+
+@pages.post("/import")
+def import_file(request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+                file: Annotated[UploadFile, File()], csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Staff upload a case-management system's CSV or JSON file; the page says what was imported, or names every
+    bad row (and nothing was written)."""
+    check_csrf(request, csrf_token)
+    allowed = authorize(office, principal, EDITORS, ())
+    try:
+        report = importer.import_data(ctx.db, office, allowed, file.filename, file.content_type,
+                                      file.file.read(importer.MAX_BYTES + 1))
+    except Problem as problem:
+        return ctx.render(request, "appointments/import.html", office=office, status_code=status_of(problem),
+                          report=None, problems=problem.message.splitlines(), can_import=True)
+    return ctx.render(request, "appointments/import.html", office=office, report=report, problems=[],
+                      can_import=True)

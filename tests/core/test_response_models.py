@@ -34,6 +34,7 @@ def test_converted_operations_declare_their_response_shape(ctx: AppContext) -> N
     assert not undeclared, f"operations without a response model: {undeclared}"
 
 
-@pytest.mark.parametrize("model", ["ReportOut", "ShownCell", "MessageSummary", "ResponseRecorded", "AppointmentOut"])
+@pytest.mark.parametrize("model", ["ReportOut", "ShownCell", "MessageSummary", "ResponseRecorded", "AppointmentOut",
+                                   "ImportOut"])
 def test_docs_show_the_models(ctx: AppContext, model: str) -> None:
     assert model in create_app(ctx).openapi()["components"]["schemas"]
