@@ -7,13 +7,13 @@ A language's clips come from two places, the first that has a clip wins:
 - generated: ``<speech cache>/<language>/<clip>.wav``, made by espeak-ng (the Debian package) at install time
   (``mbk speech build``) and by ``mbk serve`` for what is missing.
 
-A clip is named by what it says: ``digit-0``…``digit-9``, ``letter-a``…``letter-z`` and ``p-<hash>`` for a phrase
-(a hash of its normalised text, so that a changed translation gets a new clip and stale ones are never played).
-A text with ``%(name)s`` placeholders (a gettext template) is spoken as its literal pieces with the values put in
-between: a ticket number letter by letter and digit by digit, as it is printed on the ticket. A board says a
-called number the way a Swedish board does, its letter and then the number as a number ("B012": B, "tolv"),
-from a ``number-<n>`` clip (0–999) where the language has it recorded or espeak-ng can make it; else digit by
-digit (``ClipLibrary.ticket_number``).
+A clip is named by what it says: ``digit-0``…``digit-9``, ``letter-a``…``letter-z``, ``number-0``…``number-999``
+and ``p-<hash>`` for a phrase (a hash of its normalised text, so that a changed translation gets a new clip and
+stale ones are never played). A text with ``%(name)s`` placeholders (a gettext template) is spoken as its literal
+pieces with the values put in between. A ticket number is said the way a Swedish board says it, its letter and
+then the number as a number ("B012": B, "tolv"), where the language has that number's clip recorded or
+espeak-ng can make it (when first asked for); else digit by digit (``ClipLibrary.ticket_number``). The kiosk
+reads a ticket number and the numbers in its texts the same way.
 
 Assembling needs only the standard library's ``wave``: every clip of a language has the same format (16-bit mono
 PCM at 22,050 Hz, espeak-ng's own; ``mbk check`` names recorded clips in another format).
@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import unicodedata
 import wave
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,9 +124,10 @@ def value_clips(value: str) -> list[Clip]:
     return code(value) if CODE.match(value) else [phrase(value)]
 
 
-def match_template(text: str, templates: Iterable[str]) -> list[Clip] | None:
+def match_template(text: str, templates: Iterable[str],
+                   values: Callable[[str], list[Clip]] = value_clips) -> list[Clip] | None:
     """The clips for ``text`` if it is one of ``templates`` filled in ("Du är nummer 3 i kön" from "Du är nummer
-    %(position)s i kön"); None if none fits."""
+    %(position)s i kön", each value said by ``values``); None if none fits."""
     said = normalise(text)
     for template in templates:
         if "%(" not in template:
@@ -135,7 +136,7 @@ def match_template(text: str, templates: Iterable[str]) -> list[Clip] | None:
         pattern = "".join(re.escape(p) if i % 2 == 0 else "(.+?)" for i, p in enumerate(parts))
         found = re.fullmatch(pattern, said, flags=re.IGNORECASE)
         if found:
-            return say(template, {name: value_clips(v) for name, v in zip(parts[1::2], found.groups(), strict=True)})
+            return say(template, {name: values(v) for name, v in zip(parts[1::2], found.groups(), strict=True)})
     return None
 
 
@@ -292,12 +293,21 @@ class ClipLibrary:
         own = phrase(said)
         if self.path(language, own.name):
             return [own]
-        matched = match_template(said, phrases.templates)
-        if matched is not None and not self.ensure(language, matched, allowance or Allowance(0)):
-            return matched
+        # A ticket number alone ("B012" on the ticket screen) is said as the board says it; numbers in a filled-in
+        # template as numbers; each digit by digit where the number's clip is not there and cannot be made.
+        readings = [self.ticket_number(language, said), code(said)] if CODE.match(said) else [
+            match_template(said, phrases.templates, lambda value: self._value(language, value)),
+            match_template(said, phrases.templates)]
+        for reading in readings:
+            if reading is not None and not self.ensure(language, reading, allowance or Allowance(0)):
+                return reading
         if allowance is not None and not self.ensure(language, [own], allowance):
             return [own]
         return None
+
+    def _value(self, language: str, value: str) -> list[Clip]:
+        value = normalise(value)
+        return self.ticket_number(language, value) if CODE.match(value) else [phrase(value)]
 
     def recorded_problems(self, language: str) -> list[tuple[Path, str]]:
         """Recorded clips of ``language`` that cannot be used: a bad name or format."""

@@ -105,6 +105,30 @@ def test_read_aloud_plays_the_screen_in_order(page: Any, speaking_server: LiveSe
 
 
 @SQLITE_ONLY
+@pytest.mark.parametrize("language", ["sv", "ar"])
+def test_the_ticket_number_is_read_as_the_board_says_it(page: Any, speaking_server: LiveServer, language: str
+                                                        ) -> None:
+    server = speaking_server
+    page.add_init_script(RECORD_PLAYS)
+    enrol_kiosk(page, server)
+    page.goto(f"{server.url}/skarholmen/kiosk/tickets/info?lang={language}")
+    page.locator("#mbk-read-aloud").click()
+    expect(page.locator("#mbk-read-aloud")).to_have_attribute("aria-pressed", "true")
+    before = len(wait_played(page, 1))
+    page.locator("#ticket-take-button").click()
+    expect(page.locator("#ticket-number")).to_have_text("A001")
+    # The result is read as it appears; its number is "A", "one" (not "A", "zero", "zero", "one").
+    letter, number = (f"/api/v1/offices/skarholmen/speech/{language}/{name}.wav" for name in ("letter-a", "number-1"))
+    for _ in range(200):
+        sequence = played(page)[before:]
+        if any(sequence[i:i + 2] == [letter, number] for i in range(len(sequence))):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the page asked for {played(page)[before:]}, without {letter}, {number}")
+
+
+@SQLITE_ONLY
 def test_reading_goes_on_without_the_server_and_the_shortcut_toggles(page: Any, speaking_server: LiveServer
                                                                      ) -> None:
     server = speaking_server

@@ -132,15 +132,25 @@ def test_espeak_makes_a_missing_clip_and_a_screen_text_resolves_to_it(tmp_path: 
     allowance = Allowance(3)
     clips = library.resolve("sv", "Du är nummer 3 i kön.", phrases, allowance)
     assert allowance.left == 2  # the two made the first time are kept: one more was needed
-    assert clips is not None and [c.name for c in clips] == [phrase("Du är nummer").name, "digit-3",
+    assert clips is not None and [c.name for c in clips] == [phrase("Du är nummer").name, "number-3",
                                                              phrase("i kön.").name]
     params, frames = frames_of(library.assemble("sv", clips))
     assert params.framerate == SAMPLE_RATE and len(frames) > SAMPLE_RATE  # more than half a second of speech
+    # The ticket screen's number alone is said as the board says it.
+    assert [c.name for c in library.resolve("sv", "B012", phrases, Allowance()) or []] == ["letter-b", "number-12"]
     # Somali: espeak-ng has no voice, so only recorded clips say anything.
     assert library.resolve("so", "Waa lambarka 3", phrases, Allowance()) is None
     assert not library.has_set("so")
     tone(tmp_path / "recorded" / "so" / "digit-3.wav", 440, 0.1)
     assert library.has_set("so")
+    # Its recordings have the digits, not the number: digit by digit.
+    for clip in [*template_clips("Waa lambarka %(position)s"), *code("B012")]:
+        tone(tmp_path / "recorded" / "so" / f"{clip.name}.wav", 440, 0.1)
+    somali = collect(["Waa lambarka %(position)s"])
+    assert [c.name for c in library.resolve("so", "Waa lambarka 3", somali) or []] == [
+        phrase("Waa lambarka").name, "digit-3"]
+    assert [c.name for c in library.resolve("so", "B012", somali) or []] == ["letter-b", "digit-0", "digit-1",
+                                                                               "digit-2"]
 
 
 SOMALI_OFFICE = """

@@ -11,6 +11,7 @@
   const kept = new Map(); // clip URL → object URL of its bytes (fetched once)
   let chain = Promise.resolve();
   let generation = 0; // stop() makes every queued item of an older generation a no-op
+  let finishPlaying = null; // ends the clip playing now (a paused clip never fires "ended")
 
   function fetchClip(url) {
     if (kept.has(url)) return kept.get(url);
@@ -31,13 +32,14 @@
         const finish = function () {
           if (done) return;
           done = true;
+          finishPlaying = null;
           audio.onended = audio.onerror = null;
           clearTimeout(guard);
           resolve(true);
         };
         // Never let a clip that does not end (no audio device) hold up everything after it.
         const guard = setTimeout(finish, 15000);
-        audio.onended = audio.onerror = finish;
+        audio.onended = audio.onerror = finishPlaying = finish;
         audio.dataset.clip = url; // which clip is playing (the object URL says nothing)
         audio.src = source;
         audio.play().catch(finish);
@@ -80,6 +82,7 @@
   function stop() {
     generation += 1;
     audio.pause();
+    if (finishPlaying) finishPlaying(); // else what is said next waits for the stopped clip's 15-second guard
     if ("speechSynthesis" in window) speechSynthesis.cancel();
   }
 
