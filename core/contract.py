@@ -148,6 +148,23 @@ class LiveFigure:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """Something of a plugin's own work at an office that failed for good and may need someone (e.g. a message
+    that could not be sent), for the admins' "What failed" page. Texts already translated; ``at`` is when the
+    work was made (UTC). ``retry_path``: a POST form target of the plugin that tries again (it gets
+    ``csrf_token``, and ``next``, the page to send the browser back to), or None."""
+
+    id: str
+    kind: str
+    summary: str
+    at: datetime
+    error: str
+    attempts: int = 0
+    retry_path: str | None = None
+    page: str | None = None
+
+
+@dataclass(frozen=True)
 class AppointmentQuery:
     """What a visitor arriving at the kiosk gives to find today's meeting: the booking code from the
     confirmation, or the officer (or unit) they meet and, if they chose it, the meeting's start."""

@@ -19,6 +19,7 @@ from core.contract import (
     AppointmentMatch,
     AppointmentQuery,
     DeviceInfo,
+    Failure,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -203,6 +204,14 @@ def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now:
     the office, so a figure that changes with an event shows at once."""
 
 
+@hookspec
+def mbk_failures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[Failure]:
+    """What of the plugin's own work at the office failed for good lately and may need someone (e.g. messages
+    that could not be sent), translated into ``language``. Core lists them with its failed event deliveries on
+    the admins' "What failed" page (``/{office}/admin/failures``), newest first, with a retry button where the
+    failure has a ``retry_path``."""
+
+
 # --- Devices --------------------------------------------------------------------------------------
 
 
@@ -243,6 +252,7 @@ __all__ = [
     "Addressee",
     "AdminPanel",
     "DeviceInfo",
+    "Failure",
     "AppointmentMatch",
     "AppointmentQuery",
     "KioskTile",

@@ -60,7 +60,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
-    from core.web import devices, people, routes, sso
+    from core.web import devices, failures, people, routes, sso
     app.add_middleware(RequestLimits, max_bytes=ctx.settings.max_request_bytes)  # inside the session middleware
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
@@ -97,6 +97,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     # Core pages last: their /{office}/... patterns must not shadow plugin pages.
     app.include_router(people.pages)
     app.include_router(devices.pages)
+    app.include_router(failures.pages)
     app.include_router(sso.pages)
     app.include_router(routes.pages)
     return app

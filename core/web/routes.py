@@ -11,13 +11,12 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from core import auth, devices, events, migrate, problems
+from core import auth, devices, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.web import sso
-from core.web.deps import SESSION_KEY, ContextDep, OfficeDep, RowId, get_principal
+from core.web import failures, sso
+from core.web.deps import SESSION_KEY, ContextDep, OfficeDep
 from core.web.security import (
-    authorize,
     check_csrf,
     login_page,
     require,
@@ -204,7 +203,7 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
                        key=lambda p: (p.order, p.id))
         panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
         is_admin = principal.has_role(office.id, "admin")
-        failed = events.failed_deliveries(session, office.id) if is_admin else []
+        failed = len(failures.what_failed(ctx, session, office, language)) if is_admin else 0
         # (local time, entry): office staff read their own clock
         audit_log = [(e.at.astimezone(office.tz), e) for e in auth.audit_entries(session, office.id, limit=50)
                      ] if is_admin else []
@@ -214,21 +213,6 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
                       staff=staff, principal=principal, is_admin=is_admin, audit_labels=auth.AUDIT_LABELS,
                       offline=[d for d in listed if d.state == "offline"],
                       active=[d for d in listed if d.state in ("active", "offline")])
-
-
-@pages.post("/{office}/admin/events/{delivery_id}/retry")
-def admin_retry_event(request: Request, delivery_id: RowId, office: OfficeDep, ctx: ContextDep,
-                      csrf_token: Annotated[str, Form()] = "", principal: Principal | None = Depends(get_principal)
-                      ) -> Response:
-    check_csrf(request, csrf_token)
-    principal = authorize(office, principal, ("admin",), ())
-    with ctx.db.session() as session:
-        if events.retry_delivery(session, delivery_id, office.id) is None:
-            raise problems.NotFound("not_found", "No failed delivery with that id at this office.")
-        auth.audit(session, principal, "event.retry", office.id, delivery=delivery_id)
-    if ctx.dispatcher:
-        ctx.dispatcher.wake()
-    return RedirectResponse(f"/{office.id}/admin", status_code=303)
 
 
 @pages.get("/{office}")

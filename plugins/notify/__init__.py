@@ -12,14 +12,14 @@ from sqlalchemy import event as sa_event
 
 from core.config import ConfigProblem, OfficeConfig
 from core.events import DomainEvent, EventTypes
-from core.hookspecs import Addressee, AdminPanel, PageLink
+from core.hookspecs import Addressee, AdminPanel, Failure, PageLink
 from core.plugins import Plugin, hookimpl
 from plugins.notify import service
 from plugins.notify.api import api
 from plugins.notify.events import EVENT_TYPES
 from plugins.notify.metrics import notify_families
 from plugins.notify.pages import pages
-from plugins.notify.panel import admin_panel
+from plugins.notify.panel import admin_panel, failures
 from plugins.notify.settings import NotifySettings
 from plugins.notify.worker import start_sender, wake_senders
 
@@ -81,6 +81,11 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 @hookimpl
 def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
     return [admin_panel(office, session, language)]
+
+
+@hookimpl
+def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[Failure]:
+    return failures(office, session, language, now)
 
 
 @hookimpl

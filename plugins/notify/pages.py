@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from core.auth import Principal
 from core.web.deps import ContextDep, OfficeDep, RowId
-from core.web.security import authorize, check_csrf, get_principal, staff_page
+from core.web.security import authorize, check_csrf, get_principal, safe_next, staff_page
 from plugins.notify import service
 from plugins.notify.api import retry
 from plugins.notify.panel import message_rows
@@ -29,8 +29,9 @@ def messages_page(request: Request, office: OfficeDep, ctx: ContextDep,
 
 @pages.post("/messages/{message_id}/retry")
 def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, ctx: ContextDep,
-                    csrf_token: Annotated[str, Form()] = "",
+                    csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
                     principal: Principal | None = Depends(get_principal)) -> Response:
+    """Retry a failed message, from this page or core's "What failed" page (``next``: where to go back to)."""
     check_csrf(request, csrf_token)
     retry(ctx, office, authorize(office, principal, ("admin",), ()), message_id)
-    return RedirectResponse(f"/{office.id}/notify/messages", status_code=303)
+    return RedirectResponse(safe_next(next) if next else f"/{office.id}/notify/messages", status_code=303)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.hookspecs import AdminPanel
+from core.hookspecs import AdminPanel, Failure
 from plugins.notify import service
 from plugins.notify.messages import translations
 from plugins.notify.models import STATUSES, NotifyMessage
@@ -26,9 +27,11 @@ def status_label(status: str, language: str) -> str:
 
 def event_label(event_type: str, language: str) -> str:
     _ = translations.gettext(language)
-    return {"visitor.arrived": _("Visitor arrived"), "ticket.issued": _("New ticket"),
-            "ticket.near": _("Turn coming soon"), "ticket.called": _("Called to the counter")}.get(event_type,
-                                                                                                 event_type)
+    return {"visitor.arrived": _("Visitor arrived"), "arrival.escalated": _("Arrival not answered"),
+            "ticket.issued": _("New ticket"), "ticket.near": _("Turn coming soon"),
+            "ticket.called": _("Called to the counter"), "device.offline": _("Device offline"),
+            "appointment.booked": _("Appointment booked"),
+            "appointment.reminder": _("Appointment reminder")}.get(event_type, event_type)
 
 
 @dataclass(frozen=True)
@@ -72,3 +75,14 @@ def admin_panel(office: OfficeConfig, session: Session, language: str) -> AdminP
         "rows": message_rows(messages[:PANEL_ROWS], office, language), "total": len(messages),
         "counts": [(status_label(s, language), counts[s]) for s in STATUSES if counts[s]],
         "failed": counts["failed"], "page": f"/{office.id}/notify/messages"})
+
+
+def failures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[Failure]:
+    """Messages that could not be sent, for the admins' "What failed" page (core's), with notify's retry."""
+    _ = translations.gettext(language)
+    found = service.failed_messages(session, office, now)
+    return [Failure(id=f"message-{row.id}", kind=_("Message"), at=message.created_at, error=row.error,
+                    attempts=row.attempts, summary=f"{row.event} → {row.recipient} ({row.channel})",
+                    retry_path=f"/{office.id}/notify/messages/{row.id}/retry" if row.retryable else None,
+                    page=f"/{office.id}/notify/messages")
+            for message, row in zip(found, message_rows(found, office, language), strict=True)]

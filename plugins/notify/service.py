@@ -457,6 +457,17 @@ def todays_messages(session: Session, office: OfficeConfig, now: datetime | None
                            .order_by(NotifyMessage.id.desc())).all()
 
 
+FAILURES_SHOWN = timedelta(days=7)  # how far back the admins' "What failed" page lists failed messages
+
+
+def failed_messages(session: Session, office: OfficeConfig, now: datetime) -> Sequence[NotifyMessage]:
+    """The office's messages that failed for good lately, newest first."""
+    return session.scalars(select(NotifyMessage).where(NotifyMessage.office_id == office.id,
+                                                       NotifyMessage.status == "failed",
+                                                       NotifyMessage.created_at >= now - FAILURES_SHOWN)
+                           .order_by(NotifyMessage.id.desc()).limit(200)).all()
+
+
 def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
     """Phone numbers and unsent texts past the retention; the log (no content) past its own retention."""
     retention = settings_of(office).retention

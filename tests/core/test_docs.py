@@ -22,6 +22,7 @@ from core.hookspecs import (
     AppointmentMatch,
     AppointmentQuery,
     DeviceInfo,
+    Failure,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -59,7 +60,7 @@ def test_every_hook_is_documented() -> None:
 
 
 @pytest.mark.parametrize("model", [PageLink, KioskTile, TicketService, TicketRequest, TicketReceipt, AdminPanel,
-                                   Addressee, StaffAlert, LiveFigure, DeviceInfo, AppointmentQuery,
+                                   Addressee, StaffAlert, LiveFigure, Failure, DeviceInfo, AppointmentQuery,
                                    AppointmentMatch, OfficeConfig], ids=lambda model: model.__name__)
 def test_every_field_of_the_types_hooks_pass_is_documented(model: type) -> None:
     text = GUIDE.read_text(encoding="utf-8")
@@ -135,6 +136,9 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
         assert kiosk.status_code == 201
         listed = client.get("/alpha/admin/devices?lang=en", headers={**HTML, **bearer(client, "boss")})
         assert "Dummy printer (en): ready" in listed.text  # mbk_device_status
+        monkeypatch.setattr(dummy, "failing", True)
+        failed = client.get("/alpha/admin/failures?lang=en", headers={**HTML, **bearer(client, "boss")})
+        assert "Dummy work (en)" in failed.text and 'action="/alpha/dummy/retry"' in failed.text  # mbk_failures
     # the command line: plugin commands, and the daily purge over every office
     extended = typer.Typer()
     extended.command("noop")(lambda: None)

@@ -311,13 +311,16 @@ def test_failed_deliveries_are_shown_to_office_admins_and_can_be_retried(
     Dispatcher(ctx.db, ctx.plugins, ctx.deployment, max_attempts=1).run_once()
     with TestClient(create_app(ctx)) as client:
         login(client, "boss")
-        page = client.get("/alpha/admin", headers=HTML)
-        assert "dummy.happened #1" in page.text and "RuntimeError: unlucky number" in page.text
+        dashboard = client.get("/alpha/admin?lang=en", headers=HTML)
+        assert "Failed and not tried again yet: 1" in dashboard.text and "/alpha/admin/failures" in dashboard.text
+        page = client.get("/alpha/admin/failures", headers=HTML)
+        assert "dummy.happened</code> #1" in page.text and "RuntimeError: unlucky number" in page.text
         assert client.post("/alpha/admin/events/1/retry").status_code == 403  # no CSRF token
         retried = client.post("/alpha/admin/events/1/retry", data={"csrf_token": csrf_of(page.text)},
                               follow_redirects=False)
-        assert (retried.status_code, retried.headers["location"]) == (303, "/alpha/admin")
-        assert "RuntimeError: unlucky number" not in client.get("/alpha/admin", headers=HTML).text
+        assert (retried.status_code, retried.headers["location"]) == (303, "/alpha/admin/failures")
+        assert "RuntimeError: unlucky number" not in client.get("/alpha/admin/failures", headers=HTML).text
+        assert "Nothing failed." in client.get("/alpha/admin?lang=en", headers=HTML).text
         assert ("dummy", "pending") in {(plugin, status) for _, plugin, status, _ in statuses(ctx)}
         entries = client.get("/api/v1/offices/alpha/audit", headers=bearer(client, "boss")).json()
         assert [(e["actor"], e["action"], e["detail"]) for e in entries][0] == (
@@ -328,3 +331,4 @@ def test_failed_deliveries_are_shown_to_office_admins_and_can_be_retried(
             form = other.get("/", headers=HTML)
             assert other.post(f"/{office}/admin/events/1/retry", data={"csrf_token": csrf_of(form.text)},
                               follow_redirects=False).status_code == expected
+            assert other.get("/alpha/admin/failures", headers=HTML).status_code == 403  # alpha's admins only

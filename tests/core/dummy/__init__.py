@@ -17,6 +17,7 @@ from core.hookspecs import (
     AdminPanel,
     AppointmentMatch,
     DeviceInfo,
+    Failure,
     KioskTile,
     LiveFigure,
     PageLink,
@@ -30,6 +31,7 @@ from core.web.deps import get_context, get_office
 from core.web.security import require
 from core.web.sse import sse_response
 
+failing = False  # a test sets it for mbk_failures to report a failure
 calls: list[tuple[str, str | None]] = []  # (hook, office id)
 
 
@@ -191,6 +193,13 @@ def mbk_staff_alerts(office: OfficeConfig, session: Any, language: str) -> list[
 def mbk_live_figures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[LiveFigure]:
     calls.append(("mbk_live_figures", office.id))
     return [LiveFigure(id="dummy-figure", label=f"Dummy figure ({language})", value=3, since=now)]
+
+
+@hookimpl
+def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[Failure]:
+    calls.append(("mbk_failures", office.id))
+    return [Failure(id="dummy-1", kind=f"Dummy work ({language})", summary="the dummy's job", at=now,
+                    error="it broke", attempts=3, retry_path=f"/{office.id}/dummy/retry")] if failing else []
 
 
 @hookimpl

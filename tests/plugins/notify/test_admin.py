@@ -71,6 +71,28 @@ def test_failed_message_shown_and_retried_by_an_admin(notify_ctx: AppContext, pr
         assert [e.action for e in auth.audit_entries(session, "testoffice")][0] == "notify.retry"
 
 
+def test_failed_messages_are_listed_with_failed_events_and_retried_from_there(notify_ctx: AppContext,
+                                                                              provider: ProviderServer) -> None:
+    provider.answers.append((400, {}))
+    near(notify_ctx)
+    sender_for(notify_ctx).run_once()
+    add_user(notify_ctx, "boss", "admin")
+    with TestClient(create_app(notify_ctx)) as client:
+        login(client, "boss")
+        assert "Misslyckade och inte försökta igen: 1" in client.get("/testoffice/admin?lang=sv").text
+        page = client.get("/testoffice/admin/failures?lang=en")
+        [row] = re.findall(r'<tr id="failure-message-\d+">.*?</tr>', page.text, re.S)
+        assert "Message" in row and "Turn coming soon → Visitor (sms)" in row and "HTTP 400" in row
+        assert PHONE not in page.text
+        action = re.search(r'action="(/testoffice/notify/messages/\d+/retry)"', row).group(1)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        retried = client.post(action, data={"csrf_token": token, "next": "/testoffice/admin/failures"},
+                              follow_redirects=False)
+        assert (retried.status_code, retried.headers["location"]) == (303, "/testoffice/admin/failures")
+        assert messages(notify_ctx)[0].status == "pending"
+        assert "failure-message-" not in client.get("/testoffice/admin/failures?lang=en").text
+
+
 def test_viewer_sees_the_log_but_cannot_retry(notify_ctx: AppContext, provider: ProviderServer) -> None:
     provider.answers.append((400, {}))
     near(notify_ctx)
