@@ -7,10 +7,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
+
 from core import auth, devices
 from core.db import utcnow
 from core.loading import load_deployment
 from core.web.app import AppContext
+from plugins.notify.models import NotifyMessage
 from tests.plugins.notify.conftest import notify_and_publishers
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer, write_deployment
 from tests.plugins.notify.test_delivery import sender_for
@@ -41,3 +44,19 @@ def test_a_kiosk_gone_quiet_is_mailed_to_the_unit_a_rule_names(make_context: Cal
     assert recipients == ["social@test.example"]
     assert mail["Subject"] == "Enhet frånkopplad: Entrance kiosk"  # the office's first language: sv
     assert "har inte hörts av på 40 minuter" in mail.get_content()
+
+
+def test_the_demo_mails_a_kiosk_gone_quiet(make_context: Callable[..., AppContext]) -> None:
+    """`make run`'s deployment has the rule, so that the feature shows there (the mail at /demo/mail)."""
+    ctx = make_context()  # deployments/demo
+    with ctx.db.session() as session:
+        kiosk, _token = auth.enrol_device(session, "skarholmen", "kiosk", "Entrance")
+        kiosk.last_seen_at = utcnow() - timedelta(minutes=20)
+    with ctx.db.session() as session:
+        assert devices.report_offline(session, ctx.deployment) == [kiosk.id]
+    drain_events(ctx)
+    with ctx.db.session() as session:
+        made = session.scalars(select(NotifyMessage).where(NotifyMessage.event_type == "device.offline")).all()
+        assert [(m.office_id, m.recipient, m.channel, m.address) for m in made] == [
+            ("skarholmen", "unit:social", "email", "socialtjansten@skarholmen.example.org")]
+        assert "Entrance" in made[0].subject
