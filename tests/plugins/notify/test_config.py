@@ -95,9 +95,9 @@ def test_a_rule_for_an_event_no_installed_plugin_publishes_is_reported(tmp_path:
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9")
     with pytest.raises(ConfigError) as caught:
         load_deployment(root, PluginManager.from_objects({"notify": plugins.notify, "queue": plugins.queue}))
-    published = "counter.opened, counter.paused, device.offline, message.failed, message.sent, ticket.called, " \
-                "ticket.cancelled, ticket.done, ticket.held, ticket.issued, ticket.near, ticket.no_show, " \
-                "ticket.resumed, ticket.started, ticket.transferred, ticket.urgent"  # notify's and core's own too
+    published = "counter.opened, counter.paused, device.offline, device.online, message.failed, message.sent, " \
+                "ticket.called, ticket.cancelled, ticket.done, ticket.held, ticket.issued, ticket.near, " \
+                "ticket.no_show, ticket.resumed, ticket.started, ticket.transferred, ticket.urgent"  # and core's own
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
         f"plugins.notify.rules[{i}].event: no installed plugin publishes 'visitor.arrived' (published: {published})"
         for i in (0, 1)]
