@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +34,7 @@ from plugins.appointments.models import (
     SOURCES,
     STAFF,
     Appointment,
+    ReminderSent,
 )
 from plugins.appointments.settings import AppointmentsSettings
 
@@ -241,6 +242,9 @@ def move(session: Session, office: OfficeConfig, appointment_id: str, start: dat
     if appointment.status != BOOKED:
         raise Conflict("not_booked", f"a meeting that is {appointment.status} cannot be moved")
     appointment.start, appointment.end, appointment.updated_at = start, end, now or utcnow()
+    # reminders are due again for the new time (notify cancels what is still queued with the old one)
+    session.execute(delete(ReminderSent).where(ReminderSent.office_id == office.id,
+                                               ReminderSent.appointment_id == appointment.id))
     publish(session, office.id, AppointmentMoved(appointment_id=appointment.id, officer_id=appointment.officer_id,
                                                  unit_id=appointment.unit_id, start=start.isoformat(),
                                                  end=end.isoformat()))

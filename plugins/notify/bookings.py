@@ -18,6 +18,8 @@ from core.config import OfficeConfig
 from plugins.notify.settings import EmailChannel, SmsChannel
 
 BOOKING_EVENTS = ("appointment.booked", "appointment.reminder")
+# After these, what is still queued for the appointment's visitor tells a time that no longer holds.
+BOOKING_CHANGE_EVENTS = ("appointment.cancelled", "appointment.moved")
 
 
 def booking_address(channel: Any, payload: dict[str, Any]) -> str | None:

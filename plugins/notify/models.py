@@ -35,6 +35,9 @@ class NotifyMessage(OfficeScoped, Base):
     ticket_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     # The arrival the message is about (from the event): its outcome is published as message.sent/failed.
     arrival_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The booked appointment a message to its visitor is about (confirmation, reminder): cancelled if still queued
+    # when the appointment is cancelled or moved.
+    appointment_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     language: Mapped[str] = mapped_column(String(16))
     # What an e-mail about a booking shows as a QR code (its booking code, for the kiosk's scanner); cleared with
     # the text once sent.

@@ -26,7 +26,7 @@ from core.db import insert_ignore, locked, upsert, utcnow
 from core.events import Event, EventTypes, publish
 from core.hookspecs import Addressee
 from core.problems import Conflict, NotFound
-from plugins.notify.bookings import BOOKING_EVENTS, booking_address, booking_values
+from plugins.notify.bookings import BOOKING_CHANGE_EVENTS, BOOKING_EVENTS, booking_address, booking_values
 from plugins.notify.channels import SendResult
 from plugins.notify.events import MessageFailed, MessageSent
 from plugins.notify.messages import fit_sms, render_message, safe_first_name
@@ -142,6 +142,8 @@ def handle_event(event: Event, office: OfficeConfig, session: Session) -> int:
     if event.type in TICKET_END_EVENTS:
         forget_ticket(session, office.id, str(payload.get("ticket_id")))
         return 0
+    if event.type in BOOKING_CHANGE_EVENTS and payload.get("appointment_id"):
+        forget_booking_messages(session, office.id, str(payload["appointment_id"]), event.type)
     settings = settings_of(office)
     texts_visitors = any(rule.to == "visitor" for rule in settings.rules)
     if texts_visitors and event.type == "ticket.near" and payload.get("phone") and payload.get("ticket_id"):
@@ -260,6 +262,8 @@ def _insert_message(session: Session, office: OfficeConfig, event: Event, index:
         "event_type": event.type, "rule_index": index, "channel": rule.channel, "recipient": recipient.ref,
         "ticket_id": str(event.payload["ticket_id"]) if event.payload.get("ticket_id") else None,
         "arrival_id": str(event.payload["arrival_id"])[:64] if event.payload.get("arrival_id") else None,
+        "appointment_id": str(event.payload["appointment_id"])[:64]
+        if event.type in BOOKING_EVENTS and event.payload.get("appointment_id") else None,
         "language": recipient.language, "created_at": utcnow(), "next_attempt_at": utcnow(), "attempts": 0,
     }
     text = render_message(event.type, recipient.language, _template_values(event, office, recipient))
@@ -283,6 +287,18 @@ def _remember_phone(session: Session, office_id: str, ticket_id: str, phone: str
 def _stored_phone(session: Session, office_id: str, ticket_id: str) -> str | None:
     return session.scalar(select(NotifyContact.phone).where(NotifyContact.office_id == office_id,
                                                             NotifyContact.ticket_id == ticket_id))
+
+
+def forget_booking_messages(session: Session, office_id: str, appointment_id: str, why: str) -> None:
+    """The appointment was cancelled or moved: its visitor's confirmation or reminder still queued (waiting, or
+    retrying after a failure) would tell a time that no longer holds, so it is cancelled; one being sent right
+    now is not tried again if this send fails."""
+    mine = and_(NotifyMessage.office_id == office_id, NotifyMessage.appointment_id == appointment_id,
+                NotifyMessage.recipient == "visitor")
+    session.execute(update(NotifyMessage).where(mine, NotifyMessage.status == "pending")
+                    .values(status="cancelled", last_error=f"{why} first"))
+    session.execute(update(NotifyMessage).where(mine, NotifyMessage.status.in_(("pending", "sending", "cancelled")))
+                    .values(address=None, subject=None, body=None, qr=None))
 
 
 def forget_ticket(session: Session, office_id: str, ticket_id: str) -> None:

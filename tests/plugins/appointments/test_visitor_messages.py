@@ -10,12 +10,14 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core import qr
 from core.config import ConfigError
 from core.context import AppContext
 from core.loading import load_deployment
 from plugins.appointments import booking, lifecycle, service
+from plugins.notify.models import NotifyMessage
 from plugins.notify.worker import Sender
 from tests.plugins.appointments.calendars import local
 from tests.plugins.appointments.support import write_deployment
@@ -199,3 +201,68 @@ def test_mbk_check_reaches_a_booking_visitor_by_mail_or_text_only(tmp_path: Path
     assert [f"{p.path}: {p.message}" for p in caught.value.problems] == [
         "plugins.notify.rules[4].to: a visitor with a booking is reached by e-mail or SMS (the contact given when "
         "booking)"]
+
+
+def notify_rows(ctx: AppContext, event_type: str) -> list[tuple[str, str | None]]:
+    with ctx.db.session() as session:
+        return [(m.status, m.body) for m in session.scalars(
+            select(NotifyMessage).where(NotifyMessage.event_type == event_type).order_by(NotifyMessage.id))]
+
+
+@pytest.mark.parametrize("by", ["visitor", "staff"])
+def test_cancelling_stops_the_reminders_even_one_already_queued(office_ctx: AppContext, smtp: SmtpServer,
+                                                                by: str) -> None:
+    start = local("2026-05-06 10:00")
+    office = office_ctx.deployment.office("test")
+    with office_ctx.db.session() as session:
+        made = booking.book(session, office, booking.Booking(service_id="tax-help", start=start, first_name="Amal",
+                                                             language="sv", email="amal@example.org"), NOW, BASE_URL)
+        appointment_id, token = made.id, made.cancel_token or ""
+    deliver(office_ctx)
+    assert len(smtp.wait_for(1)) == 1  # the confirmation
+    day_before = (start - timedelta(hours=23)).astimezone(UTC)
+    with office_ctx.db.session() as session:
+        assert lifecycle.send_reminders(session, office, day_before, BASE_URL) == 1
+    drain_events(office_ctx)  # notify queued the reminder; the sender has not run yet (the mail server was away)
+    assert [status for status, _ in notify_rows(office_ctx, "appointment.reminder")] == ["pending"]
+
+    with office_ctx.db.session() as session:
+        if by == "visitor":
+            booking.cancel(session, office, token, "sv", day_before)
+        else:
+            service.set_status(session, office, appointment_id, "cancelled", now=day_before)
+    deliver(office_ctx)
+    assert notify_rows(office_ctx, "appointment.reminder") == [("cancelled", None)]  # text erased too
+    for at in (start - timedelta(hours=2), start - timedelta(minutes=30)):  # and no later reminder either
+        with office_ctx.db.session() as session:
+            assert lifecycle.send_reminders(session, office, at.astimezone(UTC), BASE_URL) == 0
+        deliver(office_ctx)
+    assert len(smtp.messages()) == 1  # only the confirmation ever went out
+
+
+def test_a_moved_appointment_is_reminded_of_its_new_time_only(office_ctx: AppContext, smtp: SmtpServer) -> None:
+    start, later = local("2026-05-06 10:00"), local("2026-05-13 14:00")
+    office = office_ctx.deployment.office("test")
+    with office_ctx.db.session() as session:
+        made = service.create(session, office, service.NewAppointment(
+            start=start, end=start + timedelta(minutes=30), officer_id="a-lind", first_name="Amal",
+            email="amal@example.org", language="sv"), now=NOW)
+        appointment_id = made.id
+    deliver(office_ctx)
+    assert len(smtp.wait_for(1)) == 1  # the confirmation
+    day_before = (start - timedelta(hours=23)).astimezone(UTC)
+    with office_ctx.db.session() as session:
+        assert lifecycle.send_reminders(session, office, day_before, BASE_URL) == 1
+    drain_events(office_ctx)  # queued with the old time, not sent yet
+    with office_ctx.db.session() as session:
+        service.move(session, office, appointment_id, later, later + timedelta(minutes=30), now=day_before)
+    deliver(office_ctx)
+    assert [status for status, _ in notify_rows(office_ctx, "appointment.reminder")] == ["cancelled"]
+    assert len(smtp.messages()) == 1  # the old time was never sent as a reminder
+
+    with office_ctx.db.session() as session:  # the day before the new time: reminded again, of the new time
+        assert lifecycle.send_reminders(session, office, (later - timedelta(hours=23)).astimezone(UTC),
+                                        BASE_URL) == 1
+    deliver(office_ctx)
+    reminder = smtp.wait_for(2)[1][1]
+    assert reminder["Subject"] == "Påminnelse: din bokning hos Testkontoret, onsdag 13 maj 2026 kl. 14:00"
