@@ -17,7 +17,7 @@ from core.hookspecs import DeviceInfo
 from core.plugins import PluginManager
 from core.web.app import AppContext, create_app
 from plugins.kiosk import printing
-from plugins.kiosk.background import PrinterWatch
+from plugins.kiosk.background import PrinterWatch, start_background
 from plugins.kiosk.settings import PrinterSetting
 from tests.plugins.kiosk import fakemessenger, fakequeue
 from tests.plugins.kiosk.conftest import write_deployment
@@ -26,6 +26,10 @@ from tests.plugins.kiosk.test_settings_and_guides import problems_with
 from tests.support import device_header
 
 API = "/api/v1/offices/testby/kiosk"
+
+
+def kiosk_plugins() -> PluginManager:
+    return PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue, "fakemessenger": fakemessenger})
 
 
 def with_printers(root: Path, printers: str) -> Path:
@@ -50,9 +54,7 @@ def printing_client(make_context: Callable[..., AppContext], tmp_path: Path, rec
     root = with_printers(write_deployment(tmp_path / "deployment"),
                          f'printers = [{{ device = "Entrance", address = "{receiver.address}" }}, '
                          f'{{ device = "Side door", address = "{closed_port()}" }}]')
-    manager = PluginManager.from_objects({"kiosk": plugins.kiosk, "fakequeue": fakequeue,
-                                         "fakemessenger": fakemessenger})
-    ctx = make_context(deployment=root, plugins=manager)
+    ctx = make_context(deployment=root, plugins=kiosk_plugins())
     with TestClient(create_app(ctx)) as client:
         yield client, ctx
 
@@ -201,6 +203,23 @@ def test_the_background_poll_tells_staff_the_paper_ran_out_before_a_visitor_meet
     queries = receiver.status_queries
     assert printing.poll(ctx.db, office, watch.offices[0][1]) == {}
     assert receiver.status_queries == queries
+
+
+def test_the_background_work_watches_the_printers_where_there_are_any(
+        make_context: Callable[..., AppContext], tmp_path: Path, receiver: EscposReceiver) -> None:
+    with_printer = with_printers(write_deployment(tmp_path / "printers"),
+                                 f'printers = [{{ device = "Entrance", address = "{receiver.address}" }}]')
+    for deployment, expected in ((with_printer, ["kiosk-escalation", "kiosk-printers"]),
+                                 (write_deployment(tmp_path / "none"), ["kiosk-escalation"])):
+        ctx = make_context(deployment=deployment, plugins=kiosk_plugins(), run_dispatcher=True)
+        work = start_background(ctx)
+        try:
+            assert [w.name for w in work] == expected
+        finally:
+            for w in work:
+                w.stop()
+    # a process without background work
+    assert start_background(make_context(deployment=with_printer, plugins=kiosk_plugins())) == []
 
 
 def test_the_stand_in_printer_for_the_demo_shows_each_ticket() -> None:
