@@ -193,9 +193,12 @@ def _exchange(printer: PrinterSetting, data: bytes | None, seconds: float) -> Pr
 def poll(db: Database, office: OfficeConfig, printers: tuple[PrinterSetting, ...], now: datetime | None = None,
          every: float = POLL_SECONDS) -> dict[str, PrinterStatus]:
     """Ask each of the office's printers not heard from for ``every`` seconds (no ticket, no earlier poll) for
-    its state, and keep it, so that staff see an empty roll before a visitor meets it. No transaction is open
-    while a printer is asked. Answers what each asked printer said, by device."""
+    its state, and keep it, so that staff see an empty roll before a visitor meets it. Only while the office is
+    open: a printer switched off for the night is not "not answering". No transaction is open while a printer
+    is asked. Answers what each asked printer said, by device."""
     now = now or utcnow()
+    if not office.is_open(now):
+        return {}
     with db.session() as session:
         heard = {r.device.casefold(): r.checked_at for r in session.scalars(
             select(PrinterState).where(PrinterState.office_id == office.id))}

@@ -5,13 +5,15 @@ when the paper is out or the printer is off, what staff see, and the printer set
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 import plugins.kiosk
+from core.config import OpeningHours
 from core.db import utcnow
 from core.hookspecs import DeviceInfo
 from core.plugins import PluginManager
@@ -203,6 +205,15 @@ def test_the_background_poll_tells_staff_the_paper_ran_out_before_a_visitor_meet
     queries = receiver.status_queries
     assert printing.poll(ctx.db, office, watch.offices[0][1]) == {}
     assert receiver.status_queries == queries
+
+    # Outside the office's opening hours nobody is asked (a printer switched off for the night is not trouble).
+    mondays = replace(office, hours=(OpeningHours(days=("mon",), opens=time(8), closes=time(9)),))
+    monday = datetime(2026, 12, 7, tzinfo=mondays.tz)
+    assert printing.poll(ctx.db, mondays, watch.offices[0][1], now=monday.replace(hour=12)) == {}
+    assert receiver.status_queries == queries
+    assert set(printing.poll(ctx.db, mondays, watch.offices[0][1], now=monday.replace(hour=8, minute=30))) == {
+        "Entrance", "Side door"}
+    assert receiver.status_queries == queries + 1
 
 
 def test_the_background_work_watches_the_printers_where_there_are_any(
