@@ -4,7 +4,7 @@ service.py, sync.py and importer.py."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -12,12 +12,14 @@ from fastapi.responses import RedirectResponse, Response
 
 from core import auth
 from core.auth import Principal
+from core.config import OfficeConfig
 from core.db import utcnow
-from core.problems import Problem
+from core.i18n import language_label
+from core.problems import Invalid, Problem
 from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep
 from core.web.errors import status_of
 from core.web.security import authorize, check_csrf, staff_page
-from plugins.appointments import importer, service, sync
+from plugins.appointments import booking, importer, service, sync
 from plugins.appointments.public import public
 from plugins.appointments.views import day_rows
 
@@ -42,21 +44,76 @@ def day_page(request: Request, office: OfficeDep, ctx: ContextDep, language: Lan
     query = f"day={shown.isoformat()}" + (f"&officer={officer}" if officer else "") + (f"&unit={unit}" if unit else "")
     return ctx.render(request, "appointments/day.html", office=office, rows=rows, day=shown, stale=stale,
                       officers=office.directory.officers, units=office.directory.units, chosen_officer=officer,
-                      chosen_unit=unit, query=query, can_mark=principal.has_role(office.id, *EDITORS))
+                      chosen_unit=unit, query=query, can_mark=principal.has_role(office.id, *EDITORS),
+                      services=[(s.id, s.name.get_text(language)) for s in service.settings_of(office).services],
+                      message_languages=[(code, language_label(code, language)) for code in office.languages])
 
 
 @pages.post("/day/{appointment_id}/status")
-def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show"], Form()],
+def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show", "cancelled"], Form()],
          office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
          back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
-    """The officer marks a meeting seen or no-show, and is back on the day's page."""
+    """The officer marks a meeting seen or no-show (or cancels it), and is back on the day's page."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
     with ctx.db.session() as session:
         service.set_status(session, office, appointment_id, status)
         auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
+    return _back_to_day(office.id, back)
+
+
+def _back_to_day(office_id: str, back: str) -> Response:
     safe_back = back if back.startswith("day=") and "//" not in back else ""
-    return RedirectResponse(f"/{office.id}/appointments/day?{safe_back}", status_code=303)
+    return RedirectResponse(f"/{office_id}/appointments/day?{safe_back}", status_code=303)
+
+
+def _local_times(office: OfficeConfig, day: date, starts: str, ends: str) -> tuple[datetime, datetime]:
+    """The office's local ``day`` at the two times (HH:MM) as aware instants."""
+    try:
+        return (datetime.combine(day, time.fromisoformat(starts), tzinfo=office.tz),
+                datetime.combine(day, time.fromisoformat(ends), tzinfo=office.tz))
+    except ValueError:
+        raise Invalid("invalid_time", "give the start and the end as HH:MM") from None
+
+
+@pages.post("/day/new")
+def create(request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+           day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
+           with_: Annotated[str, Form(alias="with")], first_name: Annotated[str, Form(max_length=60)] = "",
+           email: Annotated[str, Form(max_length=254)] = "", phone: Annotated[str, Form(max_length=20)] = "",
+           language: Annotated[str, Form(max_length=8)] = "", back: Annotated[str, Form()] = "",
+           csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Staff enter a meeting with an officer, a unit or a service (``with`` is ``officer:ID``, ``unit:ID`` or
+    ``service:ID``); it gets its booking code, shown on the day's page to give the visitor."""
+    check_csrf(request, csrf_token)
+    allowed = authorize(office, principal, EDITORS, ())
+    kind, _, owner = with_.partition(":")
+    if kind not in ("officer", "unit", "service") or not owner:
+        raise Invalid("no_owner", "choose the officer, the unit or the service the meeting is with")
+    email, phone = email.strip(), phone.strip()
+    if email and not booking.EMAIL.match(email) or phone and not booking.PHONE.match(phone):
+        raise Invalid("contact", "check the phone number or the e-mail address")
+    start, end = _local_times(office, day, starts, ends)
+    with ctx.db.session() as session:
+        row = service.create(session, office, service.NewAppointment(
+            start=start, end=end, first_name=first_name or None, email=email or None, phone=phone or None,
+            language=language or None, **{f"{kind}_id": owner}))
+        auth.audit(session, allowed, "appointment.create", office.id, appointment=row.id)
+    return _back_to_day(office.id, back or f"day={day.isoformat()}")
+
+
+@pages.post("/day/{appointment_id}/move")
+def move(appointment_id: str, request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+         day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
+         back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Staff move a booked meeting (not one from a calendar: that is moved in the calendar)."""
+    check_csrf(request, csrf_token)
+    allowed = authorize(office, principal, EDITORS, ())
+    start, end = _local_times(office, day, starts, ends)
+    with ctx.db.session() as session:
+        service.move(session, office, appointment_id, start, end)
+        auth.audit(session, allowed, "appointment.move", office.id, appointment=appointment_id)
+    return _back_to_day(office.id, back)
 
 
 @pages.post("/import")

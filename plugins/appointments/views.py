@@ -25,6 +25,10 @@ class DayRow:
     status_label: str
     arrived_since: str
     markable: bool
+    editable: bool = False  # booked, and not from a calendar: staff may move or cancel it here
+    day: str = ""  # local day and times, for the move form
+    starts: str = ""
+    ends: str = ""
 
 
 def day_rows(office: OfficeConfig, appointments: list[Appointment], language: str) -> list[DayRow]:
@@ -37,7 +41,8 @@ def day_rows(office: OfficeConfig, appointments: list[Appointment], language: st
             id=a.id, time=f"{local:%H:%M}–{a.end.astimezone(office.tz):%H:%M}", who=who,
             visitor=a.first_name or "", code=a.code or "", status=a.status, status_label=_(STATUS_LABELS[a.status]),
             arrived_since=f"{a.arrived_at.astimezone(office.tz):%H:%M}" if a.arrived_at else "",
-            markable=a.status in (BOOKED, ARRIVED)))
+            markable=a.status in (BOOKED, ARRIVED), editable=a.status == BOOKED and a.calendar is None,
+            day=local.date().isoformat(), starts=f"{local:%H:%M}", ends=f"{a.end.astimezone(office.tz):%H:%M}"))
     return rows
 
 

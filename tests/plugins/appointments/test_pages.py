@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -52,3 +52,53 @@ def test_the_officers_day(client: TestClient, ctx: AppContext, make_user: Callab
     assert client.post(f"{PAGE}/{ids[2]}/status", headers=viewer,
                        data={"status": "seen", "csrf_token": token}).status_code in (403, 401)
     assert client.get(PAGE, headers=HTML, follow_redirects=False).status_code in (302, 303, 307)
+
+
+def test_staff_create_move_and_cancel_on_the_page(client: TestClient, ctx: AppContext,
+                                                  make_user: Callable[..., str]) -> None:
+    office = ctx.deployment.office("skarholmen")
+    day = (utcnow() + timedelta(days=2)).astimezone(office.tz).date().isoformat()
+    guide = {**HTML, **bearer(client, make_user("guide"))}
+    page = client.get(PAGE, headers=guide, params={"day": day, "lang": "sv"})
+    assert 'id="new-appointment"' in page.text and "Nytt bokat möte" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    made = client.post(f"{PAGE}/new", headers=guide, follow_redirects=False, data={
+        "with": "officer:a-lind", "day": day, "starts": "10:00", "ends": "10:30", "first_name": "Amal",
+        "email": "amal@example.org", "language": "ar", "csrf_token": token, "back": f"day={day}"})
+    assert made.status_code == 303 and made.headers["location"] == f"{PAGE}?day={day}"
+    with ctx.db.session() as session:
+        [row] = service.day_list(session, office, date.fromisoformat(day))
+        appointment_id, code = row.id, row.code
+        assert (row.officer_id, row.source, row.email, row.language) == ("a-lind", "staff", "amal@example.org", "ar")
+        assert row.start.astimezone(office.tz).strftime("%H:%M") == "10:00"
+    listed = client.get(PAGE, headers=guide, params={"day": day, "lang": "sv"}).text
+    assert f"<td>{code}</td>" in listed and f'id="move-{appointment_id}-day"' in listed  # the code to give
+
+    moved = client.post(f"{PAGE}/{appointment_id}/move", headers=guide, follow_redirects=False, data={
+        "day": day, "starts": "13:00", "ends": "13:45", "csrf_token": token, "back": f"day={day}"})
+    assert moved.status_code == 303
+    with ctx.db.session() as session:
+        row = service.get(session, office, appointment_id)
+        assert (f"{row.start.astimezone(office.tz):%H:%M}", f"{row.end.astimezone(office.tz):%H:%M}") == (
+            "13:00", "13:45")
+    bad = client.post(f"{PAGE}/{appointment_id}/move", headers=guide,
+                      data={"day": day, "starts": "14:00", "ends": "13:00", "csrf_token": token})
+    assert bad.status_code == 422
+    assert client.post(f"{PAGE}/new", headers=guide, data={
+        "with": "officer:nobody", "day": day, "starts": "10:00", "ends": "10:30", "csrf_token": token,
+    }).status_code == 422
+
+    cancelled = client.post(f"{PAGE}/{appointment_id}/status", headers=guide, follow_redirects=False,
+                            data={"status": "cancelled", "csrf_token": token, "back": f"day={day}"})
+    assert cancelled.status_code == 303
+    after = client.get(PAGE, headers=guide, params={"day": day, "lang": "sv"}).text
+    assert 'data-status="cancelled"' in after and f'id="move-{appointment_id}-day"' not in after
+    drain_events(ctx)
+
+    viewer = {**HTML, **bearer(client, make_user("viewer", role="viewer"))}
+    assert 'id="new-appointment"' not in client.get(PAGE, headers=viewer, params={"day": day}).text
+    assert client.post(f"{PAGE}/new", headers=viewer, data={
+        "with": "officer:a-lind", "day": day, "starts": "11:00", "ends": "11:30", "csrf_token": token,
+    }).status_code == 403
+    with ctx.db.session() as session:
+        assert len(service.day_list(session, office, date.fromisoformat(day))) == 1
