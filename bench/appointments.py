@@ -3,7 +3,9 @@
     .venv/bin/python bench/appointments.py [--officers 50] [--events 500] [--requests 200]
 
 Serves the officers' iCalendar feeds from an HTTP server on loopback, syncs them into a temporary SQLite
-database (first sync: everything added; second: nothing changed), beside the bare reference of the same run:
+database (first sync: everything added; second: nothing changed, the feeds answering 304 to the ETag of the
+first; third: nothing changed, feeds that send no validators, so all is read and compared), beside the bare
+reference of the same run:
 fetching and parsing the same feeds with icalendar alone. Then times the public booking page against the
 app's bare health endpoint, both through the same in-process client. Prints figures; asserts only
 correctness (every event imported once), never timings.
@@ -18,6 +20,7 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -73,11 +76,20 @@ def feed(officer: int, events: int, first: datetime) -> bytes:
     return calendar.to_ical()
 
 
-def serve(files: dict[str, bytes]) -> ThreadingHTTPServer:
+def serve(files: dict[str, bytes], validators: dict[str, bool]) -> ThreadingHTTPServer:
+    """The feeds; while ``validators["etag"]`` each has an ETag, and If-None-Match with it gets 304."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             body = files[self.path]
+            etag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+            if validators["etag"] and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
             self.send_response(200)
+            if validators["etag"]:
+                self.send_header("ETag", etag)
             self.send_header("Content-Type", "text/calendar")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -106,7 +118,8 @@ def deployment(root: Path, officers: int, url: str) -> Path:
 def bench_sync(officers: int, events: int, workdir: Path) -> None:
     first = datetime.now(UTC).replace(hour=7, minute=0, second=0, microsecond=0) + timedelta(days=1)
     files = {f"/o{n}.ics": feed(n, events, first) for n in range(officers)}
-    server = serve(files)
+    validators = {"etag": True}
+    server = serve(files, validators)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     plugins = PluginManager.from_entry_points(only=["appointments"])
     database = Database(f"sqlite:///{workdir / 'sync.db'}")
@@ -129,16 +142,22 @@ def bench_sync(officers: int, events: int, workdir: Path) -> None:
     started = time.perf_counter()
     again = sync.sync_office(database, office, now=now)
     second_sync = time.perf_counter() - started
+    validators["etag"] = False
+    started = time.perf_counter()
+    third = sync.sync_office(database, office, now=now + sync.LEASE + timedelta(seconds=1))
+    third_sync = time.perf_counter() - started
 
     added = sum(r.added for r in reports)
     with database.session() as session:
         stored = session.scalar(select(func.count()).select_from(Appointment))
     assert added == stored == officers * events, (added, stored)
-    assert sum(r.added + r.moved + r.removed for r in again) == 0
+    assert sum(r.added + r.moved + r.removed for r in again + third) == 0
+    assert all(r.unchanged for r in again) and not any(r.unchanged for r in third)
     print(f"== sync of {officers} officers x {events} events (SQLite, feeds over loopback HTTP)")
     print(f"   bare reference: fetch + icalendar parse only   {bare:8.2f} s")
     print(f"   first sync (all {added} added, codes, events) {first_sync:8.2f} s")
-    print(f"   second sync (nothing changed)                  {second_sync:8.2f} s")
+    print(f"   second sync (nothing changed, ETag: all 304)   {second_sync:8.2f} s")
+    print(f"   third sync (nothing changed, no validators)    {third_sync:8.2f} s")
     server.shutdown()
     database.dispose()
 
