@@ -73,6 +73,8 @@ def test_staff_create_move_and_cancel_on_the_page(client: TestClient, ctx: AppCo
         assert row.start.astimezone(office.tz).strftime("%H:%M") == "10:00"
     listed = client.get(PAGE, headers=guide, params={"day": day, "lang": "sv"}).text
     assert f"<td>{code}</td>" in listed and f'id="move-{appointment_id}-day"' in listed  # the code to give
+    by_unit = client.get(PAGE, headers=guide, params={"day": day, "unit": "social", "lang": "sv"}).text
+    assert '<option value="social" selected>' in by_unit and "Enhet" in by_unit and f"<td>{code}</td>" in by_unit
 
     moved = client.post(f"{PAGE}/{appointment_id}/move", headers=guide, follow_redirects=False, data={
         "day": day, "starts": "13:00", "ends": "13:45", "csrf_token": token, "back": f"day={day}"})
