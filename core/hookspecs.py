@@ -212,6 +212,13 @@ def mbk_failures(office: OfficeConfig, session: Session, language: str, now: dat
     failure has a ``retry_path``."""
 
 
+@hookspec(firstresult=True)
+def mbk_audit_text(office: OfficeConfig, action: str, detail: dict[str, Any], language: str) -> str | None:
+    """What an audit entry of one of the plugin's own actions did, in words translated into ``language``, with
+    labels instead of ids (e.g. "Called B003 to Desk 1"); None for an action that is not the plugin's. The
+    office's audit log shows it instead of the action's name and its raw details."""
+
+
 # --- Devices --------------------------------------------------------------------------------------
 
 

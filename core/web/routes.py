@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -193,6 +194,22 @@ def landing(request: Request, ctx: ContextDep) -> Response:
     return ctx.render(request, "landing.html", offices=offices)
 
 
+def audit_row(ctx: ContextDep, office: OfficeConfig, entry: auth.AuditEntry, language: str
+              ) -> tuple[datetime, str, str, str]:
+    """(local time: office staff read their own clock, who, what, details) of an audit entry: core's actions by
+    their translated names with their details, a plugin's in its own words (mbk_audit_text), else as recorded."""
+    _ = ctx.translator.gettext(language)
+    details = ", ".join(f"{key}={value}" for key, value in entry.detail.items())
+    if entry.action in auth.AUDIT_LABELS:
+        what = _(auth.AUDIT_LABELS[entry.action])
+    elif text := ctx.hooks(office).mbk_audit_text(office=office, action=entry.action, detail=entry.detail,
+                                                   language=language):
+        what, details = text, ""
+    else:
+        what = entry.action
+    return entry.at.astimezone(office.tz), entry.actor, what, details
+
+
 @pages.get("/{office}/admin")
 def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
                     principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
@@ -204,13 +221,12 @@ def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
         panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
         is_admin = principal.has_role(office.id, "admin")
         failed = len(failures.what_failed(ctx, session, office, language)) if is_admin else 0
-        # (local time, entry): office staff read their own clock
-        audit_log = [(e.at.astimezone(office.tz), e) for e in auth.audit_entries(session, office.id, limit=50)
+        audit_log = [audit_row(ctx, office, e, language) for e in auth.audit_entries(session, office.id, limit=50)
                      ] if is_admin else []
         staff = auth.office_staff(session, office.id) if is_admin else []
         listed = devices.office_devices(session, office) if is_admin else []
     return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
-                      staff=staff, principal=principal, is_admin=is_admin, audit_labels=auth.AUDIT_LABELS,
+                      staff=staff, principal=principal, is_admin=is_admin,
                       offline=[d for d in listed if d.state == "offline"],
                       active=[d for d in listed if d.state in ("active", "offline")])
 

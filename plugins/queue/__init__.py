@@ -29,6 +29,7 @@ from plugins.queue import (
     views,
 )
 from plugins.queue.api import api
+from plugins.queue.audit import audit_text
 from plugins.queue.charts import PANEL_DAYS, stats_panel_context
 from plugins.queue.events import EVENT_TYPES
 from plugins.queue.i18n import translations
@@ -128,6 +129,11 @@ def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> l
             AdminPanel(id="queue-outcomes", title=_("Outcomes of visits by week"),
                        template="queue/outcomes_panel.html", context=outcomes_panel_context(office, weeks, _, language),
                        order=51)]
+
+
+@hookimpl
+def mbk_audit_text(office: OfficeConfig, action: str, detail: dict[str, Any], language: str) -> str | None:
+    return audit_text(office, action, detail, language)
 
 
 @hookimpl

@@ -13,6 +13,7 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from core import auth
 from core import cli as mbk
 from core.config import OfficeConfig
 from core.db import utcnow
@@ -102,8 +103,11 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
     make_user("boss", office="alpha", role="admin")
     with TestClient(create_app(ctx)) as client:  # mbk_startup, mbk_shutdown
         assert "/alpha/dummy" in client.get("/alpha", headers=HTML).text  # mbk_page_links
-        admin = client.get("/alpha/admin", headers={**HTML, **bearer(client, "boss")})
+        with ctx.db.session() as session:
+            auth.audit(session, "user:boss", "dummy.did", "alpha", value=7)
+        admin = client.get("/alpha/admin?lang=en", headers={**HTML, **bearer(client, "boss")})
         assert "dummy panel body" in admin.text  # mbk_admin_panels
+        assert "Dummy did it (en): 7" in admin.text  # mbk_audit_text
         assert client.post("/api/v1/offices/alpha/dummy/happen/1").status_code == 200
         drain_events(ctx)  # mbk_handle_event
         scraped = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).text  # mbk_metrics

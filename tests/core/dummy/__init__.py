@@ -203,6 +203,12 @@ def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any) ->
 
 
 @hookimpl
+def mbk_audit_text(office: OfficeConfig, action: str, detail: dict[str, Any], language: str) -> str | None:
+    calls.append(("mbk_audit_text", office.id))
+    return f"Dummy did it ({language}): {detail.get('value')}" if action == "dummy.did" else None
+
+
+@hookimpl
 def mbk_speech_phrases(office: OfficeConfig, language: str) -> list[str | Clip]:
     calls.append(("mbk_speech_phrases", office.id))
     return [f"Dummy number %(number)s ({language})", *code("Z")]
