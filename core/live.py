@@ -14,6 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
@@ -24,19 +25,27 @@ from core.events import NOTIFY_CHANNEL, PENDING_LIVE, Event, OutboxEvent
 log = logging.getLogger(__name__)
 
 
+Render = Callable[[Event], Any]  # an event → what an audience receives (None: nothing); called once per audience
+Follow = Callable[[Event], "Render | None"]  # an event a listener got → the audience it moves to, or None
+
+
 class Subscription:
-    """One live listener's queue of an office's events. ``get()`` answers None when the listener fell so far
-    behind that events were dropped: it should end and start again from the current state."""
+    """One live listener's queue of an office's events, as its audience's ``render`` made them (the events
+    themselves without one). ``get()`` answers None when the listener fell so far behind that events were dropped:
+    it should end and start again from the current state."""
 
     MAX_BACKLOG = 1000
 
-    def __init__(self, broker: LiveBroker, office_id: str):
+    def __init__(self, broker: LiveBroker, office_id: str, render: Render | None = None,
+                 follow: Follow | None = None):
         self.broker = broker
         self.office_id = office_id
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self.render = render
+        self.follow = follow
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._overflowed = False
 
-    def offer(self, event: Event) -> None:
+    def offer(self, item: Any) -> None:
         """Called on the event loop's thread."""
         if self._overflowed:
             return
@@ -44,9 +53,9 @@ class Subscription:
             self._overflowed = True
             self._queue.put_nowait(None)
             return
-        self._queue.put_nowait(event)
+        self._queue.put_nowait(item)
 
-    async def get(self) -> Event | None:
+    async def get(self) -> Any:
         return await self._queue.get()
 
     def close(self) -> None:
@@ -54,10 +63,16 @@ class Subscription:
 
 
 class LiveBroker:
-    """Fans committed events out to the async subscribers of this process, per office."""
+    """Fans committed events out to the async subscribers of this process, per office and audience.
+
+    Listeners that see the same thing (every board of an office, every phone of one line) share an audience, their
+    ``render`` function: an event is rendered once per audience, on the event loop, and the same result is queued for
+    each of its listeners; an audience that gets nothing of an event wakes none of them.
+    """
 
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        # office → audience (render; None: the events themselves) → its listeners. Changed on the loop only.
+        self._audiences: dict[str, dict[Render | None, set[Subscription]]] = defaultdict(dict)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.wakeups: list[Callable[[], None]] = []
@@ -70,32 +85,70 @@ class LiveBroker:
         for wake in self.wakeups:
             wake()
         loop = self._loop
-        with self._lock:
-            subscriptions = list(self._subscribers.get(event.office_id, ()))
-        if loop is None or not subscriptions:
+        if loop is None or not self._audiences.get(event.office_id):
             return
-        for subscription in subscriptions:
-            try:
-                loop.call_soon_threadsafe(subscription.offer, event)
-            except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
-                return
+        try:
+            loop.call_soon_threadsafe(self._fan_out, event)
+        except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
+            return
 
-    def subscribe(self, office_id: str) -> Subscription:
-        """Register a listener at once (call on the event loop); events committed from now on reach it."""
+    def _fan_out(self, event: Event) -> None:
+        """On the loop: render the event once per audience of its office and queue that for every listener."""
+        moves: list[tuple[Subscription, Render]] = []
+        with self._lock:
+            audiences = [(render, list(listeners)) for render, listeners in self._audiences[event.office_id].items()]
+        for render, listeners in audiences:
+            if render is None:
+                item = event
+            else:
+                try:
+                    item = render(event)
+                except Exception:  # one page's projection failing must not stop the others' events
+                    log.exception("live projection %r failed on event %s", render, event.id)
+                    continue
+                if item is None:
+                    continue
+            for subscription in listeners:
+                subscription.offer(item)
+                if subscription.follow is not None:
+                    moved = subscription.follow(event)
+                    if moved is not None and moved != render:
+                        moves.append((subscription, moved))
+        for subscription, render in moves:  # after this event, so it is not rendered twice for the same listener
+            self._move(subscription, render)
+
+    def subscribe(self, office_id: str, render: Render | None = None, follow: Follow | None = None) -> Subscription:
+        """Register a listener at once (call on the event loop); events committed from now on reach it, through
+        ``render`` (shared by the listeners that see the same: pass the same function), and ``follow`` moves it to
+        another audience after an event it got (a visitor's ticket moved to another line)."""
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
-        subscription = Subscription(self, office_id)
+        subscription = Subscription(self, office_id, render, follow)
         with self._lock:
-            self._subscribers[office_id].add(subscription)
+            self._audiences[office_id].setdefault(render, set()).add(subscription)
         return subscription
+
+    def _move(self, subscription: Subscription, render: Render) -> None:
+        with self._lock:
+            self._discard(subscription)
+            subscription.render = render
+            self._audiences[subscription.office_id].setdefault(render, set()).add(subscription)
 
     def _remove(self, subscription: Subscription) -> None:
         with self._lock:
-            self._subscribers[subscription.office_id].discard(subscription)
+            self._discard(subscription)
+
+    def _discard(self, subscription: Subscription) -> None:
+        audiences = self._audiences[subscription.office_id]
+        listeners = audiences.get(subscription.render)
+        if listeners is not None:
+            listeners.discard(subscription)
+            if not listeners:
+                del audiences[subscription.render]
 
     def subscriber_count(self, office_id: str) -> int:
         with self._lock:
-            return len(self._subscribers.get(office_id, ()))
+            return sum(len(listeners) for listeners in self._audiences.get(office_id, {}).values())
 
 
 def attach_broker(database: Database, broker: LiveBroker) -> None:

@@ -5,6 +5,7 @@ The board and the visitor's page never get names, errands, answers or phone numb
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from core.db import utcnow
 from core.events import Event
 from core.hookspecs import Addressee
 from core.i18n import language_label
+from core.web.sse import Projection
 from plugins.queue import estimates, lifecycle, tickets
 from plugins.queue.models import Ticket
 from plugins.queue.settings import settings_of
@@ -127,8 +129,15 @@ def board_state(session: Session, office: OfficeConfig, language: str) -> dict[s
     }
 
 
-def board_projection(office: OfficeConfig):  # type: ignore[no-untyped-def]
-    """Events → what the board may show: calls in full (number and where to go), other changes as a hint."""
+_boards: dict[int, tuple[OfficeConfig, Projection]] = {}
+
+
+def board_projection(office: OfficeConfig) -> Projection:
+    """Events → what the board may show: calls in full (number and where to go), other changes as a hint. The same
+    function for every board of the office, so their streams share it (core.web.sse)."""
+    known = _boards.get(id(office))
+    if known is not None and known[0] is office:
+        return known[1]
 
     def project(event: Event) -> dict[str, Any] | None:
         if event.type not in TICKET_EVENTS:
@@ -141,25 +150,52 @@ def board_projection(office: OfficeConfig):  # type: ignore[no-untyped-def]
                               bool(payload.get("recall")), event.created_at.isoformat())
         return {"service": payload.get("service")}
 
+    _boards[id(office)] = (office, project)
     return project
 
 
-def ticket_projection(ticket_id: str, service: str):  # type: ignore[no-untyped-def]
-    """Events → a hint for one visitor's page to refresh: only events of its own ticket or its line."""
-
-    line = service
+@cache
+def line_hints(line: str) -> Projection:
+    """Events → a hint for the visitors' pages of a line to refresh: one function per line, shared by its pages."""
 
     def project(event: Event) -> dict[str, Any] | None:
-        nonlocal line
         if event.type not in TICKET_EVENTS:
             return None
         payload = event.payload
-        if payload.get("ticket_id") == ticket_id:
-            if event.type == "ticket.transferred":
-                line = payload["to_service"]  # follow the ticket into its new line
-            return {"changed": True}
-        if line in (payload.get("service"), payload.get("to_service")):
-            return {"changed": True}
-        return None
+        return {"changed": True} if line in (payload.get("service"), payload.get("to_service")) else None
 
     return project
+
+
+class TicketHints:
+    """Events → a hint for one visitor's page to refresh: events of its own ticket or of its line. Every event of a
+    ticket names the line it is in (a transfer: the line it leaves), so the page sees what ``line_hints`` of its
+    ticket's line sees, and moves to the new line's when its ticket is transferred (core.web.sse.Moving)."""
+
+    def __init__(self, ticket_id: str, service: str):
+        self.ticket_id = ticket_id
+        self.line = service
+
+    def __call__(self, event: Event) -> dict[str, Any] | None:
+        if event.type not in TICKET_EVENTS:
+            return None
+        if event.payload.get("ticket_id") == self.ticket_id:
+            self.moved(event)
+            return {"changed": True}
+        return line_hints(self.line)(event)
+
+    def shared(self) -> Projection:
+        return line_hints(self.line)
+
+    def moved(self, event: Event) -> Projection | None:
+        """The line's hints to see from now on, when ``event`` moved this ticket to another line."""
+        payload = event.payload
+        if (event.type == "ticket.transferred" and payload.get("ticket_id") == self.ticket_id
+                and payload["to_service"] != self.line):
+            self.line = payload["to_service"]
+            return line_hints(self.line)
+        return None
+
+
+def ticket_projection(ticket_id: str, service: str) -> TicketHints:
+    return TicketHints(ticket_id, service)
