@@ -163,6 +163,9 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
         raise fail(f"error: {host}:{port} is already in use (is a server already running at {base}/ ?). "
                    f"Nothing was changed; stop it first or choose another port (make run PORT={port + 1}).")
     ctx = load_context(deployment)
+    mail_catcher_address = parse_catch_mail(ctx, catch_mail) if catch_mail else None
+    if processes > 1 and not ctx.db.is_postgres:
+        raise fail("error: several processes need PostgreSQL (on SQLite live updates stay inside one process)")
     if ctx.settings.secret_key is None and not ctx.deployment.demo:
         raise fail("error: MBK_SECRET_KEY is not set. A real deployment needs a fixed secret key: with a new "
                    "random one at each start every login, kiosk and display board would have to be enrolled "
@@ -183,7 +186,7 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     print_urls(ctx, base)
     if demo_access:
         typer.echo(demo_login_and_links(ctx, base))
-    catcher = start_mail_catcher(ctx, catch_mail, base) if catch_mail else None
+    catcher = start_mail_catcher(ctx, mail_catcher_address, base) if mail_catcher_address else None
     try:
         if processes > 1:
             raise typer.Exit(serve_processes(ctx, host, port, processes))
@@ -205,23 +208,30 @@ def build_speech(ctx) -> None:  # type: ignore[no-untyped-def]
         typer.echo(f"speech: {exc}; the board and kiosk use the browser's voices where clips are missing")
 
 
-def start_mail_catcher(ctx, where: str, base: str):  # type: ignore[no-untyped-def]
-    """The demo's SMTP server, or None (with the reason printed) when it cannot run; the demo runs anyway."""
+def parse_catch_mail(ctx, where: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """--catch-mail's HOST:PORT, checked before anything is migrated or built, so a refusal changes nothing."""
     if not ctx.deployment.demo:
         raise fail(f"error: --catch-mail is for demo deployments only (platform.demo = true); "
                    f"{ctx.settings.deployment} sends real e-mail")
     host, _, port_text = where.rpartition(":")
     if not host or not port_text.isdigit():
         raise fail(f"error: --catch-mail {where!r}: give HOST:PORT, e.g. 127.0.0.1:1025")
+    return host, int(port_text)
+
+
+def start_mail_catcher(ctx, address: tuple[str, int], base: str):  # type: ignore[no-untyped-def]
+    """The demo's SMTP server, or None (with the reason printed) when it cannot run; the demo runs anyway."""
+    host, port = address
+    where = f"{host}:{port}"
     try:
         from core.demo_mail import MailCatcher
     except ImportError:
         typer.echo("The demo's e-mails are not kept: install the demo extra (pip install -e '.[demo]').")
         return None
-    if port_in_use(host, int(port_text)):
+    if port_in_use(host, port):
         typer.echo(f"The demo's e-mails go to the SMTP server already at {where}, not to /demo/mail.")
         return None
-    catcher = MailCatcher(host, int(port_text), ctx.settings.demo_mail_dir).start()
+    catcher = MailCatcher(host, port, ctx.settings.demo_mail_dir).start()
     typer.echo(f"E-mails the demo sends: {base}/demo/mail (log in as above; an SMTP server at {where} keeps them)")
     return catcher
 
@@ -229,8 +239,6 @@ def start_mail_catcher(ctx, where: str, base: str):  # type: ignore[no-untyped-d
 def serve_processes(ctx, host: str, port: int, processes: int) -> int:  # type: ignore[no-untyped-def]
     from core.web.serving import supervise
 
-    if not ctx.db.is_postgres:
-        raise fail("error: several processes need PostgreSQL (on SQLite live updates stay inside one process)")
     # Every process loads the same deployment, and signs with one key (else a login made in one fails in another).
     env = {"MBK_DEPLOYMENT": str(ctx.settings.deployment), "MBK_SECRET_KEY": ctx.secret_key}
     ctx.db.dispose()
