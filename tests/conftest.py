@@ -62,6 +62,9 @@ class PostgresDatabases:
         name = f"mbk_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         with self.admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # A test database is thrown away: a commit need not wait for the WAL to reach the disk (it does wait
+            # for everything else, so locks, constraints and visibility are as in production).
+            conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         self.created.append(name)
         return self.url.set(database=name).render_as_string(hide_password=False)
 
@@ -104,14 +107,17 @@ def _migrated_postgres(postgres_databases: PostgresDatabases) -> str:
     return url
 
 
-def _truncate_postgres(url: str) -> None:
+def _empty_postgres(url: str) -> None:
+    """Every table emptied and every id sequence back at 1. DELETE, not TRUNCATE: on tables this small TRUNCATE's
+    new files per table made emptying cost 0.7 s per test against 40 ms."""
     engine = sa.create_engine(url)
-    tables = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as conn:
         existing = set(sa.inspect(conn).get_table_names())
-        names = ", ".join(f'"{t}"' for t in tables if t in existing)
-        if names:
-            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in existing:
+                conn.execute(table.delete())
+        conn.execute(sa.text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false) "
+                             "FROM pg_sequences WHERE schemaname = current_schema()"))
     engine.dispose()
 
 
@@ -123,7 +129,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("_migrated_sqlite_template"), target)
         return f"sqlite:///{target}"
     url = request.getfixturevalue("_migrated_postgres")
-    _truncate_postgres(url)
+    _empty_postgres(url)
     return url
 
 

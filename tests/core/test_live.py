@@ -25,7 +25,7 @@ from core.events import NOTIFY_LIMIT, DomainEvent, Event, EventDelivery, OutboxE
 from core.events import publish as publish_event
 from core.live import LiveBroker, PostgresListener, Subscription
 from core.web.app import AppContext
-from tests.conftest import ROOT, _truncate_postgres
+from tests.conftest import ROOT, _empty_postgres
 from tests.core import dummy
 from tests.core.test_auth import OFFICE
 from tests.core.test_plugin_contract import with_dummy, write_deployment
@@ -111,7 +111,7 @@ def test_events_reach_live_streams_of_their_office_in_one_process(
 def postgres_url(request: pytest.FixtureRequest) -> str:
     """This test is about PostgreSQL's LISTEN/NOTIFY: SQLite serves one process (see the test above)."""
     url = request.getfixturevalue("_migrated_postgres")
-    _truncate_postgres(url)
+    _empty_postgres(url)
     return url
 
 

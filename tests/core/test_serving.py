@@ -25,7 +25,8 @@ REQUESTS = 40
 def mbk_serve(db_url: str, deployment: Path, port: int, ready_fd: int, metrics_dir: Path) -> subprocess.Popen[str]:
     # PATH without espeak-ng: serve then starts without making the demo's 2,000 speech clips (a minute on a
     # loaded machine), as on a server without espeak-ng; the processes are what this test is about.
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "MBK_DATABASE_URL": db_url, "MBK_SECRET_KEY": "serving-test-secret-key-0123456789",
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent), "MBK_DATABASE_URL": db_url,
+           "MBK_SECRET_KEY": "serving-test-secret-key-0123456789",
            "MBK_TEST_METRICS_TOKEN": TOKEN, "MBK_LOG_LEVEL": "WARNING", READY_FD: str(ready_fd),
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
     return subprocess.Popen([str(Path(sys.executable).parent / "mbk"), "serve", "--deployment", str(deployment),
