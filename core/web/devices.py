@@ -20,7 +20,14 @@ from core.context import AppContext
 from core.contract import DeviceInfo
 from core.db import utcnow
 from core.web.deps import DEVICE_COOKIE, ContextDep, OfficeDep, PrincipalDep, RowId, SessionDep
-from core.web.security import check_csrf, require, staff_page
+from core.web.security import (
+    check_csrf,
+    forget_shown,
+    require,
+    show_after_redirect,
+    shown_after_redirect,
+    staff_page,
+)
 
 api = APIRouter(tags=["devices"])
 pages = APIRouter(include_in_schema=False)
@@ -99,23 +106,16 @@ def _devices_page(request: Request, ctx: ContextDep, office: OfficeConfig, sessi
                       **{"error": None, "enrolled": None, "form": {}, **values})
 
 
-# After enrolling, the page redirects to itself (post/redirect/get: a reload must not enrol a second device) and
-# shows the code again from here: the admin's own signed, HttpOnly session cookie, for this one device, as long
-# as the code can still be used. Only its hash is in the database.
-ENROLMENT_KEY = "enrolment"
-
-
 def _shown_enrolment(request: Request, ctx: AppContext, office: OfficeConfig, session: SessionDep,
                      device_id: int | None) -> dict[str, object] | None:
-    kept = request.session.get(ENROLMENT_KEY)
-    if device_id is None or not isinstance(kept, dict) or (kept.get("office"), kept.get("device")) != (office.id,
-                                                                                                     device_id):
+    """Right after enrolling (post/redirect/get): the device's link, QR code and code, while it can be used."""
+    code = shown_after_redirect(request, "enrolment", f"{office.id}/{device_id}") if device_id else None
+    if code is None:
         return None
     device = session.get(auth.Device, device_id)
     if device is None or device.office_id != office.id or devices.state(device, office, utcnow()) != "not enrolled":
-        request.session.pop(ENROLMENT_KEY, None)  # used, expired or revoked: nothing left to show
+        forget_shown(request)  # used, expired or revoked: nothing left to show
         return None
-    code = str(kept["code"])
     link = enrolment_link(ctx, office.id, code)
     expires: datetime = auth.enrolment_expires(device).astimezone(office.tz)
     return {"name": device.name, "link": link, "code": code, "expires": expires,
@@ -144,7 +144,7 @@ def devices_add(request: Request, office: OfficeDep, ctx: ContextDep, session: S
     except problems.Problem as exc:
         return _devices_page(request, ctx, office, session, status_code=422, error=exc.message,
                              form={"kind": kind, "name": name})
-    request.session[ENROLMENT_KEY] = {"office": office.id, "device": device.id, "code": code}
+    show_after_redirect(request, "enrolment", f"{office.id}/{device.id}", code)
     return RedirectResponse(f"/{office.id}/admin/devices?enrolled={device.id}", status_code=303)
 
 

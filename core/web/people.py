@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,14 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.problems import Invalid, Problem
 from core.web.deps import ContextDep, OfficeDep, SessionDep
-from core.web.security import check_csrf, require, staff_page
+from core.web.security import (
+    check_csrf,
+    forget_shown,
+    require,
+    show_after_redirect,
+    shown_after_redirect,
+    staff_page,
+)
 
 api = APIRouter(tags=["people"])
 pages = APIRouter(include_in_schema=False)
@@ -93,10 +100,27 @@ def _people_page(request: Request, ctx: ContextDep, office: OfficeConfig, sessio
                       **{"error": None, "link": None, "link_for": None, "form": {}, **values})
 
 
+def _shown_link(request: Request, ctx: ContextDep, office: OfficeConfig, session: SessionDep,
+                username: str | None) -> str | None:
+    """Right after a form made a password link (post/redirect/get): that link again, while it can be used."""
+    code = shown_after_redirect(request, "password_link", f"{office.id}/{username}") if username else None
+    if code is None:
+        return None
+    try:
+        if people.password_link_user(session, code).username != username:
+            raise Invalid("unknown_link", "the link is someone else's")
+    except Problem:
+        forget_shown(request)  # used or expired: nothing left to show
+        return None
+    return password_url(ctx, code)
+
+
 @pages.get("/{office}/admin/people")
 def people_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
-                principal: AdminPageDep) -> Response:
-    return _people_page(request, ctx, office, session)
+                principal: AdminPageDep, added: Annotated[str | None, Query(max_length=150)] = None) -> Response:
+    """The office's people; ``?added=USERNAME`` right after adding someone new shows their password link."""
+    link = _shown_link(request, ctx, office, session, added)
+    return _people_page(request, ctx, office, session, link=link, link_for=added if link else None)
 
 
 @pages.post("/{office}/admin/people")
@@ -115,7 +139,8 @@ def people_add(request: Request, office: OfficeDep, ctx: ContextDep, session: Se
                             form={"username": username, "display_name": display_name, "roles": roles or []})
     if code is None:
         return RedirectResponse(f"/{office.id}/admin/people", status_code=303)
-    return _people_page(request, ctx, office, session, link=password_url(ctx, code), link_for=user.username)
+    show_after_redirect(request, "password_link", f"{office.id}/{user.username}", code)
+    return RedirectResponse(f"/{office.id}/admin/people?added={quote(user.username)}", status_code=303)
 
 
 def _person_page(request: Request, ctx: ContextDep, office: OfficeConfig, session: SessionDep, username: str, *,
@@ -129,7 +154,9 @@ def _person_page(request: Request, ctx: ContextDep, office: OfficeConfig, sessio
 @pages.get("/{office}/admin/people/{username}")
 def person_page(request: Request, username: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                 principal: AdminPageDep) -> Response:
-    return _person_page(request, ctx, office, session, username)
+    """A person's roles and account; right after "new password link" (post/redirect/get), that link."""
+    return _person_page(request, ctx, office, session, username,
+                        link=_shown_link(request, ctx, office, session, username))
 
 
 @pages.post("/{office}/admin/people/{username}")
@@ -140,20 +167,18 @@ def person_change(request: Request, username: str, office: OfficeDep, ctx: Conte
     """One form per change on the person's page: ``action`` says which."""
     check_csrf(request, csrf_token)
     _ = ctx.translator.gettext(ctx.language(request, office))
-    link = None
     try:
         with session.begin_nested():
             if action == "roles":
                 people.set_roles(session, principal, office.id, username, roles or [], _)
             elif action == "password_link":
-                link = password_url(ctx, people.new_password_link(session, principal, office.id, username, _))
+                code = people.new_password_link(session, principal, office.id, username, _)
+                show_after_redirect(request, "password_link", f"{office.id}/{username}", code)
             else:
                 people.set_disabled(session, principal, office.id, username, action == "disable", _)
     except Problem as exc:
         return _person_page(request, ctx, office, session, username, status_code=409, error=exc.message)
-    if link is None:
-        return RedirectResponse(f"/{office.id}/admin/people/{quote(username)}", status_code=303)
-    return _person_page(request, ctx, office, session, username, link=link)
+    return RedirectResponse(f"/{office.id}/admin/people/{quote(username)}", status_code=303)
 
 
 @pages.get("/password")

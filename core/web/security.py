@@ -61,6 +61,29 @@ def safe_next(target: str) -> str:
     return "/"
 
 
+# Post/redirect/get for a one-time secret made by a form (an enrolment code, a password link): the form redirects,
+# and the page it redirects to shows the secret again on every reload, instead of a reload making another one
+# (which would also void the one already handed out). Kept in the admin's own signed, HttpOnly session cookie, for
+# one subject at a time; the database keeps only its hash.
+SHOWN_KEY = "shown"
+
+
+def show_after_redirect(request: Request, kind: str, subject: str, secret: str) -> None:
+    request.session[SHOWN_KEY] = {"kind": kind, "subject": subject, "secret": secret}
+
+
+def shown_after_redirect(request: Request, kind: str, subject: str) -> str | None:
+    """The secret kept for ``subject`` (None: none, or another's); call ``forget_shown`` once it is spent."""
+    kept = request.session.get(SHOWN_KEY)
+    if isinstance(kept, dict) and (kept.get("kind"), kept.get("subject")) == (kind, subject):
+        return str(kept.get("secret"))
+    return None
+
+
+def forget_shown(request: Request) -> None:
+    request.session.pop(SHOWN_KEY, None)
+
+
 class LoginRequired(Exception):
     """A staff page was opened without a login: core answers with a redirect to the login page, which sends
     the user back to ``next_path`` afterwards."""

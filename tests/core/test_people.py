@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import auth, people
 from core.db import utcnow
@@ -206,3 +206,29 @@ def test_the_people_pages_add_change_and_disable(client: TestClient, ctx: AppCon
     assert client.post("/alpha/admin/people/omar", data={"action": "enable"}).status_code == 403  # no CSRF token
     refused_link = client.get(path_of(link), headers=HTML)
     assert refused_link.status_code == 404  # a disabled account's link does not work
+
+
+def test_a_reload_after_a_form_shows_the_same_link_and_voids_none(client: TestClient, ctx: AppContext,
+                                                                   staff: dict[str, str]) -> None:
+    def link_on(path: str, who: TestClient = client) -> str | None:
+        found = re.search(r'class="mbk-secret-link" href="([^"]+)"', who.get(path, headers=HTML).text)
+        return found.group(1) if found else None
+
+    login(client, "admin-a")
+    csrf = csrf_of(client.get("/alpha/admin/people?lang=en", headers=HTML).text)
+    added = client.post("/alpha/admin/people", data={"csrf_token": csrf, "username": "lea", "roles": ["guide"]},
+                        follow_redirects=False)
+    assert (added.status_code, added.headers["location"]) == (303, "/alpha/admin/people?added=lea")
+    first = link_on(added.headers["location"])
+    assert first is not None and link_on(added.headers["location"]) == first  # reloaded: the same link
+    made = client.post("/alpha/admin/people/lea", data={"csrf_token": csrf, "action": "password_link"},
+                       follow_redirects=False)
+    assert (made.status_code, made.headers["location"]) == (303, "/alpha/admin/people/lea")
+    second = link_on("/alpha/admin/people/lea")
+    assert second not in (None, first) and link_on("/alpha/admin/people/lea") == second
+    other = TestClient(client.app)  # another admin (a platform admin): no link that is not theirs
+    login(other, "root")
+    assert link_on("/alpha/admin/people/lea", other) is None
+    assert client.get(path_of(second), headers=HTML).status_code == 200  # the reloads voided nothing
+    with ctx.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(people.PasswordLink)) == 1  # one link: the latest
