@@ -32,7 +32,8 @@ DATA_LIKE = re.compile(r"[\d\W_]*|[A-Z]\d+|\w")
 SEPARATORS = re.compile(r" · | – |: |\(|\)|“|”|(?<=[.؟?]) ")  # how pages join texts, and sentences
 LANGUAGES = {"sv", "en", "ar", "so", "fi", "fa", "ti"}
 PAGES = ("/", "/login", "/enrol", "/skarholmen", "/skarholmen/admin", "/skarholmen/admin/people",
-         "/skarholmen/admin/devices", "/skarholmen/queue/console", "/skarholmen/queue/board",
+         "/skarholmen/admin/devices", "/skarholmen/admin/failures", "/skarholmen/queue/console",
+         "/skarholmen/queue/live", "/skarholmen/queue/board",
          "/skarholmen/kiosk", "/skarholmen/kiosk/meeting", "/skarholmen/kiosk/guides", "/skarholmen/kiosk/talk",
          "/skarholmen/surveys/exit/tablet", "/skarholmen/surveys/exit/report", "/skarholmen/notify/messages")
 
