@@ -30,6 +30,7 @@ def event_label(event_type: str, language: str) -> str:
     return {"visitor.arrived": _("Visitor arrived"), "arrival.escalated": _("Arrival not answered"),
             "ticket.issued": _("New ticket"), "ticket.near": _("Turn coming soon"),
             "ticket.called": _("Called to the counter"), "device.offline": _("Device offline"),
+            "device.online": _("Device back online"),
             "appointment.booked": _("Appointment booked"),
             "appointment.reminder": _("Appointment reminder")}.get(event_type, event_type)
 

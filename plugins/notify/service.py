@@ -242,8 +242,8 @@ def _template_values(event: Event, office: OfficeConfig, recipient: Recipient) -
         "counter_name": payload.get("counter_name") or payload.get("counter"),
         "acknowledge_url": payload.get("acknowledge_url"),
         "whom": _whom(office, payload, recipient.language),
-        "device_name": payload.get("name"),  # device.offline
-        "minutes": payload.get("minutes"),
+        "device_name": payload.get("name"),  # device.offline and device.online
+        "minutes": payload.get("minutes", payload.get("offline_minutes")),
         **booking_values(office, payload, recipient.language),
     }
 

@@ -16,7 +16,7 @@ from core.config import StrictModel
 
 # Events the plugin has message templates for (rules may name only these).
 MESSAGE_EVENTS = ("visitor.arrived", "arrival.escalated", "ticket.issued", "ticket.near", "ticket.called",
-                  "device.offline", "appointment.booked", "appointment.reminder")
+                  "device.offline", "device.online", "appointment.booked", "appointment.reminder")
 # Recipient kinds a rule's ``to`` may name; "officer:<id>" and "unit:<id>" name a fixed recipient.
 RECIPIENT_KINDS = ("officer", "unit", "officer_or_unit", "visitor")
 

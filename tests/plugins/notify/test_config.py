@@ -42,8 +42,8 @@ def test_rules_naming_unknown_things_are_reported_with_key_paths(tmp_path: Path)
     root = write_deployment(tmp_path, smtp_port=2525, provider="http://127.0.0.1:9", rules=rules)
     assert problems(root) == [
         "plugins.notify.rules[4].event: unknown event 'visitor.left' (events with messages: visitor.arrived, "
-        "arrival.escalated, ticket.issued, ticket.near, ticket.called, device.offline, appointment.booked, "
-        "appointment.reminder)",
+        "arrival.escalated, ticket.issued, ticket.near, ticket.called, device.offline, device.online, "
+        "appointment.booked, appointment.reminder)",
         "plugins.notify.rules[5].channel: unknown channel 'fax' (channels: chat, email, sms)",
         "plugins.notify.rules[6].to: unknown officer 'nobody' (officers: a-lind, j-smith)",
         "plugins.notify.rules[7].to: unknown unit 'nowhere' (units: social)",

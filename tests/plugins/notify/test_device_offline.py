@@ -1,5 +1,6 @@
 """IT hears about a device gone quiet: core publishes device.offline for a kiosk not heard from during opening
-hours, and a notify rule mails the unit it names (a real SMTP server on loopback)."""
+hours, and a notify rule mails the unit it names (a real SMTP server on loopback); and device.online when it is
+back."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ IT_RULE = """\
 event = "device.offline"
 to = "unit:social"
 channel = "email"
+
+[[plugins.notify.rules]]
+event = "device.online"
+to = "unit:social"
+channel = "email"
 """
 
 
@@ -44,6 +50,16 @@ def test_a_kiosk_gone_quiet_is_mailed_to_the_unit_a_rule_names(make_context: Cal
     assert recipients == ["social@test.example"]
     assert mail["Subject"] == "Enhet frånkopplad: Entrance kiosk"  # the office's first language: sv
     assert "har inte hörts av på 40 minuter" in mail.get_content()
+
+    # Back: its check-in publishes device.online, and IT hears that too.
+    with ctx.db.session() as session:
+        devices.seen(session, session.get(auth.Device, kiosk.id), ctx.deployment.office("testoffice"), utcnow(),
+                     timedelta(minutes=5))
+    drain_events(ctx)
+    sender_for(ctx).run_once()
+    [_, (recipients, mail)] = smtp.wait_for(2)
+    assert (recipients, mail["Subject"]) == (["social@test.example"], "Enhet ansluten igen: Entrance kiosk")
+    assert "hör av sig igen, efter 40 minuter" in mail.get_content()
 
 
 def test_the_demo_mails_a_kiosk_gone_quiet(make_context: Callable[..., AppContext]) -> None:
