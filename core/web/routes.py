@@ -196,8 +196,9 @@ def landing(request: Request, ctx: ContextDep) -> Response:
 
 def audit_row(ctx: ContextDep, office: OfficeConfig, entry: auth.AuditEntry, language: str
               ) -> tuple[datetime, str, str, str]:
-    """(local time: office staff read their own clock, who, what, details) of an audit entry: core's actions by
-    their translated names with their details, a plugin's in its own words (mbk_audit_text), else as recorded."""
+    """(local time: office staff read their own clock, who, what, details) of an audit entry: the staff member's
+    username or the device's name; core's actions by their translated names with their details, a plugin's in
+    its own words (mbk_audit_text), else as recorded."""
     _ = ctx.translator.gettext(language)
     details = ", ".join(f"{key}={value}" for key, value in entry.detail.items())
     if entry.action in auth.AUDIT_LABELS:
@@ -207,7 +208,9 @@ def audit_row(ctx: ContextDep, office: OfficeConfig, entry: auth.AuditEntry, lan
         what, details = text, ""
     else:
         what = entry.action
-    return entry.at.astimezone(office.tz), entry.actor, what, details
+    kind, _sep, name = entry.actor.partition(":")
+    who = {"user": name, "device": _("Device: %(name)s", name=name)}.get(kind, entry.actor) if name else entry.actor
+    return entry.at.astimezone(office.tz), who, what, details
 
 
 @pages.get("/{office}/admin")

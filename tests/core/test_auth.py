@@ -449,8 +449,9 @@ def test_audit_log_shows_who_did_what_where_and_when_to_office_admins_only(
 def test_audit_log_on_the_admin_page(client: TestClient, staff: dict[str, str], audited: None) -> None:
     login(client, staff["admin"])
     page = client.get("/alpha/admin?lang=en", headers=HTML).text
-    # core's actions by their names, a plugin's as it wrote them
-    assert "dummy.staff_action" in page and "user:guide-a" in page and "<td>Device enrolled</td>" in page
+    # who by their username or device name, core's actions by their names, a plugin's as it wrote them
+    assert "dummy.staff_action" in page and "<td>guide-a</td>" in page and "<td>Device enrolled</td>" in page
+    assert "<td>Device: Entrance 1</td>" in page and "user:" not in page
     assert "guide-g" not in page
     client.cookies.clear()
     login(client, staff["viewer"])
