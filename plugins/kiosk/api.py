@@ -41,7 +41,67 @@ class TicketIn(BaseModel):
     interpreter: str | None = Field(default=None, max_length=16)
 
 
-@router.post("/arrivals", status_code=201)
+class ArrivalOut(BaseModel):
+    """An arrival as the kiosk shows it, with what to tell the visitor now (in their language)."""
+
+    id: str
+    notification: str = Field(description="pending, sent, failed, acknowledged or none")
+    escalated: bool
+    officer: str | None
+    unit: str | None
+    told: str
+    advice: str
+    ticket: str | None = Field(description="the booked queue number of a meeting with the guides")
+    final: bool = Field(description="nothing more will change: the kiosk stops asking")
+
+
+class MeetingTimeOut(BaseModel):
+    start: str = Field(description="the start (ISO 8601): send it with the arrival")
+    label: str = Field(description="the local time, e.g. 14:30")
+
+
+class MeetingTimesOut(BaseModel):
+    times: list[MeetingTimeOut]
+
+
+class BookingOut(BaseModel):
+    """Whom a booking code's meeting is with; ``time``, ``label`` and ``appointment`` only for a booked
+    appointment (not for a fixed code of the directory)."""
+
+    officer_id: str | None
+    name: str | None
+    unit_id: str | None
+    unit: str | None
+    time: str | None = Field(default=None, description="the meeting's local time")
+    label: str | None = None
+    appointment: bool | None = None
+
+
+class KioskTicketOut(BaseModel):
+    """A ticket the kiosk took, with what its screen says."""
+
+    id: str
+    number: str
+    service: str
+    service_name: str
+    position: int
+    estimated_wait_minutes: int | None
+    status_path: str
+    called_to: str | None = Field(default=None, description="where to go now, when called at once")
+    position_text: str
+    wait_text: str
+    phone_url: str
+    qr: str = Field(description="the QR code to the phone page, an SVG data URI")
+
+
+class PrintOut(BaseModel):
+    printer: str = Field(description="paper, or browser where no printer is set for this device")
+    printed: bool
+    state: str | None = Field(description="the printer's state after the attempt")
+    message: str = Field(description="what to tell the visitor")
+
+
+@router.post("/arrivals", status_code=201, response_model=ArrivalOut)
 def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
                      _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key.
@@ -60,7 +120,7 @@ def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
         return arrivals.arrival_view(office, done.arrival, language, done.ticket)
 
 
-@router.get("/arrivals/{arrival_id}")
+@router.get("/arrivals/{arrival_id}", response_model=ArrivalOut)
 def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
                   _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """An arrival's current ``notification`` state (pending, sent, failed, acknowledged, none), whether it
@@ -70,7 +130,7 @@ def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str
         return arrivals.arrival_view(office, arrivals.get_arrival(session, office, arrival_id, language), language)
 
 
-@router.get("/meeting-times")
+@router.get("/meeting-times", response_model=MeetingTimesOut)
 def meeting_times(office: OfficeDep, ctx: ContextDep, officer_id: str | None = None, unit_id: str | None = None,
                   lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """The times of the chosen officer's (or unit's) meetings a visitor may arrive for now: ``times`` with
@@ -81,7 +141,7 @@ def meeting_times(office: OfficeDep, ctx: ContextDep, officer_id: str | None = N
                                                 officer_id, unit_id)}
 
 
-@router.get("/booking-codes/{code}")
+@router.get("/booking-codes/{code}", response_model=BookingOut, response_model_exclude_unset=True)
 def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
                  _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """Who the meeting of a booking code is with (the officer's name and unit, never the visitor's): today's
@@ -100,7 +160,7 @@ def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv"
             "unit": service.unit_name(office, officer.unit, language)}
 
 
-@router.post("/tickets", status_code=201)
+@router.post("/tickets", status_code=201, response_model=KioskTicketOut)
 def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, _principal: Principal = Depends(kiosk_or_staff)
                 ) -> dict[str, Any]:
     """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
@@ -124,7 +184,7 @@ class PrintIn(BaseModel):
     idempotency_key: str = Field(min_length=8, max_length=64)
 
 
-@router.post("/tickets/print")
+@router.post("/tickets/print", response_model=PrintOut)
 def print_ticket(body: PrintIn, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(kiosk_or_staff)
                  ) -> dict[str, Any]:
     """Print the ticket this screen took (named by its request key) on the receipt printer beside this kiosk.

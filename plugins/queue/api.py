@@ -24,6 +24,18 @@ from core.web.security import get_principal, require
 from core.web.sse import sse_response
 from plugins.queue import announce, counters, lifecycle, tickets, views
 from plugins.queue.live import live_projection, live_state
+from plugins.queue.schemas import (
+    AlertOut,
+    BoardOut,
+    CounterStateOut,
+    CsvFile,
+    EventStream,
+    LiveOut,
+    PublicTicketOut,
+    ServiceOut,
+    StaffTicketOut,
+    StatsRowOut,
+)
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 
@@ -106,14 +118,15 @@ def ticket_issuer(request: Request, office: OfficeDep,
         return None
 
 
-@api.get("/services")
+@api.get("/services", response_model=list[ServiceOut])
 def list_services(session: SessionDep, request: Request, office: OfficeDep,
                   language: LanguageDep) -> list[dict[str, Any]]:
     """Services with their waiting count and estimated wait."""
     return views.services_view(session, office, language)
 
 
-@api.post("/tickets", status_code=201)
+@api.post("/tickets", status_code=201, response_model=PublicTicketOut,
+          responses={200: {"model": PublicTicketOut, "description": "the ticket this idempotency key already took"}})
 def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeDep, ctx: ContextDep,
           principal: Principal | None = Depends(ticket_issuer),
           idempotency_key: Annotated[str | None, Header(max_length=100)] = None) -> JSONResponse:
@@ -134,7 +147,7 @@ def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeD
     return JSONResponse(view, status_code=201 if issued.created else 200)
 
 
-@api.get("/tickets")
+@api.get("/tickets", response_model=list[StaffTicketOut])
 def list_open_tickets(session: SessionDep, office: OfficeDep, language: LanguageDep,
                       services: Annotated[list[str] | None, Query()] = None,
                       _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
@@ -148,14 +161,14 @@ def _visitor_language(request: Request, office: OfficeConfig, ticket: Any) -> st
     return asked if asked in office.languages else ticket.language
 
 
-@api.get("/tickets/{ticket_id}")
+@api.get("/tickets/{ticket_id}", response_model=PublicTicketOut)
 def ticket_status(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> dict[str, Any]:
     """A ticket's public status: position, estimated wait, where to go when called. The id is the key."""
     ticket = tickets.get_ticket(session, office, ticket_id)
     return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
-@api.get("/tickets/{ticket_id}/events")
+@api.get("/tickets/{ticket_id}/events", response_class=EventStream)
 def ticket_events(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> Response:
     """Live hints for the visitor's page: refresh when the ticket or its line changes."""
     ticket = tickets.get_ticket(session, office, ticket_id)
@@ -163,7 +176,7 @@ def ticket_events(session: SessionDep, request: Request, ticket_id: str, office:
     return sse_response(request, office.id, views.ticket_projection(ticket_id, line))
 
 
-@api.post("/tickets/{ticket_id}/phone")
+@api.post("/tickets/{ticket_id}/phone", response_model=PublicTicketOut)
 def ticket_phone(session: SessionDep, request: Request, ticket_id: str, body: PhoneIn,
                  office: OfficeDep, ctx: ContextDep) -> dict[str, Any]:
     """The visitor asks for a text message when near the front (phone null withdraws it)."""
@@ -172,14 +185,14 @@ def ticket_phone(session: SessionDep, request: Request, ticket_id: str, body: Ph
     return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
-@api.post("/tickets/{ticket_id}/cancel")
+@api.post("/tickets/{ticket_id}/cancel", response_model=PublicTicketOut)
 def ticket_cancel(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> dict[str, Any]:
     """Leave the line (the visitor, with the ticket's id, or staff)."""
     ticket = lifecycle.cancel(session, office, ticket_id)
     return views.public_ticket(session, office, ticket, _visitor_language(request, office, ticket))
 
 
-@api.post("/call-next", responses={204: {"description": "nobody waits"}})
+@api.post("/call-next", response_model=StaffTicketOut, responses={204: {"description": "nobody waits"}})
 def call_next(session: SessionDep, request: Request, body: CallNextIn, office: OfficeDep,
               language: LanguageDep, principal: Principal = Depends(STAFF)) -> Response:
     """Call the oldest waiting ticket for the counter's services: 200 with it, or 204 when nobody waits."""
@@ -190,7 +203,7 @@ def call_next(session: SessionDep, request: Request, body: CallNextIn, office: O
     return JSONResponse(views.staff_ticket(office, ticket, language))
 
 
-@api.post("/tickets/{ticket_id}/call")
+@api.post("/tickets/{ticket_id}/call", response_model=StaffTicketOut)
 def call_ticket(session: SessionDep, ticket_id: str, body: CallIn, office: OfficeDep, language: LanguageDep,
                 principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Call this waiting ticket (chosen by the guide, or on hold) to the counter: 409 when another guide called
@@ -200,7 +213,7 @@ def call_ticket(session: SessionDep, ticket_id: str, body: CallIn, office: Offic
     return views.staff_ticket(office, ticket, language)
 
 
-@api.post("/tickets/{ticket_id}/done")
+@api.post("/tickets/{ticket_id}/done", response_model=StaffTicketOut)
 def ticket_done(session: SessionDep, ticket_id: str, office: OfficeDep, language: LanguageDep,
                 body: DoneIn | None = None, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: the visit is over, with its outcome (409 when the ticket was not called or served)."""
@@ -210,7 +223,7 @@ def ticket_done(session: SessionDep, ticket_id: str, office: OfficeDep, language
     return views.staff_ticket(office, ticket, language)
 
 
-@api.post("/tickets/{ticket_id}/urgent")
+@api.post("/tickets/{ticket_id}/urgent", response_model=StaffTicketOut)
 def ticket_urgent(session: SessionDep, ticket_id: str, body: UrgentIn, office: OfficeDep, language: LanguageDep,
                   principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: flag the ticket urgent (it comes first and stands out), or take the flag off with false."""
@@ -219,7 +232,7 @@ def ticket_urgent(session: SessionDep, ticket_id: str, body: UrgentIn, office: O
     return views.staff_ticket(office, ticket, language)
 
 
-@api.put("/counters/{counter_id}")
+@api.put("/counters/{counter_id}", response_model=CounterStateOut)
 def counter_state(session: SessionDep, counter_id: str, body: CounterIn, office: OfficeDep,
                   principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: pause a counter (nobody is called to it) or open it again."""
@@ -228,7 +241,7 @@ def counter_state(session: SessionDep, counter_id: str, body: CounterIn, office:
     return {"counter": counter_id, "state": state}
 
 
-@api.get("/counters/{counter_id}")
+@api.get("/counters/{counter_id}", response_model=CounterStateOut)
 def counter_get(session: SessionDep, counter_id: str, office: OfficeDep,
                 _: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: whether the counter is open or paused."""
@@ -251,10 +264,10 @@ def _transition(action: str):  # type: ignore[no-untyped-def]
 
 
 for _action in ("recall", "start", "no-show", "hold", "resume"):
-    api.post(f"/tickets/{{ticket_id}}/{_action}")(_transition(_action))
+    api.post(f"/tickets/{{ticket_id}}/{_action}", response_model=StaffTicketOut)(_transition(_action))
 
 
-@api.post("/tickets/{ticket_id}/transfer")
+@api.post("/tickets/{ticket_id}/transfer", response_model=StaffTicketOut)
 def ticket_transfer(session: SessionDep, request: Request, ticket_id: str, body: TransferIn, office: OfficeDep,
                     language: LanguageDep, principal: Principal = Depends(STAFF)) -> dict[str, Any]:
     """Staff: send the ticket to another service's line with a note for the next guide."""
@@ -263,7 +276,7 @@ def ticket_transfer(session: SessionDep, request: Request, ticket_id: str, body:
     return views.staff_ticket(office, ticket, language)
 
 
-@api.get("/alerts")
+@api.get("/alerts", response_model=list[AlertOut])
 def staff_alerts(session: SessionDep, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
                  _: Principal = Depends(STAFF)) -> list[dict[str, Any]]:
     """What guides should act on now, from every enabled plugin (``mbk_staff_alerts``): e.g. visitors waiting
@@ -274,14 +287,14 @@ def staff_alerts(session: SessionDep, office: OfficeDep, ctx: ContextDep, langua
             for a in sorted(alerts, key=lambda a: (a.order, a.since))]
 
 
-@api.get("/board")
+@api.get("/board", response_model=BoardOut)
 def board(session: SessionDep, request: Request, office: OfficeDep,
           language: LanguageDep) -> dict[str, Any]:
     """What the display board shows: last calls and waiting counts (no names, errands or phone numbers)."""
     return views.board_state(session, office, language)
 
 
-@api.get("/board/events")
+@api.get("/board/events", response_class=EventStream)
 def board_events(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep) -> Response:
     """The board's live stream (server-sent events): first the whole state (again after every reconnect),
     then every call, and a hint when the counts change."""
@@ -294,7 +307,7 @@ def board_events(request: Request, office: OfficeDep, ctx: ContextDep, language:
     return sse_response(request, office.id, views.board_projection(office), initial=state)
 
 
-@api.get("/live")
+@api.get("/live", response_model=LiveOut)
 def live(session: SessionDep, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
          _: Principal = Depends(MANAGERS)) -> dict[str, Any]:
     """The manager's live view (admins and viewers): waiting per service and the longest wait, counters, today's
@@ -302,7 +315,7 @@ def live(session: SessionDep, office: OfficeDep, ctx: ContextDep, language: Lang
     return live_state(session, office, ctx.hooks(office), language)
 
 
-@api.get("/live/events")
+@api.get("/live/events", response_class=EventStream)
 def live_events(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
                 _: Principal = Depends(MANAGERS)) -> Response:
     """The live view's stream: the whole state first (again after every reconnect), then a hint to read it again
@@ -341,7 +354,7 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-@api.get("/stats")
+@api.get("/stats", response_model=list[StatsRowOut])
 def stats(session: SessionDep, office: OfficeDep,
           first: Annotated[Day | None, Query(alias="from")] = None,
           last: Annotated[Day | None, Query(alias="to")] = None,
@@ -350,7 +363,7 @@ def stats(session: SessionDep, office: OfficeDep,
     return _stats_rows(session, office, first, last)
 
 
-@api.get("/stats.csv")
+@api.get("/stats.csv", response_class=CsvFile)
 def stats_csv(session: SessionDep, office: OfficeDep,
               first: Annotated[Day | None, Query(alias="from")] = None,
               last: Annotated[Day | None, Query(alias="to")] = None,

@@ -9,10 +9,10 @@ import pytest
 
 from core.web.app import AppContext, create_app
 
-# Core's routes and the plugins whose API declares its response models. Queue and kiosk follow
-# (issue 11); add a prefix here when its routes are converted.
+# The plugins whose API declares its response models (issue 11); add a prefix here when its routes are converted.
 CONVERTED = ("/api/v1/offices/{office}/surveys/", "/api/v1/offices/{office}/notify/",
-             "/api/v1/offices/{office}/appointments")
+             "/api/v1/offices/{office}/appointments", "/api/v1/offices/{office}/queue/",
+             "/api/v1/offices/{office}/kiosk/")
 
 
 def json_success_schemas(openapi: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -35,6 +35,7 @@ def test_converted_operations_declare_their_response_shape(ctx: AppContext) -> N
 
 
 @pytest.mark.parametrize("model", ["ReportOut", "ShownCell", "MessageSummary", "ResponseRecorded", "AppointmentOut",
-                                   "ImportOut"])
+                                   "ImportOut", "PublicTicketOut", "StaffTicketOut", "BoardOut", "LiveOut",
+                                   "ArrivalOut", "KioskTicketOut"])
 def test_docs_show_the_models(ctx: AppContext, model: str) -> None:
     assert model in create_app(ctx).openapi()["components"]["schemas"]
