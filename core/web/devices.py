@@ -20,6 +20,7 @@ from core.context import AppContext
 from core.contract import DeviceInfo
 from core.db import utcnow
 from core.web.deps import DEVICE_COOKIE, ContextDep, OfficeDep, PrincipalDep, RowId, SessionDep
+from core.web.schemas import DeviceEnrolled, DeviceOut
 from core.web.security import (
     check_csrf,
     forget_shown,
@@ -49,7 +50,7 @@ def device_json(device: DeviceInfo) -> dict[str, object]:
 # --- API --------------------------------------------------------------------------------------------
 
 
-@api.get("/api/v1/offices/{office}/devices")
+@api.get("/api/v1/offices/{office}/devices", response_model=list[DeviceOut])
 def list_devices(office: OfficeDep, session: SessionDep, principal: AdminDep) -> list[dict[str, object]]:
     """The office's devices with their state (active, offline, not enrolled, expired, revoked) and last check-in."""
     return [device_json(d) for d in devices.office_devices(session, office)]
@@ -60,7 +61,7 @@ class NewDevice(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
-@api.post("/api/v1/offices/{office}/devices", status_code=201)
+@api.post("/api/v1/offices/{office}/devices", status_code=201, response_model=DeviceEnrolled)
 def add_device(request: Request, body: NewDevice, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                principal: AdminDep) -> dict[str, object]:
     """Enrol a device: its one-time ``enrolment_link`` and short ``enrolment_code`` (30 minutes), and its API
@@ -72,7 +73,7 @@ def add_device(request: Request, body: NewDevice, office: OfficeDep, ctx: Contex
             "enrolment_code": code, "enrolment_expires_at": device.enrolment_expires_at.isoformat(), "token": token}
 
 
-@api.delete("/api/v1/offices/{office}/devices/{device_id}")
+@api.delete("/api/v1/offices/{office}/devices/{device_id}", response_model=DeviceOut)
 def delete_device(request: Request, device_id: RowId, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                   principal: AdminDep) -> dict[str, object]:
     """Revoke a device: its cookie and token stop working at once (it stays listed as revoked)."""

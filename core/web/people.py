@@ -15,6 +15,7 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.problems import Invalid, Problem
 from core.web.deps import ContextDep, OfficeDep, SessionDep
+from core.web.schemas import PersonAdded, PersonChanged, PersonOut
 from core.web.security import (
     check_csrf,
     forget_shown,
@@ -54,13 +55,14 @@ def password_url(ctx: ContextDep, code: str) -> str:
 # --- API --------------------------------------------------------------------------------------------
 
 
-@api.get("/api/v1/offices/{office}/users")
+@api.get("/api/v1/offices/{office}/users", response_model=list[PersonOut])
 def list_users(office: OfficeDep, session: SessionDep, principal: AdminDep) -> list[dict[str, object]]:
     """Everyone with a role at the office (office admins and platform admins)."""
     return [p.as_json() for p in people.office_people(session, office.id)]
 
 
-@api.post("/api/v1/offices/{office}/users", status_code=201)
+@api.post("/api/v1/offices/{office}/users", status_code=201, response_model=PersonAdded,
+          responses={200: {"model": PersonAdded, "description": "an existing account got roles here"}})
 def add_user(request: Request, body: NewPerson, office: OfficeDep, ctx: ContextDep, session: SessionDep,
              principal: AdminDep) -> JSONResponse:
     """Add a staff member with roles at the office, or give an existing account roles here. A new account gets a
@@ -74,7 +76,7 @@ def add_user(request: Request, body: NewPerson, office: OfficeDep, ctx: ContextD
                         status_code=201 if created else 200)
 
 
-@api.patch("/api/v1/offices/{office}/users/{username}")
+@api.patch("/api/v1/offices/{office}/users/{username}", response_model=PersonChanged)
 def change_user(request: Request, username: str, body: PersonChange, office: OfficeDep, ctx: ContextDep,
                 session: SessionDep, principal: AdminDep) -> dict[str, object]:
     _ = ctx.translator.gettext(ctx.language(request, office))

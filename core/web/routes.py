@@ -17,6 +17,7 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.web import failures, sso
 from core.web.deps import SESSION_KEY, ContextDep, OfficeDep
+from core.web.schemas import AuditEntryOut, Health, OfficeDetailOut, OfficeOut, Readiness, TokenOut
 from core.web.security import (
     check_csrf,
     login_page,
@@ -39,13 +40,14 @@ def _client_address(request: Request) -> str:
 # --- Health -----------------------------------------------------------------------------------------
 
 
-@api.get("/healthz", tags=["health"])
+@api.get("/healthz", tags=["health"], response_model=Health)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@api.get("/readyz", tags=["health"])
+@api.get("/readyz", tags=["health"], response_model=Readiness,
+         responses={503: {"model": Readiness, "description": "not ready: the database or a migration"}})
 def readyz(request: Request, ctx: ContextDep) -> Response:
     """The database answers and every migration branch is at its head."""
     try:
@@ -68,12 +70,12 @@ def _office_summary(office: OfficeConfig, language: str) -> dict[str, object]:
             "languages": list(office.languages), "plugins": list(office.enabled_plugins)}
 
 
-@api.get("/api/v1/offices", tags=["offices"])
+@api.get("/api/v1/offices", tags=["offices"], response_model=list[OfficeOut])
 def list_offices(request: Request, ctx: ContextDep) -> list[dict[str, object]]:
     return [_office_summary(o, ctx.deployment.default_language) for o in ctx.deployment.offices.values()]
 
 
-@api.get("/api/v1/offices/{office}", tags=["offices"])
+@api.get("/api/v1/offices/{office}", tags=["offices"], response_model=OfficeDetailOut)
 def office_detail(request: Request, office: OfficeDep, ctx: ContextDep) -> dict[str, object]:
     summary = _office_summary(office, ctx.deployment.default_language)
     summary["pages"] = [{"label": p.label, "path": p.path, "audience": p.audience} for p in ctx.page_links(office)]
@@ -83,7 +85,7 @@ def office_detail(request: Request, office: OfficeDep, ctx: ContextDep) -> dict[
 # --- Authentication ---------------------------------------------------------------------------------
 
 
-@api.post("/api/v1/auth/token", tags=["auth"])
+@api.post("/api/v1/auth/token", tags=["auth"], response_model=TokenOut)
 def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: ContextDep
           ) -> dict[str, object]:
     """OAuth2 password flow: an expiring bearer token for a staff user (not where local passwords are off)."""
@@ -101,7 +103,7 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
             "expires_in": int(auth.TOKEN_LIFETIME.total_seconds())}
 
 
-@api.get("/api/v1/offices/{office}/audit", tags=["auth"])
+@api.get("/api/v1/offices/{office}/audit", tags=["auth"], response_model=list[AuditEntryOut])
 def audit_log(request: Request, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(require("admin")),
               limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
     """The office's audit log, newest first (office admins and platform admins)."""

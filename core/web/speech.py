@@ -14,6 +14,7 @@ from core.config import OfficeConfig
 from core.problems import Invalid, NotFound, Unavailable
 from core.speech import MAX_TEXT, Allowance, SpeechError
 from core.web.deps import ContextDep, OfficeDep
+from core.web.schemas import SpeechClipsOut
 from core.web.security import require
 
 api = APIRouter(tags=["speech"])
@@ -31,7 +32,7 @@ def _language(office: OfficeConfig, language: str) -> str:
     return language
 
 
-@api.post("/api/v1/offices/{office}/speech/{language}")
+@api.post("/api/v1/offices/{office}/speech/{language}", response_model=SpeechClipsOut)
 def clips_for_texts(language: str, body: TextsIn, office: OfficeDep, ctx: ContextDep,
                     _principal: Annotated[Principal, Depends(require(*ROLES, devices=DEVICE_KINDS))]
                     ) -> dict[str, object]:
