@@ -5,8 +5,10 @@ A handler declares what it needs by type, as in the FastAPI full-stack template:
     @router.get("/things")
     def things(office: OfficeDep, ctx: ContextDep, session: SessionDep, principal: PrincipalDep) -> list[Thing]:
 
-``SessionDep`` is the request's one database session: one transaction, committed when the handler returns and
-rolled back when it raises (a Problem included), before the response goes out.
+``SessionDep`` is the request's one database session, shared by authentication (``PrincipalDep`` and the
+``require`` checks of core.web.security) and the handler: committed when the handler returns and rolled back when
+it raises (a Problem included), before the response goes out. A handler that must wait on something slow outside
+any transaction (a receipt printer) commits first; what it writes afterwards is committed at the end in turn.
 """
 
 from __future__ import annotations
@@ -45,8 +47,13 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 def get_session(ctx: ContextDep) -> Iterator[Session]:
     """The request's database session (see the module docstring)."""
-    with ctx.db.session() as session:
-        yield session
+    with ctx.db.sessionmaker() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
 # scope="function": the transaction ends when the handler returns, before the response is sent, so a client
@@ -85,33 +92,33 @@ def get_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
 LanguageDep = Annotated[str, Depends(get_language)]
 
 
-def get_principal(request: Request, ctx: ContextDep) -> AuthPrincipal | None:
-    """A bearer token (user or device), else the session cookie (user), else the device cookie."""
+def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> AuthPrincipal | None:
+    """A bearer token (user or device), else the session cookie (user), else the device cookie: read in the
+    request's session, where a device's last sighting is written too."""
     cached = getattr(request.state, "principal", False)
     if cached is not False:
         return cached
     principal: AuthPrincipal | None = None
     header = request.headers.get("authorization", "")
     via_cookie = False
-    with ctx.db.session() as session:
-        try:
-            if header.lower().startswith("bearer "):
-                token = header[7:].strip()
-                if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                    principal = _seen(ctx, session, auth.device_from_token(session, token))
-                else:
-                    principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
-            elif request.session.get(SESSION_KEY):
-                user = auth.user_from_session(session, request.session[SESSION_KEY])
-                if user is not None:
-                    principal = auth.principal_for_user(user)
-                    via_cookie = True
-            if principal is None and request.cookies.get(DEVICE_COOKIE):
-                device = auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE])
-                principal = _seen(ctx, session, device)
+    try:
+        if header.lower().startswith("bearer "):
+            token = header[7:].strip()
+            if token.startswith(auth.DEVICE_TOKEN_PREFIX):
+                principal = _seen(ctx, session, auth.device_from_token(session, token))
+            else:
+                principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
+        elif request.session.get(SESSION_KEY):
+            user = auth.user_from_session(session, request.session[SESSION_KEY])
+            if user is not None:
+                principal = auth.principal_for_user(user)
                 via_cookie = True
-        except auth.AuthError as exc:
-            raise Unauthorized("unauthorized", str(exc)) from None
+        if principal is None and request.cookies.get(DEVICE_COOKIE):
+            device = auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE])
+            principal = _seen(ctx, session, device)
+            via_cookie = True
+    except auth.AuthError as exc:
+        raise Unauthorized("unauthorized", str(exc)) from None
     request.state.principal = principal
     request.state.principal_via_cookie = via_cookie
     return principal

@@ -18,8 +18,8 @@ from core.config import OfficeConfig
 from core.context import AppContext
 from core.contract import Failure
 from core.db import utcnow
-from core.web.deps import ContextDep, OfficeDep, RowId, SessionDep
-from core.web.security import authorize, check_csrf, get_principal, safe_next, staff_page
+from core.web.deps import ContextDep, OfficeDep, PrincipalDep, RowId, SessionDep
+from core.web.security import authorize, check_csrf, safe_next, staff_page
 
 pages = APIRouter(include_in_schema=False)
 
@@ -64,16 +64,16 @@ def failures_page(request: Request, office: OfficeDep, ctx: ContextDep, session:
 
 
 @pages.post("/{office}/admin/events/{delivery_id}/retry")
-def admin_retry_event(request: Request, delivery_id: RowId, office: OfficeDep, ctx: ContextDep,
-                      csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
-                      principal: Principal | None = Depends(get_principal)) -> Response:
+def admin_retry_event(request: Request, delivery_id: RowId, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                      principal: PrincipalDep, csrf_token: Annotated[str, Form()] = "",
+                      next: Annotated[str, Form()] = "") -> Response:
     """Try a failed event delivery again, with a fresh attempt budget."""
     check_csrf(request, csrf_token)
-    principal = authorize(office, principal, ("admin",), ())
-    with ctx.db.session() as session:
-        if events.retry_delivery(session, delivery_id, office.id) is None:
-            raise problems.NotFound("not_found", "No failed delivery with that id at this office.")
-        auth.audit(session, principal, "event.retry", office.id, delivery=delivery_id)
+    allowed = authorize(office, principal, ("admin",), ())
+    if events.retry_delivery(session, delivery_id, office.id) is None:
+        raise problems.NotFound("not_found", "No failed delivery with that id at this office.")
+    auth.audit(session, allowed, "event.retry", office.id, delivery=delivery_id)
+    session.commit()  # before the dispatcher wakes to send it
     if ctx.dispatcher:
         ctx.dispatcher.wake()
     return RedirectResponse(safe_next(next) if next else f"/{office.id}/admin/failures", status_code=303)

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.config import OfficeConfig
-from core.web.deps import get_office
+from core.web.deps import OfficeDep
 
 # request.state key: the origins a page lets frame it (set by ``embeddable``).
 FRAME_ANCESTORS = "frame_ancestors"
@@ -40,7 +39,7 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def embeddable(request: Request, office: OfficeConfig = Depends(get_office)) -> None:
+def embeddable(request: Request, office: OfficeDep) -> None:
     """Route dependency: this page may be framed by the origins the office lists in ``embed_origins``."""
     request.state.frame_ancestors = office.embed_origins
 

@@ -16,7 +16,7 @@ from core import auth, devices, migrate, problems
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.web import failures, sso
-from core.web.deps import SESSION_KEY, ContextDep, OfficeDep
+from core.web.deps import SESSION_KEY, ContextDep, OfficeDep, SessionDep
 from core.web.schemas import AuditEntryOut, Health, OfficeDetailOut, OfficeOut, Readiness, TokenOut
 from core.web.security import (
     check_csrf,
@@ -104,11 +104,11 @@ def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()
 
 
 @api.get("/api/v1/offices/{office}/audit", tags=["auth"], response_model=list[AuditEntryOut])
-def audit_log(request: Request, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(require("admin")),
+def audit_log(request: Request, office: OfficeDep, session: SessionDep,
+              principal: Principal = Depends(require("admin")),
               limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, object]]:
     """The office's audit log, newest first (office admins and platform admins)."""
-    with ctx.db.session() as session:
-        entries = auth.audit_entries(session, office.id, limit=limit)
+    entries = auth.audit_entries(session, office.id, limit=limit)
     return [{"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "office": e.office_id,
              "detail": e.detail} for e in entries]
 
@@ -216,20 +216,19 @@ def audit_row(ctx: ContextDep, office: OfficeConfig, entry: auth.AuditEntry, lan
 
 
 @pages.get("/{office}/admin")
-def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep,
+def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                     principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     language = ctx.language(request, office)
-    with ctx.db.session() as session:
-        found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
-                                                                          language=language) for p in group),
-                       key=lambda p: (p.order, p.id))
-        panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
-        is_admin = principal.has_role(office.id, "admin")
-        failed = len(failures.what_failed(ctx, session, office, language)) if is_admin else 0
-        audit_log = [audit_row(ctx, office, e, language) for e in auth.audit_entries(session, office.id, limit=50)
-                     ] if is_admin else []
-        staff = auth.office_staff(session, office.id) if is_admin else []
-        listed = devices.office_devices(session, office) if is_admin else []
+    found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
+                                                                      language=language) for p in group),
+                   key=lambda p: (p.order, p.id))
+    panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
+    is_admin = principal.has_role(office.id, "admin")
+    failed = len(failures.what_failed(ctx, session, office, language)) if is_admin else 0
+    audit_log = [audit_row(ctx, office, e, language) for e in auth.audit_entries(session, office.id, limit=50)
+                 ] if is_admin else []
+    staff = auth.office_staff(session, office.id) if is_admin else []
+    listed = devices.office_devices(session, office) if is_admin else []
     return ctx.render(request, "admin.html", office=office, panels=panels, failed=failed, audit_log=audit_log,
                       staff=staff, principal=principal, is_admin=is_admin,
                       offline=[d for d in listed if d.state == "offline"],

@@ -14,7 +14,7 @@ from core import auth
 from core.auth import Principal, StaffUser
 from core.config import OfficeConfig
 from core.problems import Forbidden, Unauthorized
-from core.web.deps import SESSION_KEY, get_office, get_principal
+from core.web.deps import SESSION_KEY, OfficeDep, PrincipalDep
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -41,8 +41,7 @@ def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Princip
     """Dependency: the caller holds one of ``roles`` at the path's office (platform admins always do),
     or is an enrolled device of that office of one of ``devices``' kinds."""
 
-    def dependency(request: Request, office: OfficeConfig = Depends(get_office),
-                   principal: Principal | None = Depends(get_principal)) -> Principal:
+    def dependency(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal:
         if getattr(request.state, "principal_via_cookie", False) and request.method not in SAFE_METHODS:
             # Cookies ride along on cross-site requests; a bearer header does not, so only cookies need this.
             # Pages send the token in a header from fetch(); HTML forms check their own form field.
@@ -98,7 +97,7 @@ async def redirect_to_login(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/login?" + urlencode({"next": safe_next(exc.next_path)}, safe="/"), status_code=303)
 
 
-def signed_in(request: Request, principal: Principal | None = Depends(get_principal)) -> Principal:
+def signed_in(request: Request, principal: PrincipalDep) -> Principal:
     """Dependency for pages: the principal, or off to the login page and back to this very page (with its
     query: period, language…)."""
     if principal is None:
@@ -110,13 +109,13 @@ def staff_page(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Prin
     """Dependency for staff pages: like ``require`` (403 for the wrong role or office), but without a login
     the browser is sent to the login page instead of getting a 401."""
 
-    def dependency(office: OfficeConfig = Depends(get_office), principal: Principal = Depends(signed_in)) -> Principal:
+    def dependency(office: OfficeDep, principal: Principal = Depends(signed_in)) -> Principal:
         return authorize(office, principal, roles, devices)
 
     return dependency
 
 
-def require_platform_admin(principal: Principal | None = Depends(get_principal)) -> Principal:
+def require_platform_admin(principal: PrincipalDep) -> Principal:
     if principal is None:
         raise Unauthorized("unauthorized", "Log in.")
     if not principal.platform_admin:

@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from core import auth
 from core.auth import Principal
 from core.problems import Invalid
-from core.web.deps import ContextDep, OfficeDep, SessionDep
+from core.web.deps import OfficeDep, SessionDep
 from core.web.security import require
 from plugins.appointments import importer, service, stats
 from plugins.appointments.models import Appointment
@@ -130,14 +130,14 @@ async def _received(request: Request) -> tuple[str | None, str | None, bytes]:
 
 
 @router.post("/import", openapi_extra=IMPORT_BODY)
-async def import_appointments(request: Request, office: OfficeDep, ctx: ContextDep,
+async def import_appointments(request: Request, office: OfficeDep, session: SessionDep,
                               principal: Principal = Depends(EDITORS)) -> ImportOut:
     """A case-management system's appointments: CSV (``text/csv``) or JSON (``application/json``) as the body,
     or a .csv or .json file uploaded as ``file``. Columns and keys as for ``mbk appointments import``. Every
     row is checked first: one bad row refuses the whole file (422, every row's problem on its own line of
     ``detail``) and nothing is written. A known ``id`` is moved when its times changed, else left alone."""
     filename, content_type, data = await _received(request)
-    report = await run_in_threadpool(importer.import_data, ctx.db, office, principal, filename, content_type, data)
+    report = await run_in_threadpool(importer.import_data, session, office, principal, filename, content_type, data)
     return ImportOut(added=report.added, moved=report.moved, unchanged=report.unchanged)
 
 

@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, StrictModel
-from core.db import Database
 from core.problems import Invalid, Problem
 from plugins.appointments import service
 from plugins.appointments.models import BOOKED, IMPORT, Appointment
@@ -166,10 +165,11 @@ def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, di
     return ImportReport(added=added, moved=moved, unchanged=unchanged)
 
 
-def import_data(db: Database, office: OfficeConfig, actor: Principal, filename: str | None, content_type: str | None,
-                data: bytes) -> ImportReport:
-    """An upload or a request body from staff: checked and imported in one transaction (nothing written when a
-    row is wrong) and audited with the counts (never the rows: they hold visitors' names and contacts)."""
+def import_data(session: Session, office: OfficeConfig, actor: Principal, filename: str | None,
+                content_type: str | None, data: bytes) -> ImportReport:
+    """An upload or a request body from staff, in the request's session: checked and imported under a savepoint
+    (nothing written when a row is wrong, even when the caller goes on) and audited with the counts (never the
+    rows: they hold visitors' names and contacts)."""
     name = filename or "the file"
     if len(data) > MAX_BYTES:
         raise Invalid("too_large", f"{name}: larger than {MAX_BYTES // 1_000_000} MB; import it in parts")
@@ -178,7 +178,7 @@ def import_data(db: Database, office: OfficeConfig, actor: Principal, filename: 
     except UnicodeDecodeError:
         raise Invalid("unreadable_file", f"{name}: not UTF-8 text") from None
     rows = parse_rows(text, format_of(filename, content_type), name)
-    with db.session() as session:
+    with session.begin_nested():
         report = import_rows(session, office, rows)
         auth.audit(session, actor, "appointment.import", office.id, added=report.added, moved=report.moved,
                    unchanged=report.unchanged)

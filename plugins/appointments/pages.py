@@ -16,7 +16,7 @@ from core.config import OfficeConfig
 from core.db import utcnow
 from core.i18n import language_label
 from core.problems import Invalid, Problem
-from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep
+from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep, SessionDep
 from core.web.errors import status_of
 from core.web.security import authorize, check_csrf, staff_page
 from plugins.appointments import booking, importer, service, sync
@@ -30,17 +30,15 @@ EDITORS = ("admin", "officer", "guide")
 
 
 @pages.get("/day")
-def day_page(request: Request, office: OfficeDep, ctx: ContextDep, language: LanguageDep,
+def day_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep, language: LanguageDep,
              principal: Principal = Depends(staff_page(*READERS)),
              day: Annotated[date | None, Query()] = None, officer: Annotated[str | None, Query()] = None,
              unit: Annotated[str | None, Query()] = None) -> Response:
     """Today's (or ``day``'s) meetings of an officer, a unit or the whole office: expected, arrived (since
     when), seen, no-show."""
     shown = day or service.local_today(office)
-    with ctx.db.session() as session:
-        rows = day_rows(office, service.day_list(session, office, shown, officer_id=officer, unit_id=unit),
-                        language)
-        stale = [state for state in sync.feed_states(session, office, utcnow()) if state.stale]
+    rows = day_rows(office, service.day_list(session, office, shown, officer_id=officer, unit_id=unit), language)
+    stale = [state for state in sync.feed_states(session, office, utcnow()) if state.stale]
     query = f"day={shown.isoformat()}" + (f"&officer={officer}" if officer else "") + (f"&unit={unit}" if unit else "")
     return ctx.render(request, "appointments/day.html", office=office, rows=rows, day=shown, stale=stale,
                       officers=office.directory.officers, units=office.directory.units, chosen_officer=officer,
@@ -51,14 +49,13 @@ def day_page(request: Request, office: OfficeDep, ctx: ContextDep, language: Lan
 
 @pages.post("/day/{appointment_id}/status")
 def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show", "cancelled"], Form()],
-         office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+         office: OfficeDep, session: SessionDep, principal: PrincipalDep,
          back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
     """The officer marks a meeting seen or no-show (or cancels it), and is back on the day's page."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
-    with ctx.db.session() as session:
-        service.set_status(session, office, appointment_id, status)
-        auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
+    service.set_status(session, office, appointment_id, status)
+    auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
     return _back_to_day(office.id, back)
 
 
@@ -77,7 +74,7 @@ def _local_times(office: OfficeConfig, day: date, starts: str, ends: str) -> tup
 
 
 @pages.post("/day/new")
-def create(request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+def create(request: Request, office: OfficeDep, session: SessionDep, principal: PrincipalDep,
            day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
            with_: Annotated[str, Form(alias="with")], first_name: Annotated[str, Form(max_length=60)] = "",
            email: Annotated[str, Form(max_length=254)] = "", phone: Annotated[str, Form(max_length=20)] = "",
@@ -94,37 +91,35 @@ def create(request: Request, office: OfficeDep, ctx: ContextDep, principal: Prin
     if email and not booking.EMAIL.match(email) or phone and not booking.PHONE.match(phone):
         raise Invalid("contact", "check the phone number or the e-mail address")
     start, end = _local_times(office, day, starts, ends)
-    with ctx.db.session() as session:
-        row = service.create(session, office, service.NewAppointment(
-            start=start, end=end, first_name=first_name or None, email=email or None, phone=phone or None,
-            language=language or None, **{f"{kind}_id": owner}))
-        auth.audit(session, allowed, "appointment.create", office.id, appointment=row.id)
+    row = service.create(session, office, service.NewAppointment(
+        start=start, end=end, first_name=first_name or None, email=email or None, phone=phone or None,
+        language=language or None, **{f"{kind}_id": owner}))
+    auth.audit(session, allowed, "appointment.create", office.id, appointment=row.id)
     return _back_to_day(office.id, back or f"day={day.isoformat()}")
 
 
 @pages.post("/day/{appointment_id}/move")
-def move(appointment_id: str, request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+def move(appointment_id: str, request: Request, office: OfficeDep, session: SessionDep, principal: PrincipalDep,
          day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
          back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
     """Staff move a booked meeting (not one from a calendar: that is moved in the calendar)."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
     start, end = _local_times(office, day, starts, ends)
-    with ctx.db.session() as session:
-        service.move(session, office, appointment_id, start, end)
-        auth.audit(session, allowed, "appointment.move", office.id, appointment=appointment_id)
+    service.move(session, office, appointment_id, start, end)
+    auth.audit(session, allowed, "appointment.move", office.id, appointment=appointment_id)
     return _back_to_day(office.id, back)
 
 
 @pages.post("/import")
-def import_file(request: Request, office: OfficeDep, ctx: ContextDep, principal: PrincipalDep,
+def import_file(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep, principal: PrincipalDep,
                 file: Annotated[UploadFile, File()], csrf_token: Annotated[str, Form()] = "") -> Response:
     """Staff upload a case-management system's CSV or JSON file; the page says what was imported, or names every
     bad row (and nothing was written)."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
     try:
-        report = importer.import_data(ctx.db, office, allowed, file.filename, file.content_type,
+        report = importer.import_data(session, office, allowed, file.filename, file.content_type,
                                       file.file.read(importer.MAX_BYTES + 1))
     except Problem as problem:
         return ctx.render(request, "appointments/import.html", office=office, status_code=status_of(problem),

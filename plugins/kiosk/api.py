@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from core.auth import Principal
 from core.context import AppContext
 from core.problems import NotFound
-from core.web.deps import ContextDep, OfficeDep
+from core.web.deps import ContextDep, OfficeDep, SessionDep
 from core.web.security import require
 from plugins.kiosk import arrivals, printing, service
 from plugins.kiosk.web import KIOSK_DEVICES, KIOSK_STAFF_ROLES, acknowledge_links
@@ -102,7 +102,7 @@ class PrintOut(BaseModel):
 
 
 @router.post("/arrivals", status_code=201, response_model=ArrivalOut)
-def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
+def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                      _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """A visitor with a booked meeting has arrived: publishes ``visitor.arrived`` once per screen key.
 
@@ -110,45 +110,42 @@ def register_arrival(body: ArrivalIn, office: OfficeDep, ctx: ContextDep,
     ``none`` when nothing can reach them), with what to tell the visitor now."""
     language = service.visitor_language(office, body.language)
     hooks = ctx.hooks(office)
-    with ctx.db.session() as session:
-        done = arrivals.register_arrival(session, office, reach=hooks.mbk_message_reach, links=acknowledge_links(ctx),
-                                         language=language, key=body.idempotency_key, officer_id=body.officer_id,
-                                         unit_id=body.unit_id, first_name=body.first_name,
-                                         booking_code=body.booking_code, start=body.start,
-                                         find=hooks.mbk_find_appointment,
-                                         issue=hooks.mbk_issue_ticket)
-        return arrivals.arrival_view(office, done.arrival, language, done.ticket)
+    done = arrivals.register_arrival(session, office, reach=hooks.mbk_message_reach, links=acknowledge_links(ctx),
+                                     language=language, key=body.idempotency_key, officer_id=body.officer_id,
+                                     unit_id=body.unit_id, first_name=body.first_name,
+                                     booking_code=body.booking_code, start=body.start,
+                                     find=hooks.mbk_find_appointment,
+                                     issue=hooks.mbk_issue_ticket)
+    return arrivals.arrival_view(office, done.arrival, language, done.ticket)
 
 
 @router.get("/arrivals/{arrival_id}", response_model=ArrivalOut)
-def arrival_state(arrival_id: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
+def arrival_state(arrival_id: str, office: OfficeDep, session: SessionDep, lang: str = "sv",
                   _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """An arrival's current ``notification`` state (pending, sent, failed, acknowledged, none), whether it
     escalated, and what the kiosk tells the visitor now (in ``lang``). The kiosk polls it."""
     language = service.visitor_language(office, lang)
-    with ctx.db.session() as session:
-        return arrivals.arrival_view(office, arrivals.get_arrival(session, office, arrival_id, language), language)
+    return arrivals.arrival_view(office, arrivals.get_arrival(session, office, arrival_id, language), language)
 
 
 @router.get("/meeting-times", response_model=MeetingTimesOut)
-def meeting_times(office: OfficeDep, ctx: ContextDep, officer_id: str | None = None, unit_id: str | None = None,
-                  lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
+def meeting_times(office: OfficeDep, ctx: ContextDep, session: SessionDep, officer_id: str | None = None,
+                  unit_id: str | None = None, lang: str = "sv", _principal: Principal = Depends(kiosk_or_staff)
+                  ) -> dict[str, Any]:
     """The times of the chosen officer's (or unit's) meetings a visitor may arrive for now: ``times`` with
     ``start`` (send it with the arrival) and ``label`` (local time). Never whose meetings they are."""
     language = service.visitor_language(office, lang)
-    with ctx.db.session() as session:
-        return {"times": arrivals.meeting_times(session, office, ctx.hooks(office).mbk_find_appointment, language,
-                                                officer_id, unit_id)}
+    return {"times": arrivals.meeting_times(session, office, ctx.hooks(office).mbk_find_appointment, language,
+                                            officer_id, unit_id)}
 
 
 @router.get("/booking-codes/{code}", response_model=BookingOut, response_model_exclude_unset=True)
-def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv",
+def booking_code(code: str, office: OfficeDep, ctx: ContextDep, session: SessionDep, lang: str = "sv",
                  _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """Who the meeting of a booking code is with (the officer's name and unit, never the visitor's): today's
     appointment through the office's appointments, else the directory's fixed codes."""
     language = service.visitor_language(office, lang)
-    with ctx.db.session() as session:
-        match = arrivals.find_booking(session, office, ctx.hooks(office).mbk_find_appointment, code, language)
+    match = arrivals.find_booking(session, office, ctx.hooks(office).mbk_find_appointment, code, language)
     if match is not None:
         return arrivals.booking_answer(office, match, language)
     officer = service.officer_by_code(office, code)
@@ -161,14 +158,13 @@ def booking_code(code: str, office: OfficeDep, ctx: ContextDep, lang: str = "sv"
 
 
 @router.post("/tickets", status_code=201, response_model=KioskTicketOut)
-def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, _principal: Principal = Depends(kiosk_or_staff)
-                ) -> dict[str, Any]:
+def take_ticket(body: TicketIn, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                _principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """A queue ticket for a service (a tile) or an errand category with the visitor's answers, once per key."""
     language = service.visitor_language(office, body.language)
-    with ctx.db.session() as session:
-        stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
-                                      key=body.idempotency_key, service=body.service, category=body.category,
-                                      answers=body.answers, interpreter=body.interpreter)
+    stored = service.issue_ticket(session, office, ctx.hooks(office).mbk_issue_ticket, language=language,
+                                  key=body.idempotency_key, service=body.service, category=body.category,
+                                  answers=body.answers, interpreter=body.interpreter)
     phone_url = _phone_url(ctx, stored, language)
     return {**stored, **service.ticket_texts(stored, language), "phone_url": phone_url,
             "qr": service.qr_data_uri(phone_url)}
@@ -185,8 +181,8 @@ class PrintIn(BaseModel):
 
 
 @router.post("/tickets/print", response_model=PrintOut)
-def print_ticket(body: PrintIn, office: OfficeDep, ctx: ContextDep, principal: Principal = Depends(kiosk_or_staff)
-                 ) -> dict[str, Any]:
+def print_ticket(body: PrintIn, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                 principal: Principal = Depends(kiosk_or_staff)) -> dict[str, Any]:
     """Print the ticket this screen took (named by its request key) on the receipt printer beside this kiosk.
 
     ``printer`` is ``paper`` (with ``printed``, the printer's ``state`` and the ``message`` for the visitor) or
@@ -195,14 +191,13 @@ def print_ticket(body: PrintIn, office: OfficeDep, ctx: ContextDep, principal: P
     language = service.visitor_language(office, body.language)
     printer = (service.settings(office).printer_for(principal.name)
                if principal.is_device(office.id, *KIOSK_DEVICES) else None)
-    with ctx.db.session() as session:
-        stored = printing.stored_ticket(session, office, body.idempotency_key, language)
+    stored = printing.stored_ticket(session, office, body.idempotency_key, language)
     if printer is None:
         return {"printer": "browser", "printed": False, "state": None, "message": ""}
     ticket = printing.paper_ticket(office, stored, service.ticket_texts(stored, language),
                                    _phone_url(ctx, stored, language), language)
-    status = printing.send(printer, printing.compose(ticket))  # outside any transaction: no row waits on paper
-    with ctx.db.session() as session:
-        printing.record(session, office, printer.device, status)
+    session.commit()  # the paper waits outside any transaction: no row (nor SQLite's writer lock) waits on it
+    status = printing.send(printer, printing.compose(ticket))
+    printing.record(session, office, printer.device, status)
     return {"printer": "paper", "printed": status in printing.PRINTED, "state": status.value,
             "message": printing.visitor_message(status, stored["number"], language)}

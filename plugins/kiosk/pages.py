@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
 from core.problems import NotFound, Problem
-from core.web.deps import ContextDep, OfficeDep
+from core.web.deps import ContextDep, OfficeDep, SessionDep
 from core.web.errors import status_of
 from core.web.security import check_csrf
 from plugins.kiosk import arrivals, service
@@ -50,30 +51,30 @@ def _problem_screen(request: Request, ctx: AppContext, office: OfficeConfig, lan
                    message=exc.message)
 
 
-def _start_tiles(ctx: AppContext, office: OfficeConfig, language: str) -> list[Any]:
+def _start_tiles(ctx: AppContext, session: Session, office: OfficeConfig, language: str) -> list[Any]:
     hooks = ctx.hooks(office)
-    with ctx.db.session() as session:
-        services = [s for group in hooks.mbk_ticket_services(office=office, session=session, language=language)
-                    for s in group]
+    services = [s for group in hooks.mbk_ticket_services(office=office, session=session, language=language)
+                for s in group]
     return service.start_tiles(office, language, hooks.mbk_kiosk_tiles(office=office, language=language), services)
 
 
 @router.get("")
-def start(request: Request, office: OfficeDep, ctx: ContextDep, language: str = Depends(screen_language)) -> Response:
-    return _screen(request, ctx, office, "kiosk/start.html", language, tiles=_start_tiles(ctx, office, language))
+def start(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+          language: str = Depends(screen_language)) -> Response:
+    return _screen(request, ctx, office, "kiosk/start.html", language,
+                   tiles=_start_tiles(ctx, session, office, language))
 
 
 @router.get("/choose/{tile_id}")
-def choose(tile_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
+def choose(tile_id: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
            language: str = Depends(screen_language)) -> Response:
     """A tap on a start tile: counted (choice and language only), then on to the tile's screen."""
-    tile = next((t for t in _start_tiles(ctx, office, language) if t.id == tile_id), None)
+    tile = next((t for t in _start_tiles(ctx, session, office, language) if t.id == tile_id), None)
     if tile is None:
         _ = ctx.translator.gettext(language)
         return _problem_screen(request, ctx, office, language,
                                NotFound("unknown_tile", _("This choice is not available right now.")))
-    with ctx.db.session() as session:
-        service.record_usage(session, office, language, tile.id)
+    service.record_usage(session, office, language, tile.id)
     return RedirectResponse(service.tile_target(office, tile), status_code=303)
 
 
@@ -102,27 +103,26 @@ def _guide_values(ctx: AppContext, office: OfficeConfig, guide_id: str, language
 
 
 @router.get("/guides/{guide_id}")
-def guide_page(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
+def guide_page(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                language: str = Depends(screen_language)) -> Response:
     try:
         values = _guide_values(ctx, office, guide_id, language)
     except Problem as exc:
         return _problem_screen(request, ctx, office, language, exc)
     talk = any(g.id == guide_id for g in service.talk_categories(office, language)) and any(
-        t.id == "talk" for t in _start_tiles(ctx, office, language))
-    with ctx.db.session() as session:
-        service.record_usage(session, office, language, "guide-read", guide_id)
+        t.id == "talk" for t in _start_tiles(ctx, session, office, language))
+    service.record_usage(session, office, language, "guide-read", guide_id)
     return _screen(request, ctx, office, "kiosk/guide.html", language, qr=service.qr_data_uri(values["phone_url"]),
                    talk=talk, pages=guide_pages(values["guide"]), **values)
 
 
 @router.get("/phone/guides/{guide_id}")
-def phone_guide(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
+def phone_guide(guide_id: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep
+                ) -> Response:
     """The public copy of a guide that the kiosk's QR code opens on the visitor's phone (no device needed)."""
     language = ctx.language(request, office)
     values = _guide_values(ctx, office, guide_id, language)
-    with ctx.db.session() as session:
-        service.record_usage(session, office, language, "guide-phone", guide_id)
+    service.record_usage(session, office, language, "guide-phone", guide_id)
     return ctx.render(request, "kiosk/phone_guide.html", office=office, icons=ICONS, **values)
 
 
@@ -133,21 +133,19 @@ def _coming(request: Request, ctx: AppContext, office: OfficeConfig, outcome: st
 
 
 @router.get("/coming/{token}")
-def coming(token: str, request: Request, office: OfficeDep, ctx: ContextDep) -> Response:
+def coming(token: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep) -> Response:
     """The officer's "I am coming" link from the arrival message: one button, nothing about the visitor.
 
     Opening the link changes nothing (mail scanners open every link they see); the button does."""
-    with ctx.db.session() as session:
-        outcome = arrivals.link_state(session, office, acknowledge_links(ctx), token)
+    outcome = arrivals.link_state(session, office, acknowledge_links(ctx), token)
     return _coming(request, ctx, office, outcome)
 
 
 @router.post("/coming/{token}")
-def coming_confirmed(token: str, request: Request, office: OfficeDep, ctx: ContextDep,
+def coming_confirmed(token: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                      csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    with ctx.db.session() as session:
-        outcome = arrivals.acknowledge(session, office, acknowledge_links(ctx), token)
+    outcome = arrivals.acknowledge(session, office, acknowledge_links(ctx), token)
     return _coming(request, ctx, office, outcome)
 
 
@@ -170,11 +168,10 @@ def talk_questions(guide_id: str, request: Request, office: OfficeDep, ctx: Cont
 
 
 @router.get("/tickets/{service_id}")
-def ticket(service_id: str, request: Request, office: OfficeDep, ctx: ContextDep,
+def ticket(service_id: str, request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
            language: str = Depends(screen_language)) -> Response:
-    with ctx.db.session() as session:
-        services = [s for group in ctx.hooks(office).mbk_ticket_services(office=office, session=session,
-                                                                         language=language) for s in group]
+    services = [s for group in ctx.hooks(office).mbk_ticket_services(office=office, session=session,
+                                                                     language=language) for s in group]
     found = next((s for s in services if s.id == service_id), None)
     if found is None:
         _ = ctx.translator.gettext(language)

@@ -8,13 +8,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 
 from core.auth import ROLES, Principal
 from core.config import OfficeConfig
 from core.context import AppContext
 from core.problems import Unauthorized
-from core.web.deps import ContextDep, OfficeDep
-from core.web.security import get_principal
+from core.web.deps import ContextDep, OfficeDep, SessionDep, get_principal
 from plugins.kiosk import service
 from plugins.kiosk.arrivals import AcknowledgeLinks
 
@@ -35,10 +35,10 @@ def visitor_language(request: Request, ctx: AppContext, office: OfficeConfig) ->
     return language
 
 
-def refusal(request: Request, ctx: AppContext, office: OfficeConfig) -> Response | None:
+def refusal(request: Request, ctx: AppContext, session: Session, office: OfficeConfig) -> Response | None:
     """None when this browser may show the kiosk; else a page explaining how to enrol it."""
     try:
-        principal = get_principal(request, ctx)
+        principal = get_principal(request, ctx, session)
     except Unauthorized:  # a revoked or expired device: it needs enrolling again, so say how
         principal = None
     if may_use_kiosk(principal, office):
@@ -71,11 +71,11 @@ class ScreenRoute(APIRoute):
         return screen_handler
 
 
-def screen_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
+def screen_language(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep) -> str:
     """Dependency of every kiosk screen: the visitor's language, once this browser may show the kiosk (the
     enrolment page, in that language, otherwise)."""
     language = visitor_language(request, ctx, office)
-    if denied := refusal(request, ctx, office):
+    if denied := refusal(request, ctx, session, office):
         raise NotAKiosk(denied)
     return language
 

@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, env_secret
-from core.context import AppContext
 from core.problems import NotFound, Unauthorized
-from core.web.deps import ContextDep, OfficeDep, RowId
+from core.web.deps import OfficeDep, RowId, SessionDep
 from core.web.security import require
 from plugins.notify import service
 from plugins.notify.settings import SmsChannel
@@ -64,7 +64,7 @@ def _basic_password(request: Request) -> str | None:
 
 @api.post("/sms/{channel}/report")
 def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(max_length=100)],
-                        status: Annotated[str, Form(max_length=32)], office: OfficeDep, ctx: ContextDep
+                        status: Annotated[str, Form(max_length=32)], office: OfficeDep, session: SessionDep
                         ) -> DeliveryReportRecorded:
     """46elks's delivery report (form-encoded ``id``, ``status``), authenticated by the channel's token as the
     basic-auth password (the provider is given a URL with it)."""
@@ -75,31 +75,29 @@ def sms_delivery_report(channel: str, request: Request, id: Annotated[str, Form(
     given = _basic_password(request)
     if not expected or given is None or not secrets.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("unauthorized", "Wrong or missing delivery report token.", challenge='Basic realm="notify"')
-    with ctx.db.session() as session:
-        if not service.record_delivery_report(session, office.id, channel, id, status):
-            raise NotFound("not_found", f"No message with provider id {id!r} on channel {channel!r}.")
+    if not service.record_delivery_report(session, office.id, channel, id, status):
+        raise NotFound("not_found", f"No message with provider id {id!r} on channel {channel!r}.")
     return DeliveryReportRecorded()
 
 
 @api.get("/messages")
-def list_messages(request: Request, office: OfficeDep, ctx: ContextDep,
+def list_messages(request: Request, office: OfficeDep, session: SessionDep,
                   principal: Principal = Depends(require("admin", "viewer"))) -> list[MessageSummary]:
     """Today's messages at the office (in its time zone), newest first, without addresses or texts."""
-    with ctx.db.session() as session:
-        return [MessageSummary.of(m) for m in service.todays_messages(session, office)]
+    return [MessageSummary.of(m) for m in service.todays_messages(session, office)]
 
 
-def retry(ctx: AppContext, office: OfficeConfig, principal: Principal, message_id: int) -> MessageSummary:
-    """Queue a failed message again (shared by the API and the staff page)."""
-    with ctx.db.session() as session:
-        row = service.retry_message(session, office.id, message_id)
-        auth.audit(session, principal, "notify.retry", office.id, message=message_id)
-        summary = MessageSummary.of(row)
+def retry(session: Session, office: OfficeConfig, principal: Principal, message_id: int) -> MessageSummary:
+    """Queue a failed message again (shared by the API and the staff page); committed before the senders wake."""
+    row = service.retry_message(session, office.id, message_id)
+    auth.audit(session, principal, "notify.retry", office.id, message=message_id)
+    summary = MessageSummary.of(row)
+    session.commit()
     wake_senders()
     return summary
 
 
 @api.post("/messages/{message_id}/retry")
-def retry_message(message_id: RowId, office: OfficeDep, ctx: ContextDep,
+def retry_message(message_id: RowId, office: OfficeDep, session: SessionDep,
                   principal: Principal = Depends(require("admin"))) -> MessageSummary:
-    return retry(ctx, office, principal, message_id)
+    return retry(session, office, principal, message_id)

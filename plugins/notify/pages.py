@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from core.auth import Principal
-from core.web.deps import ContextDep, OfficeDep, RowId
-from core.web.security import authorize, check_csrf, get_principal, safe_next, staff_page
+from core.web.deps import ContextDep, OfficeDep, PrincipalDep, RowId, SessionDep
+from core.web.security import authorize, check_csrf, safe_next, staff_page
 from plugins.notify import service
 from plugins.notify.api import retry
 from plugins.notify.panel import message_rows
@@ -18,20 +18,19 @@ pages = APIRouter()
 
 
 @pages.get("/messages")
-def messages_page(request: Request, office: OfficeDep, ctx: ContextDep,
+def messages_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                   principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     language = ctx.language(request, office)
-    with ctx.db.session() as session:
-        rows = message_rows(service.todays_messages(session, office), office, language)
+    rows = message_rows(service.todays_messages(session, office), office, language)
     return ctx.render(request, "notify/messages.html", office=office, rows=rows,
                       can_retry=principal.has_role(office.id, "admin"))
 
 
 @pages.post("/messages/{message_id}/retry")
-def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, ctx: ContextDep,
-                    csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "",
-                    principal: Principal | None = Depends(get_principal)) -> Response:
+def retry_from_page(message_id: RowId, request: Request, office: OfficeDep, session: SessionDep,
+                    principal: PrincipalDep, csrf_token: Annotated[str, Form()] = "",
+                    next: Annotated[str, Form()] = "") -> Response:
     """Retry a failed message, from this page or core's "What failed" page (``next``: where to go back to)."""
     check_csrf(request, csrf_token)
-    retry(ctx, office, authorize(office, principal, ("admin",), ()), message_id)
+    retry(session, office, authorize(office, principal, ("admin",), ()), message_id)
     return RedirectResponse(safe_next(next) if next else f"/{office.id}/notify/messages", status_code=303)

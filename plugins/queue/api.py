@@ -19,8 +19,8 @@ from core.db import utcnow
 from core.hookspecs import TicketRequest
 from core.problems import Invalid, NotFound, Problem, Unavailable
 from core.speech import SpeechError
-from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep
-from core.web.security import get_principal, require
+from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, PrincipalDep, SessionDep
+from core.web.security import require
 from core.web.sse import sse_response
 from plugins.queue import announce, counters, lifecycle, tickets, views
 from plugins.queue.live import live_projection, live_state
@@ -103,8 +103,7 @@ class PhoneIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
-def ticket_issuer(request: Request, office: OfficeDep,
-                  principal: Principal | None = Depends(get_principal)) -> Principal | None:
+def ticket_issuer(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal | None:
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
     visitor who happens to be logged in elsewhere joins like any other visitor)."""
     check = require("guide", "admin", devices=("kiosk",))

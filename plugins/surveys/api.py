@@ -9,13 +9,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig
-from core.context import AppContext
 from core.db import utcnow
-from core.web.deps import ContextDep, Day, OfficeDep
+from core.web.deps import ContextDep, Day, OfficeDep, SessionDep
 from core.web.security import require, require_platform_admin
 from plugins.surveys import service
 from plugins.surveys.service import Cell, Report, Submission
@@ -137,12 +137,11 @@ class AlreadyRecorded(BaseModel):
 
 
 @router.get("/compare/{indicator_id}")
-def compare(indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+def compare(indicator_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep, start: Day | None = None,
             end: Day | None = None, principal: Principal = Depends(require_platform_admin)) -> ComparisonOut:
     """A city-wide indicator across every office (platform admin only), overall and by gender."""
     start, end = report_range(office, start, end)
-    with ctx.db.session() as session:
-        rows = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
+    rows = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
     return ComparisonOut(indicator=indicator_id, start=start, end=end, offices=[
         OfficeIndicatorOut(office=r.office_id, overall=cell_out(r.overall),
                            by_gender=[cell_out(c) for c in r.by_gender]) for r in rows])
@@ -150,37 +149,35 @@ def compare(indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | 
 
 @router.post("/{survey_id}/responses", status_code=201, response_model=ResponseRecorded,
              responses={200: {"model": AlreadyRecorded, "description": "Already recorded"}})
-def submit_response(survey_id: str, body: ResponseIn, office: OfficeDep, ctx: ContextDep,
+def submit_response(survey_id: str, body: ResponseIn, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                     principal: Principal = Depends(require("admin", "guide", devices=("tablet",)))) -> Any:
     survey = find_survey(office, survey_id)
     submission = Submission(token=body.token, language=body.language, answers=body.answers, context=body.context,
                             gender=body.gender)
-    with ctx.db.session() as session:
-        options = service.context_options(survey, ctx.hooks(office), office, session, body.language)
-        recorded = service.record_response(session, office, survey, submission, utcnow(),
-                                           None if options is None else [o.id for o in options])
+    options = service.context_options(survey, ctx.hooks(office), office, session, body.language)
+    recorded = service.record_response(session, office, survey, submission, utcnow(),
+                                       None if options is None else [o.id for o in options])
     if not recorded:
         return JSONResponse(AlreadyRecorded().model_dump(), status_code=200)
     return ResponseRecorded()
 
 
-def _report(ctx: AppContext, office: OfficeConfig, survey_id: str, start: date | None, end: date | None,
+def _report(session: Session, office: OfficeConfig, survey_id: str, start: date | None, end: date | None,
             period: str) -> Report:
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
-    with ctx.db.session() as session:
-        return service.build_report(session, office, survey, start, end, period)
+    return service.build_report(session, office, survey, start, end, period)
 
 
 Period = Literal["week", "month"]
 
 
 @router.get("/{survey_id}/report")
-def report(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None, end: Day | None = None,
+def report(survey_id: str, office: OfficeDep, session: SessionDep, start: Day | None = None, end: Day | None = None,
            period: Period = "month", principal: Principal = Depends(require("admin", "viewer"))) -> ReportOut:
     """Each indicator's share with n and 95 % Wilson interval, overall and by gender, service or category,
     language and period. Groups with fewer than k answers (and their complements) are suppressed."""
-    return ReportOut.of(_report(ctx, office, survey_id, start, end, period))
+    return ReportOut.of(_report(session, office, survey_id, start, end, period))
 
 
 def report_csv_rows(report: Report) -> Iterator[list[Any]]:
@@ -223,24 +220,23 @@ def _download(lines: Iterator[str], filename: str) -> CsvDownload:
 
 
 @router.get("/{survey_id}/report.csv", response_class=CsvDownload)
-def report_csv(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+def report_csv(survey_id: str, office: OfficeDep, session: SessionDep, start: Day | None = None,
                end: Day | None = None, period: Period = "month", principal: Principal = Depends(require("admin"))
                ) -> CsvDownload:
-    built = _report(ctx, office, survey_id, start, end, period)
+    built = _report(session, office, survey_id, start, end, period)
     name = f"{office.id}-{survey_id}-report-{built.start}-{built.end}.csv"
     return _download(csv_lines(REPORT_CSV_HEADER, report_csv_rows(built)), name)
 
 
 @router.get("/{survey_id}/answers.csv", response_class=CsvDownload)
-def answers_csv(survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+def answers_csv(survey_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep, start: Day | None = None,
                 end: Day | None = None, principal: Principal = Depends(require("admin"))) -> CsvDownload:
     """Every anonymous response, one row each (admin only: small groups are not suppressed here)."""
     survey = find_survey(office, survey_id)
     start, end = report_range(office, start, end)
-    with ctx.db.session() as session:
-        auth.audit(session, principal, "surveys.export_answers", office.id, survey=survey.id,
-                   start=start.isoformat(), end=end.isoformat())
-
+    auth.audit(session, principal, "surveys.export_answers", office.id, survey=survey.id,
+               start=start.isoformat(), end=end.isoformat())
+    # Read while the file streams out, in sessions of its own: the request's has ended by then.
     rows = service.raw_answer_rows(ctx.db.session, office.id, survey, start, end)
     return _download(csv_lines(service.raw_answer_header(survey), rows),
                      f"{office.id}-{survey_id}-answers-{start}-{end}.csv")

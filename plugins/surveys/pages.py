@@ -14,8 +14,8 @@ from core.config import OfficeConfig
 from core.context import AppContext
 from core.i18n import language_info
 from core.problems import Forbidden, NotFound
-from core.web.deps import ContextDep, Day, OfficeDep
-from core.web.security import get_principal, signed_in, staff_page
+from core.web.deps import ContextDep, Day, OfficeDep, PrincipalDep, SessionDep
+from core.web.security import signed_in, staff_page
 from plugins.surveys import presentation, service
 from plugins.surveys.city_templates import TEMPLATES
 from plugins.surveys.settings import Survey, SurveysSettings
@@ -81,16 +81,15 @@ def _may_use_tablet(office: OfficeConfig, principal: Principal | None) -> bool:
 
 
 @router.get("/{survey_id}/tablet")
-def tablet(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, context: str | None = None,
-           begin: bool = False, principal: Principal | None = Depends(get_principal)) -> Response:
+def tablet(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+           principal: PrincipalDep, context: str | None = None, begin: bool = False) -> Response:
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
     if not _may_use_tablet(office, principal):
         return ctx.render(request, "surveys/enrol.html", office=office, status_code=401 if principal is None else 403,
                           survey=survey, next_path=f"/{office.id}/surveys/{survey.id}/tablet")
-    with ctx.db.session() as session:
-        options = service.context_options(survey, ctx.hooks(office), office, session, language)
+    options = service.context_options(survey, ctx.hooks(office), office, session, language)
     if context is not None:
         service.validate_context(survey, context, None if options is None else [o.id for o in options])
     context_buttons = None
@@ -213,16 +212,16 @@ def question_views(report: service.Report, survey: Survey, language: str, _: Any
 
 
 @router.get("/{survey_id}/report")
-def report_page(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+def report_page(request: Request, survey_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                start: Day | None = None,
                 end: Day | None = None, period: Literal["week", "month"] = "month",
                 principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     survey = find_survey(office, survey_id)
     language = ctx.language(request, office)
     _ = ctx.translator.gettext(language)
     start, end = report_range(office, start, end)
-    with ctx.db.session() as session:
-        report = service.build_report(session, office, survey, start, end, period)
-        options = service.context_options(survey, ctx.hooks(office), office, session, language) or []
+    report = service.build_report(session, office, survey, start, end, period)
+    options = service.context_options(survey, ctx.hooks(office), office, session, language) or []
     settings: SurveysSettings = office.settings_for("surveys")
     query = f"start={start}&end={end}&period={period}"
     api = f"/api/v1/offices/{office.id}/surveys/{survey.id}"
@@ -246,7 +245,8 @@ class ComparisonRow:
 
 
 @router.get("/compare/{indicator_id}")
-def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, start: Day | None = None,
+def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: ContextDep, session: SessionDep,
+                 start: Day | None = None,
                  end: Day | None = None, principal: Principal = Depends(signed_in)) -> Response:
     if not principal.platform_admin:
         raise Forbidden("forbidden", "Only a platform admin may compare offices.")
@@ -257,8 +257,7 @@ def compare_page(request: Request, indicator_id: str, office: OfficeDep, ctx: Co
         known = ", ".join(i.id for t in TEMPLATES.values() for i in t.indicators)
         raise NotFound("unknown_indicator", f"No city-wide indicator {indicator_id!r} (indicators: {known}).")
     start, end = report_range(office, start, end)
-    with ctx.db.session() as session:
-        comparisons = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
+    comparisons = service.compare_offices(session, ctx.deployment.offices.values(), indicator_id, start, end)
     rows = []
     for comparison in comparisons:
         other = ctx.deployment.office(comparison.office_id)

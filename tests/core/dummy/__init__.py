@@ -27,7 +27,7 @@ from core.hookspecs import (
 )
 from core.plugins import Plugin, hookimpl
 from core.speech import Clip, code
-from core.web.deps import get_context, get_office
+from core.web.deps import OfficeDep, SessionDep, get_office
 from core.web.security import require
 from core.web.sse import sse_response
 
@@ -54,20 +54,19 @@ def hello(office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
 
 
 @api.post("/happen/{value}")
-def happen(value: int, office: OfficeConfig = Depends(get_office), ctx: Any = Depends(get_context)) -> dict[str, int]:
-    with ctx.db.session() as session:
-        row = publish(session, office.id, DummyHappened(value=value))
+def happen(value: int, office: OfficeDep, session: SessionDep) -> dict[str, int]:
+    row = publish(session, office.id, DummyHappened(value=value))
     return {"event": row.id}
 
 
 @api.post("/staff-action")
-def staff_action(office: OfficeConfig = Depends(get_office), ctx: Any = Depends(get_context),
+def staff_action(office: OfficeDep, session: SessionDep,
                  principal: Any = Depends(require("guide", "admin"))) -> dict[str, str]:
-    """A staff-only action (guides and admins of the office), audited like a real one."""
+    """A staff-only action (guides and admins of the office), audited like a real one, in the request's session
+    (which read the login: a session of its own would wait on it under SQLite's one writer)."""
     from core.auth import audit
 
-    with ctx.db.session() as session:
-        audit(session, principal, "dummy.staff_action", office.id)
+    audit(session, principal, "dummy.staff_action", office.id)
     return {"office": office.id, "by": principal.name}
 
 
