@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig, Unit
-from core.db import utcnow
+from core.db import locked, utcnow
 from core.events import Event, publish
 from core.hookspecs import Addressee, AppointmentMatch, AppointmentQuery, StaffAlert, TicketRequest
 from core.problems import Conflict, Invalid, NotFound
@@ -308,8 +308,8 @@ def handle_message_outcome(session: Session, office: OfficeConfig, event: Event)
     payload = event.payload
     if payload.get("about") != VisitorArrived.type or not payload.get("arrival_id"):
         return
-    arrival = session.scalar(select(Arrival).where(Arrival.office_id == office.id,
-                                                   Arrival.id == str(payload["arrival_id"])).with_for_update())
+    arrival = session.scalar(locked(session, select(Arrival).where(Arrival.office_id == office.id,
+                                                                   Arrival.id == str(payload["arrival_id"]))))
     if arrival is None:
         return  # purged meanwhile
     if event.type == "message.sent" and arrival.notification in UNTOLD:
@@ -324,7 +324,7 @@ def _linked_arrival(session: Session, office: OfficeConfig, links: AcknowledgeLi
     if arrival_id is None:
         return None
     stmt = select(Arrival).where(Arrival.office_id == office.id, Arrival.id == arrival_id)
-    return session.scalar(stmt.with_for_update() if lock else stmt)
+    return session.scalar(locked(session, stmt) if lock else stmt)
 
 
 def link_state(session: Session, office: OfficeConfig, links: AcknowledgeLinks, token: str) -> str:
@@ -370,9 +370,7 @@ def escalate_due(session: Session, office: OfficeConfig, links: AcknowledgeLinks
                                   Arrival.officer_id.is_not(None) | Arrival.unit_id.is_not(None),
                                   (Arrival.notification == "failed") | (Arrival.created_at <= late))
             .order_by(Arrival.created_at).limit(100))
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    due = session.scalars(stmt).all()
+    due = session.scalars(locked(session, stmt, skip_locked=True)).all()
     for arrival in due:
         escalate(session, office, arrival, links, "failed" if arrival.notification == "failed" else "late", now)
     return len(due)

@@ -69,3 +69,21 @@ def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.M
         "    counter_name: str", "    recall: bool", "    language: str", "    seat: str | None"]
     assert "visitor.arrived  (kiosk)" in lines and "    first_name: str | None" in lines
     assert "survey.completed  (surveys)" in lines
+
+
+def test_no_test_copies_a_registered_event_class() -> None:
+    """Tests publish the registered classes (tests.support.registered_event): a copy drifts from the real one."""
+    import ast
+    from pathlib import Path
+
+    registered = set(builtin_plugins().event_types)
+    copies = []
+    for path in sorted(Path(__file__).parents[1].rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.ClassDef) and node.name != "Impostor"  # above: a second registration, refused
+                    and any(getattr(b, "id", None) == "DomainEvent" for b in node.bases)):
+                for statement in node.body:
+                    if (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Constant)
+                            and statement.value.value in registered):
+                        copies.append(f"{path.name}: {node.name} ({statement.value.value})")
+    assert copies == []

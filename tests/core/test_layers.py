@@ -63,3 +63,13 @@ def test_a_type_checking_import_makes_a_cycle(tmp_path: Path) -> None:
     source = tmp_path / "mod.py"
     source.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from core.web.app import AppContext\n")
     assert imported_modules(source, {"core.web.app", "core.config"}) == {"core.web.app"}
+
+
+def test_every_plugin_is_in_the_independence_contract() -> None:
+    """import-linter checks only the plugins its contract names: a new plugin must be added there."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    [independent] = [c for c in contracts["contracts"] if c["id"] == "plugins-independent"]
+    packages = {f"plugins.{path.parent.name}" for path in (ROOT / "plugins").glob("*/__init__.py")}
+    assert set(independent["modules"]) == packages

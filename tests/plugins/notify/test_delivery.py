@@ -310,24 +310,12 @@ def test_no_phone_number_is_kept_when_no_rule_texts_visitors(make_context: Calla
 
 def test_new_tickets_to_a_teams_chat_channel(make_context: Callable[..., AppContext], tmp_path: Path,
                                              smtp: SmtpServer, provider: ProviderServer) -> None:
-    from core.events import DomainEvent
-
-    class TicketIssued(DomainEvent):
-        type = "ticket.issued"
-        ticket_id: str
-        number: str
-        service: str
-        category: str | None
-        language: str
-        position: int
-        estimated_wait_minutes: int | None
-
     rules = (f'[plugins.notify.channels.team]\ntype = "webhook"\nurl = "{provider.url}/hook/team"\n\n'
              '[[plugins.notify.rules]]\nevent = "ticket.issued"\nto = "unit:social"\nchannel = "team"\n')
     deployment = write_deployment(tmp_path / "deployment", smtp_port=smtp.port, provider=provider.url, rules=rules)
     ctx = make_context(deployment=deployment, plugins=notify_and_publishers())
-    publish_now(ctx, TicketIssued(ticket_id="t1", number="B004", service="guidance", category="housing",
-                                  language="ar", position=2, estimated_wait_minutes=10))
+    publish_now(ctx, registered_event(ctx.plugins, "ticket.issued", ticket_id="t1", number="B004", service="guidance",
+                                      category="housing", language="ar", position=2, estimated_wait_minutes=10))
     drain_events(ctx)
     sender_for(ctx).run_once()
     [hook] = provider.hooks()
