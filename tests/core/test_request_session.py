@@ -3,15 +3,21 @@ the login is read in the same session, and the same transaction, as the handler'
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
-from collections.abc import Callable, Iterator
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from core.web.app import AppContext
+from core.web.app import AppContext, create_app
+from core.web.deps import get_principal
 from tests.support import PASSWORD, bearer, device_header
 
 QUEUE = "/api/v1/offices/skarholmen/queue"
@@ -73,3 +79,55 @@ def test_a_staff_page_reads_the_login_and_the_page_in_one_session(client: TestCl
     assert client.get("/skarholmen/admin", headers={"Accept": "text/html"}).status_code == 200
     assert_one_session(tables_read, "core_audit")
 
+
+
+
+def opens_a_session(endpoint: Any) -> bool:
+    """Whether the handler's own body calls ``….db.session()`` (not a function defined in it, such as a live
+    stream's ``initial`` state, which runs after the request's session has ended)."""
+    handler = ast.parse(textwrap.dedent(inspect.getsource(endpoint))).body[0]
+    assert isinstance(handler, ast.FunctionDef | ast.AsyncFunctionDef)
+    nodes: list[ast.AST] = list(handler.body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "session"
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "db"):
+            return True
+        nodes.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # an included router (FastAPI resolves them lazily)
+            yield from api_routes(route.original_router.routes)
+
+
+def authenticates(dependant: Any) -> bool:
+    return any(d.call is get_principal or authenticates(d) for d in dependant.dependencies)
+
+
+def test_no_authenticated_handler_opens_a_session_of_its_own(ctx: AppContext) -> None:
+    """A route that reads who asks (``require``, ``staff_page``, ``PrincipalDep``) works in the request's session
+    (``SessionDep``): under SQLite's one writer a session of its own would wait on the request's (a 503 after the
+    busy timeout), and on PostgreSQL it would take a second connection."""
+    routes = [route for route in api_routes(create_app(ctx).routes) if authenticates(route.dependant)]
+    assert len(routes) > 40  # the walk finds the plugins' routes too
+    assert [f"{route.path} ({route.endpoint.__module__})" for route in routes if opens_a_session(route.endpoint)] == []
+
+
+def test_the_check_sees_a_session_opened_in_a_handler() -> None:
+    def handler(ctx: Any) -> None:
+        with ctx.db.session():
+            pass
+
+    def streams(ctx: Any) -> None:
+        def state() -> None:
+            with ctx.db.session():
+                pass
+
+    assert opens_a_session(handler) and not opens_a_session(streams)
