@@ -223,6 +223,11 @@ def browser() -> Iterator[Any]:
         _browser_missing("Playwright is not installed")
     if not Path(CHROMIUM).exists():
         _browser_missing(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import expect
+
+    # How long an expectation waits for the page to get there: a loaded 2-core CI machine running Chromium and
+    # two test workers can take several seconds for a live update; a test that passes never waits this long.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield launched

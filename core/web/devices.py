@@ -8,12 +8,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-import segno
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from core import auth, devices, problems
+from core import auth, devices, problems, qr
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.context import AppContext
@@ -120,7 +119,7 @@ def _shown_enrolment(request: Request, ctx: AppContext, office: OfficeConfig, se
     link = enrolment_link(ctx, office.id, code)
     expires: datetime = auth.enrolment_expires(device).astimezone(office.tz)
     return {"name": device.name, "link": link, "code": code, "expires": expires,
-            "qr": segno.make(link, error="m").svg_data_uri(scale=5, border=2),
+            "qr": qr.svg_data_uri(link, scale=5),
             "code_page": f"{ctx.settings.base_url.rstrip('/')}/enrol"}
 
 

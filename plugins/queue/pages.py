@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import secrets
 from typing import Annotated, Any
 
-import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from core import qr
 from core.auth import Principal
 from core.config import OfficeConfig
 from core.context import AppContext
@@ -41,8 +40,7 @@ def _ticket_or_404(request: Request, ctx: AppContext, session: Session, office: 
 
 
 def _qr_data_uri(ctx: AppContext, path: str) -> str:
-    base = ctx.settings.base_url.rstrip("/")
-    return segno.make(base + path, error="m").svg_data_uri(scale=6, border=2)
+    return qr.svg_data_uri(ctx.settings.base_url.rstrip("/") + path)
 
 
 def _board_texts(ctx: AppContext, office: OfficeConfig, language: str) -> dict[str, Any]:
@@ -208,10 +206,7 @@ def ticket_qr(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextD
     """The QR code to the phone page, for a kiosk that draws its own ticket."""
     _ticket, view = _ticket_or_404(request, ctx, session, office, ticket_id)
     base = ctx.settings.base_url.rstrip("/")
-    out = io.BytesIO()
-    segno.make(base + view["status_path"], error="m").save(out, kind="svg", scale=6, border=2,
-                                                         title=view["number"])
-    return HTMLResponse(out.getvalue(), media_type="image/svg+xml")
+    return HTMLResponse(qr.svg(base + view["status_path"], title=view["number"]), media_type="image/svg+xml")
 
 
 @pages.post("/t/{ticket_id}/cancel")

@@ -50,34 +50,33 @@ def test_the_console_calls_a_chosen_ticket_holds_and_resumes_it_and_records_the_
     for _ in range(2):
         tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).raise_for_status()
     open_console(page, live_server, language)
-    expect(line_item(page, "B002")).to_contain_text(TEXTS[language]["arabic"], timeout=3000)
+    expect(line_item(page, "B002")).to_contain_text(TEXTS[language]["arabic"])
     assert_accessible(page)
 
     line_item(page, "B002").locator("button").first.click()  # call B002, out of turn
-    expect(page.locator("#queue-current-number")).to_have_text("B002", timeout=3000)
+    expect(page.locator("#queue-current-number")).to_have_text("B002")
     expect(page.locator("#queue-current-state")).to_have_text(TEXTS[language]["called"])
-    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"], timeout=3000)
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"])
 
     page.click("[data-action=hold]")  # the visitor fills in a form meanwhile
-    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
-    expect(line_item(page, "B002").locator(".queue-badge--held")).to_have_text(TEXTS[language]["held"],
-                                                                          timeout=3000)
+    expect(page.locator("#queue-current")).to_be_hidden()
+    expect(line_item(page, "B002").locator(".queue-badge--held")).to_have_text(TEXTS[language]["held"])
     expect(page.locator("#queue-line .queue-number")).to_have_text(["B001", "B002"])  # in its place
     assert guide.post(f"{API}/call-next", json={"counter": "guide-3"}).json()["number"] == "B001"  # passed by
-    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"], timeout=3000)
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"])
     assert guide.post(f"{API}/call-next", json={"counter": "guide-3"}).status_code == 204
     assert_accessible(page)
 
     line_item(page, "B002").locator("button").nth(1).click()  # resume
-    expect(line_item(page, "B002").locator(".queue-badge--held")).to_have_count(0, timeout=3000)
+    expect(line_item(page, "B002").locator(".queue-badge--held")).to_have_count(0)
     line_item(page, "B002").locator("button").first.click()
-    expect(page.locator("#queue-current-number")).to_have_text("B002", timeout=3000)
+    expect(page.locator("#queue-current-number")).to_have_text("B002")
     page.check("#queue-done input[value=referred]")
     expect(page.locator("#queue-referral")).to_be_visible()
     page.select_option("#queue-referred-to", "insurance")
     assert_accessible(page)
     page.click("#queue-done-button")
-    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
+    expect(page.locator("#queue-current")).to_be_hidden()
     rows = guide.get(f"{API}/stats").json()
     assert next(r for r in rows if r["service"] == "guidance")["referred"] == 1
 
@@ -92,7 +91,7 @@ def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
         page, entrance = phone.new_page(), screen.new_page()
         kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
         open_console(page, live_server, language, counter="guide-3")
-        expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"], timeout=3000)
+        expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"])
 
         # At the entrance screen: no money for food today, and an interpreter in Tigrinya.
         enrol_kiosk(entrance, live_server)
@@ -105,7 +104,7 @@ def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
         expect(entrance.locator("#ticket-number")).to_have_text("B002", timeout=5000)
 
         # It comes in live, first in line, marked urgent in words (not colour alone), with the interpreter asked.
-        expect(page.locator("#queue-line .queue-number")).to_have_text(["B002", "B001"], timeout=3000)
+        expect(page.locator("#queue-line .queue-number")).to_have_text(["B002", "B001"])
         urgent = line_item(page, "B002")
         expect(urgent).to_have_class("queue-line-item queue-line-item--urgent")
         expect(urgent.locator(".queue-badge--urgent")).to_have_text(TEXTS[language]["urgent"])
@@ -126,15 +125,15 @@ def test_the_live_view_updates_when_a_ticket_is_issued(page: Any, live_server: L
     log_in(page, f"{live_server.url}/skarholmen/queue/live?lang={language}", "manager")
     wait_for_listeners(live_server, 1)
     info = page.locator("#queue-live-services tr[data-service=info] td").first
-    expect(info).to_have_text("1", timeout=3000)
+    expect(info).to_have_text("1")
     assert_accessible(page)
 
     tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
-    expect(info).to_have_text("2", timeout=3000)
+    expect(info).to_have_text("2")
     guide = staff(live_server, make_user("guide"))
     guide.put(f"{API}/counters/guide-3", json={"state": "paused"}).raise_for_status()
     paused = {"sv": "Paus", "ar": "متوقف مؤقتًا"}[language]
-    expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused, timeout=3000)
+    expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused)
     assert_accessible(page)
 
 
@@ -159,8 +158,7 @@ def test_console_screenshots(browser: Any, live_server: LiveServer, make_user: C
             if language != "sv":
                 page.goto(f"{live_server.url}/skarholmen/queue/console?lang={language}")
                 page.select_option("#queue-counter", "guide-3")
-            expect(line_item(page, "B002").locator(".queue-badge--urgent")).to_have_text(TEXTS[language]["urgent"],
-                                                                                        timeout=3000)
+            expect(line_item(page, "B002").locator(".queue-badge--urgent")).to_have_text(TEXTS[language]["urgent"])
             page.screenshot(path=str(screenshots_dir / f"console-urgent-{language}-normal.png"), full_page=True)
     finally:
         console.close()

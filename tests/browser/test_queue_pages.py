@@ -47,15 +47,14 @@ def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
     assert_accessible(page)
 
     assert guide.post(f"{API}/call-next", json={"counter": "info-1"}).status_code == 200
-    expect(page.locator("#queue-now .queue-number")).to_have_text("A001", timeout=2000)
+    expect(page.locator("#queue-now .queue-number")).to_have_text("A001")
     expect(page.locator("#queue-now .queue-counter")).to_have_text("Informationsdisken")
-    expect(page.locator("#queue-services [data-service=info] strong")).to_have_text("3", timeout=3000)
+    expect(page.locator("#queue-services [data-service=info] strong")).to_have_text("3")
 
     # Three calls in quick succession: all listed at once, newest first, then each announced in turn.
     for counter in ("info-1", "guide-1", "info-1"):
         assert guide.post(f"{API}/call-next", json={"counter": counter}).status_code == 200
-    expect(page.locator("#queue-calls li .queue-number")).to_have_text(["A004", "A003", "A002", "A001"],
-                                                                       timeout=4000)
+    expect(page.locator("#queue-calls li .queue-number")).to_have_text(["A004", "A003", "A002", "A001"])
     # Announced one by one in call order: the next highlighted is A002, not the newest.
     expect(page.locator("#queue-now .queue-number")).to_have_text("A002", timeout=6000)
 
@@ -73,29 +72,29 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     page.click("button[type=submit]")
     expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
     page.select_option("#queue-counter", "guide-2")
-    expect(page.locator("#queue-line")).to_contain_text("A flat for my family", timeout=3000)
+    expect(page.locator("#queue-line")).to_contain_text("A flat for my family")
     assert_accessible(page)
 
     page.click("#queue-call-next")
-    expect(page.locator("#queue-current-number")).to_have_text("B001", timeout=3000)
+    expect(page.locator("#queue-current-number")).to_have_text("B001")
     expect(page.locator("#queue-current-errand")).to_contain_text("housing")
     page.click("[data-action=start]")
-    expect(page.locator("#queue-current-state")).to_have_text("being served", timeout=3000)
+    expect(page.locator("#queue-current-state")).to_have_text("being served")
     page.check("#queue-done input[value=helped]")
     page.click("#queue-done-button")
-    expect(page.locator("#queue-current")).to_be_hidden(timeout=3000)
+    expect(page.locator("#queue-current")).to_be_hidden()
     page.click("#queue-call-next")
-    expect(page.locator("#queue-message")).to_have_text("Nobody is waiting.", timeout=3000)
+    expect(page.locator("#queue-message")).to_have_text("Nobody is waiting.")
 
     # A visitor who arrives now shows up in the line without reloading.
     tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
-    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"], timeout=3000)
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B002"])
 
     # A visitor takes a public computer by themselves; the guide sees who sits where and can free it.
     tickets.post(f"{API}/tickets", json={"service": "computers", "language": "sv"}).raise_for_status()
-    expect(page.locator("#queue-seats")).to_contain_text("Computer 1 D001", timeout=3000)
+    expect(page.locator("#queue-seats")).to_contain_text("Computer 1 D001")
     page.click("#queue-seats button")
-    expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.", timeout=3000)
+    expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.")
 
 
 def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
@@ -110,9 +109,9 @@ def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
     assert_accessible(page)
 
     guide.post(f"{API}/call-next", json={"counter": "guide-1", "services": ["guidance"]}).raise_for_status()
-    expect(page.locator("#queue-status")).to_contain_text("أنت التالي في الدور", timeout=3000)
+    expect(page.locator("#queue-status")).to_contain_text("أنت التالي في الدور")
     guide.post(f"{API}/call-next", json={"counter": "guide-3", "services": ["guidance"]}).raise_for_status()
-    expect(page.locator("#queue-status")).to_contain_text("حان دورك", timeout=3000)
+    expect(page.locator("#queue-status")).to_contain_text("حان دورك")
     expect(page.locator("#queue-status")).to_contain_text("المكتب 3")
 
     page.goto(live_server.url + mine["status_path"] + "/ticket")
@@ -141,7 +140,7 @@ def test_board_reconnects_by_itself_after_a_server_restart(page: Any, live_serve
     try:
         expect(page.locator("#queue-connection")).to_be_hidden(timeout=10000)  # back by itself, no reload
         guide.post(f"{API}/call-next", json={"counter": "info-1"}).raise_for_status()
-        expect(page.locator("#queue-now .queue-number")).to_have_text("A001", timeout=3000)
+        expect(page.locator("#queue-now .queue-number")).to_have_text("A001")
     finally:
         restarted.should_exit = True
         thread.join(timeout=10)

@@ -53,7 +53,8 @@ def test_phone_page_in_the_visitors_language_with_qr_and_no_text_form_without_te
     assert client.get(f"{API}/tickets/{mine['id']}").json()["text_requested"] is False
     status = client.get(f"{mine['status_path']}/status?lang=sv", headers=HTML)
     assert "1 person före dig" in status.text or "före dig" in status.text
-    assert client.get(f"{first['status_path']}/qr.svg").headers["content-type"].startswith("image/svg+xml")
+    qr = client.get(f"{first['status_path']}/qr.svg")
+    assert qr.headers["content-type"].startswith("image/svg+xml") and "<title>B001</title>" in qr.text
     assert client.get(f"{first['status_path']}/ticket", headers=HTML).status_code == 200
     assert client.get("/skarholmen/queue/t/unknown-ticket", headers=HTML).status_code == 404
 
