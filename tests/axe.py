@@ -57,6 +57,9 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> li
     return _violations(results, impacts) + _measured_low_contrast(results)
 
 
-def assert_accessible(page: Any) -> None:
-    violations = axe_violations(page)
+def assert_accessible(page: Any) -> dict[str, Any]:
+    """Fails on blocking violations; returns axe's results for further checks of the same screen."""
+    results = _run(page)
+    violations = _violations(results, BLOCKING_IMPACTS) + _measured_low_contrast(results)
     assert not violations, "axe-core violations:\n" + "\n".join(violations)
+    return results

@@ -122,10 +122,10 @@ def test_every_kiosk_screen_is_accessible(kiosk_browser: Callable[[str], Any], l
         if screen not in ("phone-guide", "not-enrolled"):
             assert page.locator("#mbk-read-aloud").is_visible(), screen
         try:
-            assert_accessible(page)
+            results = assert_accessible(page)
         except AssertionError as exc:
             raise AssertionError(f"screen {screen!r} ({lang}, {mode}): {exc}") from None
-        assert unreadable_text(page) == [], f"screen {screen!r} ({lang}, {mode})"
+        assert unreadable_text(page, results) == [], f"screen {screen!r} ({lang}, {mode})"
         seen.append(screen)
     assert len(seen) == 18
 

@@ -47,8 +47,7 @@ def test_choose_the_officer_then_the_time(browser: Any, live_server: LiveServer,
         expect(times).to_have_count(1)
         expect(times).to_have_text(label)
         assert "Amal" not in page.locator("#main").inner_text()
-        assert_accessible(page)
-        assert unreadable_text(page) == []
+        assert unreadable_text(page, assert_accessible(page)) == []
         small = page.evaluate("""() => [...document.querySelectorAll('#meeting-time button')]
             .map(el => el.getBoundingClientRect()).filter(r => r.width < 48 || r.height < 48).length""")
         assert small == 0

@@ -37,12 +37,13 @@ def visible(page: Any, selector: str, timeout: float = 5000) -> Any:
     return page.locator(selector)
 
 
-def unreadable_text(page: Any) -> list[str]:
+def unreadable_text(page: Any, results: dict[str, Any] | None = None) -> list[str]:
     """Text axe-core could not clear for contrast because it measured a ratio (e.g. text the colour of its
-    background, 1:1): axe files those under "incomplete", not violations, so they are checked here."""
+    background, 1:1): axe files those under "incomplete", not violations, so they are checked here. ``results``:
+    a full axe run of the page as it is now (it includes the contrast rule), instead of running it again."""
     from tests.axe import run_axe
 
-    results = run_axe(page, {"type": "rule", "values": ["color-contrast"]})
+    results = results or run_axe(page, {"type": "rule", "values": ["color-contrast"]})
     return [f"{node['target']}: {check['message']}" for rule in results["incomplete"] for node in rule["nodes"]
             for check in node["any"] if "contrast ratio" in check.get("message", "")]
 
