@@ -7,9 +7,11 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import devices
 from core.config import Deployment
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
+DELIVERY_BATCH = 20  # per transaction: fewer commits; SQLite's one writer is held for at most 20 handlers
 DEVICE_WATCH_SECONDS = 60  # how often the running dispatcher looks for devices gone quiet (core.devices)
 
 
@@ -104,42 +107,60 @@ class Dispatcher:
                 .order_by(EventDelivery.id).limit(100)
             ).all()
         done = 0
-        for delivery_id in due:
-            done += self._deliver_one(delivery_id, now)
+        for first in range(0, len(due), DELIVERY_BATCH):
+            done += self._deliver_batch(due[first:first + DELIVERY_BATCH], now)
         return done
 
+    def _deliver_batch(self, delivery_ids: Sequence[int], now: datetime) -> int:
+        """Claim and deliver several deliveries in one transaction, each handler in its own savepoint, so that
+        one commit (one fsync) serves the batch; a failing handler still rolls back only its own work and has its
+        attempt recorded on its own delivery. Should the batch's commit fail, its deliveries are done again one
+        transaction each, so that one bad delivery cannot hold the others back."""
+        try:
+            with self.database.session() as session:
+                claimed = session.scalars(
+                    locked(session, select(EventDelivery).where(EventDelivery.id.in_(delivery_ids),
+                                                                EventDelivery.status == "pending",
+                                                                EventDelivery.next_attempt_at <= now)
+                           .order_by(EventDelivery.id), skip_locked=True)  # taken by another process: left out
+                ).all()
+                events = {row.id: row for row in session.scalars(
+                    select(OutboxEvent).where(OutboxEvent.id.in_({d.event_id for d in claimed})))}
+                for delivery in claimed:
+                    self._deliver(session, delivery, events.get(delivery.event_id), now)
+                return len(claimed)
+        except Exception:
+            if len(delivery_ids) == 1:
+                raise
+            log.exception("a batch of %s event deliveries failed to commit; delivering them one at a time",
+                          len(delivery_ids))
+            return sum(self._deliver_batch([delivery_id], now) for delivery_id in delivery_ids)
+
     def _deliver_one(self, delivery_id: int, now: datetime) -> int:
-        with self.database.session() as session:
-            delivery = session.scalars(
-                locked(session, select(EventDelivery).where(EventDelivery.id == delivery_id,
-                                                            EventDelivery.status == "pending",
-                                                            EventDelivery.next_attempt_at <= now), skip_locked=True)
-            ).first()
-            if delivery is None:  # another process has it, has done it, or has rescheduled it
-                return 0
-            row = session.get(OutboxEvent, delivery.event_id)
-            office = self.deployment.office(delivery.office_id)
-            handler = dict(self.plugins.implementations("mbk_handle_event", [delivery.plugin])).get(delivery.plugin)
-            if row is None or office is None or handler is None or not office.enables(delivery.plugin):
+        return self._deliver_batch([delivery_id], now)
+
+    def _deliver(self, session: Session, delivery: EventDelivery, row: OutboxEvent | None, now: datetime) -> None:
+        office = self.deployment.office(delivery.office_id)
+        handler = dict(self.plugins.implementations("mbk_handle_event", [delivery.plugin])).get(delivery.plugin)
+        if row is None or office is None or handler is None or not office.enables(delivery.plugin):
+            delivery.status = "failed"
+            delivery.last_error = "office or plugin no longer configured"
+            return
+        delivery.attempts += 1
+        try:
+            with session.begin_nested():
+                handler(event=row.as_event(), office=office, session=session)
+        except Exception as exc:
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= self.max_attempts:
                 delivery.status = "failed"
-                delivery.last_error = "office or plugin no longer configured"
-                return 1
-            delivery.attempts += 1
-            try:
-                with session.begin_nested():
-                    handler(event=row.as_event(), office=office, session=session)
-            except Exception as exc:
-                delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if delivery.attempts >= self.max_attempts:
-                    delivery.status = "failed"
-                    log.error("event %s to plugin %s failed for good after %s attempts: %s",
-                              row.id, delivery.plugin, delivery.attempts, delivery.last_error)
-                else:
-                    delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
-                    log.warning("event %s to plugin %s failed (attempt %s), retrying: %s",
-                                row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+                log.error("event %s to plugin %s failed for good after %s attempts: %s",
+                          row.id, delivery.plugin, delivery.attempts, delivery.last_error)
             else:
-                delivery.status = "done"
-                delivery.delivered_at = utcnow()
-                delivery.last_error = None
-            return 1
+                delivery.next_attempt_at = now + timedelta(seconds=backoff_seconds(delivery.attempts))
+                log.warning("event %s to plugin %s failed (attempt %s), retrying: %s",
+                            row.id, delivery.plugin, delivery.attempts, delivery.last_error)
+        else:
+            delivery.status = "done"
+            delivery.delivered_at = utcnow()
+            delivery.last_error = None
