@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from core import device_cache
 from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
 from core.i18n import N_
 
@@ -478,6 +479,7 @@ def revoke_device(session: Session, device_id: int) -> Device:
         raise ValueError(f"no device with id {device_id}")
     device.revoked_at = device.revoked_at or utcnow()
     device.enrolment_code_hash = None
+    device_cache.forget(session, device.id)
     return device
 
 

@@ -14,14 +14,14 @@ any transaction (a receipt printer) commits first; what it writes afterwards is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from core import auth, devices
+from core import auth, device_cache, devices
 from core.auth import Principal as AuthPrincipal
 from core.config import OfficeConfig
 from core.context import AppContext
@@ -105,7 +105,7 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
         if header.lower().startswith("bearer "):
             token = header[7:].strip()
             if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                principal = _seen(ctx, session, auth.device_from_token(session, token))
+                principal = _device_principal(ctx, session, token)
             else:
                 principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
         elif request.session.get(SESSION_KEY):
@@ -124,8 +124,21 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
     return principal
 
 
-def _seen(ctx: AppContext, session: Session, device: auth.Device) -> AuthPrincipal:
-    devices.seen(session, device, ctx.deployment.office(device.office_id), utcnow(), LAST_SEEN_RESOLUTION)
+def _device_principal(ctx: AppContext, session: Session, token: str) -> AuthPrincipal:
+    """A device token's principal: from this process's few seconds' memory (core.device_cache) while its last
+    sighting needs no write, else read (and the sighting recorded) in the request's session."""
+    token_hash, now = auth.hash_secret(token), utcnow()
+    principal: AuthPrincipal | None = device_cache.lookup(token_hash, now, LAST_SEEN_RESOLUTION)
+    if principal is None:
+        since = device_cache.generation()
+        device = auth.device_from_token(session, token)
+        principal = _seen(ctx, session, device, now)
+        device_cache.remember(token_hash, principal, device.id, device.last_seen_at, since)
+    return principal
+
+
+def _seen(ctx: AppContext, session: Session, device: auth.Device, now: datetime | None = None) -> AuthPrincipal:
+    devices.seen(session, device, ctx.deployment.office(device.office_id), now or utcnow(), LAST_SEEN_RESOLUTION)
     return auth.principal_for_device(device)
 
 

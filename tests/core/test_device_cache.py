@@ -1,0 +1,73 @@
+"""A device token's lookup kept for a few seconds per process (core.device_cache): a revocation made in this
+process works at once; one made elsewhere within DEVICE_CACHE_SECONDS; a sighting due for a write is still read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from core import auth, device_cache
+from core.db import utcnow
+from core.web.app import AppContext
+from tests.core.test_auth import ctx  # noqa: F401 - the fixture: offices alpha and gamma with the dummy plugin
+from tests.support import device_header
+
+KIOSK_ENDPOINT = "/api/v1/offices/alpha/dummy/kiosk"
+
+
+def device_id(ctx: AppContext) -> int:  # noqa: F811 - named as the fixture
+    with ctx.db.session() as session:
+        return session.scalars(select(auth.Device.id)).one()
+
+
+def test_a_device_revoked_in_this_process_is_refused_at_once(client: TestClient, ctx: AppContext) -> None:  # noqa: F811
+    kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # now remembered
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
+    with ctx.db.session() as session:
+        auth.revoke_device(session, device_id(ctx))
+    response = client.get(KIOSK_ENDPOINT, headers=kiosk)
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_a_device_revoked_by_another_process_is_refused_within_the_bound(
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
+    with ctx.db.session() as session:  # what another process's revocation leaves here: only the row changed
+        session.execute(update(auth.Device).values(revoked_at=utcnow()))
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # still remembered
+    later = device_cache.clock() + device_cache.DEVICE_CACHE_SECONDS
+    monkeypatch.setattr(device_cache, "clock", lambda: later)
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 401
+
+
+def test_a_lookup_that_began_before_a_revocation_is_not_kept(ctx: AppContext) -> None:  # noqa: F811
+    token = device_header(ctx, "alpha", "kiosk", "Entrance 1")["Authorization"].removeprefix("Bearer ")
+    since = device_cache.generation()
+    with ctx.db.session() as session:  # the lookup reads the device...
+        device = auth.device_from_token(session, token)
+        principal, now = auth.principal_for_device(device), utcnow()
+    with ctx.db.session() as session:  # ...the device is revoked...
+        auth.revoke_device(session, device.id)
+    device_cache.remember(auth.hash_secret(token), principal, device.id, now, since)  # ...and the lookup ends
+    assert device_cache.lookup(auth.hash_secret(token), now, timedelta(minutes=5)) is None
+
+
+def test_a_remembered_device_is_not_read_until_its_sighting_is_due(client: TestClient, ctx: AppContext) -> None:  # noqa: F811
+    kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
+    long_ago = utcnow() - timedelta(hours=1)
+    with ctx.db.session() as session:
+        session.execute(update(auth.Device).values(last_seen_at=long_ago))
+    assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # from memory: nothing read or written
+    with ctx.db.session() as session:
+        assert session.scalars(select(auth.Device.last_seen_at)).one() == long_ago
+    # once the remembered sighting is older than the resolution, the device is read and its sighting written
+    token_hash = auth.hash_secret(kiosk["Authorization"].removeprefix("Bearer "))
+    resolution = timedelta(minutes=5)
+    assert device_cache.lookup(token_hash, utcnow(), resolution) is not None
+    assert device_cache.lookup(token_hash, utcnow() + resolution + timedelta(seconds=1), resolution) is None
