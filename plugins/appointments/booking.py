@@ -1,6 +1,6 @@
 """Online booking (no HTTP): the free slots of a bookable service from its booking hours and capacity, booking
-one, cancelling through the visitor's link, and the .ics file of a booking. The last place of a slot goes to
-exactly one visitor: one conditional UPDATE takes it (PostgreSQL re-checks the condition after a concurrent
+one, cancelling through the visitor's link (a booking's .ics file is ``service.ics``). The last place of a slot goes
+to exactly one visitor: one conditional UPDATE takes it (PostgreSQL re-checks the condition after a concurrent
 writer commits; SQLite has one writer at a time)."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import icalendar
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -155,29 +154,3 @@ def cancel(session: Session, office: OfficeConfig, token: str, language: str, no
     publish(session, office.id, AppointmentCancelled(appointment_id=appointment.id, officer_id=appointment.officer_id,
                                                      unit_id=appointment.unit_id, start=appointment.start.isoformat()))
     return appointment
-
-
-def ics(office: OfficeConfig, appointment: Appointment, language: str) -> bytes:
-    """The booking as an iCalendar file for the visitor's own calendar (written by icalendar)."""
-    _ = translations.gettext(language)
-    service = settings_of(office).service(appointment.service_id or "")
-    name = service.name.get_text(language) if service else office.name.get_text(language)
-    calendar = icalendar.Calendar()
-    calendar.add("PRODID", "-//medborgarkontor//appointments//EN")
-    calendar.add("VERSION", "2.0")
-    event = icalendar.Event()
-    event.add("UID", f"{appointment.id}@{office.id}.medborgarkontor")
-    event.add("DTSTAMP", appointment.created_at)
-    event.add("DTSTART", appointment.start)
-    event.add("DTEND", appointment.end)
-    event.add("SUMMARY", f"{name} · {office.name.get_text(language)}")
-    lines = [_("Booking code: %(code)s", code=appointment.code)]
-    if service and service.bring:
-        lines.append(_("Bring: %(what)s", what=service.bring.get_text(language)))
-    event.add("DESCRIPTION", "\n".join(lines))
-    if office.address:
-        event.add("LOCATION", office.address)
-    if appointment.status == CANCELLED:
-        event.add("STATUS", "CANCELLED")
-    calendar.add_component(event)
-    return calendar.to_ical()

@@ -23,10 +23,12 @@ class AppointmentBooked(DomainEvent):
     first_name: str | None
     email: str | None = None
     phone: str | None = None
-    # For the confirmation: what to bring (in the visitor's language), the cancel link, the .ics link.
+    # For the confirmation: what to bring (in the visitor's language), the cancel link, the .ics link, and the
+    # .ics file itself (iCalendar text, METHOD:PUBLISH) when the visitor gave an e-mail address, to attach.
     bring: str | None = None
     cancel_url: str | None = None
     ics_url: str | None = None
+    ics: str | None = None
 
 
 class AppointmentMoved(DomainEvent):

@@ -19,7 +19,7 @@ from core.web.deps import ContextDep, LanguageDep, OfficeDep
 from core.web.errors import status_of
 from core.web.security import check_csrf
 from plugins.appointments import booking, ratelimit
-from plugins.appointments.service import settings_of, translations
+from plugins.appointments.service import ics, settings_of, translations
 
 public = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -104,7 +104,7 @@ def _booking_values(ctx: AppContext, office: OfficeConfig, token: str, language:
 @public.get("/booking/{token}.ics")
 def booking_ics(token: str, office: OfficeDep, ctx: ContextDep, language: LanguageDep) -> Response:
     with ctx.db.session() as session:
-        body = booking.ics(office, booking.by_token(session, office, token, language), language)
+        body = ics(office, booking.by_token(session, office, token, language), language)
     return Response(body, media_type="text/calendar; charset=utf-8", headers={
         **NO_STORE, "Content-Disposition": 'attachment; filename="booking.ics"'})
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import icalendar
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -198,12 +199,43 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
         first_name=clean_first_name(new.first_name), email=new.email or None, phone=new.phone or None,
         language=language, cancel_token=new.cancel_token, created_at=now, updated_at=now))
     bring = service.bring.get_text(language or office.default_language) if service and service.bring else None
+    # A visitor who gave an e-mail address gets the booking's .ics file attached to the confirmation.
+    calendar_file = ics(office, appointment, language or office.default_language).decode() if appointment.email \
+        else None
     publish(session, office.id, AppointmentBooked(
         appointment_id=appointment.id, code=appointment.code or "", officer_id=officer_id, unit_id=unit_id,
         service_id=new.service_id, start=new.start.isoformat(), end=new.end.isoformat(), source=new.source,
         language=language, first_name=appointment.first_name, email=appointment.email, phone=appointment.phone,
-        bring=bring, **links))
+        bring=bring, ics=calendar_file, **links))
     return appointment
+
+
+def ics(office: OfficeConfig, appointment: Appointment, language: str) -> bytes:
+    """The booking as an iCalendar file for the visitor's own calendar (written by icalendar): served on the
+    booking's page and attached to the confirmation e-mail."""
+    _ = translations.gettext(language)
+    service = settings_of(office).service(appointment.service_id or "")
+    name = service.name.get_text(language) if service else office.name.get_text(language)
+    calendar = icalendar.Calendar()
+    calendar.add("PRODID", "-//medborgarkontor//appointments//EN")
+    calendar.add("VERSION", "2.0")
+    calendar.add("METHOD", "PUBLISH")
+    event = icalendar.Event()
+    event.add("UID", f"{appointment.id}@{office.id}.medborgarkontor")
+    event.add("DTSTAMP", appointment.created_at)
+    event.add("DTSTART", appointment.start)
+    event.add("DTEND", appointment.end)
+    event.add("SUMMARY", f"{name} · {office.name.get_text(language)}")
+    lines = [_("Booking code: %(code)s", code=appointment.code)]
+    if service and service.bring:
+        lines.append(_("Bring: %(what)s", what=service.bring.get_text(language)))
+    event.add("DESCRIPTION", "\n".join(lines))
+    if office.address:
+        event.add("LOCATION", office.address)
+    if appointment.status == CANCELLED:
+        event.add("STATUS", "CANCELLED")
+    calendar.add_component(event)
+    return calendar.to_ical()
 
 
 def get(session: Session, office: OfficeConfig, appointment_id: str) -> Appointment:

@@ -33,6 +33,8 @@ class OutgoingMessage:
     reference: str = ""
     # E-mail only: content shown as a QR code (a PNG beside the text), e.g. a booking code for the kiosk's scanner.
     qr: str | None = None
+    # E-mail only: an iCalendar file (text) attached as text/calendar, e.g. a booking for the visitor's calendar.
+    ics: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,11 @@ class SmtpChannel:
         if message.qr:
             email.add_attachment(qr.png(message.qr), maintype="image", subtype="png", filename="qr-code.png",
                                  disposition="inline")
+        if message.ics:
+            # Named after the booking code when the message has one (the QR code shows it).
+            name = f"booking-{message.qr}.ics" if message.qr else "booking.ics"
+            email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar", filename=name,
+                                 params={"method": "PUBLISH", "charset": "utf-8"})
         return email
 
     def send(self, message: OutgoingMessage) -> SendResult:

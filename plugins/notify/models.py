@@ -42,6 +42,8 @@ class NotifyMessage(OfficeScoped, Base):
     # What an e-mail about a booking shows as a QR code (its booking code, for the kiosk's scanner); cleared with
     # the text once sent.
     qr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The booking's .ics file (iCalendar text from the event) an e-mail confirmation attaches; cleared likewise.
+    ics: Mapped[str | None] = mapped_column(Text, nullable=True)
     address: Mapped[str | None] = mapped_column(String(500), nullable=True)
     subject: Mapped[str | None] = mapped_column(Text, nullable=True)
     body: Mapped[str | None] = mapped_column(Text, nullable=True)

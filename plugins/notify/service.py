@@ -271,6 +271,8 @@ def _insert_message(session: Session, office: OfficeConfig, event: Event, index:
         row.update(subject=text.subject, body=text.body)
         if event.type in BOOKING_EVENTS and event.payload.get("code"):
             row.update(qr=str(event.payload["code"])[:64])  # the kiosk's scanner reads the booking code
+        if event.type in BOOKING_EVENTS and isinstance(event.payload.get("ics"), str) and event.payload["ics"]:
+            row.update(ics=event.payload["ics"])  # the booking for the visitor's calendar, as an attachment
     elif isinstance(channel, SmsChannel):
         row.update(body=fit_sms(text.short, channel.max_segments))
     else:
@@ -298,7 +300,7 @@ def forget_booking_messages(session: Session, office_id: str, appointment_id: st
     session.execute(update(NotifyMessage).where(mine, NotifyMessage.status == "pending")
                     .values(status="cancelled", last_error=f"{why} first"))
     session.execute(update(NotifyMessage).where(mine, NotifyMessage.status.in_(("pending", "sending", "cancelled")))
-                    .values(address=None, subject=None, body=None, qr=None))
+                    .values(address=None, subject=None, body=None, qr=None, ics=None))
 
 
 def forget_ticket(session: Session, office_id: str, ticket_id: str) -> None:
@@ -309,7 +311,7 @@ def forget_ticket(session: Session, office_id: str, ticket_id: str) -> None:
                 NotifyMessage.recipient == "visitor")
     session.execute(update(NotifyMessage).where(mine, NotifyMessage.status.in_(("pending", "failed")))
                     .values(status="cancelled", last_error="the ticket ended first"))
-    session.execute(update(NotifyMessage).where(mine).values(address=None, subject=None, body=None, qr=None))
+    session.execute(update(NotifyMessage).where(mine).values(address=None, subject=None, body=None, qr=None, ics=None))
 
 
 # --- Sending ----------------------------------------------------------------------------------------------
@@ -329,6 +331,7 @@ class ClaimedMessage:
     # Messages of one group go out one after another, in order ("soon" before "now" for one ticket).
     group: str
     qr: str | None = None
+    ics: str | None = None
 
 
 def _due(now: datetime) -> Any:
@@ -351,7 +354,7 @@ def claim_due(session: Session, offices: dict[str, OfficeConfig], now: datetime,
         row.claim_token = secrets.token_hex(16)
         claimed.append(ClaimedMessage(row.id, row.office_id, row.channel, row.address, row.subject, row.body,
                                       row.idempotency_key, row.attempts, row.claim_token,
-                                      f"{row.office_id}:{row.recipient}:{row.ticket_id or ''}", row.qr))
+                                      f"{row.office_id}:{row.recipient}:{row.ticket_id or ''}", row.qr, row.ics))
     return claimed
 
 
@@ -407,7 +410,7 @@ def record_result(session: Session, claimed: ClaimedMessage, result: SendResult,
     row.claim_token = None
     if result.ok:
         row.status, row.sent_at, row.provider_id, row.last_error = "sent", now, result.provider_id, None
-        row.address = row.subject = row.body = row.qr = None
+        row.address = row.subject = row.body = row.qr = row.ics = None
         log.info("notify message %s sent over %s (attempt %s)", row.id, row.channel, row.attempts)
     elif row.status == "cancelled" or row.body is None:
         row.status = "cancelled"
@@ -495,7 +498,7 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
     session.execute(update(NotifyMessage).where(old, NotifyMessage.status.in_(("pending", "failed")))
                     .values(status="cancelled", last_error="deleted by the retention setting"))
     texts = session.execute(update(NotifyMessage).where(old, NotifyMessage.status != "sending")
-                            .values(address=None, subject=None, body=None, qr=None)).rowcount
+                            .values(address=None, subject=None, body=None, qr=None, ics=None)).rowcount
     log_rows = session.execute(delete(NotifyMessage).where(
         NotifyMessage.office_id == office.id,
         NotifyMessage.created_at < now - timedelta(days=retention.log_days))).rowcount

@@ -173,7 +173,7 @@ class Sender:
             channel = self._channel(office, message.channel)
             return channel.send(OutgoingMessage(address=message.address, body=message.body,
                                                 subject=message.subject, reference=message.reference,
-                                                qr=message.qr))
+                                                qr=message.qr, ics=message.ics))
         except KeyError:
             return SendResult.permanent(f"channel {message.channel!r} is no longer configured")
         except Exception as exc:  # an unexpected error in a channel: retry, and never log its text (personal data)

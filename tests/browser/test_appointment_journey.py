@@ -72,7 +72,9 @@ def test_book_online_get_the_mail_arrive_with_the_code_and_the_officer_sees_it(
             [confirmation] = [m for r, m in mails if r == ["amal@example.org"]
                               and m["Subject"].startswith(CONFIRMATION[language])]
             assert f"{CODE_LINE[language]}{code}" in confirmation.get_body(("plain",)).get_content()
-            assert [image.get_content() for image in confirmation.iter_attachments()] == [qr.png(scanned)]
+            assert [(part.get_content_type(), part.get_filename()) for part in confirmation.iter_attachments()] == [
+                ("image/png", "qr-code.png"), ("text/calendar", f"booking-{code}.ics")]
+            assert next(confirmation.iter_attachments()).get_content() == qr.png(scanned)
 
             # 3. at the kiosk, ten minutes before the meeting, with the code from the mail
             monkeypatch.setattr(arrivals, "utcnow", lambda: start - timedelta(minutes=10))

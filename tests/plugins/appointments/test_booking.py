@@ -17,6 +17,7 @@ from core.events import OutboxEvent
 from core.problems import Problem
 from plugins.appointments import booking
 from plugins.appointments.models import Appointment, SlotCount
+from plugins.appointments.service import ics
 from tests.plugins.appointments.calendars import local
 from tests.plugins.appointments.support import write_deployment
 
@@ -102,7 +103,7 @@ def test_booking_publishes_the_confirmation_and_cancel_gives_the_place_back(offi
         assert payload["bring"] == "legitimation"
         assert payload["cancel_url"] == f"http://test/test/appointments/cancel/{token}?lang=sv"
         assert payload["ics_url"] == f"http://test/test/appointments/booking/{token}.ics"
-        parsed = icalendar.Calendar.from_ical(booking.ics(office, booking.by_token(session, office, token, "sv"), "sv"))
+        parsed = icalendar.Calendar.from_ical(ics(office, booking.by_token(session, office, token, "sv"), "sv"))
         [event] = parsed.walk("VEVENT")
         assert event.decoded("DTSTART") == start and f"Bokningskod: {code}" in str(event["DESCRIPTION"])
     with office_ctx.db.session() as session:

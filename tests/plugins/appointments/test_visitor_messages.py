@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import icalendar
 import pytest
 from sqlalchemy import select
 
@@ -133,11 +134,20 @@ def test_the_confirmation_is_mailed_in_the_visitors_language(office_ctx: AppCont
     assert f"{BASE_URL}/test/appointments/cancel/" in body and "lang=ar" in body
     # the booking code as a QR code beside the text, for the kiosk's scanner (the same drawing core.qr makes)
     assert "أو اعرض رمز QR المرفق بهذه الرسالة على الماسح الضوئي عند الشاشة." in body
-    [image] = mail.iter_attachments()
+    [image, calendar_file] = mail.iter_attachments()
     assert image.get_content_type() == "image/png" and image.get_content() == qr.png(code)
+    # the booking as an .ics file for the visitor's calendar, attached (its link is in the text too)
+    assert calendar_file.get_content_type() == "text/calendar" and calendar_file.get_param("method") == "PUBLISH"
+    assert calendar_file.get_filename() == f"booking-{code}.ics"
+    [event] = icalendar.Calendar.from_ical(calendar_file.get_content()).walk("VEVENT")
+    assert event.decoded("DTSTART") == local("2026-05-05 10:00") == datetime(2026, 5, 5, 8, 0, tzinfo=UTC)
+    assert event.decoded("DTEND") == local("2026-05-05 10:30") and code in str(event["DESCRIPTION"])
     assert provider.sms() == []  # no phone number given: no text message
     deliver(office_ctx)  # nothing twice
     assert len(smtp.messages()) == 1
+    with office_ctx.db.session() as session:  # sent: its text and attachments are no longer kept
+        sent = session.scalars(select(NotifyMessage).where(NotifyMessage.event_type == "appointment.booked")).one()
+        assert sent.status == "sent" and sent.body is None and sent.qr is None and sent.ics is None
 
 
 def test_a_visitor_who_gave_a_phone_number_gets_a_text(office_ctx: AppContext, smtp: SmtpServer,
