@@ -100,44 +100,55 @@ class Dispatcher:
             return len(rows)
 
     def _deliver_due(self, now: datetime) -> int:
-        with self.database.session() as session:
-            due = session.scalars(
-                select(EventDelivery.id).where(EventDelivery.status == "pending",
-                                               EventDelivery.next_attempt_at <= now)
-                .order_by(EventDelivery.id).limit(100)
-            ).all()
+        """Up to 100 due deliveries, claimed and delivered ``DELIVERY_BATCH`` to a transaction."""
         done = 0
-        for first in range(0, len(due), DELIVERY_BATCH):
-            done += self._deliver_batch(due[first:first + DELIVERY_BATCH], now)
+        while done < 100:
+            claimed = self._deliver_claimed(now)
+            done += claimed
+            if claimed < DELIVERY_BATCH:
+                break
         return done
 
-    def _deliver_batch(self, delivery_ids: Sequence[int], now: datetime) -> int:
-        """Claim and deliver several deliveries in one transaction, each handler in its own savepoint, so that
-        one commit (one fsync) serves the batch; a failing handler still rolls back only its own work and has its
-        attempt recorded on its own delivery. Should the batch's commit fail, its deliveries are done again one
-        transaction each, so that one bad delivery cannot hold the others back."""
+    def _deliver_claimed(self, now: datetime) -> int:
+        """Claim the first due deliveries no other process holds (FOR UPDATE SKIP LOCKED on PostgreSQL) and deliver
+        them in one transaction, each handler in its own savepoint, so that one commit serves the batch; a failing
+        handler still rolls back only its own work and has its attempt recorded on its own delivery. Should the
+        batch's commit fail, its deliveries are done again one transaction each, so that one bad delivery holds no
+        other back."""
+        claimed: list[int] = []
         try:
             with self.database.session() as session:
-                claimed = session.scalars(
-                    locked(session, select(EventDelivery).where(EventDelivery.id.in_(delivery_ids),
-                                                                EventDelivery.status == "pending",
+                deliveries = session.scalars(
+                    locked(session, select(EventDelivery).where(EventDelivery.status == "pending",
                                                                 EventDelivery.next_attempt_at <= now)
-                           .order_by(EventDelivery.id), skip_locked=True)  # taken by another process: left out
+                           .order_by(EventDelivery.id).limit(DELIVERY_BATCH), skip_locked=True)
                 ).all()
-                events = {row.id: row for row in session.scalars(
-                    select(OutboxEvent).where(OutboxEvent.id.in_({d.event_id for d in claimed})))}
-                for delivery in claimed:
-                    self._deliver(session, delivery, events.get(delivery.event_id), now)
-                return len(claimed)
+                claimed = [delivery.id for delivery in deliveries]
+                self._deliver_all(session, deliveries, now)
+                return len(deliveries)
         except Exception:
-            if len(delivery_ids) == 1:
+            if len(claimed) <= 1:
                 raise
             log.exception("a batch of %s event deliveries failed to commit; delivering them one at a time",
-                          len(delivery_ids))
-            return sum(self._deliver_batch([delivery_id], now) for delivery_id in delivery_ids)
+                          len(claimed))
+            return sum(self._deliver_one(delivery_id, now) for delivery_id in claimed)
+
+    def _deliver_all(self, session: Session, deliveries: Sequence[EventDelivery], now: datetime) -> None:
+        events = {row.id: row for row in session.scalars(
+            select(OutboxEvent).where(OutboxEvent.id.in_({d.event_id for d in deliveries})))} if deliveries else {}
+        for delivery in deliveries:
+            self._deliver(session, delivery, events.get(delivery.event_id), now)
 
     def _deliver_one(self, delivery_id: int, now: datetime) -> int:
-        return self._deliver_batch([delivery_id], now)
+        """One delivery in a transaction of its own (0: another process has it, has done it or rescheduled it)."""
+        with self.database.session() as session:
+            claimed = session.scalars(
+                locked(session, select(EventDelivery).where(EventDelivery.id == delivery_id,
+                                                            EventDelivery.status == "pending",
+                                                            EventDelivery.next_attempt_at <= now), skip_locked=True)
+            ).all()
+            self._deliver_all(session, claimed, now)
+            return len(claimed)
 
     def _deliver(self, session: Session, delivery: EventDelivery, row: OutboxEvent | None, now: datetime) -> None:
         office = self.deployment.office(delivery.office_id)
