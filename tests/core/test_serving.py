@@ -70,3 +70,31 @@ def test_processes_share_a_port_and_metrics_sum_over_them(db_url: str, tmp_path:
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+def test_served_connections_send_without_nagle_delay() -> None:
+    """asyncio turns Nagle's algorithm off only on sockets made with proto IPPROTO_TCP. Without it a response
+    written in two parts (headers, body) waited for the client's delayed ACK: 40 ms per keep-alive request."""
+    import asyncio
+    import socket
+
+    from core.web.serving import reuseport_socket
+
+    async def accepted_nodelay() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+        sock = reuseport_socket("127.0.0.1", free_port())
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname())
+            try:
+                return await asyncio.wait_for(accepted, 10)
+            finally:
+                writer.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
