@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
-DELIVERY_BATCH = 20  # per transaction: fewer commits; SQLite's one writer is held for at most 20 handlers
+DELIVERY_BATCH = 20  # deliveries, or new events, per transaction: fewer commits, yet a bounded hold on SQLite's writer
 DEVICE_WATCH_SECONDS = 60  # how often the running dispatcher looks for devices gone quiet (core.devices)
 
 
@@ -44,6 +44,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._handled: dict[str, dict[str, frozenset[str] | None]] = {}  # office → plugin → the types it handles
 
     def wake(self) -> None:
         self._wake.set()
@@ -80,24 +81,54 @@ class Dispatcher:
 
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: fan out new events, then attempt due deliveries. True if anything was done."""
-        fanned = self._fan_out()
-        delivered = self._deliver_due(now or utcnow())
+        now = now or utcnow()
+        fanned = self._fan_out(now)
+        delivered = self._deliver_due(now)
         return bool(fanned or delivered)
 
-    def _fan_out(self) -> int:
+    def _fan_out(self, now: datetime) -> int:
+        """New events get a delivery per plugin that handles them, delivered at once, in the transaction that fans
+        them out: the usual event costs one transaction, and no delivery is written, read back and updated. Should
+        that transaction fail to commit, the events are fanned out again with their deliveries left pending, which
+        ``_deliver_due`` then does in transactions of their own."""
+        try:
+            return self._fan_out_batch(now, deliver=True)
+        except Exception:
+            log.exception("delivering new events as they were fanned out failed; leaving their deliveries pending")
+            return self._fan_out_batch(now, deliver=False)
+
+    def _fan_out_batch(self, now: datetime, deliver: bool) -> int:
         with self.database.session() as session:
             rows = session.scalars(
                 locked(session, select(OutboxEvent).where(OutboxEvent.fanned_out.is_(False))
-                       .order_by(OutboxEvent.id).limit(200), skip_locked=True)
+                       .order_by(OutboxEvent.id).limit(DELIVERY_BATCH), skip_locked=True)
             ).all()
+            deliveries = []
             for row in rows:
-                office = self.deployment.office(row.office_id)
-                enabled = office.enabled_plugins if office else ()
-                for plugin, _ in self.plugins.implementations("mbk_handle_event", enabled):
-                    session.add(EventDelivery(event_id=row.id, office_id=row.office_id, plugin=plugin,
-                                              next_attempt_at=row.created_at))
+                for plugin in self._handling_plugins(row.office_id, row.type):
+                    delivery = EventDelivery(event_id=row.id, office_id=row.office_id, plugin=plugin,
+                                             status="pending", attempts=0, next_attempt_at=row.created_at)
+                    if deliver:
+                        self._deliver(session, delivery, row, now)
+                    deliveries.append(delivery)
                 row.fanned_out = True
+            # Added last: the savepoint each handler runs in would otherwise flush them one handler at a time.
+            session.add_all(deliveries)
             return len(rows)
+
+    def _handling_plugins(self, office_id: str, event_type: str) -> list[str]:
+        """The office's enabled plugins that handle events of this type (``mbk_handled_events``)."""
+        handled = self._handled.get(office_id)
+        if handled is None:
+            office = self.deployment.office(office_id)
+            enabled = office.enabled_plugins if office else ()
+            declared = dict(self.plugins.implementations("mbk_handled_events", enabled))
+            handled = {}
+            for plugin, _ in self.plugins.implementations("mbk_handle_event", enabled):
+                types = declared[plugin](office=office) if plugin in declared else None
+                handled[plugin] = None if types is None else frozenset(types)
+            self._handled[office_id] = handled
+        return [plugin for plugin, types in handled.items() if types is None or event_type in types]
 
     def _deliver_due(self, now: datetime) -> int:
         """Up to 100 due deliveries, claimed and delivered ``DELIVERY_BATCH`` to a transaction."""

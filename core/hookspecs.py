@@ -8,6 +8,7 @@ See docs/writing-plugins.md for a worked example of each.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +110,16 @@ def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> No
     Called by core's outbox dispatcher, once per plugin, at least once: make the handler idempotent
     (``event.id`` is stable). Work done through ``session`` commits together with the delivery record.
     Raise to have the delivery retried with backoff.
+    """
+
+
+@hookspec
+def mbk_handled_events(office: OfficeConfig) -> Collection[str] | None:
+    """The event types ``mbk_handle_event`` acts on at this office (None: every type, as without this hook).
+
+    Events of other types are not delivered to the plugin at all: no delivery is written and no savepoint set,
+    which is most of what an event costs the dispatcher. Asked once per office by each dispatcher, so the answer
+    may depend on the office's settings but must not change while the process runs.
     """
 
 

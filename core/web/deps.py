@@ -8,7 +8,8 @@ A handler declares what it needs by type, as in the FastAPI full-stack template:
 ``SessionDep`` is the request's one database session, shared by authentication (``PrincipalDep`` and the
 ``require`` checks of core.web.security) and the handler: committed when the handler returns and rolled back when
 it raises (a Problem included), before the response goes out. A handler that must wait on something slow outside
-any transaction (a receipt printer) commits first; what it writes afterwards is committed at the end in turn.
+any transaction (a receipt printer) commits first, and so does one whose writes hold a lock that others queue for
+(a line's number counter); what it writes afterwards is committed at the end in turn.
 """
 
 from __future__ import annotations

@@ -59,10 +59,18 @@ def mbk_find_appointment(office: OfficeConfig, session: Session, query: Appointm
     return arrival.find(session, office, query, language, now)
 
 
+HANDLED_EVENTS = ("visitor.arrived",)
+
+
 @hookimpl
 def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
-    if event.type == "visitor.arrived":
+    if event.type in HANDLED_EVENTS:
         arrival.mark_arrived(session, office, event)
+
+
+@hookimpl
+def mbk_handled_events(office: OfficeConfig) -> tuple[str, ...]:
+    return HANDLED_EVENTS
 
 
 @hookimpl

@@ -81,6 +81,11 @@ def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> No
 
 
 @hookimpl
+def mbk_handled_events(office: OfficeConfig) -> tuple[str, ...]:
+    return MESSAGE_OUTCOMES
+
+
+@hookimpl
 def mbk_staff_alerts(office: OfficeConfig, session: Session, language: str) -> list[StaffAlert]:
     return [*arrivals.staff_alerts(session, office, language, utcnow()),
             *printing.staff_alerts(session, office, service.settings(office).printers, language)]

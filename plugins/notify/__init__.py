@@ -50,6 +50,11 @@ def mbk_handle_event(event: Any, office: OfficeConfig, session: Any) -> None:
 
 
 @hookimpl
+def mbk_handled_events(office: OfficeConfig) -> set[str]:
+    return service.handled_events(office)
+
+
+@hookimpl
 def mbk_message_reach(office: OfficeConfig, event_type: str, addressee: Addressee) -> list[str]:
     return service.reach(office, event_type, addressee)
 

@@ -136,6 +136,13 @@ class Recipient:
     waiting_area: str | None = None
 
 
+def handled_events(office: OfficeConfig) -> set[str]:
+    """The event types ``handle_event`` acts on at this office: its rules' events, and those that end what an
+    earlier message was about."""
+    rules = settings_of(office).rules
+    return {*TICKET_END_EVENTS, *BOOKING_CHANGE_EVENTS, "ticket.near", *(rule.event for rule in rules)}
+
+
 def handle_event(event: Event, office: OfficeConfig, session: Session) -> int:
     """Write the messages the office's rules ask for; returns how many new rows. Idempotent per event."""
     payload = event.payload

@@ -142,6 +142,7 @@ def issue(session: SessionDep, request: Request, body: TicketIn, office: OfficeD
                                     can_text=views.texting_offered(ctx.hooks(office), office))
     if principal is not None and principal.kind == "user":
         auth.audit(session, principal, "queue.issue", office.id, ticket=issued.ticket.label)
+    session.commit()  # at once: the line's number counter stays locked until then, holding back the next ticket
     view = views.public_ticket(session, office, issued.ticket, language, issued)
     return JSONResponse(view, status_code=201 if issued.created else 200)
 

@@ -154,10 +154,15 @@ class Recorder:
         self.overlaps = 0
         self.failures_left = 0
         self.delay = 0.0
+        self.handles: set[str] | None = None  # its mbk_handled_events: every type
 
     @hookimpl
     def mbk_register(self) -> Plugin:
         return Plugin(name="recorder")
+
+    @hookimpl
+    def mbk_handled_events(self, office: object) -> set[str] | None:
+        return self.handles
 
     @hookimpl
     def mbk_handle_event(self, event: Event, office: object, session: object) -> None:
@@ -228,6 +233,25 @@ def test_a_failing_handler_does_not_block_other_plugins(make_recorded: Callable[
     assert statuses(ctx) == [(1, "dummy", "pending", 1), (1, "recorder", "done", 1)]
 
 
+def test_events_of_types_a_plugin_does_not_handle_are_not_delivered_to_it(
+        make_recorded: Callable[[], AppContext], recorder: Recorder) -> None:
+    ctx = make_recorded()
+    recorder.handles = {"notice.posted"}
+    with ctx.db.session() as session:
+        publish(session, "alpha", dummy.DummyHappened(value=1))
+        publish(session, "delta", dummy.DummyHappened(value=2))
+    Dispatcher(ctx.db, ctx.plugins, ctx.deployment).run_once()
+    assert recorder.delivered == []
+    assert statuses(ctx) == [(1, "dummy", "done", 1)]  # the dummy handles every type; delta has no delivery at all
+    with ctx.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.fanned_out)) == 2
+    recorder.handles = {"dummy.happened"}
+    with ctx.db.session() as session:
+        publish(session, "delta", dummy.DummyHappened(value=3))
+    Dispatcher(ctx.db, ctx.plugins, ctx.deployment).run_once()  # a new process asks again
+    assert [event_id for event_id, _ in recorder.delivered] == [3]
+
+
 def test_a_rescheduled_delivery_is_not_retried_early_by_another_dispatcher(
         make_recorded: Callable[[], AppContext], recorder: Recorder) -> None:
     ctx = make_recorded()
@@ -248,11 +272,10 @@ def test_pending_events_survive_a_restart(make_recorded: Callable[[], AppContext
     recorder.failures_left = 1
     with before.db.session() as session:
         publish(session, "delta", dummy.DummyHappened(value=1))
-        publish(session, "delta", dummy.DummyHappened(value=2))
     now = utcnow()
-    first = Dispatcher(before.db, before.plugins, before.deployment)
-    first._fan_out()
-    first._deliver_one(1, now)  # fails; the process stops before it gets to event 2
+    Dispatcher(before.db, before.plugins, before.deployment).run_once(now)  # event 1 fails: its delivery pends
+    with before.db.session() as session:
+        publish(session, "delta", dummy.DummyHappened(value=2))  # the process stops before it fans this out
     before.db.dispose()
     after = make_recorded()  # a new process: new engine, new dispatcher, nothing kept in memory
     Dispatcher(after.db, after.plugins, after.deployment).run_once(now + timedelta(minutes=10))
@@ -260,15 +283,24 @@ def test_pending_events_survive_a_restart(make_recorded: Callable[[], AppContext
     assert statuses(after) == [(1, "recorder", "done", 2), (2, "recorder", "done", 1)]
 
 
+@pytest.mark.parametrize("kind", ["new events", "retries"])
 def test_two_dispatchers_never_deliver_the_same_delivery(make_recorded: Callable[[], AppContext],
-                                                         recorder: Recorder) -> None:
-    """Two processes' dispatchers (own engines) share the work; on PostgreSQL rows are claimed with
-    FOR UPDATE SKIP LOCKED, on SQLite one writer at a time. Each delivery is done exactly once."""
+                                                         recorder: Recorder, kind: str) -> None:
+    """Two processes' dispatchers (own engines) share the work: new events, delivered as they are fanned out, or
+    pending deliveries, retried; on PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, on SQLite one writer
+    at a time. Each delivery is done exactly once."""
     contexts = [make_recorded(), make_recorded()]
     with contexts[0].db.session() as session:
         for value in range(30):
             publish(session, "delta", dummy.DummyHappened(value=value))
-    Dispatcher(contexts[0].db, contexts[0].plugins, contexts[0].deployment)._fan_out()
+    now, attempts = utcnow(), 1
+    if kind == "retries":  # every first attempt fails, so all 30 deliveries wait for their retry
+        recorder.failures_left = 30
+        first = Dispatcher(contexts[0].db, contexts[0].plugins, contexts[0].deployment)
+        while first.run_once(now):
+            pass
+        assert {(status, tries) for *_, status, tries in statuses(contexts[0])} == {("pending", 1)}
+        now, attempts = now + timedelta(hours=1), 2
     recorder.delay = 0.01
     start = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -278,8 +310,9 @@ def test_two_dispatchers_never_deliver_the_same_delivery(make_recorded: Callable
         start.wait()
         try:
             deadline = time.monotonic() + 60
-            while any(status != "done" for *_, status, _ in statuses(ctx)) and time.monotonic() < deadline:
-                if not dispatcher.run_once():
+            while (len(statuses(ctx)) < 30 or any(status != "done" for *_, status, _ in statuses(ctx))) \
+                    and time.monotonic() < deadline:
+                if not dispatcher.run_once(now):
                     time.sleep(0.01)
         except BaseException as exc:  # noqa: BLE001 - reported by the test thread
             errors.append(exc)
@@ -292,7 +325,7 @@ def test_two_dispatchers_never_deliver_the_same_delivery(make_recorded: Callable
     assert not errors
     delivered = Counter(event_id for event_id, _ in recorder.delivered)
     assert delivered == Counter(range(1, 31)) and recorder.overlaps == 0
-    assert {attempts for *_, attempts in statuses(contexts[0])} == {1}
+    assert {tries for *_, tries in statuses(contexts[0])} == {attempts}
     if contexts[0].db.is_postgres:  # row locks let both work at the same time
         assert len({thread for _, thread in recorder.delivered}) == 2
 

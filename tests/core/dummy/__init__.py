@@ -137,6 +137,12 @@ def mbk_handle_event(event: Any, office: OfficeConfig, session: Any) -> None:
 
 
 @hookimpl
+def mbk_handled_events(office: OfficeConfig) -> None:
+    calls.append(("mbk_handled_events", office.id))
+    return None  # every event: the tests publish several types to it
+
+
+@hookimpl
 def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
     calls.append(("mbk_page_links", office.id))
     return [PageLink(label="Dummy page", path=f"/{office.id}/dummy", audience="kiosk")]
