@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, String, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -164,10 +165,19 @@ def upsert_increment(session: Session, model: type[Any], values: Mapping[str, An
     """Insert the row (``values`` gives the counter's first value) or add ``by`` to the counter of the row with
     the same ``keys``; answers the counter's new value. One atomic statement, so concurrent writers never lose
     a count or see the same number."""
+    stmt = _increment_statement(session.get_bind().dialect.name, model, tuple(values), tuple(keys), counter, by)
+    return int(session.execute(stmt, dict(values)).scalar_one())
+
+
+@lru_cache(maxsize=64)
+def _increment_statement(dialect_name: str, model: type[Any], names: tuple[str, ...], keys: tuple[str, ...],
+                         counter: str, by: int) -> Any:
+    """Built once per shape, values as parameters: a ticket's number is taken while its line's counter is locked,
+    and building the statement anew (and its cache key) was a good part of that time."""
     column = model.__table__.c[counter]
-    stmt = (_insert(session, model, values).on_conflict_do_update(index_elements=keys, set_={counter: column + by})
-            .returning(column))
-    return int(session.execute(stmt).scalar_one())
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(model.__table__).values({name: bindparam(name) for name in names})
+            .on_conflict_do_update(index_elements=list(keys), set_={counter: column + by}).returning(column))
 
 
 def locked(session: Session, stmt: SelectT, *, skip_locked: bool = False) -> SelectT:

@@ -18,7 +18,22 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, delete, exists, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UTCDateTime, is_postgres, utcnow
@@ -27,6 +42,7 @@ log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "mbk_events"
 NOTIFY_LIMIT = 7999  # bytes: PostgreSQL refuses a longer notification payload
+MAX_ID_DIGITS = 10  # an event id is an INTEGER
 PENDING_LIVE = "mbk_pending_live_events"  # session.info key (SQLite): events to hand to the broker on commit
 
 
@@ -58,11 +74,20 @@ class Event:
                    datetime.fromisoformat(data["created_at"]))
 
 
+def notice_around_id(office_id: str, type_: str, payload: dict[str, Any], created_at: datetime) -> tuple[str, str]:
+    """What NOTIFY carries for an event, as the text before and after its id (which the database gives the row in
+    the statement that also sends the NOTIFY): the whole event (``Event.to_json``), so a listener need not read it
+    back; an event too long for a notification goes as ``[office, id]``, and the listener reads that one."""
+    rest = json.dumps({"office": office_id, "type": type_, "payload": payload, "created_at": created_at.isoformat()})
+    head, tail = '{"id": ', ", " + rest[1:]
+    if len((head + tail).encode()) + MAX_ID_DIGITS > NOTIFY_LIMIT:
+        head, tail = f"[{json.dumps(office_id)}, ", "]"
+    return head, tail
+
+
 def notice(row: OutboxEvent) -> str:
-    """What NOTIFY carries for an event: the whole event (``Event.to_json``), so a listener need not read it back;
-    an event too long for a notification goes as ``[office, id]``, and the listener reads that one."""
-    whole = row.as_event().to_json()
-    return whole if len(whole.encode()) <= NOTIFY_LIMIT else json.dumps([row.office_id, row.id])
+    head, tail = notice_around_id(row.office_id, row.type, row.payload, row.created_at)
+    return f"{head}{row.id}{tail}"
 
 
 def _type_text(annotation: Any) -> str:
@@ -142,18 +167,29 @@ class EventDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-def publish(session: Session, office_id: str, domain_event: DomainEvent) -> OutboxEvent:
+_WRITE_EVENT = insert(OutboxEvent.__table__).values(
+    office_id=bindparam("office_id"), type=bindparam("type"), payload=bindparam("payload"),
+    created_at=bindparam("created_at"), fanned_out=False).returning(OutboxEvent.__table__.c.id)
+_written = _WRITE_EVENT.cte("written")
+# PostgreSQL: the row and its NOTIFY in one statement, built once (events are published on every busy request).
+_WRITE_AND_NOTIFY_EVENT = select(_written.c.id, func.pg_notify(
+    NOTIFY_CHANNEL, bindparam("head") + cast(_written.c.id, String) + bindparam("tail")))
+
+
+def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Event:
     """Record an event in the caller's transaction; it is delivered only if that transaction commits."""
-    row = OutboxEvent(office_id=office_id, type=domain_event.type, payload=domain_event.model_dump(mode="json"))
-    session.add(row)
-    session.flush()
+    payload, created_at = domain_event.model_dump(mode="json"), utcnow()
+    values = {"office_id": office_id, "type": domain_event.type, "payload": payload, "created_at": created_at}
     if is_postgres(session):
-        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, notice(row))))
-    else:
-        # Kept with the (innermost) transaction it was written in: a savepoint rolled back takes it along.
-        transaction = session.get_nested_transaction() or session.get_transaction()
-        session.info.setdefault(PENDING_LIVE, []).append((transaction, row.as_event()))
-    return row
+        head, tail = notice_around_id(office_id, domain_event.type, payload, created_at)
+        event_id = session.execute(_WRITE_AND_NOTIFY_EVENT, {**values, "head": head, "tail": tail}).scalar_one()
+        return Event(event_id, office_id, domain_event.type, payload, created_at)
+    event = Event(session.execute(_WRITE_EVENT, values).scalar_one(), office_id, domain_event.type, payload,
+                  created_at)
+    # Kept with the (innermost) transaction it was written in: a savepoint rolled back takes it along.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_LIVE, []).append((transaction, event))
+    return event
 
 
 def publish_all(session: Session, office_id: str, domain_events: list[DomainEvent]) -> list[OutboxEvent]:

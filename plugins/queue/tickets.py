@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
@@ -37,7 +38,7 @@ def line_order(settings: QueueSettings) -> list[Any]:
     return [*(flag.desc() for flag in _flags_first(settings)), Ticket.waiting_since, Ticket.id]
 
 
-def waiting_in(office_id: str, services: Iterable[str], day: date) -> Any:
+def waiting_in(office_id: Any, services: Iterable[Any], day: Any) -> Any:
     """Tickets waiting to be called in these lines on this local day (the lines start empty every morning);
     tickets on hold keep their place but are not called, so they are not in it."""
     return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(list(services)),
@@ -49,16 +50,26 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
     may be one not written yet: then its place if it were written now."""
     if ticket.status != WAITING:
         return 0
-    same_time = Ticket.waiting_since == ticket.waiting_since
-    # A ticket not written yet (no id) would come after every ticket that waits since the same moment.
-    earlier = or_(Ticket.waiting_since < ticket.waiting_since,
-                  and_(same_time, Ticket.id < ticket.id) if ticket.id is not None else same_time)
-    for flag in reversed(_flags_first(settings_of(office))):
-        # A flagged ticket is behind only flagged ones; an unflagged one behind every flagged one too.
-        earlier = and_(flag.is_(True), earlier) if getattr(ticket, flag.key) else or_(flag.is_(True), earlier)
-    ahead = session.scalar(select(func.count()).select_from(Ticket)
-                           .where(waiting_in(office.id, [ticket.service], ticket.day), earlier)) or 0
+    flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
+    stmt = _ahead_statement(flags, tuple(bool(getattr(ticket, flag)) for flag in flags), ticket.id is not None)
+    ahead = session.scalar(stmt, {"office_id": office.id, "service": ticket.service, "day": ticket.day,
+                                  "waiting_since": ticket.waiting_since, "id": ticket.id}) or 0
     return ahead + 1
+
+
+@lru_cache(maxsize=32)
+def _ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool) -> Any:
+    """The count of tickets ahead of one, built once per shape (it is asked on every ticket issued)."""
+    since = bindparam("waiting_since", type_=Ticket.waiting_since.type)
+    same_time = Ticket.waiting_since == since
+    # A ticket not written yet (no id) would come after every ticket that waits since the same moment.
+    earlier = or_(Ticket.waiting_since < since, and_(same_time, Ticket.id < bindparam("id")) if written else same_time)
+    for flag, is_set in reversed(list(zip(flags, flagged, strict=True))):
+        # A flagged ticket is behind only flagged ones; an unflagged one behind every flagged one too.
+        column = getattr(Ticket, flag)
+        earlier = and_(column.is_(True), earlier) if is_set else or_(column.is_(True), earlier)
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"))
+    return select(func.count()).select_from(Ticket).where(line, earlier)
 
 
 def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:

@@ -55,8 +55,8 @@ def hello(office: OfficeConfig = Depends(get_office)) -> dict[str, Any]:
 
 @api.post("/happen/{value}")
 def happen(value: int, office: OfficeDep, session: SessionDep) -> dict[str, int]:
-    row = publish(session, office.id, DummyHappened(value=value))
-    return {"event": row.id}
+    event = publish(session, office.id, DummyHappened(value=value))
+    return {"event": event.id}
 
 
 @api.post("/staff-action")
