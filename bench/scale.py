@@ -35,6 +35,7 @@ from bench.support.harness import (
     guide_token,
     interleaved,
     machine,
+    measured,
     prefill_project,
     prepare_project,
     project_env,
@@ -65,11 +66,13 @@ def issue(args: argparse.Namespace, backend: str) -> None:
         with Servers(PROJECT_APP, project_env(url)) as project, \
                 Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
             targets = warmed({
-                "bare: counter upsert + INSERT": lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds),
-                "medborgarkontor POST /tickets": lambda: wrk(f"{project.base}{OFFICE_API}/tickets", ISSUE_BODY,
-                                                             kiosk, args.seconds),
+                "bare: counter upsert + INSERT": lambda: measured(
+                    bare, lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds)),
+                "medborgarkontor POST /tickets": lambda: measured(
+                    project, lambda: wrk(f"{project.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk, args.seconds),
+                    after=lambda: settle(url)),
             })
-            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+            results = interleaved(targets, args.rounds)
     table(f"ticket issue on {backend}, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
           results)
 
@@ -92,15 +95,16 @@ def call_next(args: argparse.Namespace) -> None:
             guide = guide_token(project.base)
             targets = warmed({
                 "bare: SKIP LOCKED + UPDATE": lambda: topped_up(
-                    lambda: reference.prefill(url, prefill), lambda: wrk(f"{bare.base}/call-next", "{}", None,
-                                                                         args.seconds),
+                    lambda: reference.prefill(url, prefill),
+                    lambda: measured(bare, lambda: wrk(f"{bare.base}/call-next", "{}", None, args.seconds)),
                     lambda: reference.has_waiting(url)),
                 "medborgarkontor POST /call-next": lambda: topped_up(
                     lambda: prefill_project(url, prefill),
-                    lambda: wrk(f"{project.base}{OFFICE_API}/call-next", CALL_BODY, guide, args.seconds),
+                    lambda: measured(project, lambda: wrk(f"{project.base}{OFFICE_API}/call-next", CALL_BODY, guide,
+                                                          args.seconds), after=lambda: settle(url)),
                     lambda: project_has_waiting(url)),
             })
-            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+            results = interleaved(targets, args.rounds)
     table(f"call-next on postgresql, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
           results)
 
@@ -112,15 +116,19 @@ def processes(args: argparse.Namespace) -> None:
         bare_env = {"MBK_BENCH_BARE_URL": url}
         with Servers(PROJECT_APP, project_env(url)) as one, Servers(PROJECT_APP, project_env(url), 2) as two, \
                 Servers(REFERENCE_APP, bare_env) as bare_one, Servers(REFERENCE_APP, bare_env, 2) as bare_two:
+            def project_run(servers: Servers) -> Run:
+                return measured(servers, lambda: wrk(f"{servers.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
+                                                     args.seconds), after=lambda: settle(url))
+
             targets = warmed({
-                "bare, 1 process": lambda: wrk(f"{bare_one.base}/tickets", "{}", None, args.seconds),
-                "bare, 2 processes": lambda: wrk(f"{bare_two.base}/tickets", "{}", None, args.seconds),
-                "medborgarkontor, 1 process": lambda: wrk(f"{one.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
-                                                          args.seconds),
-                "medborgarkontor, 2 processes": lambda: wrk(f"{two.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
-                                                            args.seconds),
+                "bare, 1 process": lambda: measured(bare_one, lambda: wrk(f"{bare_one.base}/tickets", "{}", None,
+                                                                          args.seconds)),
+                "bare, 2 processes": lambda: measured(bare_two, lambda: wrk(f"{bare_two.base}/tickets", "{}", None,
+                                                                            args.seconds)),
+                "medborgarkontor, 1 process": lambda: project_run(one),
+                "medborgarkontor, 2 processes": lambda: project_run(two),
             })
-            results = interleaved(targets, args.rounds, between=lambda: settle(url))
+            results = interleaved(targets, args.rounds)
     rates = table(f"ticket issue on postgresql, one vs two processes on one port, {CONNECTIONS} connections, "
                   f"medians of {args.rounds} rounds × {args.seconds} s", results)
     print(f"  two processes / one: bare {rates['bare, 2 processes'] / rates['bare, 1 process']:.2f}×, "

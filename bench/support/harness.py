@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -124,6 +124,14 @@ class Servers:
             raise RuntimeError(f"{self.app} did not start")
         return self
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the web processes have used so far: on a shared machine a steadier figure
+        per request than the rate, which other work on the machine drags down."""
+        assert self._supervisor is not None
+        pid = self._supervisor.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return sum(_cpu_seconds(int(child)) for child in children)
+
     def __exit__(self, *exc: object) -> None:
         if self._supervisor is not None:
             self._supervisor.terminate()
@@ -140,6 +148,11 @@ def guide_token(base: str) -> str:
     return response.json()["access_token"]
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 @dataclass(frozen=True)
 class Run:
     requests: int
@@ -147,6 +160,7 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: float | None = None  # the servers' CPU time per request, the work they did after the run included
 
     @property
     def rate(self) -> float:
@@ -181,23 +195,31 @@ def wrk(url: str, body: str, token: str | None, seconds: float, connections: int
     return Run(requests, micros / 1e6, p50 / 1000, p99 / 1000, errors)
 
 
-def interleaved(targets: dict[str, Callable[[], Run]], rounds: int,
-                between: Callable[[], None] = lambda: None) -> dict[str, list[Run]]:
+def measured(servers: Servers, run: Callable[[], Run], after: Callable[[], None] = lambda: None) -> Run:
+    """``run`` with the CPU time ``servers`` spent on it, including what they still did until ``after`` returned
+    (e.g. the dispatcher delivering the run's events)."""
+    before = servers.cpu_seconds()
+    result = run()
+    after()
+    return replace(result, cpu_ms=(servers.cpu_seconds() - before) * 1000 / max(result.requests, 1))
+
+
+def interleaved(targets: dict[str, Callable[[], Run]], rounds: int) -> dict[str, list[Run]]:
     """Each target once per round, the order reversed every other round so drift in the machine's load falls on
-    both alike; ``between`` runs after every run (e.g. to let a dispatcher catch up)."""
+    both alike (a target that leaves work behind, such as a dispatcher's backlog, waits for it: ``measured``)."""
     results: dict[str, list[Run]] = {name: [] for name in targets}
     names = list(targets)
     for number in range(rounds):
         for name in names if number % 2 == 0 else reversed(names):
             results[name].append(targets[name]())
-            between()
     return results
 
 
 def table(title: str, results: dict[str, list[Run]]) -> dict[str, float]:
     """Print medians and each row's ratio to the first row; returns the median rates."""
     print(f"\n{title}")
-    print(f"  {'':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'errors':>8}   rates per round")
+    print(f"  {'':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'errors':>8}{'CPU ms/req':>12}"
+          "   rates per round")
     rates = {name: statistics.median(r.rate for r in runs) for name, runs in results.items()}
     first = next(iter(rates.values()))
     for name, runs in results.items():
@@ -205,8 +227,10 @@ def table(title: str, results: dict[str, list[Run]]) -> dict[str, float]:
         p99 = statistics.median(r.p99_ms for r in runs)
         errors = sum(r.errors for r in runs)
         per_round = " ".join(f"{r.rate:.0f}" for r in runs)
+        cpu = [r.cpu_ms for r in runs if r.cpu_ms is not None]
+        cpu_text = f"{statistics.median(cpu):.2f}" if cpu else "-"
         print(f"  {name:<34}{rates[name]:>9.1f}{p50:>9.1f}{p99:>9.1f}{rates[name] / first:>7.2f}×{errors:>8}"
-              f"   {per_round}")
+              f"{cpu_text:>12}   {per_round}")
     return rates
 
 
