@@ -1,5 +1,5 @@
-"""Device tokens this process has looked up in the last few seconds, so that a kiosk's every request need not read
-its device row (on the ticket issue's hot path).
+"""Device tokens and enrolled browsers' device cookies this process has looked up in the last few seconds, so that a
+kiosk's every request need not read its device row (on the ticket issue's hot path).
 
 An entry lasts ``DEVICE_CACHE_SECONDS`` and is used only while the device's last sighting needs no new write
 (core.devices.seen), so a device coming back online is still noticed at once. A revocation made in this process
@@ -44,16 +44,16 @@ def generation() -> int:
     return _generation
 
 
-def lookup(token_hash: str, now: datetime, resolution: timedelta) -> Any:
+def lookup(credential_hash: str, now: datetime, resolution: timedelta) -> Any:
     """The principal of a token looked up here less than ``DEVICE_CACHE_SECONDS`` ago whose last sighting is
     within ``resolution`` of ``now``; None: read the device (and record the sighting)."""
-    known = _known.get(token_hash)
+    known = _known.get(credential_hash)
     if known is None or known.until <= clock() or known.last_seen_at is None or now - known.last_seen_at > resolution:
         return None
     return known.principal
 
 
-def remember(token_hash: str, principal: Any, device_id: int, last_seen_at: datetime | None,
+def remember(credential_hash: str, principal: Any, device_id: int, last_seen_at: datetime | None,
              since: int) -> None:
     """Keep a lookup begun at generation ``since``, unless a revocation came in the meantime."""
     with _lock:
@@ -61,7 +61,7 @@ def remember(token_hash: str, principal: Any, device_id: int, last_seen_at: date
             return
         if len(_known) >= MAX_ENTRIES:
             _known.clear()
-        _known[token_hash] = _Known(principal, device_id, last_seen_at, clock() + DEVICE_CACHE_SECONDS)
+        _known[credential_hash] = _Known(principal, device_id, last_seen_at, clock() + DEVICE_CACHE_SECONDS)
 
 
 def forget(session: Session, device_id: int) -> None:
@@ -74,5 +74,5 @@ def _drop(device_id: int) -> None:
     global _generation
     with _lock:
         _generation += 1
-        for token_hash in [key for key, known in _known.items() if known.device_id == device_id]:
-            del _known[token_hash]
+        for credential_hash in [key for key, known in _known.items() if known.device_id == device_id]:
+            del _known[credential_hash]

@@ -106,7 +106,7 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
         if header.lower().startswith("bearer "):
             token = header[7:].strip()
             if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                principal = _device_principal(ctx, session, token)
+                principal = _device_principal(ctx, session, token, lambda: auth.device_from_token(session, token))
             else:
                 principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
         elif request.session.get(SESSION_KEY):
@@ -114,9 +114,10 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
             if user is not None:
                 principal = auth.principal_for_user(user)
                 via_cookie = True
-        if principal is None and request.cookies.get(DEVICE_COOKIE):
-            device = auth.device_from_cookie(session, ctx.secret_key, request.cookies[DEVICE_COOKIE])
-            principal = _seen(ctx, session, device)
+        cookie = request.cookies.get(DEVICE_COOKIE)
+        if principal is None and cookie:
+            principal = _device_principal(ctx, session, cookie,
+                                          lambda: auth.device_from_cookie(session, ctx.secret_key, cookie))
             via_cookie = True
     except auth.AuthError as exc:
         raise Unauthorized("unauthorized", str(exc)) from None
@@ -125,21 +126,23 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
     return principal
 
 
-def _device_principal(ctx: AppContext, session: Session, token: str) -> AuthPrincipal:
-    """A device token's principal: from this process's few seconds' memory (core.device_cache) while its last
-    sighting needs no write, else read (and the sighting recorded) in the request's session."""
-    token_hash, now = auth.hash_secret(token), utcnow()
-    principal: AuthPrincipal | None = device_cache.lookup(token_hash, now, LAST_SEEN_RESOLUTION)
+def _device_principal(ctx: AppContext, session: Session, credential: str,
+                      read_device: Callable[[], auth.Device]) -> AuthPrincipal:
+    """A device's principal, by its token or its enrolled browser's cookie: from this process's few seconds' memory
+    (core.device_cache) while its last sighting needs no write, else read (and the sighting recorded) in the
+    request's session. Only a credential that was read and found valid is remembered, by its hash."""
+    credential_hash, now = auth.hash_secret(credential), utcnow()
+    principal: AuthPrincipal | None = device_cache.lookup(credential_hash, now, LAST_SEEN_RESOLUTION)
     if principal is None:
         since = device_cache.generation()
-        device = auth.device_from_token(session, token)
+        device = read_device()
         principal = _seen(ctx, session, device, now)
-        device_cache.remember(token_hash, principal, device.id, device.last_seen_at, since)
+        device_cache.remember(credential_hash, principal, device.id, device.last_seen_at, since)
     return principal
 
 
-def _seen(ctx: AppContext, session: Session, device: auth.Device, now: datetime | None = None) -> AuthPrincipal:
-    devices.seen(session, device, ctx.deployment.office(device.office_id), now or utcnow(), LAST_SEEN_RESOLUTION)
+def _seen(ctx: AppContext, session: Session, device: auth.Device, now: datetime) -> AuthPrincipal:
+    devices.seen(session, device, ctx.deployment.office(device.office_id), now, LAST_SEEN_RESOLUTION)
     return auth.principal_for_device(device)
 
 

@@ -1,5 +1,6 @@
-"""A device token's lookup kept for a few seconds per process (core.device_cache): a revocation made in this
-process works at once; one made elsewhere within DEVICE_CACHE_SECONDS; a sighting due for a write is still read."""
+"""A device's lookup, by its token or its enrolled browser's cookie, kept for a few seconds per process
+(core.device_cache): a revocation made in this process works at once; one made elsewhere within
+DEVICE_CACHE_SECONDS; a sighting due for a write is still read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from core import auth, device_cache
 from core.db import utcnow
 from core.web.app import AppContext
+from core.web.deps import DEVICE_COOKIE
 from tests.core.test_auth import ctx  # noqa: F401 - the fixture: offices alpha and gamma with the dummy plugin
 from tests.support import device_header
 
@@ -23,8 +25,22 @@ def device_id(ctx: AppContext) -> int:  # noqa: F811 - named as the fixture
         return session.scalars(select(auth.Device.id)).one()
 
 
-def test_a_device_revoked_in_this_process_is_refused_at_once(client: TestClient, ctx: AppContext) -> None:  # noqa: F811
+def enrolled_kiosk(ctx: AppContext, client: TestClient, credential: str) -> dict[str, str]:  # noqa: F811
+    """A kiosk's request headers: its bearer token, or none when it is an enrolled browser (its device cookie,
+    set on the client)."""
     kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
+    if credential == "token":
+        return kiosk
+    with ctx.db.session() as session:
+        device = session.get(auth.Device, device_id(ctx))
+        client.cookies.set(DEVICE_COOKIE, auth.device_cookie_value(ctx.secret_key, device))
+    return {}
+
+
+@pytest.mark.parametrize("credential", ["token", "cookie"])
+def test_a_device_revoked_in_this_process_is_refused_at_once(client: TestClient, ctx: AppContext,  # noqa: F811
+                                                             credential: str) -> None:
+    kiosk = enrolled_kiosk(ctx, client, credential)
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # now remembered
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
     with ctx.db.session() as session:
@@ -33,9 +49,10 @@ def test_a_device_revoked_in_this_process_is_refused_at_once(client: TestClient,
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("credential", ["token", "cookie"])
 def test_a_device_revoked_by_another_process_is_refused_within_the_bound(
-        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
+        client: TestClient, ctx: AppContext, monkeypatch: pytest.MonkeyPatch, credential: str) -> None:  # noqa: F811
+    kiosk = enrolled_kiosk(ctx, client, credential)
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
     with ctx.db.session() as session:  # what another process's revocation leaves here: only the row changed
         session.execute(update(auth.Device).values(revoked_at=utcnow()))
