@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, MetaData, String, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import Integer, MetaData, String, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from core.db import Database, insert_ignore, is_postgres, locked, upsert, upsert_increment
+from core.db import Database, insert_ignore, is_postgres, locked, sqlite_writer_turns, upsert, upsert_increment
 
 
 class HelperBase(DeclarativeBase):
@@ -82,3 +83,36 @@ def test_locked_claims_skip_rows_another_transaction_holds(database: Database) -
     with database.session() as session:
         sql = str(locked(session, claim, skip_locked=True).compile(session.get_bind()))
         assert ("FOR UPDATE SKIP LOCKED" in sql) == is_postgres(session)
+
+
+def test_an_sqlite_writer_turn_is_given_back_however_its_transaction_ends(tmp_path: Path) -> None:
+    """A turn kept by a finished transaction would make the next one wait (core.db._SqliteWriterTurns)."""
+    database = Database(f"sqlite:///{tmp_path / 'turns.db'}")
+    turns = sqlite_writer_turns(database.engine)
+    assert turns is not None and not turns.taken
+
+    def ended(end: Callable[[Session], None]) -> bool:
+        session = database.sessionmaker()
+        session.execute(text("SELECT 1"))
+        assert turns.taken
+        end(session)
+        return not turns.taken
+
+    assert ended(Session.commit)
+    assert ended(Session.rollback)
+    assert ended(Session.close)  # the pool rolls the transaction back as the connection returns
+    with pytest.raises(RuntimeError), database.session() as session:
+        session.execute(text("SELECT 1"))
+        raise RuntimeError("the request failed")
+    assert not turns.taken
+    with database.engine.connect() as connection:  # a Core connection, left without commit
+        connection.execute(text("SELECT 1"))
+    assert not turns.taken
+    outcomes: list[bool] = []
+    waiting = threading.Thread(target=lambda: outcomes.append(ended(Session.commit)))
+    with database.session() as session:  # a second writer waits for this one's turn, then has its own
+        session.execute(text("SELECT 1"))
+        waiting.start()
+    waiting.join(timeout=30)
+    assert outcomes == [True] and not turns.taken
+    database.dispose()
