@@ -10,6 +10,7 @@ driven alternately by the same closed-loop load (wrk, 8 keep-alive connections):
 
     .venv/bin/python -m bench.scale [--only issue-pg,call-next,issue-sqlite,processes,fanout]
                                     [--rounds 5] [--seconds 5] [--streams 2000] [--calls 5]
+                                    [--readers 2]
 
 Prints medians of interleaved rounds and the ratios. Needs wrk (Debian: apt-get install wrk) and PostgreSQL at
 $MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only: nothing here asserts a time.
@@ -18,7 +19,6 @@ $MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only: nothing her
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -147,7 +147,7 @@ def fan_out(args: argparse.Namespace) -> None:
             async def bare_call(client: httpx.AsyncClient) -> None:
                 (await client.post("/call-next")).raise_for_status()
 
-            result = asyncio.run(fanout.measure(bare.port, ["/events"] * args.streams, bare_call, args.calls))
+            result = fanout.measure(bare.port, ["/events"] * args.streams, bare_call, args.calls, args.readers)
             print(result.line("bare: plain streams"), flush=True)
         with Servers(PROJECT_APP, project_env(url)) as project:
             headers = {"Authorization": f"Bearer {kiosk}"}
@@ -162,7 +162,7 @@ def fan_out(args: argparse.Namespace) -> None:
                 (await client.post(f"{OFFICE_API}/call-next", json={"counter": "info-1"}, headers=guide)
                  ).raise_for_status()
 
-            result = asyncio.run(fanout.measure(project.port, paths, project_call, args.calls))
+            result = fanout.measure(project.port, paths, project_call, args.calls, args.readers)
             print(result.line("medborgarkontor: boards + phones"))
 
 
@@ -173,6 +173,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--streams", type=int, default=2000)
     parser.add_argument("--calls", type=int, default=5)
+    parser.add_argument("--readers", type=int, default=fanout.READERS, help="fanout: processes reading the streams")
     args = parser.parse_args()
     chosen = args.only.split(",")
     unknown = set(chosen) - set(SCENARIOS)
