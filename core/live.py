@@ -32,7 +32,12 @@ Follow = Callable[[Event], "Render | None"]  # an event a listener got → the a
 class Subscription:
     """One live listener's queue of an office's events, as its audience's ``render`` made them (the events
     themselves without one). ``get()`` answers None when the listener fell so far behind that events were dropped:
-    it should end and start again from the current state."""
+    it should end and start again from the current state.
+
+    A listener that can use an item at once, in the fan-out's own step, sets ``take``: then an item goes to it
+    instead of the queue, and no task is woken per item. ``take`` answers False while the listener is busy (its
+    last item still being written): the item then waits in the queue, in order, until the listener empties it with
+    ``take_waiting()``; items never go to ``take`` while others wait."""
 
     MAX_BACKLOG = 1000
 
@@ -42,6 +47,7 @@ class Subscription:
         self.office_id = office_id
         self.render = render
         self.follow = follow
+        self.take: Callable[[Any], bool] | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._overflowed = False
 
@@ -53,10 +59,16 @@ class Subscription:
             self._overflowed = True
             self._queue.put_nowait(None)
             return
+        if self.take is not None and self._queue.empty() and self.take(item):
+            return
         self._queue.put_nowait(item)
 
     async def get(self) -> Any:
         return await self._queue.get()
+
+    def take_waiting(self) -> list[Any]:
+        """The items waiting in the queue, oldest first, taken out of it."""
+        return [self._queue.get_nowait() for _ in range(self._queue.qsize())]
 
     def close(self) -> None:
         self.broker._remove(self)

@@ -2,39 +2,45 @@
 
 A plugin turns each committed event of the office into what its page may see (or None to skip it):
 the projection is where personal data is left out. Streams given the same projection function share it: each
-event is projected and encoded once for all of them (so a page passes one function per audience, not a new one per
-stream). A page that sees what others see but moves among them (a visitor's ticket changing lines) passes a
-``Moving`` projection.
+event is projected and encoded once for all of them, and the same bytes are written to each (so a page passes one
+function per audience, not a new one per stream). A page that sees what others see but moves among them (a
+visitor's ticket changing lines) passes a ``Moving`` projection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from core.events import Event
 from core.live import LiveBroker, Subscription
 from core.web.metrics import stream_closed, stream_opened
 
+log = logging.getLogger(__name__)
+
 KEEPALIVE_SECONDS = 15
 RETRY_MILLISECONDS = 2000
+KEEPALIVE = b": keep-alive\n\n"
 
 
-def sse_message(data: Any, event: str | None = None, event_id: int | None = None) -> str:
+def sse_message(data: Any, event: str | None = None, event_id: int | None = None) -> bytes:
+    """One server-sent event, encoded: what a stream writes as it is."""
     lines = []
     if event_id is not None:
         lines.append(f"id: {event_id}")
     if event:
         lines.append(f"event: {event}")
     lines += [f"data: {line}" for line in json.dumps(data, ensure_ascii=False).splitlines()]
-    return "\n".join(lines) + "\n\n"
+    return ("\n".join(lines) + "\n\n").encode()
 
 
 Projection = Callable[[Event], Any | None]
@@ -56,7 +62,7 @@ class Encoded:
 
     project: Projection
 
-    def __call__(self, event: Event) -> str | None:
+    def __call__(self, event: Event) -> bytes | None:
         projected = self.project(event)
         return None if projected is None else sse_message(projected, event.type, event.id)
 
@@ -75,7 +81,7 @@ def subscribe_stream(broker: LiveBroker, office_id: str, project: Projection | M
 
 
 def sse_response(request: Request, office_id: str, project: Projection | Moving,
-                 initial: Callable[[], Any] | None = None, initial_event: str = "state") -> StreamingResponse:
+                 initial: Callable[[], Any] | None = None, initial_event: str = "state") -> Response:
     """Stream the office's events through ``project``; first what ``initial()`` returns (the current state), then
     live events.
 
@@ -85,31 +91,147 @@ def sse_response(request: Request, office_id: str, project: Projection | Moving,
     miss a call until the next event). The browser's EventSource reconnects by itself (``retry:``); on reconnect
     it gets the state again, so a page never shows something stale after a dropped connection.
     """
-    broker = request.app.state.ctx.broker
+    return EventStreamResponse(request.app.state.ctx.broker, office_id, project, initial, initial_event)
 
-    async def stream() -> AsyncIterator[str]:
-        subscription = subscribe_stream(broker, office_id, project)
-        stream_opened(office_id)
+
+class EventStreamResponse(Response):
+    """A live stream as an ASGI response. Once the first state is written, each message is written in the broker's
+    fan-out step itself (``Subscription.take``), so no task wakes and nothing stays allocated per stream and message:
+    at 10,000 streams the task switches, and the garbage collector walking what each waiting stream had allocated
+    anew, were most of an event's cost. A write that has to wait for a slow client is finished by a task, and what
+    comes meanwhile waits in the subscription's queue; past its limit the stream ends, as with ``get()``."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, broker: LiveBroker, office_id: str, project: Projection | Moving,
+                 initial: Callable[[], Any] | None, initial_event: str):
+        self.broker, self.office_id, self.project = broker, office_id, project
+        self.initial, self.initial_event = initial, initial_event
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        subscription = subscribe_stream(self.broker, self.office_id, self.project)
+        stream_opened(self.office_id)
+        writer = _Writer(subscription, send)
+        disconnect = asyncio.get_running_loop().create_task(_until_disconnected(receive, writer.ended))
         try:
-            yield f"retry: {RETRY_MILLISECONDS}\n\n"
-            state = await run_in_threadpool(initial) if initial is not None else None
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await writer.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
+            state = await run_in_threadpool(self.initial) if self.initial is not None else None
             if state is not None:
-                yield sse_message(state, initial_event)
-            while True:
-                try:
-                    async with asyncio.timeout(KEEPALIVE_SECONDS):  # (no task per message, unlike wait_for)
-                        message = await subscription.get()
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": keep-alive\n\n"
-                    continue
-                if message is None:  # fell behind and events were dropped: the browser reconnects for fresh state
-                    return
-                yield message
+                await writer.write(sse_message(state, self.initial_event))
+            subscription.take = writer.take
+            await writer.catch_up()  # what was committed while the state was read; from then on each at once
+            await writer.ended
+            if not disconnect.done():  # fell behind: the browser reconnects for fresh state
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             subscription.close()
-            stream_closed(office_id)
+            stream_closed(self.office_id)
+            disconnect.cancel()
+            writer.stop()
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+async def _until_disconnected(receive: Receive, ended: asyncio.Future[None]) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    if not ended.done():
+        ended.set_result(None)
+
+
+class _Writer:
+    """Writes a stream's messages in order: at once while the last write is done (the usual case), else after it;
+    and a keep-alive comment after KEEPALIVE_SECONDS without one (a timer, not a task waiting per stream)."""
+
+    def __init__(self, subscription: Subscription, send: Send):
+        self.subscription = subscription
+        self.send = send
+        self.loop = asyncio.get_running_loop()
+        self.ended: asyncio.Future[None] = self.loop.create_future()
+        self._busy = True  # until the first state is written and the queue caught up
+        self._catching_up: asyncio.Task[None] | None = None
+        self._written_at = self.loop.time()
+        self._keepalive = self.loop.call_later(KEEPALIVE_SECONDS, self._keep_alive)
+
+    async def write(self, message: bytes) -> None:
+        self._written_at = self.loop.time()
+        await self.send({"type": "http.response.body", "body": message, "more_body": True})
+
+    def take(self, message: bytes) -> bool:
+        """Write the message now, unless a write is under way (False: it waits in the subscription's queue)."""
+        if self._busy:
+            return False
+        self._written_at = self.loop.time()
+        # The server's send returns without waiting while the connection's buffer has room: run it here, to its end
+        sending = self.send({"type": "http.response.body", "body": message, "more_body": True}).__await__()
+        try:
+            waiting_on = sending.send(None)
+        except StopIteration:
+            return True
+        except Exception:  # one stream's failure must not stop the fan-out to the others
+            log.exception("live stream write failed")
+            self._end()
+            return True
+        self._busy = True
+        self._catching_up = self.loop.create_task(self._finish(sending, waiting_on))
+        return True
+
+    async def catch_up(self) -> None:
+        """Write what waits in the subscription's queue (None: it overflowed, the stream ends), then take messages
+        at once again."""
+        while waiting := self.subscription.take_waiting():
+            for message in waiting:
+                if message is None:
+                    self._end()
+                    return
+                await self.write(message)
+        self._busy = False
+
+    async def _finish(self, sending: Generator[Any, None, None], waiting_on: Any) -> None:
+        try:
+            await _resume(sending, waiting_on)
+            await self.catch_up()
+        except Exception:
+            log.exception("live stream write failed")
+            self._end()
+
+    def _keep_alive(self) -> None:
+        idle = self.loop.time() - self._written_at
+        if idle >= KEEPALIVE_SECONDS:
+            self.take(KEEPALIVE)  # (not while a write waits: the connection is not idle then)
+            idle = 0
+        self._keepalive = self.loop.call_later(KEEPALIVE_SECONDS - idle, self._keep_alive)
+
+    def _end(self) -> None:
+        self._busy = True
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    def stop(self) -> None:
+        self._keepalive.cancel()
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+
+
+async def _resume(awaiting: Generator[Any, None, None], waiting_on: Any) -> None:
+    """Run to its end an awaitable's iterator that was started by hand (``send(None)``) and yielded ``waiting_on``:
+    what asyncio awaits for it, a future, or None for a bare yield."""
+    while True:
+        try:
+            if waiting_on is None:
+                await asyncio.sleep(0)
+            else:
+                waiting_on._asyncio_future_blocking = False  # taken over, as a task does with what it is handed
+                await waiting_on
+        except BaseException as raised:  # (cancelled too) into the awaitable, as a task would
+            try:
+                waiting_on = awaiting.throw(raised)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting_on = awaiting.send(None)
+        except StopIteration:
+            return

@@ -1,0 +1,149 @@
+"""A live stream's response writes each message in the broker's fan-out step while the connection takes it; when
+the server's send has to wait (a client reading slowly), what comes meanwhile waits in the subscription's queue and
+is written after it, in order; past the queue's limit the stream ends. Driven through the ASGI interface with a
+send that waits while a gate is shut, like the server's send while the connection's buffer is full."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from core.db import utcnow
+from core.events import Event
+from core.live import LiveBroker, Subscription
+from core.web.sse import EventStreamResponse, sse_message
+
+
+def numbered(event: Event) -> dict[str, Any]:
+    return {"n": event.payload["n"]}
+
+
+class Client:
+    """The ASGI server's side of one stream: what was sent, a gate that makes send wait, a disconnect."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.gone = asyncio.Event()
+        self._asked = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.gate.wait()
+        self.messages.append(message)
+
+    async def receive(self) -> dict[str, Any]:
+        if not self._asked:
+            self._asked = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    def bodies(self) -> list[bytes]:
+        return [m["body"] for m in self.messages if m["type"] == "http.response.body" and m["body"]]
+
+
+def event(n: int) -> Event:
+    return Event(n, "alpha", "dummy.happened", {"n": n}, utcnow())
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    # in a thread of its own: a browser test's driver may already run an event loop in this one
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # noqa: BLE001 - reported by the test's thread below
+            failures.append(exc)
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    if failures:
+        raise failures[0]
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def open_stream(broker: LiveBroker, client: Client) -> asyncio.Task[None]:
+    response = EventStreamResponse(broker, "alpha", numbered, None, "state")
+    stream = asyncio.get_running_loop().create_task(response({"type": "http"}, client.receive, client.send))
+    await settle()
+    assert client.bodies() == [b"retry: 2000\n\n"] and broker.subscriber_count("alpha") == 1
+    return stream
+
+
+def test_a_slow_client_gets_every_message_in_order_then_messages_go_out_at_once_again() -> None:
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Client()
+        stream = await open_stream(broker, client)
+        broker.deliver(event(1))
+        await asyncio.sleep(0)  # one turn of the loop: the fan-out itself wrote it
+        assert client.bodies()[1:] == [sse_message({"n": 1}, "dummy.happened", 1)]
+        client.gate.clear()  # the connection's buffer is full: the server's send waits
+        for n in (2, 3, 4):
+            broker.deliver(event(n))
+        await settle()
+        assert len(client.bodies()) == 2
+        client.gate.set()
+        await settle()
+        broker.deliver(event(5))
+        await asyncio.sleep(0)
+        assert client.bodies()[1:] == [sse_message({"n": n}, "dummy.happened", n) for n in range(1, 6)]
+        client.gone.set()
+        await stream
+        assert broker.subscriber_count("alpha") == 0
+        assert client.messages[-1]["more_body"] is True  # a client that left gets no end of the response
+
+    run(scenario)
+
+
+def test_a_client_that_falls_too_far_behind_gets_what_was_queued_then_the_stream_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Subscription, "MAX_BACKLOG", 5)
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Client()
+        stream = await open_stream(broker, client)
+        client.gate.clear()
+        for n in range(1, 10):  # 1 being written, 2-6 queued, then the queue is full: 7-9 dropped
+            broker.deliver(event(n))
+        await settle()
+        client.gate.set()
+        await asyncio.wait_for(stream, timeout=10)  # the stream ends by itself; the browser reconnects
+        assert client.bodies()[1:] == [sse_message({"n": n}, "dummy.happened", n) for n in range(1, 7)]
+        assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+        assert broker.subscriber_count("alpha") == 0
+
+    run(scenario)
+
+
+def test_a_client_that_leaves_while_a_write_waits_ends_its_stream() -> None:
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Client()
+        stream = await open_stream(broker, client)
+        client.gate.clear()
+        broker.deliver(event(1))
+        broker.deliver(event(2))
+        await settle()
+        client.gone.set()
+        await asyncio.wait_for(stream, timeout=10)
+        await settle()
+        assert broker.subscriber_count("alpha") == 0
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []  # the waiting write too
+
+    run(scenario)
