@@ -6,7 +6,8 @@ non-blocking sockets: one asyncio loop reading 10,000 streams spent longer per e
 measured the client. Each reader records when every ``ticket.called`` event arrived on each of its streams, by event
 id, on CLOCK_MONOTONIC (time.monotonic_ns, one clock for every process on Linux), the clock the caller reads when a
 call's response arrives. Calls are made one at a time; the n-th distinct event id seen is the n-th call. The
-readers' CPU time during the calls is printed too, so a figure shows whether the readers kept up.
+server's and the readers' CPU time per call are printed too: the server's is steadier than the delays on a shared
+machine, and the readers' shows whether they kept up.
 """
 
 from __future__ import annotations
@@ -119,23 +120,25 @@ class FanOut:
     delays_ms: list[float]
     missed: int  # (stream, call) pairs that never arrived
     connect_seconds: float
+    server_cpu_ms_per_call: float
     reader_cpu_ms_per_call: float
 
     def line(self, name: str) -> str:
         ordered = sorted(self.delays_ms) or [float("nan")]
         p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
         return (f"  {name:<34}{self.streams:>8}{statistics.median(ordered):>9.0f}{p99:>9.0f}{ordered[-1]:>9.0f}"
-                f"{self.missed:>8}{self.connect_seconds:>10.1f}{self.reader_cpu_ms_per_call:>17.0f}")
+                f"{self.missed:>8}{self.connect_seconds:>10.1f}{self.server_cpu_ms_per_call:>16.0f}"
+                f"{self.reader_cpu_ms_per_call:>17.0f}")
 
 
 HEADER = (f"  {'':<34}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'missed':>8}{'open s':>10}"
-          f"{'readers ms/call':>17}")
+          f"{'server ms/call':>16}{'readers ms/call':>17}")
 
 
 def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int,
-            readers: int = READERS) -> FanOut:
+            server_cpu_seconds: Callable[[], float], readers: int = READERS) -> FanOut:
     """Open a stream on each path (spread over ``readers`` processes), then make ``calls`` calls one by one; see
-    the module's docstring."""
+    the module's docstring. ``server_cpu_seconds``: the CPU time the server has used so far."""
     context = multiprocessing.get_context("fork")  # before any event loop runs in this process
     shares = [paths[number::readers] for number in range(readers)]
     counters = [context.Value("q", 0, lock=False) for _ in shares]
@@ -147,7 +150,9 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
         process.start()
     try:
         connect_seconds = max(parent.recv() for parent, _ in pipes)
+        server_cpu = server_cpu_seconds()
         responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
+        server_cpu = server_cpu_seconds() - server_cpu
         for parent, _ in pipes:
             parent.send("stop")
         results = [parent.recv() for parent, _ in pipes]
@@ -162,7 +167,8 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
               for stream in arrivals if event_id in stream]
     missed = len(paths) * calls - len(delays)
     reader_cpu = sum(cpu for cpu, _ in results)
-    return FanOut(len(paths), calls, delays, missed, connect_seconds, reader_cpu * 1000 / max(calls, 1))
+    return FanOut(len(paths), calls, delays, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
+                  reader_cpu * 1000 / max(calls, 1))
 
 
 async def _calls(port: int, call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int, streams: int,
