@@ -77,6 +77,7 @@ def test_served_connections_send_without_nagle_delay() -> None:
     written in two parts (headers, body) waited for the client's delayed ACK: 40 ms per keep-alive request."""
     import asyncio
     import socket
+    from concurrent.futures import ThreadPoolExecutor
 
     from core.web.serving import reuseport_socket
 
@@ -97,4 +98,6 @@ def test_served_connections_send_without_nagle_delay() -> None:
             finally:
                 writer.close()
 
-    assert asyncio.run(accepted_nodelay()) != 0
+    # A loop of its own in a thread of its own: the test process may already run one (browser tests).
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, accepted_nodelay()).result(timeout=30) != 0
