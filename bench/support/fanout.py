@@ -117,7 +117,8 @@ def read_streams(port: int, paths: list[str], batch: int, arrived: Synchronized,
 class FanOut:
     streams: int
     calls: int
-    delays_ms: list[float]
+    delays_ms: list[float]  # from each call's response
+    request_p99_ms: float  # the same from each call's request: the server may write the response after the event
     missed: int  # (stream, call) pairs that never arrived
     connect_seconds: float
     server_cpu_ms_per_call: float
@@ -127,12 +128,13 @@ class FanOut:
         ordered = sorted(self.delays_ms) or [float("nan")]
         p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
         return (f"  {name:<34}{self.streams:>8}{statistics.median(ordered):>9.0f}{p99:>9.0f}{ordered[-1]:>9.0f}"
+                f"{self.request_p99_ms:>13.0f}"
                 f"{self.missed:>8}{self.connect_seconds:>10.1f}{self.server_cpu_ms_per_call:>16.0f}"
                 f"{self.reader_cpu_ms_per_call:>17.0f}")
 
 
-HEADER = (f"  {'':<34}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'missed':>8}{'open s':>10}"
-          f"{'server ms/call':>16}{'readers ms/call':>17}")
+HEADER = (f"  {'':<34}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p99 from req':>13}{'missed':>8}"
+          f"{'open s':>10}{'server ms/call':>16}{'readers ms/call':>17}")
 
 
 def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int,
@@ -151,7 +153,7 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     try:
         connect_seconds = max(parent.recv() for parent, _ in pipes)
         server_cpu = server_cpu_seconds()
-        responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
+        requested, responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
         server_cpu = server_cpu_seconds() - server_cpu
         for parent, _ in pipes:
             parent.send("stop")
@@ -166,22 +168,27 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     delays = [(stream[event_id] - sent) / 1e6 for event_id, sent in zip(ids, responded, strict=False)
               for stream in arrivals if event_id in stream]
     missed = len(paths) * calls - len(delays)
+    from_request = sorted((stream[event_id] - sent) / 1e6 for event_id, sent in zip(ids, requested, strict=False)
+                          for stream in arrivals if event_id in stream) or [float("nan")]
     reader_cpu = sum(cpu for cpu, _ in results)
-    return FanOut(len(paths), calls, delays, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
+    request_p99 = from_request[round(0.99 * (len(from_request) - 1))]
+    return FanOut(len(paths), calls, delays, request_p99, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
                   reader_cpu * 1000 / max(calls, 1))
 
 
 async def _calls(port: int, call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int, streams: int,
-                 counters: list[Synchronized]) -> list[int]:
+                 counters: list[Synchronized]) -> tuple[list[int], list[int]]:
     """Make the calls one at a time, each once the previous one reached every stream (or after a while); returns
-    when each call's response arrived (monotonic_ns)."""
+    when each call was sent and when its response arrived (monotonic_ns)."""
+    requested: list[int] = []
     responded: list[int] = []
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
         for number in range(calls):
+            requested.append(time.monotonic_ns())
             await call(client)
             responded.append(time.monotonic_ns())
             deadline = time.monotonic() + CALL_WAIT_SECONDS
             while sum(c.value for c in counters) < streams * (number + 1) and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
             await asyncio.sleep(0.2)  # a gap, so calls do not overlap
-    return responded
+    return requested, responded
