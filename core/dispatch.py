@@ -44,7 +44,6 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._handled: dict[str, dict[str, frozenset[str] | None]] = {}  # office → plugin → the types it handles
 
     def wake(self) -> None:
         self._wake.set()
@@ -105,7 +104,7 @@ class Dispatcher:
             ).all()
             deliveries = []
             for row in rows:
-                for plugin in self._handling_plugins(row.office_id, row.type):
+                for plugin in self.plugins.event_handlers(self.deployment.office(row.office_id), row.type):
                     delivery = EventDelivery(event_id=row.id, office_id=row.office_id, plugin=plugin,
                                              status="pending", attempts=0, next_attempt_at=row.created_at)
                     if deliver:
@@ -115,20 +114,6 @@ class Dispatcher:
             # Added last: the savepoint each handler runs in would otherwise flush them one handler at a time.
             session.add_all(deliveries)
             return len(rows)
-
-    def _handling_plugins(self, office_id: str, event_type: str) -> list[str]:
-        """The office's enabled plugins that handle events of this type (``mbk_handled_events``)."""
-        handled = self._handled.get(office_id)
-        if handled is None:
-            office = self.deployment.office(office_id)
-            enabled = office.enabled_plugins if office else ()
-            declared = dict(self.plugins.implementations("mbk_handled_events", enabled))
-            handled = {}
-            for plugin, _ in self.plugins.implementations("mbk_handle_event", enabled):
-                types = declared[plugin](office=office) if plugin in declared else None
-                handled[plugin] = None if types is None else frozenset(types)
-            self._handled[office_id] = handled
-        return [plugin for plugin, types in handled.items() if types is None or event_type in types]
 
     def _deliver_due(self, now: datetime) -> int:
         """Up to 100 due deliveries, claimed and delivered ``DELIVERY_BATCH`` to a transaction."""

@@ -52,6 +52,8 @@ class PluginManager:
     plugins: dict[str, Plugin] = field(default_factory=dict)
     event_types: EventTypes = field(default_factory=lambda: core_event_types())
     _office_hooks: dict[tuple[str, ...], OfficeHooks] = field(default_factory=dict)
+    # office → plugin → the event types it handles (None: all)
+    _handled_events: dict[str, dict[str, frozenset[str] | None]] = field(default_factory=dict)
 
     @classmethod
     def from_entry_points(cls, only: Iterable[str] | None = None) -> PluginManager:
@@ -113,6 +115,7 @@ class PluginManager:
             raise PluginLoadError(f"plugin {name!r} failed to register: {type(exc).__name__}: {exc}") from exc
         self.plugins[name] = spec
         self._office_hooks.clear()
+        self._handled_events.clear()
         return spec
 
     @property
@@ -131,6 +134,21 @@ class PluginManager:
             hooks = OfficeHooks(self.pm, [p for p in excluded if p is not None])
             self._office_hooks[key] = hooks
         return hooks
+
+    def event_handlers(self, office: OfficeConfig | None, event_type: str) -> list[str]:
+        """The office's enabled plugins whose ``mbk_handle_event`` acts on events of this type
+        (``mbk_handled_events``; a plugin without it: every type). Asked once per office: settings are fixed."""
+        if office is None:
+            return []
+        handled = self._handled_events.get(office.id)
+        if handled is None:
+            declared = dict(self.implementations("mbk_handled_events", office.enabled_plugins))
+            handled = {}
+            for plugin, _ in self.implementations("mbk_handle_event", office.enabled_plugins):
+                types = declared[plugin](office=office) if plugin in declared else None
+                handled[plugin] = None if types is None else frozenset(types)
+            self._handled_events[office.id] = handled
+        return [plugin for plugin, types in handled.items() if types is None or event_type in types]
 
     def implementations(self, hook_name: str, enabled: Iterable[str]) -> list[tuple[str, Any]]:
         """(plugin name, function) for each enabled plugin implementing a hook, for per-plugin calls."""

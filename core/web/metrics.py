@@ -111,11 +111,10 @@ def outbox_families(ctx: AppContext, session: Session, now: datetime) -> Iterato
                .where(EventDelivery.status == "pending").group_by(EventDelivery.office_id, EventDelivery.plugin))
     for office_id, plugin, number, since in session.execute(pending):
         count((office_id, plugin), number, since)
-    waiting = (select(OutboxEvent.office_id, func.count(), func.min(OutboxEvent.created_at))
-               .where(OutboxEvent.fanned_out.is_(false())).group_by(OutboxEvent.office_id))
-    for office_id, number, since in session.execute(waiting):
-        office = ctx.deployment.office(office_id)
-        for plugin, _ in ctx.plugins.implementations("mbk_handle_event", office.enabled_plugins if office else ()):
+    waiting = (select(OutboxEvent.office_id, OutboxEvent.type, func.count(), func.min(OutboxEvent.created_at))
+               .where(OutboxEvent.fanned_out.is_(false())).group_by(OutboxEvent.office_id, OutboxEvent.type))
+    for office_id, event_type, number, since in session.execute(waiting):
+        for plugin in ctx.plugins.event_handlers(ctx.deployment.office(office_id), event_type):
             count((office_id, plugin), number, since)
     for office_id, plugin, number in session.execute(
             select(EventDelivery.office_id, EventDelivery.plugin, func.count())

@@ -246,9 +246,10 @@ def test_events_of_types_a_plugin_does_not_handle_are_not_delivered_to_it(
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.fanned_out)) == 2
     recorder.handles = {"dummy.happened"}
-    with ctx.db.session() as session:
+    restarted = make_recorded()  # a new process asks again
+    with restarted.db.session() as session:
         publish(session, "delta", dummy.DummyHappened(value=3))
-    Dispatcher(ctx.db, ctx.plugins, ctx.deployment).run_once()  # a new process asks again
+    Dispatcher(restarted.db, restarted.plugins, restarted.deployment).run_once()
     assert [event_id for event_id, _ in recorder.delivered] == [3]
 
 

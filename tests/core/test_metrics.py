@@ -73,8 +73,10 @@ def test_metrics_expose_the_named_series(make_context: Callable[..., AppContext]
         kiosk = device_header(ctx, "skarholmen", "kiosk")
         tickets = [client.post(f"{QUEUE}/tickets", headers=kiosk, json={"service": "info"}).json() for _ in range(3)]
         assert client.get(f"{QUEUE}/tickets/{tickets[2]['id']}").status_code == 200
-        called = client.post(f"{QUEUE}/call-next", headers=bearer(client, "metrics-guide"), json={"counter": "info-1"})
+        guide = bearer(client, "metrics-guide")
+        called = client.post(f"{QUEUE}/call-next", headers=guide, json={"counter": "info-1"})
         assert called.status_code == 200
+        assert client.post(f"{QUEUE}/tickets/{called.json()['id']}/done", headers=guide).status_code == 200
 
         before = samples(client.get("/metrics", headers=scrape).text)
         drain_events(ctx)
@@ -87,8 +89,9 @@ def test_metrics_expose_the_named_series(make_context: Callable[..., AppContext]
     assert value(before, "mbk_queue_longest_wait_seconds", **office) >= 0
     assert value(before, "mbk_queue_waiting", office="skarholmen", service="guidance") == 0
     assert value(before, "mbk_queue_counters_active", office="skarholmen") == 1
-    # 3 issued + 1 called, not yet delivered to the plugins that handle events; then all delivered
-    assert value(before, "mbk_outbox_backlog", office="skarholmen", plugin="notify") == 4
+    # Of 3 issued, 1 called and 1 done, notify handles only the done here (no rule of the office names the others,
+    # mbk_handled_events): 1 not yet delivered, then none
+    assert value(before, "mbk_outbox_backlog", office="skarholmen", plugin="notify") == 1
     assert value(before, "mbk_outbox_lag_seconds", office="skarholmen", plugin="notify") >= 0
     assert value(after, "mbk_outbox_backlog", office="skarholmen", plugin="notify") == 0
     assert value(after, "mbk_outbox_lag_seconds", office="skarholmen", plugin="notify") == 0
