@@ -1,5 +1,5 @@
-"""The outbox dispatcher: delivers committed events to the handlers of every plugin an office enables, at least
-once, retried with backoff, surviving restarts."""
+"""The outbox dispatcher: delivers committed events to the handlers of every plugin an office enables that handles
+their type, at least once, retried with backoff, surviving restarts."""
 
 from __future__ import annotations
 

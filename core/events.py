@@ -2,10 +2,10 @@
 
 ``publish(session, office_id, event)`` writes the event in the publisher's own transaction, so an event
 exists if and only if the change it describes was committed. After commit, core.dispatch hands it to the
-``mbk_handle_event`` hook of every plugin the office enables (one delivery record per plugin, retried with
-backoff), and core.live to the office's live listeners (display boards, phones, consoles): on PostgreSQL through
-LISTEN/NOTIFY (NOTIFY is transactional: it is sent on commit), so every server process sees events committed by
-any other; on SQLite (one process) in-process.
+``mbk_handle_event`` hook of every plugin the office enables that handles its type (``mbk_handled_events``; one
+delivery record per such plugin, retried with backoff), and core.live to the office's live listeners (display
+boards, phones, consoles): on PostgreSQL through LISTEN/NOTIFY (NOTIFY is transactional: it is sent on commit), so
+every server process sees events committed by any other; on SQLite (one process) in-process.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def mbk_event_types() -> list[type[DomainEvent]]:
 
 @hookspec
 def mbk_handle_event(event: Event, office: OfficeConfig, session: Session) -> None:
-    """A committed domain event of an office that enables the plugin.
+    """A committed domain event of an office that enables the plugin, of a type it handles (``mbk_handled_events``).
 
     Called by core's outbox dispatcher, once per plugin, at least once: make the handler idempotent
     (``event.id`` is stable). Work done through ``session`` commits together with the delivery record.
@@ -118,8 +118,8 @@ def mbk_handled_events(office: OfficeConfig) -> Collection[str] | None:
     """The event types ``mbk_handle_event`` acts on at this office (None: every type, as without this hook).
 
     Events of other types are not delivered to the plugin at all: no delivery is written and no savepoint set,
-    which is most of what an event costs the dispatcher. Asked once per office by each dispatcher, so the answer
-    may depend on the office's settings but must not change while the process runs.
+    which is most of what an event costs the dispatcher. Asked once per office and process, so the answer may
+    depend on the office's settings but must not change while the process runs.
     """
 
 
