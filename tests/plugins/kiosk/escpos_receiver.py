@@ -58,7 +58,6 @@ class _Printer(socketserver.BaseRequestHandler):
             ticket.raw += chunk
             parser.feed(chunk)
         parser.finish()
-        self.server.receiver.status_queries += ticket.status_queries
         if ticket.raw.replace(bytes([DLE, EOT, 4]), b""):  # more than status queries: a ticket
             if self.server.receiver.on_ticket is not None:  # first: once a ticket is in ``tickets`` it was shown
                 self.server.receiver.on_ticket(ticket)
@@ -98,6 +97,7 @@ class _Parser:
                 return 0
             if data[1] == EOT and data[2] == 4:
                 self.ticket.status_queries += 1
+                self.receiver.count_status_query()  # before answering: the asker may look right after
                 if self.receiver.answer:
                     self.connection.sendall(bytes([PAPER_ANSWERS[self.receiver.paper]]))
                 return 3
@@ -175,9 +175,14 @@ class EscposReceiver:
         self.on_ticket = on_ticket
         self.tickets: list[Ticket] = []
         self.status_queries = 0  # on every connection, with a ticket or without
+        self._counting = threading.Lock()
         self.server = _Server(("127.0.0.1", port), _Printer)
         self.server.receiver = self
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def count_status_query(self) -> None:
+        with self._counting:  # connections are handled in threads of their own
+            self.status_queries += 1
 
     @property
     def address(self) -> str:
