@@ -14,19 +14,20 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
-from core.db import locked, utcnow
+from core.db import is_postgres, utcnow
 from core.events import publish
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, Refused
 from plugins.queue.counters import require_open
-from plugins.queue.estimates import estimate_for
+from plugins.queue.estimates import estimate_for, forget_paces
 from plugins.queue.events import (
     TicketCancelled,
     TicketDone,
@@ -44,8 +45,8 @@ from plugins.queue.numbering import format_number, next_number
 from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
+    calling_order,
     get_ticket,
-    line_order,
     local_day,
     notify_near,
     position_of,
@@ -181,22 +182,41 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
         wanted = served_here
     if not wanted:
         return None
-    line = waiting_in(office.id, wanted, local_day(office, now))
-    stmt = select(Ticket).where(line).order_by(*line_order(settings)).limit(1)
-    stmt = locked(session, stmt, skip_locked=True)
-    ticket = None
+    day = local_day(office, now)
+    claim = _claim_statement(settings.booked_first, is_postgres(session))
+    params = {"at_office": office.id, "in_lines": wanted, "on_day": day, "to_counter": counter_id, "at": now}
     for _attempt in range(CALL_RETRIES):
-        ticket = session.scalars(stmt).first()
+        ticket = session.scalars(claim, params, execution_options=_CLAIMED).first()
         if ticket is not None:
-            break
+            forget_paces(office.id)  # an UPDATE statement, which the ORM's after_update does not see
+            _announce_call(session, office, ticket, now)
+            return ticket
         # With LIMIT 1, a row another guide took during this statement is dropped rather than replaced:
         # look again while anything still waits.
-        if not session.scalar(select(func.count()).select_from(Ticket).where(line)):
+        if not session.scalar(select(func.count()).select_from(Ticket).where(waiting_in(office.id, wanted, day))):
             return None
-    if ticket is None:
-        return None
-    _call(session, office, ticket, counter_id, now)
-    return ticket
+    return None
+
+
+# The claimed ticket comes back from RETURNING as the session's Ticket (refreshed if the session held it already).
+_CLAIMED = {"synchronize_session": False, "populate_existing": True}
+
+
+@lru_cache(maxsize=8)
+def _claim_statement(booked_first: bool, skip_locked: bool) -> Any:
+    """Call-next in one statement, built once per shape: the first waiting ticket of the lines, its row locked
+    (PostgreSQL: skipping rows other guides hold), marked called to the counter, and answered. Its parameters
+    are not named after columns: an UPDATE reserves those names for its SET clause."""
+    first = (select(Ticket.id).where(waiting_in(bindparam("at_office"), bindparam("in_lines", expanding=True),
+                                                bindparam("on_day")))
+             .order_by(*calling_order(booked_first)).limit(1))
+    if skip_locked:
+        first = first.with_for_update(skip_locked=True)
+    at = bindparam("at", type_=Ticket.called_at.type)
+    return (update(Ticket).where(Ticket.id == first.scalar_subquery())
+            .values(status=CALLED, held_at=None, counter=bindparam("to_counter"), called_at=at,
+                    first_called_at=func.coalesce(Ticket.first_called_at, at))
+            .returning(Ticket))
 
 
 def call_ticket(session: Session, office: OfficeConfig, public_id: str, counter_id: str,
@@ -220,6 +240,10 @@ def _call(session: Session, office: OfficeConfig, ticket: Ticket, counter_id: st
     ticket.counter = counter_id
     ticket.called_at = now
     ticket.first_called_at = ticket.first_called_at or now
+    _announce_call(session, office, ticket, now)
+
+
+def _announce_call(session: Session, office: OfficeConfig, ticket: Ticket, now: datetime) -> None:
     publish_called(session, office, ticket, recall=False)
     notify_near(session, office, ticket.service, now)
 

@@ -11,8 +11,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from core.config import OfficeConfig
 from core.db import locked, utcnow
@@ -31,17 +32,28 @@ def local_day(office: OfficeConfig, now: datetime) -> date:
 def _flags_first(settings: QueueSettings) -> list[Any]:
     """The flags that put a ticket before others, most important first: urgent, then booked (if the office
     calls booked visitors first)."""
-    return [Ticket.urgent, *([Ticket.booked] if settings.booked_first else [])]
+    return _line_flags(settings.booked_first)
+
+
+def _line_flags(booked_first: bool) -> list[Any]:
+    return [Ticket.urgent, *([Ticket.booked] if booked_first else [])]
 
 
 def line_order(settings: QueueSettings) -> list[Any]:
-    return [*(flag.desc() for flag in _flags_first(settings)), Ticket.waiting_since, Ticket.id]
+    return calling_order(settings.booked_first)
 
 
-def waiting_in(office_id: Any, services: Iterable[Any], day: Any) -> Any:
+def calling_order(booked_first: bool) -> list[Any]:
+    """``line_order`` by the one setting it depends on, for statements built once per shape."""
+    return [*(flag.desc() for flag in _line_flags(booked_first)), Ticket.waiting_since, Ticket.id]
+
+
+def waiting_in(office_id: Any, services: Iterable[Any] | BindParameter[Any], day: Any) -> Any:
     """Tickets waiting to be called in these lines on this local day (the lines start empty every morning);
-    tickets on hold keep their place but are not called, so they are not in it."""
-    return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(list(services)),
+    tickets on hold keep their place but are not called, so they are not in it. ``services`` may be an expanding
+    bind parameter."""
+    lines = services if isinstance(services, BindParameter) else list(services)
+    return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(lines),
                 Ticket.status == WAITING, Ticket.held_at.is_(None))
 
 
@@ -119,14 +131,32 @@ def publish_called(session: Session, office: OfficeConfig, ticket: Ticket, recal
 
 
 def notify_near(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> None:
-    """Publish ``ticket.near`` once for each waiting ticket with a phone number that is now near the front."""
-    settings = settings_of(office)
-    front = session.scalars(select(Ticket).where(waiting_in(office.id, [service_id], local_day(office, now)))
-                            .order_by(*line_order(settings)).limit(settings.near_position)).all()
-    for position, ticket in enumerate(front, start=1):
-        if ticket.phone and ticket.near_notified_at is None:
-            ticket.near_notified_at = now
-            publish(session, office.id, TicketNear(ticket_id=ticket.public_id, number=ticket.label,
-                                                   service=service_id, position=position, phone=ticket.phone,
-                                                   language=ticket.language))
+    """Publish ``ticket.near`` once for each waiting ticket with a phone number that is now near the front.
 
+    The front is read as a few columns, not as tickets (it is read on every call); those to tell are marked told
+    with one UPDATE that passes by a ticket a concurrent transaction marked first (PostgreSQL checks the
+    condition again once that one commits), so nobody is told twice. The mark is not synchronised into the
+    session: nothing reads ``near_notified_at`` back in the same transaction."""
+    settings = settings_of(office)
+    front = session.execute(_front_statement(settings.booked_first), {
+        "office_id": office.id, "service": service_id, "day": local_day(office, now),
+        "near": settings.near_position}).all()
+    to_tell = {row.id: (position, row) for position, row in enumerate(front, start=1)
+               if row.phone and row.near_notified_at is None}
+    if not to_tell:
+        return
+    told = session.scalars(update(Ticket).where(Ticket.id.in_(list(to_tell)), Ticket.near_notified_at.is_(None))
+                           .values(near_notified_at=now).returning(Ticket.id),
+                           execution_options={"synchronize_session": False}).all()
+    for position, row in sorted(to_tell[ticket_id] for ticket_id in told):
+        publish(session, office.id, TicketNear(ticket_id=row.public_id, number=row.label, service=service_id,
+                                               position=position, phone=row.phone, language=row.language))
+
+
+@lru_cache(maxsize=4)
+def _front_statement(booked_first: bool) -> Any:
+    """The first ``near`` tickets of a line, in calling order, as the columns ``notify_near`` needs; built once
+    per line order."""
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"))
+    return (select(Ticket.id, Ticket.public_id, Ticket.label, Ticket.phone, Ticket.language, Ticket.near_notified_at)
+            .where(line).order_by(*calling_order(booked_first)).limit(bindparam("near")))
