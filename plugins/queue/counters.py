@@ -31,8 +31,9 @@ def require_open(session: Session, office: OfficeConfig, counter_id: str) -> Non
     """Refuse to call anyone to a paused counter. Locks the counter's row (when it has one) until the call
     commits, so a pause and a call to the same counter take turns."""
     known_counter(office, counter_id)
-    state = session.scalar(locked(session, select(CounterState.state).where(
-        CounterState.office_id == office.id, CounterState.counter == counter_id)))
+    row = CounterState.__table__.c  # a Core statement: asked on every call, and the ORM's work would double it
+    state = session.scalar(locked(session, select(row.state).where(row.office_id == office.id,
+                                                                   row.counter == counter_id)))
     if state == PAUSED:
         raise Conflict("counter_paused", f"counter {counter_id!r} is paused; open it again before calling")
 

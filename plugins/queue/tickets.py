@@ -35,26 +35,32 @@ def _flags_first(settings: QueueSettings) -> list[Any]:
     return _line_flags(settings.booked_first)
 
 
-def _line_flags(booked_first: bool) -> list[Any]:
-    return [Ticket.urgent, *([Ticket.booked] if booked_first else [])]
+# The ticket table's columns, for statements built once for the hot paths and run as Core statements: they skip
+# the ORM's work on every execution (py-spy: a select through the ORM cost about twice as much there). Such a
+# caller flushes first, as the ORM's autoflush would. ``columns`` below: these, or the Ticket entity.
+TICKET_ROWS = Ticket.__table__.c
+
+
+def _line_flags(booked_first: bool, columns: Any = Ticket) -> list[Any]:
+    return [columns.urgent, *([columns.booked] if booked_first else [])]
 
 
 def line_order(settings: QueueSettings) -> list[Any]:
     return calling_order(settings.booked_first)
 
 
-def calling_order(booked_first: bool) -> list[Any]:
+def calling_order(booked_first: bool, columns: Any = Ticket) -> list[Any]:
     """``line_order`` by the one setting it depends on, for statements built once per shape."""
-    return [*(flag.desc() for flag in _line_flags(booked_first)), Ticket.waiting_since, Ticket.id]
+    return [*(flag.desc() for flag in _line_flags(booked_first, columns)), columns.waiting_since, columns.id]
 
 
-def waiting_in(office_id: Any, services: Iterable[Any] | BindParameter[Any], day: Any) -> Any:
+def waiting_in(office_id: Any, services: Iterable[Any] | BindParameter[Any], day: Any, columns: Any = Ticket) -> Any:
     """Tickets waiting to be called in these lines on this local day (the lines start empty every morning);
     tickets on hold keep their place but are not called, so they are not in it. ``services`` may be an expanding
     bind parameter."""
     lines = services if isinstance(services, BindParameter) else list(services)
-    return and_(Ticket.office_id == office_id, Ticket.day == day, Ticket.service.in_(lines),
-                Ticket.status == WAITING, Ticket.held_at.is_(None))
+    return and_(columns.office_id == office_id, columns.day == day, columns.service.in_(lines),
+                columns.status == WAITING, columns.held_at.is_(None))
 
 
 def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
@@ -64,6 +70,7 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
         return 0
     flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
     stmt = _ahead_statement(flags, tuple(bool(getattr(ticket, flag)) for flag in flags), ticket.id is not None)
+    session.flush()
     ahead = session.scalar(stmt, {"office_id": office.id, "service": ticket.service, "day": ticket.day,
                                   "waiting_since": ticket.waiting_since, "id": ticket.id}) or 0
     return ahead + 1
@@ -72,16 +79,17 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
 @lru_cache(maxsize=32)
 def _ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool) -> Any:
     """The count of tickets ahead of one, built once per shape (it is asked on every ticket issued)."""
-    since = bindparam("waiting_since", type_=Ticket.waiting_since.type)
-    same_time = Ticket.waiting_since == since
+    since = bindparam("waiting_since", type_=TICKET_ROWS.waiting_since.type)
+    same_time = TICKET_ROWS.waiting_since == since
     # A ticket not written yet (no id) would come after every ticket that waits since the same moment.
-    earlier = or_(Ticket.waiting_since < since, and_(same_time, Ticket.id < bindparam("id")) if written else same_time)
+    earlier = or_(TICKET_ROWS.waiting_since < since,
+                  and_(same_time, TICKET_ROWS.id < bindparam("id")) if written else same_time)
     for flag, is_set in reversed(list(zip(flags, flagged, strict=True))):
         # A flagged ticket is behind only flagged ones; an unflagged one behind every flagged one too.
-        column = getattr(Ticket, flag)
+        column = TICKET_ROWS[flag]
         earlier = and_(column.is_(True), earlier) if is_set else or_(column.is_(True), earlier)
-    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"))
-    return select(func.count()).select_from(Ticket).where(line, earlier)
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
+    return select(func.count()).select_from(Ticket.__table__).where(line, earlier)
 
 
 def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
@@ -133,11 +141,12 @@ def publish_called(session: Session, office: OfficeConfig, ticket: Ticket, recal
 def notify_near(session: Session, office: OfficeConfig, service_id: str, now: datetime) -> None:
     """Publish ``ticket.near`` once for each waiting ticket with a phone number that is now near the front.
 
-    The front is read as a few columns, not as tickets (it is read on every call); those to tell are marked told
-    with one UPDATE that passes by a ticket a concurrent transaction marked first (PostgreSQL checks the
-    condition again once that one commits), so nobody is told twice. The mark is not synchronised into the
-    session: nothing reads ``near_notified_at`` back in the same transaction."""
+    The front is read as a few columns with a Core statement, not as tickets (it is read on every call); those
+    to tell are marked told with one UPDATE that passes by a ticket a concurrent transaction marked first
+    (PostgreSQL checks the condition again once that one commits), so nobody is told twice. The mark is not
+    synchronised into the session: nothing reads ``near_notified_at`` back in the same transaction."""
     settings = settings_of(office)
+    session.flush()
     front = session.execute(_front_statement(settings.booked_first), {
         "office_id": office.id, "service": service_id, "day": local_day(office, now),
         "near": settings.near_position}).all()
@@ -145,9 +154,9 @@ def notify_near(session: Session, office: OfficeConfig, service_id: str, now: da
                if row.phone and row.near_notified_at is None}
     if not to_tell:
         return
-    told = session.scalars(update(Ticket).where(Ticket.id.in_(list(to_tell)), Ticket.near_notified_at.is_(None))
-                           .values(near_notified_at=now).returning(Ticket.id),
-                           execution_options={"synchronize_session": False}).all()
+    told = session.scalars(update(Ticket.__table__).where(TICKET_ROWS.id.in_(list(to_tell)),
+                                                          TICKET_ROWS.near_notified_at.is_(None))
+                           .values(near_notified_at=now).returning(TICKET_ROWS.id)).all()
     for position, row in sorted(to_tell[ticket_id] for ticket_id in told):
         publish(session, office.id, TicketNear(ticket_id=row.public_id, number=row.label, service=service_id,
                                                position=position, phone=row.phone, language=row.language))
@@ -157,6 +166,7 @@ def notify_near(session: Session, office: OfficeConfig, service_id: str, now: da
 def _front_statement(booked_first: bool) -> Any:
     """The first ``near`` tickets of a line, in calling order, as the columns ``notify_near`` needs; built once
     per line order."""
-    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"))
-    return (select(Ticket.id, Ticket.public_id, Ticket.label, Ticket.phone, Ticket.language, Ticket.near_notified_at)
-            .where(line).order_by(*calling_order(booked_first)).limit(bindparam("near")))
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
+    return (select(TICKET_ROWS.id, TICKET_ROWS.public_id, TICKET_ROWS.label, TICKET_ROWS.phone, TICKET_ROWS.language,
+                   TICKET_ROWS.near_notified_at)
+            .where(line).order_by(*calling_order(booked_first, TICKET_ROWS)).limit(bindparam("near")))
