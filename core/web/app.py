@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from core.context import AppContext, create_context
 from core.dispatch import Dispatcher
@@ -24,12 +25,22 @@ from core.web import errors, metrics, security, speech
 from core.web.deps import plugin_enabled
 from core.web.headers import SecurityHeaders, origin_of
 from core.web.limits import RequestLimits
+from core.web.sse import SERVER_SEND
 
 __all__ = ["AppContext", "create_app", "create_context"]  # AppContext and create_context live in core.context
 
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent
 SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"  # swagger-ui-bundle.js, swagger-ui.css
+
+
+class App(FastAPI):
+    """Keeps the server's own send in the scope, outside every middleware: a live stream writes its messages there
+    (core.web.sse.EventStreamResponse)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[SERVER_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
@@ -57,7 +68,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                 listener.stop()
 
     # /docs is core's own page (routes.api_docs) on locally served assets; FastAPI's would load them from a CDN.
-    app = FastAPI(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+    app = App(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
     from core.web import devices, failures, people, routes, sso

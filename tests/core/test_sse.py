@@ -1,21 +1,29 @@
 """A live stream's response writes each message in the broker's fan-out step while the connection takes it; when
 the server's send has to wait (a client reading slowly), what comes meanwhile waits in the subscription's queue and
 is written after it, in order; past the queue's limit the stream ends. Driven through the ASGI interface with a
-send that waits while a gate is shut, like the server's send while the connection's buffer is full."""
+send that waits while a gate is shut, like the server's send while the connection's buffer is full; and once
+through the whole app, whose middlewares a stream's messages pass by."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from core.db import utcnow
 from core.events import Event
 from core.live import LiveBroker, Subscription
+from core.web.app import AppContext
 from core.web.sse import EventStreamResponse, sse_message
+from tests.core.test_auth import OFFICE
+from tests.core.test_live import SseStream
+from tests.core.test_plugin_contract import with_dummy, write_deployment
+from tests.support import LiveServer
 
 
 def numbered(event: Event) -> dict[str, Any]:
@@ -147,3 +155,21 @@ def test_a_client_that_leaves_while_a_write_waits_ends_its_stream() -> None:
         assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []  # the waiting write too
 
     run(scenario)
+
+
+def test_through_the_app_a_stream_has_its_headers_and_session_cookie_and_every_message(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    """The messages go straight to the server's send, past the middlewares; the response's start goes through them:
+    it carries the security headers and the session cookie (the stream wrote to the session)."""
+    ctx = make_context(deployment=write_deployment(tmp_path / "dep", {"alpha": OFFICE.format(id="alpha")}),
+                       plugins=with_dummy())
+    with LiveServer(ctx) as server, httpx.Client(timeout=httpx.Timeout(10.0)) as client:
+        with client.stream("GET", f"{server.url}/api/v1/offices/alpha/dummy/stream") as response:
+            assert response.headers["set-cookie"].startswith("mbk_session=")
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-content-type-options"] == "nosniff"
+            events = SseStream(response)
+            assert events.next() == ("state", {"office": "alpha"})
+            for value in (1, 2):
+                assert client.post(f"{server.url}/api/v1/offices/alpha/dummy/happen/{value}").status_code == 200
+                assert events.next() == ("dummy.happened", {"type": "dummy.happened", "value": value})

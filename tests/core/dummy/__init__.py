@@ -82,7 +82,9 @@ def kiosk_only(principal: Any = Depends(require(devices=("kiosk",)))) -> dict[st
 
 @api.get("/stream")
 def stream(request: Request, office: OfficeConfig = Depends(get_office)) -> Any:
-    """The office's events as server-sent events; like a display board, it shows no personal data."""
+    """The office's events as server-sent events; like a display board, it shows no personal data. It counts the
+    streams it opened in the session, so that the response sets the session cookie (tests/core/test_sse.py)."""
+    request.session["streams"] = request.session.get("streams", 0) + 1
     return sse_response(request, office.id, lambda event: {"type": event.type, "value": event.payload.get("value")},
                         initial=lambda: {"office": office.id})
 
