@@ -14,13 +14,14 @@ any transaction (a receipt printer) commits first, and so does one whose writes 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from pydantic import Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from core import auth, device_cache, devices
 from core.auth import Principal as AuthPrincipal
@@ -39,22 +40,37 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a row id")]
 Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 
-def get_context(request: Request) -> AppContext:
+# The dependencies that do no I/O are ``async``: FastAPI runs them in the event loop, where a plain ``def`` would cost
+# a hand-over to the threadpool and back, several per request.
+
+
+async def get_context(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def get_session(ctx: ContextDep) -> Iterator[Session]:
-    """The request's database session (see the module docstring)."""
-    with ctx.db.sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
+async def get_session(ctx: ContextDep) -> AsyncIterator[Session]:
+    """The request's database session (see the module docstring). Made in the event loop (a session touches the
+    database only when first used, in a handler's thread), ended in one threadpool call."""
+    session = ctx.db.sessionmaker()
+    try:
+        yield session
+    except BaseException:
+        await run_in_threadpool(_end, session, commit=False)
+        raise
+    await run_in_threadpool(_end, session, commit=True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
             session.rollback()
-            raise
-        session.commit()
+    finally:
+        session.close()
 
 
 # scope="function": the transaction ends when the handler returns, before the response is sent, so a client
@@ -62,7 +78,7 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_office(office: str, ctx: ContextDep) -> OfficeConfig:
+async def get_office(office: str, ctx: ContextDep) -> OfficeConfig:
     """The office named in the path; an unknown office is a 404 that lists the known ones."""
     found = ctx.deployment.office(office)
     if found is None:
@@ -74,10 +90,10 @@ def get_office(office: str, ctx: ContextDep) -> OfficeConfig:
 OfficeDep = Annotated[OfficeConfig, Depends(get_office)]
 
 
-def plugin_enabled(plugin: str) -> Callable[..., OfficeConfig]:
+def plugin_enabled(plugin: str) -> Callable[..., Awaitable[OfficeConfig]]:
     """Dependency mounted on every route of a plugin: 404 for an office that does not enable it."""
 
-    def dependency(office: OfficeDep) -> OfficeConfig:
+    async def dependency(office: OfficeDep) -> OfficeConfig:
         if not office.enables(plugin):
             raise NotFound("plugin_not_enabled", f"{plugin!r} is not enabled for office {office.id!r}.")
         return office
@@ -85,7 +101,7 @@ def plugin_enabled(plugin: str) -> Callable[..., OfficeConfig]:
     return dependency
 
 
-def get_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
+async def get_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
     """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
     return ctx.language(request, office)
 
@@ -108,7 +124,7 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
             if token.startswith(auth.DEVICE_TOKEN_PREFIX):
                 principal = _device_principal(ctx, session, token, lambda: auth.device_from_token(session, token))
             else:
-                principal = auth.principal_for_user(auth.user_from_token(session, ctx.secret_key, token))
+                principal = _staff_token_principal(ctx, session, token)
         elif request.session.get(SESSION_KEY):
             user = auth.user_from_session(session, request.session[SESSION_KEY])
             if user is not None:
@@ -138,6 +154,19 @@ def _device_principal(ctx: AppContext, session: Session, credential: str,
         device = read_device()
         principal = _seen(ctx, session, device, now)
         device_cache.remember(credential_hash, principal, device.id, device.last_seen_at, since)
+    return principal
+
+
+def _staff_token_principal(ctx: AppContext, session: Session, token: str) -> AuthPrincipal:
+    """A staff API token's principal: from this process's few seconds' memory (core.device_cache), else checked and
+    its user and roles read in the request's session. Only a token found valid is remembered, by its hash."""
+    token_hash, now = auth.hash_secret(token), utcnow()
+    principal: AuthPrincipal | None = device_cache.lookup_token(token_hash, now)
+    if principal is None:
+        since = device_cache.generation()
+        user, expires_at = auth.user_from_token(session, ctx.secret_key, token)
+        principal = auth.principal_for_user(user)
+        device_cache.remember_token(token_hash, principal, expires_at, since)
     return principal
 
 
