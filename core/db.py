@@ -4,8 +4,9 @@ statements that PostgreSQL and SQLite spell differently (insert-ignore, upserts,
 from __future__ import annotations
 
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,12 +16,16 @@ from typing import Any, TypeVar
 from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InvalidatePoolError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 SelectT = TypeVar("SelectT", bound=Select[Any])
+
+# A pooled PostgreSQL connection idle for longer than this is tested before use (see _ping_when_idle).
+PING_AFTER_IDLE_SECONDS = 0.5
+clock: Callable[[], float] = time.monotonic
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -107,7 +112,36 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20, pool_time
             writer.give_back(dbapi_conn)  # a transaction the pool ended (rolled back) on its connection's return
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **sizing)
+    engine = create_engine(url, **sizing)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """A pooled connection that PostgreSQL has dropped (restarted, or ended an idle session) is replaced before a
+    request gets it. Like ``pool_pre_ping``, but only for a connection that sat unused for a moment: any drop takes
+    longer than that, and a connection taken back within it by the next request (all of them, under load) is spared
+    a round trip. A drop noticed in a statement instead marks every older connection of the pool for replacement
+    (SQLAlchemy's own handling)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["returned_at"] = clock()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        returned = record.info.get("returned_at")  # None: a new connection (the record's info goes with it)
+        if returned is None or clock() - returned < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            if not dialect.is_disconnect(exc, dbapi_conn, None):
+                raise
+            # As pool_pre_ping does: every connection of the pool older than now is replaced when next checked out
+            # (a restart ended them all), and this checkout gets a new one.
+            raise InvalidatePoolError(f"pooled connection lost: {exc}") from exc
 
 
 class _SqliteWriterTurns:
