@@ -17,8 +17,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select
-from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, delete, event, func, select
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, object_session, relationship
 
 from core import device_cache
 from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
@@ -76,6 +76,18 @@ class StaffRole(OfficeScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("core_user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     user: Mapped[StaffUser] = relationship(back_populates="roles")
+
+
+@event.listens_for(StaffUser, "after_update")
+@event.listens_for(StaffUser, "after_delete")
+@event.listens_for(StaffRole, "after_insert")
+@event.listens_for(StaffRole, "after_update")
+@event.listens_for(StaffRole, "after_delete")
+def _staff_changed(_mapper: Any, _connection: Any, target: StaffUser | StaffRole) -> None:
+    """Disabling, a new password, roles given or taken: staff tokens this process remembers are checked again."""
+    session = object_session(target)
+    if session is not None:
+        device_cache.forget_tokens(session)
 
 
 class Device(OfficeScoped, Base):
@@ -373,9 +385,11 @@ def issue_token(secret: str, user: StaffUser) -> str:
     return _serializer(secret).dumps({"uid": user.id, "pw": _password_stamp(user)})
 
 
-def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
+def user_from_token(session: Session, secret: str, token: str) -> tuple[StaffUser, datetime]:
+    """The user of a valid token, and when the token expires."""
     try:
-        data = _serializer(secret).loads(token, max_age=int(TOKEN_LIFETIME.total_seconds()))
+        data, issued_at = _serializer(secret).loads(token, max_age=int(TOKEN_LIFETIME.total_seconds()),
+                                                    return_timestamp=True)
     except SignatureExpired:
         raise AuthError("token expired") from None
     except BadSignature:
@@ -383,7 +397,7 @@ def user_from_token(session: Session, secret: str, token: str) -> StaffUser:
     user = session.get(StaffUser, data.get("uid"), options=WITH_ROLES)
     if user is None or user.disabled or not hmac.compare_digest(data.get("pw", ""), _password_stamp(user)):
         raise AuthError("invalid token")
-    return user
+    return user, issued_at + TOKEN_LIFETIME
 
 
 # --- Devices ----------------------------------------------------------------------------------------
