@@ -23,6 +23,7 @@ from core.live import PostgresListener
 from core.problems import Problem
 from core.web import errors, metrics, security, speech
 from core.web.deps import plugin_enabled
+from core.web.edge import Edge
 from core.web.headers import SecurityHeaders, origin_of
 from core.web.limits import RequestLimits
 from core.web.sse import SERVER_SEND
@@ -72,14 +73,12 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                   description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
     app.state.ctx = ctx
     from core.web import devices, failures, people, routes, sso
-    app.add_middleware(RequestLimits, max_bytes=ctx.settings.max_request_bytes)  # inside the session middleware
+    provider = ctx.deployment.sso
+    app.add_middleware(Edge, limits=RequestLimits(ctx.settings.max_request_bytes),
+                       headers=SecurityHeaders(hsts=ctx.settings.secure_cookies,
+                                               form_targets=(origin_of(provider.issuer),) if provider else ()))
     app.add_middleware(SessionMiddleware, secret_key=ctx.secret_key, session_cookie="mbk_session",
                        max_age=12 * 3600, same_site="lax", https_only=ctx.settings.secure_cookies)
-    provider = ctx.deployment.sso
-    app.add_middleware(SecurityHeaders, hsts=ctx.settings.secure_cookies,
-                       form_targets=(origin_of(provider.issuer),) if provider else ())
-    app.add_middleware(errors.LastResort)  # outside ours: a bug anywhere below is a 500 with one log line
-    app.add_middleware(metrics.RequestMetrics)  # added last: the outermost, so it times the session cookie's work too
     app.add_exception_handler(Problem, errors.handle_problem)
     app.add_exception_handler(StarletteHTTPException, errors.handle_http_exception)
     app.add_exception_handler(RequestValidationError, errors.handle_validation_error)

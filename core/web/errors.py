@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from core.problems import Kind, Problem
 
@@ -106,37 +106,21 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
                             {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
-class LastResort:
-    """ASGI middleware, outermost: an exception that no handler turned into an answer is a bug. It is logged as
-    one line (type, message, where it was raised) and answered 500 with the problem JSON (or the error page);
-    nothing of it reaches the client. Bad input never gets here: it is refused with a 4xx before."""
+# The last resort, at the edge (core.web.edge): an exception that no handler turned into an answer is a bug. It is
+# logged as one line (type, message, where it was raised) and answered 500 with the problem JSON (or the error page);
+# nothing of it reaches the client. Bad input never gets here: it is refused with a 4xx before.
 
-    def __init__(self, app: ASGIApp):
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
+def log_bug(scope: Scope, exc: Exception) -> None:
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    log.error("500 on %s %s: %s: %s%s", scope.get("method"), scope.get("path"), type(exc).__name__,
+              str(exc).splitlines()[0][:300] if str(exc) else "",
+              f" (at {where.filename}:{where.lineno} in {where.name})" if where else "")
 
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
 
-        try:
-            await self.app(scope, receive, tracked)
-        except Exception as exc:  # noqa: BLE001 - the last resort: every other handler had its chance
-            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-            log.error("500 on %s %s: %s: %s%s", scope.get("method"), scope.get("path"), type(exc).__name__,
-                      str(exc).splitlines()[0][:300] if str(exc) else "",
-                      f" (at {where.filename}:{where.lineno} in {where.name})" if where else "")
-            if started:  # a response already under way (a stream) can only be cut off
-                return
-            detail = "Something went wrong on our side. It has been logged; try again later."
-            try:
-                response = problem_response(Request(scope), 500, "internal_error", detail)
-            except Exception:  # noqa: BLE001 - the error page itself failed: plain JSON still answers
-                response = JSONResponse({"error": "internal_error", "detail": detail}, status_code=500)
-            await response(scope, receive, send)
+def internal_error(scope: Scope) -> Response:
+    detail = "Something went wrong on our side. It has been logged; try again later."
+    try:
+        return problem_response(Request(scope), 500, "internal_error", detail)
+    except Exception:  # noqa: BLE001 - the error page itself failed: plain JSON still answers
+        return JSONResponse({"error": "internal_error", "detail": detail}, status_code=500)

@@ -1,5 +1,5 @@
-"""Security headers on every response: one ASGI middleware, so no route (plugin pages, static files, errors,
-streams) can leave them out.
+"""Security headers on every response: added at the edge (core.web.edge), so no route (plugin pages, static files,
+errors, streams) can leave them out.
 
 The Content-Security-Policy allows scripts and styles from this site only: pages carry no inline script
 (configuration travels in ``<script type="application/json">`` blocks, which are data, not script) and no
@@ -10,10 +10,11 @@ dependency), which an office may let the origins of its ``embed_origins`` settin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message
 
 from core.web.deps import OfficeDep
 
@@ -45,34 +46,30 @@ def embeddable(request: Request, office: OfficeDep) -> None:
 
 
 class SecurityHeaders:
-    """Adds CSP, X-Content-Type-Options, Referrer-Policy, and HSTS when cookies are marked Secure (HTTPS)."""
+    """CSP, X-Content-Type-Options, Referrer-Policy, and HSTS when cookies are marked Secure (HTTPS), each added to a
+    response that does not set it itself."""
 
-    def __init__(self, app: ASGIApp, hsts: bool, form_targets: tuple[str, ...] = ()):
-        self.app = app
+    def __init__(self, hsts: bool, form_targets: tuple[str, ...] = ()):
         self.hsts = hsts
         self.form_targets = form_targets
+        self._encoded: dict[tuple[str, ...], tuple[tuple[bytes, bytes], ...]] = {}  # by a page's frame ancestors
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        # Request.state lives in scope["state"]; created here so that the route's writes are seen below.
-        state = scope.setdefault("state", {})
+    def added_to(self, message: Message, state: dict[str, Any]) -> Message:
+        """``message`` (a response's start) with the headers; ``state``: the request's (a page's frame ancestors)."""
+        headers = list(message.get("headers", []))
+        present = {name.lower() for name, _ in headers}
+        frame_ancestors = tuple(state.get(FRAME_ANCESTORS, ()))
+        wanted = self._encoded.get(frame_ancestors) or self._encode(frame_ancestors)
+        headers += [(name, value) for name, value in wanted if name not in present]
+        return {**message, "headers": headers}
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                wanted = {
-                    b"content-security-policy": content_security_policy(state.get(FRAME_ANCESTORS, ()),
-                                                                        self.form_targets),
-                    b"x-content-type-options": "nosniff",
-                    b"referrer-policy": "same-origin",
-                }
-                if self.hsts:
-                    wanted[b"strict-transport-security"] = f"max-age={HSTS_SECONDS}; includeSubDomains"
-                headers += [(name, value.encode()) for name, value in wanted.items() if name not in present]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def _encode(self, frame_ancestors: tuple[str, ...]) -> tuple[tuple[bytes, bytes], ...]:
+        wanted = {
+            b"content-security-policy": content_security_policy(frame_ancestors, self.form_targets),
+            b"x-content-type-options": "nosniff",
+            b"referrer-policy": "same-origin",
+        }
+        if self.hsts:
+            wanted[b"strict-transport-security"] = f"max-age={HSTS_SECONDS}; includeSubDomains"
+        encoded = self._encoded[frame_ancestors] = tuple((name, value.encode()) for name, value in wanted.items())
+        return encoded

@@ -12,7 +12,8 @@ from __future__ import annotations
 from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope
 
 from core.web.errors import problem_response
 
@@ -32,22 +33,22 @@ def _has_nul(data: bytes, forms: tuple[bytes, ...]) -> bool:
 
 
 class RequestLimits:
-    """ASGI middleware. A declared Content-Length over the limit, or a NUL in the path or query, is answered at
-    once (the body stays unread); a body is counted and scanned while it streams in and cut off where it passes
-    the limit or shows a NUL."""
+    """Checked at the edge (core.web.edge). A declared Content-Length over the limit, or a NUL in the path or query,
+    is answered at once (the body stays unread); a body is counted and scanned while it streams in and cut off where
+    it passes the limit or shows a NUL."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
+    def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        refusal = self._refusal(scope)
-        if refusal:
-            await problem_response(Request(scope), *refusal, headers={"Connection": "close"})(scope, receive, send)
-            return
+    def refusal(self, scope: Scope) -> Response | None:
+        """The answer to a request refused before its body is read, else None."""
+        refused = self._refused(scope)
+        if refused is None:
+            return None
+        return problem_response(Request(scope), *refused, headers={"Connection": "close"})
+
+    def checked(self, scope: Scope, receive: Receive) -> Receive:
+        """``receive`` that counts and scans the body as it comes."""
         forms = _URL_ENCODED if _is_form(scope) else _RAW_OR_ESCAPED
         received = 0
         tail = b""  # the end of the previous chunk: a NUL's escape may be split across two
@@ -66,9 +67,9 @@ class RequestLimits:
                 tail = chunk[-(_LONGEST_NUL_FORM - 1):]
             return message
 
-        await self.app(scope, checked, send)
+        return checked
 
-    def _refusal(self, scope: Scope) -> tuple[int, str, str] | None:
+    def _refused(self, scope: Scope) -> tuple[int, str, str] | None:
         if "\x00" in scope["path"] or _has_nul(scope.get("query_string", b""), _URL_ENCODED):
             return 400, "invalid_request", NUL_DETAIL
         declared = Headers(scope=scope).get("content-length")
