@@ -53,14 +53,22 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 async def get_session(ctx: ContextDep) -> AsyncIterator[Session]:
     """The request's database session (see the module docstring). Made in the event loop (a session touches the
-    database only when first used, in a handler's thread), ended in one threadpool call."""
+    database only when first used, in a handler's thread); ended in one threadpool call, or none when the handler
+    left no transaction open (it committed its work itself)."""
     session = ctx.db.sessionmaker()
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(_end, session, commit=False)
+        await _ended(session, commit=False)
         raise
-    await run_in_threadpool(_end, session, commit=True)
+    await _ended(session, commit=True)
+
+
+async def _ended(session: Session, commit: bool) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(_end, session, commit)
+    else:
+        session.close()  # holds no connection: nothing to wait for
 
 
 def _end(session: Session, commit: bool) -> None:
