@@ -41,7 +41,9 @@ Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 
 # The dependencies that do no I/O are ``async``: FastAPI runs them in the event loop, where a plain ``def`` would cost
-# a hand-over to the threadpool and back, several per request.
+# a hand-over to the threadpool and back, several per request. Core's own read the context from the request rather
+# than through ContextDep: FastAPI solves a dependency's dependencies again wherever it is declared (only the call is
+# cached), and the office and the session are declared by several dependencies of every request.
 
 
 async def get_context(request: Request) -> AppContext:
@@ -51,11 +53,11 @@ async def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-async def get_session(ctx: ContextDep) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's database session (see the module docstring). Made in the event loop (a session touches the
     database only when first used, in a handler's thread); ended in one threadpool call, or none when the handler
     left no transaction open (it committed its work itself)."""
-    session = ctx.db.sessionmaker()
+    session = request.app.state.ctx.db.sessionmaker()
     try:
         yield session
     except BaseException:
@@ -86,8 +88,9 @@ def _end(session: Session, commit: bool) -> None:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_office(office: str, ctx: ContextDep) -> OfficeConfig:
+async def get_office(office: str, request: Request) -> OfficeConfig:
     """The office named in the path; an unknown office is a 404 that lists the known ones."""
+    ctx: AppContext = request.app.state.ctx
     found = ctx.deployment.office(office)
     if found is None:
         known = ", ".join(sorted(ctx.deployment.offices)) or "none"
@@ -109,9 +112,9 @@ def plugin_enabled(plugin: str) -> Callable[..., Awaitable[OfficeConfig]]:
     return dependency
 
 
-async def get_language(request: Request, office: OfficeDep, ctx: ContextDep) -> str:
+async def get_language(request: Request, office: OfficeDep) -> str:
     """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
-    return ctx.language(request, office)
+    return request.app.state.ctx.language(request, office)
 
 
 LanguageDep = Annotated[str, Depends(get_language)]
