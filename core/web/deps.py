@@ -186,6 +186,38 @@ def _seen(ctx: AppContext, session: Session, device: auth.Device, now: datetime)
     return auth.principal_for_device(device)
 
 
+_READ = object()  # what _from_memory answers when the credential must be read
+
+
+def _from_memory(request: Request) -> object:
+    """The principal when it needs no read: that of a bearer token this process remembers (core.device_cache),
+    or None for a request with no credential; else ``_READ``."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+        token_hash, now = auth.hash_secret(token), utcnow()
+        remembered = (device_cache.lookup(token_hash, now, LAST_SEEN_RESOLUTION)
+                      if token.startswith(auth.DEVICE_TOKEN_PREFIX) else device_cache.lookup_token(token_hash, now))
+        return _READ if remembered is None else remembered
+    if request.session.get(SESSION_KEY) or request.cookies.get(DEVICE_COOKIE):
+        return _READ
+    return None
+
+
+async def current_principal(request: Request, session: SessionDep) -> AuthPrincipal | None:
+    """``get_principal`` as a dependency: answered in the event loop when it needs no read (a kiosk's or a guide's
+    remembered token, an anonymous visitor), which spares a hand-over to the threadpool and back."""
+    cached = getattr(request.state, "principal", False)
+    if cached is not False:
+        return cached
+    known = _from_memory(request)
+    if known is _READ:
+        return await run_in_threadpool(get_principal, request, request.app.state.ctx, session)
+    request.state.principal = known
+    request.state.principal_via_cookie = False
+    return known  # type: ignore[return-value]
+
+
 # Who is asking, if anyone: a staff user or an enrolled device. Routes that need a role declare
 # ``Depends(require(...))`` from core.web.security instead.
-PrincipalDep = Annotated[AuthPrincipal | None, Depends(get_principal)]
+PrincipalDep = Annotated[AuthPrincipal | None, Depends(current_principal)]

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.web.app import AppContext, create_app
-from core.web.deps import get_principal
+from core.web.deps import current_principal, get_principal
 from tests.support import PASSWORD, bearer, device_header
 
 QUEUE = "/api/v1/offices/skarholmen/queue"
@@ -108,7 +108,7 @@ def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
 
 
 def authenticates(dependant: Any) -> bool:
-    return any(d.call is get_principal or authenticates(d) for d in dependant.dependencies)
+    return any(d.call in (current_principal, get_principal) or authenticates(d) for d in dependant.dependencies)
 
 
 def test_no_authenticated_handler_opens_a_session_of_its_own(ctx: AppContext) -> None:
