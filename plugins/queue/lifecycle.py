@@ -45,6 +45,7 @@ from plugins.queue.numbering import format_number, next_number
 from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
+    TICKET_ROWS,
     calling_order,
     get_ticket,
     local_day,
@@ -197,10 +198,15 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     day = local_day(office, now)
     claim = _claim_statement(settings.booked_first, is_postgres(session))
     params = {"at_office": office.id, "in_lines": wanted, "on_day": day, "to_counter": counter_id, "at": now}
+    session.flush()  # as the ORM's autoflush would before a statement of its own
     for _attempt in range(CALL_RETRIES):
-        ticket = session.scalars(claim, params, execution_options=_CLAIMED).first()
-        if ticket is not None:
+        row = session.execute(claim, params).first()
+        if row is not None:
             forget_paces(office.id)  # an UPDATE statement, which the ORM's after_update does not see
+            ticket = Ticket(**row._mapping)
+            make_transient_to_detached(ticket)
+            # The session's own Ticket for the row (refreshed, if it held one already), with nothing to flush.
+            ticket = session.merge(ticket, load=False)
             _announce_call(session, office, ticket, now)
             return ticket
         # With LIMIT 1, a row another guide took during this statement is dropped rather than replaced:
@@ -210,25 +216,23 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     return None
 
 
-# The claimed ticket comes back from RETURNING as the session's Ticket (refreshed if the session held it already).
-_CLAIMED = {"synchronize_session": False, "populate_existing": True}
-
-
 @lru_cache(maxsize=8)
 def _claim_statement(booked_first: bool, skip_locked: bool) -> Any:
     """Call-next in one statement, built once per shape: the first waiting ticket of the lines, its row locked
-    (PostgreSQL: skipping rows other guides hold), marked called to the counter, and answered. Its parameters
-    are not named after columns: an UPDATE reserves those names for its SET clause."""
-    first = (select(Ticket.id).where(waiting_in(bindparam("at_office"), bindparam("in_lines", expanding=True),
-                                                bindparam("on_day")))
-             .order_by(*calling_order(booked_first)).limit(1))
+    (PostgreSQL: skipping rows other guides hold), marked called to the counter, and answered whole. A Core
+    statement: through the ORM, loading the answered row cost more than the statement (py-spy at 8 guides). Its
+    parameters are not named after columns: an UPDATE reserves those names for its SET clause."""
+    first = (select(TICKET_ROWS.id)
+             .where(waiting_in(bindparam("at_office"), bindparam("in_lines", expanding=True), bindparam("on_day"),
+                               TICKET_ROWS))
+             .order_by(*calling_order(booked_first, TICKET_ROWS)).limit(1))
     if skip_locked:
         first = first.with_for_update(skip_locked=True)
-    at = bindparam("at", type_=Ticket.called_at.type)
-    return (update(Ticket).where(Ticket.id == first.scalar_subquery())
+    at = bindparam("at", type_=TICKET_ROWS.called_at.type)
+    return (update(Ticket.__table__).where(TICKET_ROWS.id == first.scalar_subquery())
             .values(status=CALLED, held_at=None, counter=bindparam("to_counter"), called_at=at,
-                    first_called_at=func.coalesce(Ticket.first_called_at, at))
-            .returning(Ticket))
+                    first_called_at=func.coalesce(TICKET_ROWS.first_called_at, at))
+            .returning(*TICKET_ROWS))
 
 
 def call_ticket(session: Session, office: OfficeConfig, public_id: str, counter_id: str,
