@@ -96,13 +96,17 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
     app.include_router(devices.api)
     app.include_router(metrics.router)
     app.include_router(speech.api)
-    for name, plugin in sorted(ctx.plugins.plugins.items()):
-        guard = [Depends(plugin_enabled(name))]
+    # Every API router before any page router: a request is matched against the routes in order, and an API call
+    # need not be tried against the pages of the plugins named before its own (neither can match the other's paths).
+    plugins = sorted(ctx.plugins.plugins.items())
+    guards = {name: [Depends(plugin_enabled(name))] for name, _ in plugins}
+    for name, plugin in plugins:
         if plugin.api_router is not None:
-            app.include_router(plugin.api_router, prefix=f"/api/v1/offices/{{office}}/{name}", dependencies=guard,
-                               tags=[name])
+            app.include_router(plugin.api_router, prefix=f"/api/v1/offices/{{office}}/{name}",
+                               dependencies=guards[name], tags=[name])
+    for name, plugin in plugins:
         if plugin.page_router is not None:
-            app.include_router(plugin.page_router, prefix=f"/{{office}}/{name}", dependencies=guard,
+            app.include_router(plugin.page_router, prefix=f"/{{office}}/{name}", dependencies=guards[name],
                                include_in_schema=False)
     # Core pages last: their /{office}/... patterns must not shadow plugin pages.
     app.include_router(people.pages)
