@@ -93,16 +93,26 @@ class LiveBroker:
         self._loop = loop
 
     def deliver(self, event: Event) -> None:
-        """Hand an event to local subscribers; callable from any thread."""
+        """Hand an event to local subscribers, then call the ``wakeups``; callable from any thread. The streams go
+        first: a woken thread (the dispatcher) would otherwise take turns with the fan-out for the interpreter."""
+        loop = self._loop
+        if loop is not None and self._audiences.get(event.office_id):
+            try:
+                loop.call_soon_threadsafe(self._fan_out_then_wake, event)
+                return
+            except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
+                pass
+        self._wake()
+
+    def _wake(self) -> None:
         for wake in self.wakeups:
             wake()
-        loop = self._loop
-        if loop is None or not self._audiences.get(event.office_id):
-            return
+
+    def _fan_out_then_wake(self, event: Event) -> None:
         try:
-            loop.call_soon_threadsafe(self._fan_out, event)
-        except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
-            return
+            self._fan_out(event)
+        finally:
+            self._wake()
 
     def _fan_out(self, event: Event) -> None:
         """On the loop: render the event once per audience of its office and queue that for every listener."""

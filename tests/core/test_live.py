@@ -202,6 +202,34 @@ def test_a_listener_that_falls_far_behind_is_told_to_start_over() -> None:
     assert broker.subscriber_count("alpha") == 0
 
 
+def test_the_streams_get_an_event_before_the_dispatcher_is_woken() -> None:
+    """The dispatcher's thread working during a fan-out would hold it up: it is woken once the streams have the event
+    (and at once when no stream of the office listens)."""
+    broker = LiveBroker()
+    happened: list[str] = []
+    seen: list[list[str]] = []  # what had happened at each step
+    broker.wakeups.append(lambda: happened.append("woken"))
+
+    async def scenario() -> None:
+        subscription = broker.subscribe("alpha")
+        subscription.take = lambda item: happened.append(f"stream got {item.id}") is None
+        delivering = threading.Thread(target=broker.deliver, args=(Event(1, "alpha", "dummy.happened", {}, utcnow()),))
+        delivering.start()
+        delivering.join()
+        seen.append(list(happened))  # handed to the loop: the fan-out, then the wake-up, run there
+        for _ in range(10):
+            await asyncio.sleep(0)
+        seen.append(list(happened))
+        broker.deliver(Event(2, "beta", "dummy.happened", {}, utcnow()))  # nobody listens to beta's events
+        seen.append(list(happened))
+        subscription.close()
+
+    runner = threading.Thread(target=lambda: asyncio.run(scenario()))
+    runner.start()
+    runner.join(timeout=30)
+    assert seen == [[], ["stream got 1", "woken"], ["stream got 1", "woken", "woken"]]
+
+
 def test_the_listener_catches_up_after_losing_its_connection(postgres_url: str,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Notifications sent while the listener's connection is down are lost by PostgreSQL; the listener hands
