@@ -27,16 +27,29 @@ Seen = list[tuple[Session, str]]
 
 @pytest.fixture
 def tables_read(ctx: AppContext) -> Iterator[Seen]:
-    """(session, table) for every ORM statement, so a test can tell which session read the credentials and which
-    did the handler's work (sessions of other threads, such as PostgreSQL's event listener, read other tables)."""
+    """(session, table) for every statement a session executes, so a test can tell which session read the
+    credentials and which did the handler's work (sessions of other threads, such as PostgreSQL's event listener,
+    read other tables). Core statements count too: the hot paths write and read tickets with them."""
     seen: Seen = []
 
     def record(state: ORMExecuteState) -> None:
-        seen.extend((state.session, mapper.local_table.name) for mapper in state.all_mappers)
+        seen.extend((state.session, table) for table in tables_of(state))
 
     event.listen(ctx.db.sessionmaker, "do_orm_execute", record)
     yield seen
     event.remove(ctx.db.sessionmaker, "do_orm_execute", record)
+
+
+def tables_of(state: ORMExecuteState) -> set[str]:
+    """The tables of an ORM statement's entities, of a Core insert, update or delete, and of a Core select's FROM."""
+    statement = state.statement
+    tables = {mapper.local_table.name for mapper in state.all_mappers}
+    target = getattr(statement, "table", None)  # insert, update, delete
+    if target is not None:
+        tables.add(target.name)
+    if state.is_select:
+        tables.update(name for name in (getattr(f, "name", None) for f in statement.get_final_froms()) if name)
+    return tables
 
 
 def sessions_of(seen: Seen, tables: set[str]) -> set[int]:
