@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 300
 DELIVERY_BATCH = 20  # deliveries, or new events, per transaction: fewer commits, yet a bounded hold on SQLite's writer
+DUE_PER_PASS = 100
+DUE_POLL_SECONDS = 1.0  # how often the running dispatcher looks for due deliveries (retries), and its longest sleep
 DEVICE_WATCH_SECONDS = 60  # how often the running dispatcher looks for devices gone quiet (core.devices)
 
 
@@ -59,19 +61,27 @@ class Dispatcher:
             self._thread.join(timeout=10)
 
     def run_forever(self) -> None:
-        next_watch = 0.0
+        """Passes on every wake-up (a committed event), and at least once a second. Due deliveries (retries, and
+        those a failed fan-out left pending) are looked for once a second, not on every wake-up: a new event is
+        delivered as it is fanned out, and polling for due ones after each cost two more transactions per event."""
+        next_watch = next_due = 0.0
         while not self._stop.is_set():
             self._wake.clear()  # before the pass: a wake-up during the pass makes the next one start at once
             try:
                 if time.monotonic() >= next_watch:
                     next_watch = time.monotonic() + DEVICE_WATCH_SECONDS
                     self.watch_devices()
-                busy = self.run_once()
+                now = utcnow()
+                fanned, left_pending = self._fan_out(now)
+                more = fanned == DELIVERY_BATCH
+                if left_pending or time.monotonic() >= next_due:
+                    next_due = time.monotonic() + DUE_POLL_SECONDS
+                    more = more or self._deliver_due(now) >= DUE_PER_PASS
             except Exception:
                 log.exception("event dispatcher pass failed; trying again")
-                busy = False
-            if not busy:
-                self._wake.wait(timeout=1.0)
+                more = False
+            if not more:  # else a full batch: more may wait, so the next pass starts at once
+                self._wake.wait(timeout=DUE_POLL_SECONDS)
 
     def watch_devices(self, now: datetime | None = None) -> list[int]:
         """Publish device.offline for devices gone quiet during opening hours (their events go out next pass)."""
@@ -81,20 +91,21 @@ class Dispatcher:
     def run_once(self, now: datetime | None = None) -> bool:
         """One pass: fan out new events, then attempt due deliveries. True if anything was done."""
         now = now or utcnow()
-        fanned = self._fan_out(now)
+        fanned, _ = self._fan_out(now)
         delivered = self._deliver_due(now)
         return bool(fanned or delivered)
 
-    def _fan_out(self, now: datetime) -> int:
+    def _fan_out(self, now: datetime) -> tuple[int, bool]:
         """New events get a delivery per plugin that handles them, delivered at once, in the transaction that fans
         them out: the usual event costs one transaction, and no delivery is written, read back and updated. Should
         that transaction fail to commit, the events are fanned out again with their deliveries left pending, which
-        ``_deliver_due`` then does in transactions of their own."""
+        ``_deliver_due`` then does in transactions of their own. Returns how many events were fanned out, and
+        whether deliveries were left pending so."""
         try:
-            return self._fan_out_batch(now, deliver=True)
+            return self._fan_out_batch(now, deliver=True), False
         except Exception:
             log.exception("delivering new events as they were fanned out failed; leaving their deliveries pending")
-            return self._fan_out_batch(now, deliver=False)
+            return self._fan_out_batch(now, deliver=False), True
 
     def _fan_out_batch(self, now: datetime, deliver: bool) -> int:
         with self.database.session() as session:
@@ -116,9 +127,9 @@ class Dispatcher:
             return len(rows)
 
     def _deliver_due(self, now: datetime) -> int:
-        """Up to 100 due deliveries, claimed and delivered ``DELIVERY_BATCH`` to a transaction."""
+        """Up to ``DUE_PER_PASS`` due deliveries, claimed and delivered ``DELIVERY_BATCH`` to a transaction."""
         done = 0
-        while done < 100:
+        while done < DUE_PER_PASS:
             claimed = self._deliver_claimed(now)
             done += claimed
             if claimed < DELIVERY_BATCH:
