@@ -83,7 +83,7 @@ class Dispatcher:
                 more = fanned == DELIVERY_BATCH
                 if left_pending or time.monotonic() >= next_due:
                     next_due = time.monotonic() + DUE_POLL_SECONDS
-                    more = more or self._deliver_due(now) >= DUE_PER_PASS
+                    more = self._deliver_due(now) >= DUE_PER_PASS or more  # polled even behind a backlog
             except Exception:
                 log.exception("event dispatcher pass failed; trying again")
                 more = False
