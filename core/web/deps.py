@@ -127,11 +127,10 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
     if cached is not False:
         return cached
     principal: AuthPrincipal | None = None
-    header = request.headers.get("authorization", "")
+    token = _bearer_token(request)
     via_cookie = False
     try:
-        if header.lower().startswith("bearer "):
-            token = header[7:].strip()
+        if token is not None:
             if token.startswith(auth.DEVICE_TOKEN_PREFIX):
                 principal = _device_principal(ctx, session, token, lambda: auth.device_from_token(session, token))
             else:
@@ -151,6 +150,11 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
     request.state.principal = principal
     request.state.principal_via_cookie = via_cookie
     return principal
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
 def _device_principal(ctx: AppContext, session: Session, credential: str,
@@ -192,9 +196,8 @@ _READ = object()  # what _from_memory answers when the credential must be read
 def _from_memory(request: Request) -> object:
     """The principal when it needs no read: that of a bearer token this process remembers (core.device_cache),
     or None for a request with no credential; else ``_READ``."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        token = header[7:].strip()
+    token = _bearer_token(request)
+    if token is not None:
         token_hash, now = auth.hash_secret(token), utcnow()
         remembered = (device_cache.lookup(token_hash, now, LAST_SEEN_RESOLUTION)
                       if token.startswith(auth.DEVICE_TOKEN_PREFIX) else device_cache.lookup_token(token_hash, now))
