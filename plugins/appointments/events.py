@@ -70,7 +70,8 @@ class AppointmentClosed(DomainEvent):
 
 
 class AppointmentReminder(DomainEvent):
-    """Time to remind the visitor (``minutes_before`` the start), in their language, with what to bring."""
+    """Time to remind the visitor (``minutes_before`` the start), in their language, with what to bring and the
+    meeting for their calendar."""
 
     type = "appointment.reminder"
     appointment_id: str
@@ -83,6 +84,8 @@ class AppointmentReminder(DomainEvent):
     phone: str | None
     bring: str | None
     cancel_url: str | None = None  # for a booking made online (it has a cancel page)
+    # The booking's .ics file (as in AppointmentBooked, at the time it now has) when the visitor gave an e-mail.
+    ics: str | None = None
 
 
 EVENT_TYPES: list[type[DomainEvent]] = [AppointmentBooked, AppointmentMoved, AppointmentCancelled,

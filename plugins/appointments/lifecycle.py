@@ -14,7 +14,7 @@ from core.events import publish
 from plugins.appointments import ratelimit
 from plugins.appointments.events import AppointmentClosed, AppointmentReminder
 from plugins.appointments.models import BOOKED, NO_SHOW, Appointment, ReminderSent, SlotCount
-from plugins.appointments.service import local_day_bounds, local_today, settings_of, visitor_links
+from plugins.appointments.service import ics_to_attach, local_day_bounds, local_today, settings_of, visitor_links
 
 
 def send_reminders(session: Session, office: OfficeConfig, now: datetime, base_url: str | None = None) -> int:
@@ -47,7 +47,8 @@ def send_reminders(session: Session, office: OfficeConfig, now: datetime, base_u
                 minutes_before=minutes, language=appointment.language, first_name=appointment.first_name,
                 email=appointment.email, phone=appointment.phone,
                 bring=service.bring.get_text(language) if service and service.bring else None,
-                cancel_url=visitor_links(base_url, office, appointment.cancel_token, language)["cancel_url"]))
+                cancel_url=visitor_links(base_url, office, appointment.cancel_token, language)["cancel_url"],
+                ics=ics_to_attach(office, appointment, language)))
             sent += 1
     return sent
 

@@ -199,14 +199,11 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
         first_name=clean_first_name(new.first_name), email=new.email or None, phone=new.phone or None,
         language=language, cancel_token=new.cancel_token, created_at=now, updated_at=now))
     bring = service.bring.get_text(language or office.default_language) if service and service.bring else None
-    # A visitor who gave an e-mail address gets the booking's .ics file attached to the confirmation.
-    calendar_file = ics(office, appointment, language or office.default_language).decode() if appointment.email \
-        else None
     publish(session, office.id, AppointmentBooked(
         appointment_id=appointment.id, code=appointment.code or "", officer_id=officer_id, unit_id=unit_id,
         service_id=new.service_id, start=new.start.isoformat(), end=new.end.isoformat(), source=new.source,
         language=language, first_name=appointment.first_name, email=appointment.email, phone=appointment.phone,
-        bring=bring, ics=calendar_file, **links))
+        bring=bring, ics=ics_to_attach(office, appointment, language or office.default_language), **links))
     return appointment
 
 
@@ -236,6 +233,12 @@ def ics(office: OfficeConfig, appointment: Appointment, language: str) -> bytes:
         event.add("STATUS", "CANCELLED")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def ics_to_attach(office: OfficeConfig, appointment: Appointment, language: str) -> str | None:
+    """The booking's .ics file (text) for the messages that tell its visitor the time (confirmation, reminders):
+    attached to an e-mail, so there is one only for a visitor who gave an e-mail address."""
+    return ics(office, appointment, language).decode() if appointment.email else None
 
 
 def get(session: Session, office: OfficeConfig, appointment_id: str) -> Appointment:

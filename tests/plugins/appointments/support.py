@@ -15,7 +15,7 @@ id = "test"
 name = {{ sv = "Testkontoret", en = "Test office" }}
 timezone = "Europe/Stockholm"
 languages = ["sv", "en", "ar"]
-
+{address}
 [plugins]
 enabled = {enabled}
 
@@ -34,12 +34,14 @@ unit = "social"
 
 
 def write_deployment(root: Path, settings: str = "", enabled: tuple[str, ...] = ("appointments",),
-                     more: str = "") -> Path:
-    """``settings``: the [plugins.appointments] section's body; ``more``: further sections (other plugins')."""
+                     more: str = "", address: str | None = None) -> Path:
+    """``settings``: the [plugins.appointments] section's body; ``more``: further sections (other plugins');
+    ``address``: the office's street address."""
     (root / "offices").mkdir(parents=True, exist_ok=True)
     (root / "platform.toml").write_text('[platform]\nname = { sv = "Test" }\n', encoding="utf-8")
-    (root / "offices" / "test.toml").write_text(OFFICE.format(settings=settings, enabled=json.dumps(list(enabled)))
-                                                + more, encoding="utf-8")
+    office = OFFICE.format(settings=settings, enabled=json.dumps(list(enabled)),
+                           address=f"address = {json.dumps(address)}\n" if address else "")
+    (root / "offices" / "test.toml").write_text(office + more, encoding="utf-8")
     return root
 
 

@@ -27,6 +27,7 @@ from tests.support import builtin_plugins, drain_events, free_port
 
 NOW = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)  # Monday 08:00 in Stockholm
 BASE_URL = "https://mbk.test"
+ADDRESS = "Skärholmsvägen 1, 127 48 Skärholmen"
 SERVICE = """
 [[plugins.appointments.services]]
 id = "tax-help"
@@ -100,7 +101,7 @@ def office_ctx(make_context: Callable[..., AppContext], tmp_path: Path, smtp: Sm
                provider: ProviderServer) -> AppContext:
     more = NOTIFY.format(smtp_port=smtp.port, provider=provider.url)
     return make_context(deployment=write_deployment(tmp_path / "deployment", SERVICE,
-                                                    enabled=("appointments", "notify"), more=more))
+                                                    enabled=("appointments", "notify"), more=more, address=ADDRESS))
 
 
 def deliver(ctx: AppContext) -> None:
@@ -112,6 +113,16 @@ def deliver(ctx: AppContext) -> None:
 def text_of(mail: EmailMessage) -> str:
     """The text of a booking's e-mail (its QR code is a picture beside it)."""
     return mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def attached_meeting(mail: EmailMessage, code: str) -> icalendar.Event:
+    """The meeting in the .ics file a booking's e-mail carries (beside the booking code's QR code)."""
+    [image, calendar_file] = mail.iter_attachments()
+    assert image.get_content_type() == "image/png" and image.get_content() == qr.png(code)
+    assert calendar_file.get_content_type() == "text/calendar" and calendar_file.get_param("method") == "PUBLISH"
+    assert calendar_file.get_filename() == f"booking-{code}.ics"
+    [event] = icalendar.Calendar.from_ical(calendar_file.get_content()).walk("VEVENT")
+    return event
 
 
 def book(ctx: AppContext, start: datetime, language: str, **contact: str) -> str:
@@ -134,12 +145,8 @@ def test_the_confirmation_is_mailed_in_the_visitors_language(office_ctx: AppCont
     assert f"{BASE_URL}/test/appointments/cancel/" in body and "lang=ar" in body
     # the booking code as a QR code beside the text, for the kiosk's scanner (the same drawing core.qr makes)
     assert "أو اعرض رمز QR المرفق بهذه الرسالة على الماسح الضوئي عند الشاشة." in body
-    [image, calendar_file] = mail.iter_attachments()
-    assert image.get_content_type() == "image/png" and image.get_content() == qr.png(code)
     # the booking as an .ics file for the visitor's calendar, attached (its link is in the text too)
-    assert calendar_file.get_content_type() == "text/calendar" and calendar_file.get_param("method") == "PUBLISH"
-    assert calendar_file.get_filename() == f"booking-{code}.ics"
-    [event] = icalendar.Calendar.from_ical(calendar_file.get_content()).walk("VEVENT")
+    event = attached_meeting(mail, code)
     assert event.decoded("DTSTART") == local("2026-05-05 10:00") == datetime(2026, 5, 5, 8, 0, tzinfo=UTC)
     assert event.decoded("DTEND") == local("2026-05-05 10:30") and code in str(event["DESCRIPTION"])
     assert provider.sms() == []  # no phone number given: no text message
@@ -177,7 +184,11 @@ def test_reminders_go_out_once_each(office_ctx: AppContext, smtp: SmtpServer) ->
     assert f"Din bokningskod: {code}" in text_of(day_before)
     assert "Ta med: legitimation" in text_of(day_before)
     assert f"{BASE_URL}/test/appointments/cancel/" in text_of(day_before)
-    assert [image.get_content() for image in day_before.iter_attachments()] == [qr.png(code)]
+    # the meeting for the visitor's calendar again, the same event (UID) as the confirmation's
+    meeting = attached_meeting(day_before, code)
+    confirmed = attached_meeting(smtp.messages()[0][1], code)
+    assert meeting.decoded("DTSTART") == start and meeting.decoded("DTEND") == start + timedelta(minutes=30)
+    assert str(meeting["LOCATION"]) == ADDRESS and str(meeting["UID"]) == str(confirmed["UID"])
     for at in (start - timedelta(hours=1, minutes=59), start - timedelta(minutes=30)):
         with office_ctx.db.session() as session:
             lifecycle.send_reminders(session, office, at.astimezone(UTC), BASE_URL)
@@ -257,7 +268,7 @@ def test_a_moved_appointment_is_reminded_of_its_new_time_only(office_ctx: AppCon
         made = service.create(session, office, service.NewAppointment(
             start=start, end=start + timedelta(minutes=30), officer_id="a-lind", first_name="Amal",
             email="amal@example.org", language="sv"), now=NOW)
-        appointment_id = made.id
+        appointment_id, code = made.id, made.code or ""
     deliver(office_ctx)
     assert len(smtp.wait_for(1)) == 1  # the confirmation
     day_before = (start - timedelta(hours=23)).astimezone(UTC)
@@ -276,3 +287,6 @@ def test_a_moved_appointment_is_reminded_of_its_new_time_only(office_ctx: AppCon
     deliver(office_ctx)
     reminder = smtp.wait_for(2)[1][1]
     assert reminder["Subject"] == "Påminnelse: din bokning hos Testkontoret, onsdag 13 maj 2026 kl. 14:00"
+    meeting = attached_meeting(reminder, code)  # the .ics file has the new time, the same event
+    assert meeting.decoded("DTSTART") == later and meeting.decoded("DTEND") == later + timedelta(minutes=30)
+    assert str(meeting["UID"]) == f"{appointment_id}@test.medborgarkontor" and str(meeting["LOCATION"]) == ADDRESS
