@@ -5,12 +5,14 @@ driven alternately by the same closed-loop load (wrk, 8 keep-alive connections):
 - call-next:    call-next on PostgreSQL (the line topped up before every run);
 - issue-sqlite: ticket issue on SQLite, the embedded default;
 - processes:    ticket issue with one and with two web processes sharing a port (SO_REUSEPORT), both apps;
+                on a machine with few cores give --cpu-per-process (e.g. 0.3): each web process is held to that
+                share of a core, so the database and wrk keep room and a second process can show what it adds;
 - fanout:       N open live streams (half display boards, half visitors' phones; the reference: N plain streams),
                 a few calls, the time from each call's response to the event on every stream, and missed events.
 
     .venv/bin/python -m bench.scale [--only issue-pg,call-next,issue-sqlite,processes,fanout]
                                     [--rounds 5] [--seconds 5] [--streams 2000] [--calls 5]
-                                    [--readers 2]
+                                    [--readers 2] [--cpu-per-process 0.3]
 
 Prints medians of interleaved rounds and the ratios. Needs wrk (Debian: apt-get install wrk) and PostgreSQL at
 $MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only: nothing here asserts a time.
@@ -114,8 +116,11 @@ def processes(args: argparse.Namespace) -> None:
         kiosk = prepare_project(url)
         reference.create_tables(url)
         bare_env = {"MBK_BENCH_BARE_URL": url}
-        with Servers(PROJECT_APP, project_env(url)) as one, Servers(PROJECT_APP, project_env(url), 2) as two, \
-                Servers(REFERENCE_APP, bare_env) as bare_one, Servers(REFERENCE_APP, bare_env, 2) as bare_two:
+        share = args.cpu_per_process or None
+        with Servers(PROJECT_APP, project_env(url), 1, share) as one, \
+                Servers(PROJECT_APP, project_env(url), 2, share) as two, \
+                Servers(REFERENCE_APP, bare_env, 1, share) as bare_one, \
+                Servers(REFERENCE_APP, bare_env, 2, share) as bare_two:
             def project_run(servers: Servers) -> Run:
                 return measured(servers, lambda: wrk(f"{servers.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
                                                      args.seconds), after=lambda: settle(url))
@@ -129,7 +134,8 @@ def processes(args: argparse.Namespace) -> None:
                 "medborgarkontor, 2 processes": lambda: project_run(two),
             })
             results = interleaved(targets, args.rounds)
-    rates = table(f"ticket issue on postgresql, one vs two processes on one port, {CONNECTIONS} connections, "
+    held = f", each process held to {args.cpu_per_process:g} of a core" if args.cpu_per_process else ""
+    rates = table(f"ticket issue on postgresql, one vs two processes on one port{held}, {CONNECTIONS} connections, "
                   f"medians of {args.rounds} rounds × {args.seconds} s", results)
     print(f"  two processes / one: bare {rates['bare, 2 processes'] / rates['bare, 1 process']:.2f}×, "
           f"medborgarkontor {rates['medborgarkontor, 2 processes'] / rates['medborgarkontor, 1 process']:.2f}×")
@@ -175,6 +181,10 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=2000)
     parser.add_argument("--calls", type=int, default=5)
     parser.add_argument("--readers", type=int, default=fanout.READERS, help="fanout: processes reading the streams")
+    parser.add_argument("--cpu-per-process", type=float, default=0,
+                        help="processes: hold each web process to this share of one core (a cgroup; needs root), so "
+                             "that on a machine with few cores the web processes, not the cores they share with wrk "
+                             "and the database, set the rate; 0: no limit")
     args = parser.parse_args()
     chosen = args.only.split(",")
     unknown = set(chosen) - set(SCENARIOS)

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import sqlalchemy as sa
 
+from bench.support.cpu_share import CpuShares, CpuShareUnavailable
 from core import auth, migrate
 from core.db import Database
 from core.events import EventDelivery, OutboxEvent
@@ -102,8 +103,9 @@ class Servers:
     """``processes`` uvicorn processes of one app sharing a loopback port, started the way ``mbk serve --processes``
     starts them (core.web.serving: SO_REUSEPORT, a supervisor, multiprocess metrics)."""
 
-    def __init__(self, app: str, env: dict[str, str], processes: int = 1):
+    def __init__(self, app: str, env: dict[str, str], processes: int = 1, cpu_share: float | None = None):
         self.app, self.env, self.processes = app, env, processes
+        self._cpu_shares = CpuShares(cpu_share) if cpu_share else None
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self._supervisor: subprocess.Popen[bytes] | None = None
@@ -122,15 +124,24 @@ class Servers:
         if not ready:
             self.__exit__()
             raise RuntimeError(f"{self.app} did not start")
+        if self._cpu_shares is not None:
+            try:
+                for pid in self._web_processes():
+                    self._cpu_shares.hold(pid)
+            except CpuShareUnavailable:
+                self.__exit__()
+                raise
         return self
+
+    def _web_processes(self) -> list[int]:
+        assert self._supervisor is not None
+        pid = self._supervisor.pid
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
     def cpu_seconds(self) -> float:
         """CPU time (user and system) the web processes have used so far: on a shared machine a steadier figure
         per request than the rate, which other work on the machine drags down."""
-        assert self._supervisor is not None
-        pid = self._supervisor.pid
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        return sum(_cpu_seconds(int(child)) for child in children)
+        return sum(_cpu_seconds(pid) for pid in self._web_processes())
 
     def __exit__(self, *exc: object) -> None:
         if self._supervisor is not None:
@@ -139,6 +150,9 @@ class Servers:
                 self._supervisor.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self._supervisor.kill()
+                self._supervisor.wait()
+        if self._cpu_shares is not None:
+            self._cpu_shares.release()
 
 
 def guide_token(base: str) -> str:
