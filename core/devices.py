@@ -7,6 +7,7 @@ figure for the manager's live view. Tokens and cookies themselves are core.auth'
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ class DeviceOffline(DomainEvent):
     """An enrolled device has not been heard from for ``minutes`` while the office is open."""
 
     type = "device.offline"
+    label: ClassVar[str] = N_("Device offline")
     device_id: int
     name: str
     kind: str
@@ -44,6 +46,7 @@ class DeviceOnline(DomainEvent):
     """A device that was offline (silent too long during opening hours) has checked in again."""
 
     type = "device.online"
+    label: ClassVar[str] = N_("Device back online")
     device_id: int
     name: str
     kind: str

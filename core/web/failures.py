@@ -30,6 +30,7 @@ class FailedDelivery:
 
     id: int
     event_type: str
+    event_label: str  # the type's name for staff (its publisher's ``label``), else the type itself
     event_id: int
     plugin: str
     at: datetime  # local time
@@ -46,8 +47,17 @@ class Failed:
         return len(self.deliveries) + len(self.others)
 
 
+def event_label(ctx: AppContext, event_type: str, language: str) -> str:
+    """An event type's name in the reader's language: the ``label`` its publishing plugin gave the type (translated
+    from the plugins' catalogs), or the type itself when it has none or is no longer installed."""
+    registered = ctx.plugins.event_types.get(event_type)
+    label = getattr(registered.model, "label", None) if registered else None
+    return ctx.translator.gettext(language)(label) if isinstance(label, str) else event_type
+
+
 def what_failed(ctx: AppContext, session: Session, office: OfficeConfig, language: str) -> Failed:
-    deliveries = [FailedDelivery(id=d.id, event_type=e.type, event_id=e.id, plugin=d.plugin,
+    deliveries = [FailedDelivery(id=d.id, event_type=e.type, event_label=event_label(ctx, e.type, language),
+                                 event_id=e.id, plugin=d.plugin,
                                  at=e.created_at.astimezone(office.tz), attempts=d.attempts, error=d.last_error or "")
                   for d, e in events.failed_deliveries(session, office.id)]
     reported = [f for group in ctx.hooks(office).mbk_failures(office=office, session=session, language=language,

@@ -4,13 +4,17 @@ reminder), never in the others."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from core.events import DomainEvent
+from core.i18n import N_
 
 
 class AppointmentBooked(DomainEvent):
     """A new appointment (staff, import or online). ``email``/``phone`` set when the visitor wants a confirmation."""
 
     type = "appointment.booked"
+    label: ClassVar[str] = N_("Appointment booked")
     appointment_id: str
     code: str
     officer_id: str | None
@@ -33,6 +37,7 @@ class AppointmentBooked(DomainEvent):
 
 class AppointmentMoved(DomainEvent):
     type = "appointment.moved"
+    label: ClassVar[str] = N_("Appointment moved")
     appointment_id: str
     officer_id: str | None
     unit_id: str | None
@@ -42,6 +47,7 @@ class AppointmentMoved(DomainEvent):
 
 class AppointmentCancelled(DomainEvent):
     type = "appointment.cancelled"
+    label: ClassVar[str] = N_("Appointment cancelled")
     appointment_id: str
     officer_id: str | None
     unit_id: str | None
@@ -52,6 +58,7 @@ class AppointmentArrived(DomainEvent):
     """The visitor of an appointment registered at the kiosk."""
 
     type = "appointment.arrived"
+    label: ClassVar[str] = N_("Arrived for an appointment")
     appointment_id: str
     officer_id: str | None
     unit_id: str | None
@@ -63,6 +70,7 @@ class AppointmentClosed(DomainEvent):
     """The officer marked the meeting seen or no-show (or the day ended with it unmarked: no-show)."""
 
     type = "appointment.closed"
+    label: ClassVar[str] = N_("Appointment closed")
     appointment_id: str
     officer_id: str | None
     unit_id: str | None
@@ -74,6 +82,7 @@ class AppointmentReminder(DomainEvent):
     meeting for their calendar."""
 
     type = "appointment.reminder"
+    label: ClassVar[str] = N_("Appointment reminder")
     appointment_id: str
     code: str
     start: str

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from core.events import DomainEvent
+from core.i18n import N_
 
 
 class VisitorArrived(DomainEvent):
     """A visitor with a booked meeting registered arrival at the entrance screen."""
 
     type = "visitor.arrived"
+    label: ClassVar[str] = N_("Visitor arrived")
     arrival_id: str
     officer_id: str | None
     unit_id: str | None
@@ -25,6 +29,7 @@ class ArrivalEscalated(DomainEvent):
     visitor has been sent to the information desk."""
 
     type = "arrival.escalated"
+    label: ClassVar[str] = N_("Arrival not answered")
     arrival_id: str
     officer_id: str | None
     unit_id: str | None
@@ -38,6 +43,7 @@ class ArrivalAcknowledged(DomainEvent):
     """The officer answered "I am coming"."""
 
     type = "arrival.acknowledged"
+    label: ClassVar[str] = N_("Arrival answered")
     arrival_id: str
 
 

@@ -7,11 +7,15 @@ address or a text.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from core.events import DomainEvent
+from core.i18n import N_
 
 
 class MessageSent(DomainEvent):
     type = "message.sent"
+    label: ClassVar[str] = N_("Message sent")
     about: str  # the event type the message was for, e.g. "visitor.arrived"
     arrival_id: str
     channel: str  # the channel's type: email, sms or webhook
@@ -21,6 +25,7 @@ class MessageFailed(DomainEvent):
     """Every attempt failed (or the message could not be sent at all)."""
 
     type = "message.failed"
+    label: ClassVar[str] = N_("Message could not be sent")
     about: str
     arrival_id: str
     channel: str

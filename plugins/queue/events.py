@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from core.events import DomainEvent
+from core.i18n import N_
 
 
 class TicketIssued(DomainEvent):
     type = "ticket.issued"
+    label: ClassVar[str] = N_("New ticket")
     ticket_id: str
     number: str
     service: str
@@ -20,6 +24,7 @@ class TicketIssued(DomainEvent):
 
 class TicketCalled(DomainEvent):
     type = "ticket.called"
+    label: ClassVar[str] = N_("Called to the counter")
     ticket_id: str
     number: str
     service: str
@@ -32,6 +37,7 @@ class TicketCalled(DomainEvent):
 
 class TicketStarted(DomainEvent):
     type = "ticket.started"
+    label: ClassVar[str] = N_("Visit started")
     ticket_id: str
     number: str
     service: str
@@ -40,6 +46,7 @@ class TicketStarted(DomainEvent):
 
 class TicketNear(DomainEvent):
     type = "ticket.near"
+    label: ClassVar[str] = N_("Turn coming soon")
     ticket_id: str
     number: str
     service: str
@@ -50,6 +57,7 @@ class TicketNear(DomainEvent):
 
 class TicketDone(DomainEvent):
     type = "ticket.done"
+    label: ClassVar[str] = N_("Visit finished")
     ticket_id: str
     number: str
     service: str
@@ -59,6 +67,7 @@ class TicketDone(DomainEvent):
 
 class TicketNoShow(DomainEvent):
     type = "ticket.no_show"
+    label: ClassVar[str] = N_("Visitor did not come")
     ticket_id: str
     number: str
     service: str
@@ -66,6 +75,7 @@ class TicketNoShow(DomainEvent):
 
 class TicketCancelled(DomainEvent):
     type = "ticket.cancelled"
+    label: ClassVar[str] = N_("Ticket cancelled")
     ticket_id: str
     number: str
     service: str
@@ -73,6 +83,7 @@ class TicketCancelled(DomainEvent):
 
 class TicketTransferred(DomainEvent):
     type = "ticket.transferred"
+    label: ClassVar[str] = N_("Ticket transferred")
     ticket_id: str
     number: str
     service: str
@@ -83,6 +94,7 @@ class TicketHeld(DomainEvent):
     """A guide put the visitor on hold (e.g. filling in a form): the ticket keeps its place, not called meanwhile."""
 
     type = "ticket.held"
+    label: ClassVar[str] = N_("Ticket put on hold")
     ticket_id: str
     number: str
     service: str
@@ -90,6 +102,7 @@ class TicketHeld(DomainEvent):
 
 class TicketResumed(DomainEvent):
     type = "ticket.resumed"
+    label: ClassVar[str] = N_("Ticket back in the queue")
     ticket_id: str
     number: str
     service: str
@@ -99,6 +112,7 @@ class TicketUrgent(DomainEvent):
     """A ticket was flagged urgent by a guide (``urgent`` True) or the flag taken off (False)."""
 
     type = "ticket.urgent"
+    label: ClassVar[str] = N_("Ticket marked urgent")
     ticket_id: str
     number: str
     service: str
@@ -107,11 +121,13 @@ class TicketUrgent(DomainEvent):
 
 class CounterPaused(DomainEvent):
     type = "counter.paused"
+    label: ClassVar[str] = N_("Counter paused")
     counter: str
 
 
 class CounterOpened(DomainEvent):
     type = "counter.opened"
+    label: ClassVar[str] = N_("Counter opened")
     counter: str
 
 

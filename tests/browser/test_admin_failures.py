@@ -15,8 +15,8 @@ from tests.browser.test_admin_people import fits_the_screen, log_in
 from tests.browser.test_admin_people import server as server  # noqa: F401  (the demo, served with its links)
 from tests.support import PASSWORD, LiveServer
 
-TEXTS = {"sv": ("Misslyckade och inte försökta igen: 2", "Meddelande", "Försök igen nu"),
-         "ar": ("فشلت ولم تُعَد محاولتها بعد: 2", "رسالة", None)}
+TEXTS = {"sv": ("Misslyckade och inte försökta igen: 2", "Meddelande", "Försök igen nu", "Kallad till disken"),
+         "ar": ("فشلت ولم تُعَد محاولتها بعد: 2", "رسالة", None, "نُودي إلى المكتب")}
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the page, not the database, is under test
@@ -32,7 +32,7 @@ def test_what_failed_lists_events_and_messages_in_one_place(server: LiveServer, 
                                   channel="sms", recipient="visitor", language="sv", status="failed", attempts=5,
                                   last_error="HTTP 400 (permanent): the provider refused the number"))
     log_in(page, server.url, "boss", PASSWORD, "/skarholmen/admin")
-    count, kind, retry = TEXTS[language]
+    count, kind, retry, event_name = TEXTS[language]
     page.goto(f"{server.url}/skarholmen/admin?lang={language}")
     assert page.get_by_text(count).is_visible()
     page.locator("a[href='/skarholmen/admin/failures']").last.click()
@@ -42,6 +42,8 @@ def test_what_failed_lists_events_and_messages_in_one_place(server: LiveServer, 
     assert message.locator("td").nth(1).inner_text() == kind
     assert "HTTP 400" in message.inner_text()
     assert page.locator("tr[id^=delivery-]").count() == 1
+    # the event's type by its name in the page's language (its code and number below it, for IT)
+    assert page.locator("tr[id^=delivery-] td").nth(1).inner_text().splitlines() == [event_name, "ticket.called #1"]
     if retry:
         assert page.get_by_role("button", name=retry).count() == 1  # the message had no text to send again
     assert_accessible(page)
