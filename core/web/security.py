@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
 
 from fastapi import Depends, Request
@@ -37,16 +37,24 @@ def authorize(office: OfficeConfig, principal: Principal | None, roles: tuple[st
     raise Forbidden("forbidden", f"Not allowed for office {office.id!r}.")
 
 
-def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Principal]:
+def permitted(request: Request, office: OfficeConfig, principal: Principal | None, roles: tuple[str, ...],
+              device_kinds: tuple[str, ...]) -> Principal:
+    """``require``'s check, for a dependency that decides more than that."""
+    if getattr(request.state, "principal_via_cookie", False) and request.method not in SAFE_METHODS:
+        # Cookies ride along on cross-site requests; a bearer header does not, so only cookies need this.
+        # Pages send the token in a header from fetch(); HTML forms check their own form field.
+        check_csrf(request, request.headers.get(CSRF_HEADER))
+    return authorize(office, principal, roles, device_kinds)
+
+
+def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Awaitable[Principal]]:
     """Dependency: the caller holds one of ``roles`` at the path's office (platform admins always do),
     or is an enrolled device of that office of one of ``devices``' kinds."""
 
-    def dependency(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal:
-        if getattr(request.state, "principal_via_cookie", False) and request.method not in SAFE_METHODS:
-            # Cookies ride along on cross-site requests; a bearer header does not, so only cookies need this.
-            # Pages send the token in a header from fetch(); HTML forms check their own form field.
-            check_csrf(request, request.headers.get(CSRF_HEADER))
-        return authorize(office, principal, roles, devices)
+    # async: no I/O (the principal is read by PrincipalDep), so FastAPI runs it in the event loop instead of
+    # handing it to the threadpool and back.
+    async def dependency(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal:
+        return permitted(request, office, principal, roles, devices)
 
     return dependency
 

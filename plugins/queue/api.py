@@ -20,7 +20,7 @@ from core.hookspecs import TicketRequest
 from core.problems import Invalid, NotFound, Problem, Unavailable
 from core.speech import SpeechError
 from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, PrincipalDep, SessionDep
-from core.web.security import require
+from core.web.security import permitted, require
 from core.web.sse import sse_response
 from plugins.queue import announce, counters, lifecycle, tickets, views
 from plugins.queue.live import live_projection, live_state
@@ -43,6 +43,7 @@ api = APIRouter()
 STAFF = require("guide", "admin")
 VIEWERS = require("guide", "admin", "viewer")
 MANAGERS = require("admin", "viewer")
+ISSUER_ROLES, ISSUER_DEVICES = ("guide", "admin"), ("kiosk",)
 MAX_STATS_DAYS = 366
 
 
@@ -103,16 +104,15 @@ class PhoneIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
-def ticket_issuer(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal | None:
+async def ticket_issuer(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal | None:
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
-    visitor who happens to be logged in elsewhere joins like any other visitor)."""
-    check = require("guide", "admin", devices=("kiosk",))
+    visitor who happens to be logged in elsewhere joins like any other visitor). No I/O: run in the event loop."""
     if not settings_of(office).remote_join:
-        return check(request, office, principal)
+        return permitted(request, office, principal, ISSUER_ROLES, ISSUER_DEVICES)
     if principal is None:
         return None
     try:
-        return check(request, office, principal)
+        return permitted(request, office, principal, ISSUER_ROLES, ISSUER_DEVICES)
     except Problem:
         return None
 
