@@ -24,15 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import Field, ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, StrictModel
+from core.people import Gettext, untranslated
 from core.problems import Invalid, Problem
 from plugins.appointments import service
 from plugins.appointments.models import BOOKED, IMPORT, Appointment
+from plugins.appointments.views import STATUS_LABELS
 
 MAX_ROWS = 10_000
 MAX_BYTES = 5_000_000  # ten thousand rows of CSV take about a megabyte
@@ -78,63 +81,88 @@ def format_of(filename: str | None, content_type: str | None) -> str:
     return FORMATS.get(suffix) or FORMATS.get(media) or ""
 
 
-def parse_rows(text: str, kind: str, path: str) -> list[tuple[str, dict[str, Any]]]:
-    """The rows of a CSV (``kind`` ``csv``) or JSON (``json``) text; ``path`` names it in the problems."""
+def parse_rows(text: str, kind: str, path: str, _: Gettext = untranslated) -> list[tuple[str, dict[str, Any]]]:
+    """The rows of a CSV (``kind`` ``csv``) or JSON (``json``) text; ``path`` names it in the problems, which are
+    in the reader's language (``_``), as is where each row is."""
     if kind == "json":
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise Invalid("invalid_json", f"{path}: not JSON ({exc})") from None
+            raise Invalid("invalid_json", _("%(file)s: not JSON (%(reason)s)", file=path, reason=exc)) from None
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise Invalid("invalid_json", f"{path}: expected a list of objects, one per appointment")
-        rows = [(f"item {n}", item) for n, item in enumerate(items, start=1)]
+            raise Invalid("invalid_json", _("%(file)s: expected a list of objects, one per appointment", file=path))
+        rows = [(_("item %(number)s", number=n), item) for n, item in enumerate(items, start=1)]
     elif kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
         unknown = sorted(set(reader.fieldnames or ()) - set(ImportRow.model_fields))
         if unknown or not reader.fieldnames:
-            raise Invalid("invalid_csv", f"{path}: unknown columns {', '.join(unknown) or '(none given)'} "
-                                         f"(columns: {', '.join(ImportRow.model_fields)})")
-        rows = [(f"line {reader.line_num}", {k: v.strip() or None for k, v in row.items() if v is not None})
-                for row in reader]
+            raise Invalid("invalid_csv", _("%(file)s: unknown columns %(unknown)s (columns: %(columns)s)", file=path,
+                                           unknown=", ".join(unknown) or _("(none given)"),
+                                           columns=", ".join(ImportRow.model_fields)))
+        rows = [(_("line %(number)s", number=reader.line_num),
+                 {k: v.strip() or None for k, v in row.items() if v is not None}) for row in reader]
     else:
-        raise Invalid("unknown_format", f"{path}: name a .csv or a .json file (text/csv or application/json)")
+        raise Invalid("unknown_format", _("%(file)s: name a .csv or a .json file (text/csv or application/json)",
+                                          file=path))
     if len(rows) > MAX_ROWS:
-        raise Invalid("too_many_rows", f"{path}: {len(rows)} rows; import at most {MAX_ROWS} at a time")
+        raise Invalid("too_many_rows", _("%(file)s: %(count)s rows; import at most %(most)s at a time", file=path,
+                                         count=len(rows), most=MAX_ROWS))
     return rows
 
 
-def _checked(office: OfficeConfig, where: str, raw: dict[str, Any]) -> tuple[ImportRow | None, list[str]]:
+def _value_problem(error: ErrorDetails, _: Gettext) -> str:
+    """What is wrong with a field's value, in the reader's language (pydantic's own messages are English only)."""
+    kind, field = error["type"], error["loc"][-1] if error["loc"] else ""
+    if kind == "missing":
+        return _("missing")
+    if kind == "extra_forbidden":
+        return _("not a field of the import (fields: %(fields)s)", fields=", ".join(ImportRow.model_fields))
+    if kind.startswith("datetime"):
+        return _("not a date and time (write it like 2026-05-04 09:30)")
+    if kind == "string_type":
+        return _("not text")
+    if kind == "string_too_long":
+        return _("longer than %(most)s characters", most=error.get("ctx", {}).get("max_length"))
+    if kind == "string_pattern_mismatch":
+        return _("not an e-mail address") if field == "email" else _("not a phone number")
+    return _("not valid (%(reason)s)", reason=error["msg"])
+
+
+def _checked(office: OfficeConfig, where: str, raw: dict[str, Any],
+             _: Gettext) -> tuple[ImportRow | None, list[str]]:
     try:
         row = ImportRow.model_validate(raw)
     except ValidationError as exc:
-        return None, [f"{where}: {'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()]
+        return None, [f"{where}: {'.'.join(str(p) for p in e['loc']) or _('row')}: {_value_problem(e, _)}"
+                      for e in exc.errors()]
     local = {name: value if value.tzinfo else value.replace(tzinfo=office.tz)
              for name, value in (("start", row.start), ("end", row.end))}
     row = row.model_copy(update=local)
     problems = []
-    for check in (lambda: service.check_times(row.start, row.end),
-                  lambda: service.check_owner(office, row.officer, row.unit, row.service)):
+    for check in (lambda: service.check_times(row.start, row.end, _),
+                  lambda: service.check_owner(office, row.officer, row.unit, row.service, _)):
         try:
             check()
         except Problem as problem:
             problems.append(f"{where}: {problem.message}")
     if row.language is not None and row.language not in office.languages:
-        problems.append(f"{where}: language: {row.language!r} is not one of the office's "
-                        f"({', '.join(office.languages)})")
+        problems.append(f"{where}: language: " + _("%(language)s is not one of the office's (%(languages)s)",
+                                                   language=repr(row.language), languages=", ".join(office.languages)))
     return row, problems
 
 
-def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, dict[str, Any]]]) -> ImportReport:
+def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, dict[str, Any]]],
+                _: Gettext = untranslated) -> ImportReport:
     """Check every row, then write them all in the caller's transaction; refuse the file (``Invalid``, every
-    problem on its own line) if any row is wrong."""
+    problem on its own line, in the reader's language ``_``) if any row is wrong."""
     checked: list[tuple[str, ImportRow]] = []
     problems: list[str] = []
     seen: dict[str, str] = {}
     for where, raw in rows:
-        row, found = _checked(office, where, raw)
+        row, found = _checked(office, where, raw, _)
         if row is not None and row.id is not None:
             if row.id in seen:
-                found.append(f"{where}: id: {row.id!r} is also on {seen[row.id]}")
+                found.append(f"{where}: id: " + _("%(id)s is also on %(other)s", id=repr(row.id), other=seen[row.id]))
             seen.setdefault(row.id, where)
         problems += found
         if row is not None:
@@ -142,7 +170,8 @@ def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, di
     known = {a.external_id: a for a in session.scalars(select(Appointment).where(
         Appointment.office_id == office.id, Appointment.source == IMPORT, Appointment.calendar.is_(None),
         Appointment.external_id.in_(list(seen))))} if seen else {}
-    problems += [f"{where}: id {row.id!r}: the meeting is {known[row.id].status} and cannot be moved"
+    problems += [f"{where}: " + _("id %(id)s: the meeting is %(status)s and cannot be moved", id=repr(row.id),
+                                  status=_(STATUS_LABELS[known[row.id].status]))
                  for where, row in checked if row.id in known and known[row.id].status != BOOKED
                  and (known[row.id].start, known[row.id].end) != (row.start, row.end)]
     if problems:
@@ -166,20 +195,21 @@ def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, di
 
 
 def import_data(session: Session, office: OfficeConfig, actor: Principal, filename: str | None,
-                content_type: str | None, data: bytes) -> ImportReport:
+                content_type: str | None, data: bytes, _: Gettext = untranslated) -> ImportReport:
     """An upload or a request body from staff, in the request's session: checked and imported under a savepoint
     (nothing written when a row is wrong, even when the caller goes on) and audited with the counts (never the
-    rows: they hold visitors' names and contacts)."""
-    name = filename or "the file"
+    rows: they hold visitors' names and contacts). Problems are in the reader's language (``_``)."""
+    name = filename or _("the file")
     if len(data) > MAX_BYTES:
-        raise Invalid("too_large", f"{name}: larger than {MAX_BYTES // 1_000_000} MB; import it in parts")
+        raise Invalid("too_large", _("%(file)s: larger than %(most)s MB; import it in parts", file=name,
+                                     most=MAX_BYTES // 1_000_000))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid("unreadable_file", f"{name}: not UTF-8 text") from None
-    rows = parse_rows(text, format_of(filename, content_type), name)
+        raise Invalid("unreadable_file", _("%(file)s: not UTF-8 text", file=name)) from None
+    rows = parse_rows(text, format_of(filename, content_type), name, _)
     with session.begin_nested():
-        report = import_rows(session, office, rows)
+        report = import_rows(session, office, rows, _)
         auth.audit(session, actor, "appointment.import", office.id, added=report.added, moved=report.moved,
                    unchanged=report.unchanged)
     return report

@@ -113,14 +113,15 @@ def move(appointment_id: str, request: Request, office: OfficeDep, session: Sess
 
 @pages.post("/import")
 def import_file(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep, principal: PrincipalDep,
-                file: Annotated[UploadFile, File()], csrf_token: Annotated[str, Form()] = "") -> Response:
+                language: LanguageDep, file: Annotated[UploadFile, File()],
+                csrf_token: Annotated[str, Form()] = "") -> Response:
     """Staff upload a case-management system's CSV or JSON file; the page says what was imported, or names every
-    bad row (and nothing was written)."""
+    bad row (and nothing was written), in the page's language."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
     try:
         report = importer.import_data(session, office, allowed, file.filename, file.content_type,
-                                      file.file.read(importer.MAX_BYTES + 1))
+                                      file.file.read(importer.MAX_BYTES + 1), service.translations.gettext(language))
     except Problem as problem:
         return ctx.render(request, "appointments/import.html", office=office, status_code=status_of(problem),
                           report=None, problems=problem.message.splitlines(), can_import=True)

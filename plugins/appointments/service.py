@@ -19,6 +19,7 @@ from core.config import OfficeConfig, env_secret
 from core.db import utcnow
 from core.events import publish
 from core.i18n import Translator
+from core.people import Gettext, untranslated
 from core.problems import Conflict, Invalid, NotFound, Unavailable
 from plugins.appointments.events import (
     AppointmentBooked,
@@ -140,27 +141,32 @@ class NewAppointment:
     cancel_token: str | None = None  # the visitor's cancel link (online bookings)
 
 
-def check_times(start: datetime, end: datetime) -> None:
+def check_times(start: datetime, end: datetime, _: Gettext = untranslated) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise Invalid("invalid_time", "start and end need a time zone (e.g. 2026-05-04T10:00+02:00)")
+        raise Invalid("invalid_time", _("start and end need a time zone (e.g. 2026-05-04T10:00+02:00)"))
     if end <= start:
-        raise Invalid("invalid_time", "end must be after start")
+        raise Invalid("invalid_time", _("end must be after start"))
     if end - start > MAX_MEETING:
-        raise Invalid("invalid_time", "a meeting lasts at most 12 hours")
+        raise Invalid("invalid_time", _("a meeting lasts at most 12 hours"))
 
 
-def check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None) -> None:
+def check_owner(office: OfficeConfig, officer_id: str | None, unit_id: str | None, service_id: str | None,
+                _: Gettext = untranslated) -> None:
+    """The officer, unit or service a meeting is with exists at the office (``_``: the reader's translation)."""
     if officer_id is None and unit_id is None and service_id is None:
-        raise Invalid("no_owner", "name the officer, the unit or the service the meeting is with")
+        raise Invalid("no_owner", _("name the officer, the unit or the service the meeting is with"))
     if officer_id is not None and office.directory.officer(officer_id) is None:
-        known = ", ".join(o.id for o in office.directory.officers) or "none"
-        raise Invalid("unknown_officer", f"no officer {officer_id!r} at this office (officers: {known})")
+        known = ", ".join(o.id for o in office.directory.officers) or _("none")
+        raise Invalid("unknown_officer", _("no officer %(officer)s at this office (officers: %(known)s)",
+                                           officer=repr(officer_id), known=known))
     if unit_id is not None and office.directory.unit(unit_id) is None:
-        known = ", ".join(u.id for u in office.directory.units) or "none"
-        raise Invalid("unknown_unit", f"no unit {unit_id!r} at this office (units: {known})")
+        known = ", ".join(u.id for u in office.directory.units) or _("none")
+        raise Invalid("unknown_unit", _("no unit %(unit)s at this office (units: %(known)s)",
+                                        unit=repr(unit_id), known=known))
     if service_id is not None and settings_of(office).service(service_id) is None:
-        known = ", ".join(s.id for s in settings_of(office).services) or "none"
-        raise Invalid("unknown_service", f"no service {service_id!r} at this office (services: {known})")
+        known = ", ".join(s.id for s in settings_of(office).services) or _("none")
+        raise Invalid("unknown_service", _("no service %(service)s at this office (services: %(known)s)",
+                                           service=repr(service_id), known=known))
 
 
 def visitor_links(base_url: str | None, office: OfficeConfig, token: str | None,

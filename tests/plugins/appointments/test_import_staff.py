@@ -5,6 +5,7 @@ is bad, a known id moved and never added twice. Only the office's admins, office
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
@@ -64,7 +65,7 @@ def test_a_bad_row_refuses_the_file_naming_each_problem_and_writes_nothing(clien
     refused = client.post(f"{API}/import", headers={**officer, "content-type": "text/csv"}, content=BAD.encode())
     assert refused.status_code == 422 and refused.json()["error"] == "invalid_import"
     lines = refused.json()["detail"].splitlines()
-    assert lines[0].startswith("line 3: start: Input should be a valid datetime")
+    assert lines[0] == "line 3: start: not a date and time (write it like 2026-05-04 09:30)"
     assert lines[1:] == ["line 4: end must be after start",
                          "line 4: no officer 'nobody' at this office (officers: a-lind, k-hassan)"]
     assert count(ctx) == 0  # not even the good first row
@@ -78,6 +79,12 @@ def test_a_bad_row_refuses_the_file_naming_each_problem_and_writes_nothing(clien
     no_file = client.post(f"{API}/import", headers=officer, files={"other": ("a.csv", GOOD.encode(), "text/csv")})
     assert no_file.status_code == 422 and no_file.json()["error"] == "no_file"
     assert count(ctx) == 0
+
+
+def problems_on(page: str) -> list[str]:
+    """The problems the import page lists, one per bad row and problem."""
+    listed = re.search(r'id="import-problems">(.*?)</div>', page, re.S)
+    return [html.unescape(item) for item in re.findall(r"<li[^>]*>(.*?)</li>", listed.group(1))] if listed else []
 
 
 def test_only_the_offices_staff_who_edit_may_import(client: TestClient, ctx: AppContext,
@@ -108,7 +115,14 @@ def test_staff_upload_a_file_on_the_day_page(client: TestClient, ctx: AppContext
                       files={"file": ("bookings.csv", BAD.encode(), "text/csv")})
     assert bad.status_code == 422
     assert "Inget importerades. Rätta de här raderna och försök igen:" in bad.text
-    assert "line 4: end must be after start" in bad.text and count(ctx) == 0
+    # each row's problems in the page's language too, not only the heading
+    assert problems_on(bad.text) == ["rad 3: start: inte ett datum och en tid (skriv till exempel 2026-05-04 09:30)",
+                                     "rad 4: slutet måste vara efter början",
+                                     "rad 4: ingen handläggare 'nobody' på kontoret (handläggare: a-lind, k-hassan)"]
+    assert count(ctx) == 0
+    in_arabic = client.post(f"{PAGE}/import", headers=guide, params={"lang": "ar"}, data={"csrf_token": token},
+                            files={"file": ("bookings.csv", BAD.encode(), "text/csv")})
+    assert problems_on(in_arabic.text)[1] == "السطر 4: يجب أن تكون النهاية بعد البداية"
 
     done = client.post(f"{PAGE}/import", headers=guide, params={"lang": "ar"}, data={"csrf_token": token},
                        files={"file": ("bookings.csv", GOOD.encode(), "text/csv")})
