@@ -255,6 +255,13 @@ def upsert_increment(session: Session, model: type[Any], values: Mapping[str, An
     return int(session.execute(stmt, dict(values)).scalar_one())
 
 
+def increment_cte(model: type[Any], names: Sequence[str], keys: Sequence[str], counter: str, by: int = 1) -> Any:
+    """PostgreSQL: ``upsert_increment``'s statement as a CTE named ``taken`` with the counter's new value as its one
+    column, for one statement that also writes where the value goes (a round trip less while the counter's row is
+    locked). Its values are bind parameters named after ``names``."""
+    return _increment_statement("postgresql", model, tuple(names), tuple(keys), counter, by).cte("taken")
+
+
 @lru_cache(maxsize=64)
 def _increment_statement(dialect_name: str, model: type[Any], names: tuple[str, ...], keys: tuple[str, ...],
                          counter: str, by: int) -> Any:

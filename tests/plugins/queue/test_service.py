@@ -16,7 +16,7 @@ from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, NotFound
 from core.web.app import AppContext
 from plugins.queue import estimates, lifecycle, retention, seats, tickets
-from plugins.queue.models import Ticket
+from plugins.queue.models import NumberCounter, Ticket
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 from tests.plugins.queue.support import write_deployment
@@ -78,6 +78,16 @@ def test_a_rolled_back_issue_gives_its_number_back(qctx: AppContext) -> None:
 def test_digits_are_configurable(make_context: Callable[..., AppContext], tmp_path: Path) -> None:
     ctx = make_context(deployment=write_deployment(tmp_path / "dep", "number_digits = 4"))
     assert issue(ctx).ticket.label == "A0001"
+
+
+def test_a_number_longer_than_its_digits_keeps_every_digit(qctx: AppContext) -> None:
+    with qctx.db.session() as session:
+        session.add(NumberCounter(office_id="test", service="info", day=T0.date(), last_number=998))
+    first, second = issue(qctx), issue(qctx)
+    assert (first.ticket.label, second.ticket.label) == ("A999", "A1000")
+    assert (first.ticket.number, second.ticket.number) == (999, 1000)
+    with qctx.db.session() as session:
+        assert session.scalar(select(Ticket.label).where(Ticket.id == second.ticket.id)) == "A1000"
 
 
 def test_idempotency_key_returns_the_first_ticket(qctx: AppContext) -> None:
