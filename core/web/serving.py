@@ -88,9 +88,13 @@ def supervise(app: str, host: str, port: int, processes: int, log_level: str = "
     child_env = {**env, MULTIPROCESS_DIR: str(metrics_dir), READY_FD: str(write_fd)}
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # The first process alone does the background work (the event dispatcher, the device and printer watch): every
+    # process hears every event through LISTEN, so a dispatcher in each would wake on every event and race the
+    # others for the same rows, one transaction per process and event for nothing.
+    background = [child_env] + [{**child_env, "MBK_RUN_DISPATCHER": "0"}] * (processes - 1)
     children = [subprocess.Popen([sys.executable, "-m", "core.web.serving", app, "--host", host, "--port", str(port),
-                                  "--log-level", log_level, "--process"], env=child_env, pass_fds=(write_fd,))
-                for _ in range(processes)]
+                                  "--log-level", log_level, "--process"], env=process_env, pass_fds=(write_fd,))
+                for process_env in background]
     os.close(write_fd)
     try:
         if not _wait_ready(read_fd, children):

@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.web.serving import READY, READY_FD
+from tests.core import serving_probe
 from tests.support import free_port
 
 DEMO = Path(__file__).resolve().parents[2] / "deployments" / "demo"
@@ -70,6 +72,33 @@ def test_processes_share_a_port_and_metrics_sum_over_them(db_url: str, tmp_path:
         if server.poll() is None:
             server.kill()
             server.communicate()
+
+
+@pytest.mark.parametrize(("operator_setting", "expected"), [
+    (None, ["0", "0", "unset"]),  # the first process dispatches events and watches devices, the others do not
+    ("0", ["0", "0", "0"]),  # a separate `mbk events run` worker dispatches: no web process does
+])
+def test_only_the_first_process_does_background_work(tmp_path: Path, operator_setting: str | None,
+                                                       expected: list[str]) -> None:
+    env = {**os.environ, serving_probe.FOLDER: str(tmp_path)}
+    env.pop("MBK_RUN_DISPATCHER", None)
+    if operator_setting is not None:
+        env["MBK_RUN_DISPATCHER"] = operator_setting
+    read_fd, write_fd = os.pipe()
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "core.web.serving", f"{serving_probe.__name__}:create_app", "--port", str(free_port()),
+         "--processes", "3", "--log-level", "warning"], env={**env, READY_FD: str(write_fd)}, pass_fds=(write_fd,))
+    os.close(write_fd)
+    try:
+        assert select.select([read_fd], [], [], 60)[0] and os.read(read_fd, 16) == READY, "did not start"
+        assert sorted(path.read_text() for path in tmp_path.iterdir()) == expected
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(timeout=60) == 0
+    finally:
+        os.close(read_fd)
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
 
 
 def test_served_connections_send_without_nagle_delay() -> None:
