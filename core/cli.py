@@ -154,7 +154,7 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     port already in use, or (outside demo deployments) without MBK_SECRET_KEY."""
     import uvicorn
 
-    from core import migrate
+    from core import migrate, voices
     from core.web.app import create_app
 
     base = f"http://{host}:{port}"
@@ -180,32 +180,22 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
         else:
             raise fail("error: the database is behind its migrations; run `mbk db upgrade` first")
     drift_failure(migrate.schema_drift(ctx.db.engine, ctx.plugins))
-    build_speech(ctx)
     if ctx.settings.secret_key is None:
         typer.echo("MBK_SECRET_KEY is not set: using a random key, so logins end when the server restarts.")
     print_urls(ctx, base)
     if demo_access:
         typer.echo(demo_login_and_links(ctx, base))
     catcher = start_mail_catcher(ctx, mail_catcher_address, base) if mail_catcher_address else None
+    # Clips missing from the espeak-ng sets (first start, changed texts) are made while the server already serves.
+    clips = voices.BackgroundBuild(ctx.speech, ctx.plugins, ctx.deployment, echo=typer.echo)
     try:
         if processes > 1:
             raise typer.Exit(serve_processes(ctx, host, port, processes))
         uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
     finally:
+        clips.stop()
         if catcher is not None:
             catcher.stop()
-
-
-def build_speech(ctx) -> None:  # type: ignore[no-untyped-def]
-    """Clips missing from the espeak-ng sets (first start, changed texts) are made before serving; a failure
-    leaves the board and kiosk on the browser's voices, it does not stop the server."""
-    from core import voices
-    from core.speech import SpeechError
-
-    try:
-        voices.build(ctx.speech, ctx.plugins, ctx.deployment, echo=typer.echo)
-    except SpeechError as exc:
-        typer.echo(f"speech: {exc}; the board and kiosk use the browser's voices where clips are missing")
 
 
 def parse_catch_mail(ctx, where: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
