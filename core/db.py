@@ -3,6 +3,7 @@ statements that PostgreSQL and SQLite spell differently (insert-ignore, upserts,
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import weakref
@@ -78,18 +79,19 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20, pool_time
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         in_memory = not parsed.database or parsed.database == ":memory:"  # one shared connection, no pool
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None,
+                                                  "factory": _TurnTakingConnection},
                                **({} if in_memory else sizing))
+        writer = _writer_turns[engine] = _SqliteWriterTurns()
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.turns = writer
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-
-        writer = _writer_turns[engine] = _SqliteWriterTurns()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
@@ -101,11 +103,6 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20, pool_time
             except BaseException:
                 writer.give_back(conn.connection.dbapi_connection)
                 raise
-
-        @event.listens_for(engine, "commit")
-        @event.listens_for(engine, "rollback")
-        def _sqlite_end(conn):  # type: ignore[no-untyped-def]
-            writer.give_back(conn.connection.dbapi_connection)
 
         @event.listens_for(engine, "checkin")
         def _sqlite_checkin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -168,6 +165,30 @@ class _SqliteWriterTurns:
     @property
     def taken(self) -> bool:
         return self._holder is not None
+
+
+class _TurnTakingConnection(sqlite3.Connection):
+    """Gives its transaction's writer turn back once its COMMIT or ROLLBACK is done. SQLAlchemy's commit and rollback
+    events come before them: a turn given back there let the next writer's BEGIN IMMEDIATE meet SQLite's lock still
+    held, and sleep in SQLite's busy handler."""
+
+    turns: _SqliteWriterTurns | None = None
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._give_back()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        if self.turns is not None:
+            self.turns.give_back(self)
 
 
 _writer_turns: weakref.WeakKeyDictionary[Engine, _SqliteWriterTurns] = weakref.WeakKeyDictionary()

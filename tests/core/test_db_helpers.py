@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, MetaData, String, select, text
+from sqlalchemy import Integer, MetaData, String, event, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from core.db import Database, insert_ignore, is_postgres, locked, sqlite_writer_turns, upsert, upsert_increment
@@ -115,4 +115,23 @@ def test_an_sqlite_writer_turn_is_given_back_however_its_transaction_ends(tmp_pa
         waiting.start()
     waiting.join(timeout=30)
     assert outcomes == [True] and not turns.taken
+    database.dispose()
+
+
+def test_an_sqlite_writer_turn_is_given_back_after_its_commit_not_before(tmp_path: Path) -> None:
+    """SQLAlchemy's commit and rollback events come before the COMMIT or ROLLBACK itself: a turn given back there
+    would let the next writer's BEGIN IMMEDIATE meet SQLite's lock still held (and sleep in its busy handler)."""
+    database = Database(f"sqlite:///{tmp_path / 'turns.db'}")
+    turns = sqlite_writer_turns(database.engine)
+    assert turns is not None
+    held_at_end: list[bool] = []
+    event.listen(database.engine, "commit", lambda _conn: held_at_end.append(turns.taken))
+    event.listen(database.engine, "rollback", lambda _conn: held_at_end.append(turns.taken))
+    for end in (Session.commit, Session.rollback):
+        session = database.sessionmaker()
+        session.execute(text("SELECT 1"))
+        end(session)
+        assert not turns.taken
+        session.close()
+    assert held_at_end == [True, True]
     database.dispose()
