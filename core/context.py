@@ -17,7 +17,7 @@ from markupsafe import Markup
 from core import voices
 from core.config import Deployment, OfficeConfig, PlatformSettings
 from core.db import Database
-from core.dispatch import Dispatcher
+from core.dispatch import Dispatcher, tell_publishers_the_handlers
 from core.hookspecs import AdminPanel, PageLink
 from core.i18n import LANGUAGE_COOKIE, N_, Translator, language_info, negotiate
 from core.live import LiveBroker, attach_broker
@@ -185,4 +185,5 @@ def create_context(settings: PlatformSettings | None = None, plugins: PluginMana
                      translator=translator, templates=build_templates(plugins),
                      speech=voices.library(settings, deployment))
     attach_broker(database, ctx.broker)
+    tell_publishers_the_handlers(database, plugins, deployment)
     return ctx

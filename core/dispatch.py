@@ -7,7 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import devices
 from core.config import Deployment
 from core.db import Database, is_postgres, locked, utcnow
-from core.events import Event, EventDelivery, OutboxEvent
+from core.events import HANDLED, Event, EventDelivery, OutboxEvent
 from core.plugins import PluginManager
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,19 @@ _NEW_EVENTS_LOCKED = _NEW_EVENTS.with_for_update(skip_locked=True)  # PostgreSQL
 _MARK_FANNED_OUT = update(_outbox).where(_outbox.c.id.in_(bindparam("ids", expanding=True))).values(fanned_out=True)
 
 
+def handled_at_office(plugins: PluginManager, deployment: Deployment) -> Callable[[str, str], bool]:
+    """(office id, event type) → whether a plugin that office enables handles events of the type."""
+    def handled(office_id: str, event_type: str) -> bool:
+        return bool(plugins.event_handlers(deployment.office(office_id), event_type))
+    return handled
+
+
+def tell_publishers_the_handlers(database: Database, plugins: PluginManager, deployment: Deployment) -> None:
+    """Every session of ``database`` tells ``core.events.publish`` which events a plugin handles, so that an event
+    none does is written already fanned out, and the dispatcher neither fans it out nor wakes for it."""
+    database.sessionmaker.configure(info={HANDLED: handled_at_office(plugins, deployment)})
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential backoff with full jitter, capped."""
     return random.uniform(0.5, 1.0) * min(MAX_BACKOFF_SECONDS, 2 ** attempts)
@@ -50,12 +63,17 @@ class Dispatcher:
         self.plugins = plugins
         self.deployment = deployment
         self.max_attempts = max_attempts
+        self._handled = handled_at_office(plugins, deployment)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
+    def wake(self, event: Event | None = None) -> None:
+        """Start a pass at once: for work in general, or for this committed event, unless no plugin handles it
+        (publish wrote it fanned out; should a process have written it without knowing so, the next pass, within
+        a second, fans it out)."""
+        if event is None or self._handled(event.office_id, event.type):
+            self._wake.set()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="mbk-dispatch", daemon=True)

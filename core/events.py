@@ -44,6 +44,9 @@ NOTIFY_CHANNEL = "mbk_events"
 NOTIFY_LIMIT = 7999  # bytes: PostgreSQL refuses a longer notification payload
 MAX_ID_DIGITS = 10  # an event id is an INTEGER
 PENDING_LIVE = "mbk_pending_live_events"  # session.info key (SQLite): events to hand to the broker on commit
+# session.info key: (office id, event type) → whether a plugin that office enables handles the type (core.dispatch
+# puts it in every session of the app's database).
+HANDLED = "mbk_event_handled"
 
 
 class DomainEvent(BaseModel):
@@ -169,17 +172,27 @@ class EventDelivery(Base):
 
 _WRITE_EVENT = insert(OutboxEvent.__table__).values(
     office_id=bindparam("office_id"), type=bindparam("type"), payload=bindparam("payload"),
-    created_at=bindparam("created_at"), fanned_out=False).returning(OutboxEvent.__table__.c.id)
+    created_at=bindparam("created_at"), fanned_out=bindparam("fanned_out")).returning(OutboxEvent.__table__.c.id)
 _written = _WRITE_EVENT.cte("written")
 # PostgreSQL: the row and its NOTIFY in one statement, built once (events are published on every busy request).
 _WRITE_AND_NOTIFY_EVENT = select(_written.c.id, func.pg_notify(
     NOTIFY_CHANNEL, bindparam("head") + cast(_written.c.id, String) + bindparam("tail")))
 
 
+def awaits_fan_out(session: Session, office_id: str, event_type: str) -> bool:
+    """Whether an event needs the dispatcher's fan-out: not one that no plugin at its office handles, which is
+    written already fanned out (its fan-out would only mark it so, in a transaction of its own; the live listeners
+    get it all the same). A session that cannot tell (not made by the app's composition) leaves every event to the
+    dispatcher."""
+    handled = session.info.get(HANDLED)
+    return handled is None or handled(office_id, event_type)
+
+
 def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Event:
     """Record an event in the caller's transaction; it is delivered only if that transaction commits."""
     payload, created_at = domain_event.model_dump(mode="json"), utcnow()
-    values = {"office_id": office_id, "type": domain_event.type, "payload": payload, "created_at": created_at}
+    values = {"office_id": office_id, "type": domain_event.type, "payload": payload, "created_at": created_at,
+              "fanned_out": not awaits_fan_out(session, office_id, domain_event.type)}
     if is_postgres(session):
         head, tail = notice_around_id(office_id, domain_event.type, payload, created_at)
         event_id = session.execute(_WRITE_AND_NOTIFY_EVENT, {**values, "head": head, "tail": tail}).scalar_one()
@@ -195,7 +208,8 @@ def publish(session: Session, office_id: str, domain_event: DomainEvent) -> Even
 def publish_all(session: Session, office_id: str, domain_events: list[DomainEvent]) -> list[OutboxEvent]:
     """``publish`` for many events at once (a calendar import): one flush for all rows instead of one each, and
     PostgreSQL's notifications sent a hundred to a statement."""
-    rows = [OutboxEvent(office_id=office_id, type=e.type, payload=e.model_dump(mode="json")) for e in domain_events]
+    rows = [OutboxEvent(office_id=office_id, type=e.type, payload=e.model_dump(mode="json"),
+                        fanned_out=not awaits_fan_out(session, office_id, e.type)) for e in domain_events]
     session.add_all(rows)
     session.flush()
     if is_postgres(session):

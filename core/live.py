@@ -87,7 +87,7 @@ class LiveBroker:
         self._audiences: dict[str, dict[Render | None, set[Subscription]]] = defaultdict(dict)
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.wakeups: list[Callable[[], None]] = []
+        self.wakeups: list[Callable[[Event], None]] = []  # called with each event, after the streams got it
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -102,17 +102,17 @@ class LiveBroker:
                 return
             except RuntimeError:  # the loop closed meanwhile (server stopping): nobody is listening any more
                 pass
-        self._wake()
+        self._wake(event)
 
-    def _wake(self) -> None:
+    def _wake(self, event: Event) -> None:
         for wake in self.wakeups:
-            wake()
+            wake(event)
 
     def _fan_out_then_wake(self, event: Event) -> None:
         try:
             self._fan_out(event)
         finally:
-            self._wake()
+            self._wake(event)
 
     def _fan_out(self, event: Event) -> None:
         """On the loop: render the event once per audience of its office and queue that for every listener."""

@@ -45,14 +45,29 @@ def test_rolled_back_transaction_leaves_no_event(ctx: AppContext) -> None:
     assert count(ctx, OutboxEvent) == 0
 
 
-def test_live_listeners_get_only_committed_events(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing rolled back reaches a live page, a savepoint's rollback included (e.g. a handler that failed)."""
+def received_live(ctx: AppContext, monkeypatch: pytest.MonkeyPatch, commit: Callable[[], object],
+                  until: Callable[[list[Event]], bool]) -> list[Event]:
+    """The events this process's live listeners get (on PostgreSQL through LISTEN/NOTIFY) from what ``commit``
+    commits, waited for until ``until`` holds of them (at most ten seconds)."""
     received: list[Event] = []
     monkeypatch.setattr(ctx.broker, "deliver", received.append)
     listener = PostgresListener(ctx.db, ctx.broker) if ctx.db.is_postgres else None
     if listener:
         listener.start()
     try:
+        commit()
+        deadline = time.monotonic() + 10
+        while not until(received) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        if listener:
+            listener.stop()
+    return received
+
+
+def test_live_listeners_get_only_committed_events(ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing rolled back reaches a live page, a savepoint's rollback included (e.g. a handler that failed)."""
+    def commit() -> None:
         with pytest.raises(RuntimeError), ctx.db.session() as session:
             publish(session, "alpha", dummy.DummyHappened(value=1))
             raise RuntimeError("the change failed")
@@ -63,33 +78,21 @@ def test_live_listeners_get_only_committed_events(ctx: AppContext, monkeypatch: 
             publish(session, "alpha", dummy.DummyHappened(value=3))
         with ctx.db.session() as session:  # a marker committed last: once it is in, all before it would be
             publish(session, "alpha", dummy.DummyHappened(value=4))
-        deadline = time.monotonic() + 10
-        while not any(event.payload["value"] == 4 for event in received) and time.monotonic() < deadline:
-            time.sleep(0.02)
-    finally:
-        if listener:
-            listener.stop()
+
+    received = received_live(ctx, monkeypatch, commit,
+                             lambda received: any(event.payload["value"] == 4 for event in received))
     assert [event.payload["value"] for event in received] == [3, 4]
 
 
 def test_publish_all_records_every_event_and_tells_the_live_listeners(ctx: AppContext,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Many events in one flush (a calendar import) reach the outbox and the live pages like single ones."""
-    received: list[Event] = []
-    monkeypatch.setattr(ctx.broker, "deliver", received.append)
-    listener = PostgresListener(ctx.db, ctx.broker) if ctx.db.is_postgres else None
-    if listener:
-        listener.start()
-    try:
+    def commit() -> None:
         with ctx.db.session() as session:
             rows = events.publish_all(session, "alpha", [dummy.DummyHappened(value=n) for n in range(250)])
         assert [row.payload["value"] for row in rows] == list(range(250)) and all(row.id for row in rows)
-        deadline = time.monotonic() + 10
-        while len(received) < 250 and time.monotonic() < deadline:
-            time.sleep(0.02)
-    finally:
-        if listener:
-            listener.stop()
+
+    received = received_live(ctx, monkeypatch, commit, lambda received: len(received) >= 250)
     assert sorted(event.payload["value"] for event in received) == list(range(250))
     assert count(ctx, OutboxEvent) == 250
 
@@ -251,6 +254,38 @@ def test_events_of_types_a_plugin_does_not_handle_are_not_delivered_to_it(
         publish(session, "delta", dummy.DummyHappened(value=3))
     Dispatcher(restarted.db, restarted.plugins, restarted.deployment).run_once()
     assert [event_id for event_id, _ in recorder.delivered] == [3]
+
+
+@pytest.mark.parametrize("together", [False, True])
+def test_an_event_no_plugin_handles_is_written_fanned_out_and_still_reaches_the_live_listeners(
+        make_recorded: Callable[[], AppContext], recorder: Recorder, monkeypatch: pytest.MonkeyPatch,
+        together: bool) -> None:
+    """Its fan-out would only mark it so, in a transaction of its own: it is written fanned out, and wakes no
+    dispatcher; one a plugin handles waits for the dispatcher and wakes it. Live pages get both."""
+    ctx = make_recorded()
+    recorder.handles = {"notice.posted"}  # delta enables only the recorder; gamma the dummy, which handles all
+
+    def commit() -> None:
+        with ctx.db.session() as session:
+            if together:
+                events.publish_all(session, "delta", [dummy.DummyHappened(value=1)])
+                events.publish_all(session, "gamma", [dummy.DummyHappened(value=2)])
+            else:
+                publish(session, "delta", dummy.DummyHappened(value=1))
+                publish(session, "gamma", dummy.DummyHappened(value=2))
+
+    received = received_live(ctx, monkeypatch, commit, lambda received: len(received) >= 2)
+    assert [event.payload["value"] for event in received] == [1, 2]
+    with ctx.db.session() as session:
+        assert [(row.office_id, row.fanned_out) for row in session.scalars(select(OutboxEvent).order_by(
+            OutboxEvent.id))] == [("delta", True), ("gamma", False)]
+    dispatcher = Dispatcher(ctx.db, ctx.plugins, ctx.deployment)
+    dispatcher.wake(received[0])
+    assert not dispatcher._wake.is_set()
+    dispatcher.wake(received[1])
+    assert dispatcher._wake.is_set()
+    dispatcher.run_once()
+    assert statuses(ctx) == [(2, "dummy", "done", 1)]
 
 
 def test_a_rescheduled_delivery_is_not_retried_early_by_another_dispatcher(

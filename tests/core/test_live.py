@@ -208,7 +208,7 @@ def test_the_streams_get_an_event_before_the_dispatcher_is_woken() -> None:
     broker = LiveBroker()
     happened: list[str] = []
     seen: list[list[str]] = []  # what had happened at each step
-    broker.wakeups.append(lambda: happened.append("woken"))
+    broker.wakeups.append(lambda _event: happened.append("woken"))
 
     async def scenario() -> None:
         subscription = broker.subscribe("alpha")
