@@ -152,9 +152,8 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
           ) -> None:
     """Start the web server. Refuses to start on an invalid deployment, a database behind its migrations, a
     port already in use, or (outside demo deployments) without MBK_SECRET_KEY."""
-    import uvicorn
-
     from core import migrate, voices
+    from core.web import serving
     from core.web.app import create_app
 
     base = f"http://{host}:{port}"
@@ -191,7 +190,7 @@ def serve(deployment: DeploymentOption = None, host: str = "127.0.0.1", port: in
     try:
         if processes > 1:
             raise typer.Exit(serve_processes(ctx, host, port, processes))
-        uvicorn.run(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
+        serving.serve(create_app(ctx), host=host, port=port, log_level=ctx.settings.log_level.lower())
     finally:
         clips.stop()
         if catcher is not None:
