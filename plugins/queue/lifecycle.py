@@ -27,7 +27,7 @@ from core.events import publish
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, Refused
 from plugins.queue.counters import require_open
-from plugins.queue.estimates import estimate_for, forget_paces
+from plugins.queue.estimates import estimate_for, forget_paces, pace
 from plugins.queue.events import (
     TicketCancelled,
     TicketDone,
@@ -46,6 +46,7 @@ from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
     TICKET_ROWS,
+    ahead_of,
     calling_order,
     get_ticket,
     local_day,
@@ -132,12 +133,13 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
            "answers": answers or None, "phone": phone, "issued_at": now, "waiting_since": now,
            "urgent": request.urgent, "interpreter": request.interpreter}
     ticket = Ticket(**row)
-    issued = _issued(session, office, ticket, created=True, now=now)  # not written yet: its place if written now
+    pace(session, office, service.id, now)  # when due, read now: estimate_for then finds it
     try:
         # Only an idempotency key can collide (a double tap committed meanwhile); the number cannot, so without a
         # key there is no savepoint to set and release while the counter is locked.
         with session.begin_nested() if request.idempotency_key else nullcontext():
-            ticket.id, ticket.number, ticket.label = write_numbered(session, service, settings.number_digits, row)
+            ticket.id, ticket.number, ticket.label, ahead = write_numbered(
+                session, service, settings.number_digits, row, ahead_of(office, ticket))
     except IntegrityError:
         # The same idempotency key committed by a concurrent request (a double tap): return that ticket.
         earlier = _by_idempotency_key(session, office.id, request.idempotency_key) if request.idempotency_key else None
@@ -146,6 +148,7 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         return _issued(session, office, earlier, created=False, now=now)
     make_transient_to_detached(ticket)  # written as it is: it joins the session as loaded, with nothing to flush
     session.add(ticket)
+    issued = IssuedTicket(ticket, ahead + 1, estimate_for(session, office, service.id, ahead + 1, now), created=True)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
                                              estimated_wait_minutes=issued.estimated_wait_minutes,

@@ -68,12 +68,18 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
     may be one not written yet: then its place if it were written now."""
     if ticket.status != WAITING:
         return 0
-    flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
-    stmt = _ahead_statement(flags, tuple(bool(getattr(ticket, flag)) for flag in flags), ticket.id is not None)
     session.flush()
-    ahead = session.scalar(stmt, {"office_id": office.id, "service": ticket.service, "day": ticket.day,
-                                  "waiting_since": ticket.waiting_since, "id": ticket.id}) or 0
+    ahead = session.scalar(ahead_of(office, ticket), {
+        "office_id": office.id, "service": ticket.service, "day": ticket.day, "waiting_since": ticket.waiting_since,
+        "id": ticket.id}) or 0
     return ahead + 1
+
+
+def ahead_of(office: OfficeConfig, ticket: Ticket) -> Any:
+    """The count of tickets ahead of a waiting one, as a statement built once per shape: its parameters are the
+    ticket's office_id, service, day, waiting_since and (once written) id."""
+    flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
+    return _ahead_statement(flags, tuple(bool(getattr(ticket, flag)) for flag in flags), ticket.id is not None)
 
 
 @lru_cache(maxsize=32)

@@ -162,6 +162,17 @@ def test_call_next_takes_the_oldest_and_booked_first_when_configured(
     assert call(plain, "desk-1") is None
 
 
+def test_a_new_ticket_is_told_its_place_behind_flagged_ones_and_at_the_same_moment(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    ctx = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
+    assert [issue(ctx).position for _ in range(2)] == [1, 2]  # the same moment: behind the one written first
+    assert issue(ctx, booked=True).position == 1
+    assert issue(ctx, urgent=True).position == 1
+    assert issue(ctx, booked=True, now=T0 + timedelta(seconds=1)).position == 3  # behind urgent and booked
+    assert issue(ctx, now=T0 + timedelta(seconds=1)).position == 6
+    assert [e["position"] for e in events(ctx, "ticket.issued")] == [1, 2, 1, 1, 3, 6]
+
+
 def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
     first = issue(qctx)
     issue(qctx, "guidance")
