@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
@@ -36,6 +38,17 @@ def require_open(session: Session, office: OfficeConfig, counter_id: str) -> Non
                                                                    row.counter == counter_id)))
     if state == PAUSED:
         raise Conflict("counter_paused", f"counter {counter_id!r} is paused; open it again before calling")
+
+
+def not_paused(office_id: Any, counter_id: Any, lock: bool) -> Any:
+    """``require_open`` as a condition in a statement of the caller's (built once: the ids may be bind parameters):
+    the counter is open, or was never set. ``lock`` (PostgreSQL): its row, when it has one, locked until the
+    transaction ends, and its state read once any pause that holds it has committed."""
+    row = CounterState.__table__.c
+    state = select(row.state).where(row.office_id == office_id, row.counter == counter_id)
+    if lock:
+        state = state.with_for_update()
+    return func.coalesce(state.scalar_subquery(), OPEN) != PAUSED
 
 
 def set_state(session: Session, office: OfficeConfig, counter_id: str, state: str,

@@ -26,7 +26,7 @@ from core.db import is_postgres, utcnow
 from core.events import publish
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, Refused
-from plugins.queue.counters import require_open
+from plugins.queue.counters import known_counter, not_paused, require_open
 from plugins.queue.estimates import estimate_for, forget_paces, pace
 from plugins.queue.events import (
     TicketCancelled,
@@ -182,7 +182,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     """Call the next waiting ticket for a counter; None when nobody waits. Never hands one ticket to two guides."""
     now = now or utcnow()
     settings = settings_of(office)
-    require_open(session, office, counter_id)
+    known_counter(office, counter_id)
     served_here = [s.id for s in settings.services_at(counter_id)]
     if services:
         wrong = [s for s in services if s not in served_here]
@@ -193,6 +193,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
     else:
         wanted = served_here
     if not wanted:
+        require_open(session, office, counter_id)
         return None
     day = local_day(office, now)
     claim = _claim_statement(settings.booked_first, is_postgres(session))
@@ -208,6 +209,7 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
             ticket = session.merge(ticket, load=False)
             _announce_call(session, office, ticket, now)
             return ticket
+        require_open(session, office, counter_id)  # the claim passes over a paused counter: say so
         # With LIMIT 1, a row another guide took during this statement is dropped rather than replaced:
         # look again while anything still waits.
         if not session.scalar(select(func.count()).select_from(Ticket).where(waiting_in(office.id, wanted, day))):
@@ -216,19 +218,21 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
 
 
 @lru_cache(maxsize=8)
-def _claim_statement(booked_first: bool, skip_locked: bool) -> Any:
+def _claim_statement(booked_first: bool, row_locks: bool) -> Any:
     """Call-next in one statement, built once per shape: the first waiting ticket of the lines, its row locked
-    (PostgreSQL: skipping rows other guides hold), marked called to the counter, and answered whole. A Core
-    statement: through the ORM, loading the answered row cost more than the statement (py-spy at 8 guides). Its
-    parameters are not named after columns: an UPDATE reserves those names for its SET clause."""
+    (PostgreSQL: skipping rows other guides hold), marked called to the counter, and answered whole; nothing when
+    the counter is paused (its row locked as ``require_open`` locks it: a statement of its own cost as much as the
+    claim). A Core statement: through the ORM, loading the answered row cost more than the statement (py-spy at 8
+    guides). Its parameters are not named after columns: an UPDATE reserves those names for its SET clause."""
     first = (select(TICKET_ROWS.id)
              .where(waiting_in(bindparam("at_office"), bindparam("in_lines", expanding=True), bindparam("on_day"),
                                TICKET_ROWS))
              .order_by(*calling_order(booked_first, TICKET_ROWS)).limit(1))
-    if skip_locked:
+    if row_locks:  # PostgreSQL
         first = first.with_for_update(skip_locked=True)
     at = bindparam("at", type_=TICKET_ROWS.called_at.type)
-    return (update(Ticket.__table__).where(TICKET_ROWS.id == first.scalar_subquery())
+    return (update(Ticket.__table__).where(TICKET_ROWS.id == first.scalar_subquery(),
+                                           not_paused(bindparam("at_office"), bindparam("to_counter"), row_locks))
             .values(status=CALLED, held_at=None, counter=bindparam("to_counter"), called_at=at,
                     first_called_at=func.coalesce(TICKET_ROWS.first_called_at, at))
             .returning(*TICKET_ROWS))

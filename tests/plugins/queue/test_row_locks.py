@@ -10,13 +10,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from core.hookspecs import TicketRequest
+from core.problems import Conflict
 from core.web.app import AppContext
-from plugins.queue import lifecycle, seats
-from plugins.queue.models import Ticket
+from plugins.queue import counters, lifecycle, seats
+from plugins.queue.models import OPEN, PAUSED, CounterState, Ticket
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -76,3 +78,24 @@ def test_seat_assignment_skips_the_ticket_another_transaction_holds(ctx: AppCont
     with ctx.db.session() as assigner:  # released: the next assignment seats it
         assert seats.assign_seats(assigner, office, computers, now=later) == 1
         assert assigner.scalars(select(Ticket.seat).where(Ticket.public_id == first)).one() == 2
+
+
+def test_a_call_and_a_pause_of_its_counter_take_turns(ctx: AppContext, office: OfficeConfig) -> None:
+    """Call-next holds its counter's row until it commits, and waits for a pause that holds it: never is a visitor
+    called to a counter whose guide is pausing it at that moment."""
+    issue(ctx, office, "guidance", 0), issue(ctx, office, "guidance", 1)
+    for state in (PAUSED, OPEN):  # the counter gets a row
+        with ctx.db.session() as session:
+            counters.set_state(session, office, "guide-1", state, now=T0)
+    counter_row = select(CounterState).where(CounterState.office_id == office.id, CounterState.counter == "guide-1")
+    with ctx.db.session() as guide:
+        assert lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=2))
+        with pytest.raises(OperationalError, match="lock"), ctx.db.session() as manager:
+            manager.execute(counter_row.with_for_update(nowait=True))  # a pause would wait here
+    with ctx.db.session() as manager:
+        counters.set_state(manager, office, "guide-1", PAUSED, now=T0 + timedelta(minutes=3))
+        with pytest.raises(OperationalError, match="lock timeout"), ctx.db.session() as guide:
+            guide.execute(text("SET LOCAL lock_timeout = '200ms'"))  # the call waits for the pause
+            lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=3))
+    with pytest.raises(Conflict), ctx.db.session() as guide:  # and then finds the counter paused
+        lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=4))
