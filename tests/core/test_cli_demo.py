@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from core import cli as mbk
+from core import cli_support
 from core.web.app import AppContext, create_app
 from tests.core.test_auth import OFFICE
 from tests.core.test_plugin_contract import PLATFORM, with_dummy, write_deployment
@@ -25,7 +26,7 @@ def use_deployment(make_context: Callable[..., AppContext], tmp_path: Path, db_u
         monkeypatch.setenv("MBK_DATABASE_URL", db_url)
         monkeypatch.setenv("MBK_DEPLOYMENT", str(root))
         monkeypatch.setenv("MBK_SECRET_KEY", "test-secret-key-0123456789")
-        monkeypatch.setattr(mbk, "load_plugins", with_dummy)
+        monkeypatch.setattr(cli_support, "load_plugins", with_dummy)
         return make_context(deployment=root, plugins=with_dummy())
 
     return build

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-from core import auth
+from core import auth, cli_support
 from core import cli as mbk
 from core.db import utcnow
 from core.dispatch import Dispatcher
@@ -33,7 +33,7 @@ def ctx(make_context: Callable[..., AppContext], tmp_path: Path, db_url: str,
     monkeypatch.setenv("MBK_DATABASE_URL", db_url)
     monkeypatch.setenv("MBK_DEPLOYMENT", str(root))
     monkeypatch.setenv("MBK_SECRET_KEY", "test-secret-key-0123456789")
-    monkeypatch.setattr(mbk, "load_plugins", with_dummy)  # the plugins of the test, not whatever is installed
+    monkeypatch.setattr(cli_support, "load_plugins", with_dummy)  # the plugins of the test, not whatever is installed
     return make_context(deployment=root, plugins=with_dummy())
 
 

@@ -11,6 +11,7 @@ from pydantic import Field
 from typer.testing import CliRunner, Result
 
 from core import cli as mbk
+from core import cli_support
 from core.config import StrictModel
 from core.plugins import Plugin, PluginManager, hookimpl
 from tests.core import dummy
@@ -79,7 +80,7 @@ def plugins_with_test_doubles() -> PluginManager:
 @pytest.fixture(autouse=True)
 def plugins_for_cli(monkeypatch: pytest.MonkeyPatch) -> None:
     # The CLI normally loads installed entry points; tests decide exactly which plugins exist.
-    monkeypatch.setattr(mbk, "load_plugins", plugins_with_test_doubles)
+    monkeypatch.setattr(cli_support, "load_plugins", plugins_with_test_doubles)
 
 
 def deployment(root: Path, offices: dict[str, str], platform: str = PLATFORM) -> Path:

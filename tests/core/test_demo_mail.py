@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from core import auth
+from core import auth, cli_support
 from core import cli as mbk
 from core.demo_mail import MailCatcher
 from core.events import publish
@@ -84,7 +84,7 @@ def test_serve_catches_mail_only_for_a_demo(make_context: Callable[..., AppConte
                                             mail_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MBK_DATABASE_URL", db_url)
     monkeypatch.setenv("MBK_SECRET_KEY", "test-secret-key-0123456789")
-    monkeypatch.setattr(mbk, "load_plugins", lambda: make_context().plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", lambda: make_context().plugins)
     deployment = demo_sending_to(tmp_path, mail_port, demo=False)
     result = CliRunner().invoke(mbk.cli, ["serve", "--deployment", str(deployment), "--port", str(free_port()),
                                           "--catch-mail", f"127.0.0.1:{mail_port}"])

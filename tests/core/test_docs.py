@@ -13,7 +13,7 @@ import typer
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from core import auth
+from core import auth, cli_support
 from core import cli as mbk
 from core.config import OfficeConfig
 from core.db import utcnow
@@ -148,7 +148,7 @@ def test_every_hook_is_exercised_through_core(make_context: Callable[..., AppCon
     extended.command("noop")(lambda: None)
     ctx.plugins.hook.mbk_cli(cli=extended)
     assert "hello from dummy" in CliRunner().invoke(extended, ["dummy-hello"]).output
-    monkeypatch.setattr(mbk, "load_plugins", plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", plugins)
     monkeypatch.setenv("MBK_DATABASE_URL", ctx.settings.database_url)
     purged = CliRunner().invoke(mbk.cli, ["purge", "--deployment", str(root)])
     assert "alpha: dummy_rows=0" in purged.output and "beta: nothing to purge" in purged.output

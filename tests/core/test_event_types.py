@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core import cli as mbk
+from core import cli_support
 from core.events import DomainEvent
 from core.plugins import PluginLoadError, hookimpl
 from tests.support import builtin_plugins
@@ -59,7 +60,7 @@ def test_only_domain_events_with_a_type_can_be_registered() -> None:
 
 
 def test_mbk_events_types_lists_every_type_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     result = CliRunner().invoke(mbk.cli, ["events", "types"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

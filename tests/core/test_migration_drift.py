@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import tests.core.drifting
 from core import cli as mbk
-from core import migrate
+from core import cli_support, migrate
 from core.db import Database
 from core.plugins import PluginManager
 from tests.support import builtin_plugins, free_port
@@ -31,7 +31,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_check_finds_a_column_no_migration_adds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mbk, "load_plugins", with_drifting)
+    monkeypatch.setattr(cli_support, "load_plugins", with_drifting)
     code, output = run("check", "--deployment", str(DEMO))
     assert code == 2
     assert output.splitlines()[0] == COLOUR_MISSING
@@ -39,7 +39,7 @@ def test_check_finds_a_column_no_migration_adds(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_check_passes_when_every_model_matches_its_migrations(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     code, output = run("check", "--deployment", str(DEMO))
     assert (code, output.split(":")[0]) == (0, "ok")
 
@@ -51,7 +51,7 @@ def test_serve_refuses_a_database_whose_tables_differ_from_the_models(db_url: st
     try:
         migrate.upgrade(database.engine, plugins)  # at head: only the model is ahead
         assert migrate.is_at_head(database.engine, plugins)
-        monkeypatch.setattr(mbk, "load_plugins", with_drifting)
+        monkeypatch.setattr(cli_support, "load_plugins", with_drifting)
         monkeypatch.setenv("MBK_DATABASE_URL", db_url)
         monkeypatch.setenv("MBK_SECRET_KEY", "test-secret-key-0123456789")
         code, output = run("serve", "--deployment", str(DEMO), "--port", str(free_port()))

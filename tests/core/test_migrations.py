@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from core import cli as mbk
-from core import migrate
+from core import cli_support, migrate
 from core.config import PlatformSettings
 from core.db import Base, Database
 from core.web.app import create_app, create_context
@@ -77,7 +77,7 @@ def test_every_plugin_has_its_own_branch() -> None:
 
 
 def test_db_commands_and_readiness(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     monkeypatch.setenv("MBK_DATABASE_URL", empty_db_url)
     runner = CliRunner()
     settings = PlatformSettings(database_url=empty_db_url, deployment=DEMO, secret_key="x" * 32,
@@ -107,7 +107,7 @@ def test_serve_refuses_a_database_behind_its_migrations(empty_db_url: str, monke
 
     started: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: started.append(a))
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     monkeypatch.setenv("MBK_DATABASE_URL", empty_db_url)
     # (SQLite is migrated by `serve` itself unless told not to; PostgreSQL never is)
     refused = CliRunner().invoke(mbk.cli, ["serve", "--deployment", str(DEMO), "--no-migrate-sqlite"])

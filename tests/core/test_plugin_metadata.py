@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 import core.cli
+from core import cli_support
 from core.contract import Plugin
 from core.migrate import MIGRATIONS
 from core.plugins import PluginLoadError, PluginManager, core_version, hookimpl
@@ -74,7 +75,7 @@ def test_mbk_db_revision_writes_on_the_plugins_branch(tmp_path: Path, monkeypatc
     versions.mkdir()
     (versions / "tiny_0001_base.py").write_text(BASE_REVISION)
     tiny = plugin_object(lambda: Plugin(name="tiny", migrations=versions))
-    monkeypatch.setattr(core.cli, "load_plugins", lambda: PluginManager.from_objects({"tiny": tiny}))
+    monkeypatch.setattr(cli_support, "load_plugins", lambda: PluginManager.from_objects({"tiny": tiny}))
     runner = CliRunner()
     result = runner.invoke(core.cli.cli, ["db", "revision", "--plugin", "tiny", "-m", "add a column"])
     assert result.exit_code == 0, result.output

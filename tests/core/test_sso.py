@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from core import auth
+from core import auth, cli_support
 from core import cli as mbk
 from core.loading import load_deployment
 from core.problems import ConfigError
@@ -242,7 +242,7 @@ def test_break_glass_lets_platform_admins_in_with_a_password_when_the_provider_i
 def test_mbk_check_says_whether_anyone_can_get_in_when_the_provider_is_down(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, CLIENT_SECRET)
-    monkeypatch.setattr(mbk, "load_plugins", with_dummy)
+    monkeypatch.setattr(cli_support, "load_plugins", with_dummy)
     notes = {}
     for local_passwords, break_glass in ((True, False), (False, False), (False, True)):
         root = sso_deployment(tmp_path / f"{local_passwords}-{break_glass}", "https://login.example.org",

@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from core import cli as mbk
+from core import cli_support
 from core.context import AppContext
 from plugins.appointments import service
 from plugins.appointments.models import Appointment
@@ -37,7 +37,7 @@ def office_ctx(make_context: Callable[..., AppContext], tmp_path: Path) -> AppCo
 
 @pytest.fixture
 def run(office_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     monkeypatch.setenv("MBK_DATABASE_URL", office_ctx.settings.database_url)
     command = typer.Typer()
     builtin_plugins().hook.mbk_cli(cli=command)  # as `mbk` adds the plugins' commands

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from core import cli as mbk
+from core import cli_support
 from core.config import ConfigError
 from core.loading import load_deployment
 from tests.plugins.appointments.support import appointments_only, write_deployment
@@ -87,7 +88,7 @@ def test_bad_values_are_named(tmp_path: Path, settings: str, expected: str) -> N
 
 def test_mbk_check_prints_the_problem_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_deployment(tmp_path, 'calendars = [{ unit = "nowhere", url = "https://example.org/c.ics" }]')
-    monkeypatch.setattr(mbk, "load_plugins", appointments_only)
+    monkeypatch.setattr(cli_support, "load_plugins", appointments_only)
     result = CliRunner().invoke(mbk.cli, ["check", "--deployment", str(root)])
     assert result.exit_code == 2
     assert "plugins.appointments.calendars[0].unit: unknown unit 'nowhere'" in result.output

@@ -13,7 +13,7 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from core import cli as mbk
+from core import cli_support
 from core.context import AppContext
 from core.events import OutboxEvent
 from plugins.appointments import service, sync
@@ -185,7 +185,7 @@ def test_mbk_appointments_sync_reports_what_it_did(ics_ctx: AppContext, feeds: F
     tomorrow = datetime.now(UTC).astimezone(local("2026-01-01 00:00").tzinfo) + timedelta(days=1)
     start = tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
     feeds.files["/a-lind.ics"] = calendar(event("cli", start, start + timedelta(minutes=30)))
-    monkeypatch.setattr(mbk, "load_plugins", builtin_plugins)
+    monkeypatch.setattr(cli_support, "load_plugins", builtin_plugins)
     monkeypatch.setenv("MBK_DATABASE_URL", ics_ctx.settings.database_url)
     command = typer.Typer()
     builtin_plugins().hook.mbk_cli(cli=command)  # as `mbk` adds the plugins' commands

@@ -114,10 +114,10 @@ def test_viewer_sees_the_log_but_cannot_retry(notify_ctx: AppContext, provider: 
 def test_mbk_notify_test_sends_now_and_reports_failures(notify_ctx: AppContext, deployment: Path, db_url: str,
                                                         smtp: SmtpServer, provider: ProviderServer,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    import core.cli
+    from core import cli_support
     from plugins.notify.cli import notify_cli
 
-    monkeypatch.setattr(core.cli, "load_plugins", notify_and_publishers)
+    monkeypatch.setattr(cli_support, "load_plugins", notify_and_publishers)
     monkeypatch.setenv("MBK_DATABASE_URL", db_url)
     runner = CliRunner()
     base = ["test", "--office", "testoffice", "--deployment", str(deployment)]
