@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -81,6 +83,17 @@ class AppContext:
         if key not in self._phrases:
             self._phrases[key] = voices.office_phrases(self.plugins, office, language)
         return self._phrases[key]
+
+    def event_label(self, event_type: str, language: str) -> str:
+        """An event type's name for staff in ``language``: the ``label`` its publisher gave the type (translated
+        from the catalogs), or the type itself when it has none or is no longer installed."""
+        registered = self.plugins.event_types.get(event_type)
+        label = getattr(registered.model, "label", None) if registered else None
+        return self.translator.gettext(language)(label) if isinstance(label, str) else event_type
+
+    def event_labels(self, language: str) -> Callable[[str], str]:
+        """``event_label`` in one language, as the hooks that name event types get it."""
+        return partial(self.event_label, language=language)
 
     def page_links(self, office: OfficeConfig) -> list[PageLink]:
         links = [link for group in self.hooks(office).mbk_page_links(office=office) for link in group]

@@ -8,7 +8,7 @@ See docs/writing-plugins.md for a worked example of each.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -137,9 +137,10 @@ def mbk_kiosk_tiles(office: OfficeConfig, language: str) -> list[KioskTile]:
 
 
 @hookspec
-def mbk_admin_panels(office: OfficeConfig, session: Session, language: str) -> list[AdminPanel]:
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str,
+                     event_label: Callable[[str], str]) -> list[AdminPanel]:
     """Panels for the office's admin dashboard (``/{office}/admin``): a template and its context each, which
-    core renders (``AdminPanel``)."""
+    core renders (``AdminPanel``). ``event_label`` names an event type in ``language`` (its publisher's label)."""
 
 
 # --- Queue capabilities (any plugin may provide them; the kiosk consumes them) --------------------
@@ -216,11 +217,12 @@ def mbk_live_figures(office: OfficeConfig, session: Session, language: str, now:
 
 
 @hookspec
-def mbk_failures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[Failure]:
+def mbk_failures(office: OfficeConfig, session: Session, language: str, now: datetime,
+                 event_label: Callable[[str], str]) -> list[Failure]:
     """What of the plugin's own work at the office failed for good lately and may need someone (e.g. messages
-    that could not be sent), translated into ``language``. Core lists them with its failed event deliveries on
-    the admins' "What failed" page (``/{office}/admin/failures``), newest first, with a retry button where the
-    failure has a ``retry_path``."""
+    that could not be sent), translated into ``language`` (``event_label`` names an event type in it). Core lists
+    them with its failed event deliveries on the admins' "What failed" page (``/{office}/admin/failures``), newest
+    first, with a retry button where the failure has a ``retry_path``."""
 
 
 @hookspec(firstresult=True)

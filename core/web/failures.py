@@ -47,21 +47,14 @@ class Failed:
         return len(self.deliveries) + len(self.others)
 
 
-def event_label(ctx: AppContext, event_type: str, language: str) -> str:
-    """An event type's name in the reader's language: the ``label`` its publishing plugin gave the type (translated
-    from the plugins' catalogs), or the type itself when it has none or is no longer installed."""
-    registered = ctx.plugins.event_types.get(event_type)
-    label = getattr(registered.model, "label", None) if registered else None
-    return ctx.translator.gettext(language)(label) if isinstance(label, str) else event_type
-
-
 def what_failed(ctx: AppContext, session: Session, office: OfficeConfig, language: str) -> Failed:
-    deliveries = [FailedDelivery(id=d.id, event_type=e.type, event_label=event_label(ctx, e.type, language),
+    deliveries = [FailedDelivery(id=d.id, event_type=e.type, event_label=ctx.event_label(e.type, language),
                                  event_id=e.id, plugin=d.plugin,
                                  at=e.created_at.astimezone(office.tz), attempts=d.attempts, error=d.last_error or "")
                   for d, e in events.failed_deliveries(session, office.id)]
     reported = [f for group in ctx.hooks(office).mbk_failures(office=office, session=session, language=language,
-                                                             now=utcnow()) for f in group]
+                                                             now=utcnow(), event_label=ctx.event_labels(language))
+                for f in group]
     others = [(f.at.astimezone(office.tz), f) for f in sorted(reported, key=lambda f: f.at, reverse=True)]
     return Failed(deliveries=deliveries, others=others)
 

@@ -219,8 +219,9 @@ def audit_row(ctx: ContextDep, office: OfficeConfig, entry: auth.AuditEntry, lan
 def admin_dashboard(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                     principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     language = ctx.language(request, office)
-    found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session,
-                                                                      language=language) for p in group),
+    found = sorted((p for group in ctx.hooks(office).mbk_admin_panels(
+                       office=office, session=session, language=language, event_label=ctx.event_labels(language))
+                    for p in group),
                    key=lambda p: (p.order, p.id))
     panels = [(panel, ctx.render_panel(office, panel, language)) for panel in found]
     is_admin = principal.has_role(office.id, "admin")

@@ -84,13 +84,13 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 
 
 @hookimpl
-def mbk_admin_panels(office: OfficeConfig, session: Any, language: str) -> list[AdminPanel]:
-    return [admin_panel(office, session, language)]
+def mbk_admin_panels(office: OfficeConfig, session: Any, language: str, event_label: Any) -> list[AdminPanel]:
+    return [admin_panel(office, session, language, event_label)]
 
 
 @hookimpl
-def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any) -> list[Failure]:
-    return failures(office, session, language, now)
+def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any, event_label: Any) -> list[Failure]:
+    return failures(office, session, language, now, event_label)
 
 
 @hookimpl

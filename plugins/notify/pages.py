@@ -21,7 +21,7 @@ pages = APIRouter()
 def messages_page(request: Request, office: OfficeDep, ctx: ContextDep, session: SessionDep,
                   principal: Principal = Depends(staff_page("admin", "viewer"))) -> Response:
     language = ctx.language(request, office)
-    rows = message_rows(service.todays_messages(session, office), office, language)
+    rows = message_rows(service.todays_messages(session, office), office, language, ctx.event_labels(language))
     return ctx.render(request, "notify/messages.html", office=office, rows=rows,
                       can_retry=principal.has_role(office.id, "admin"))
 

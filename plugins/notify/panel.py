@@ -4,7 +4,7 @@ panel by core, from notify/panel.html)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,16 +23,6 @@ def status_label(status: str, language: str) -> str:
     _ = translations.gettext(language)
     return {"pending": _("Waiting to be sent"), "sending": _("Sending"), "sent": _("Sent"),
             "delivered": _("Delivered"), "failed": _("Failed"), "cancelled": _("Cancelled")}[status]
-
-
-def event_label(event_type: str, language: str) -> str:
-    _ = translations.gettext(language)
-    return {"visitor.arrived": _("Visitor arrived"), "arrival.escalated": _("Arrival not answered"),
-            "ticket.issued": _("New ticket"), "ticket.near": _("Turn coming soon"),
-            "ticket.called": _("Called to the counter"), "device.offline": _("Device offline"),
-            "device.online": _("Device back online"),
-            "appointment.booked": _("Appointment booked"),
-            "appointment.reminder": _("Appointment reminder")}.get(event_type, event_type)
 
 
 @dataclass(frozen=True)
@@ -59,26 +49,31 @@ def _recipient_label(office: OfficeConfig, recipient: str, language: str) -> str
     return _("Visitor") if kind == "visitor" else recipient
 
 
-def message_rows(messages: Iterable[NotifyMessage], office: OfficeConfig, language: str) -> list[MessageRow]:
+def message_rows(messages: Iterable[NotifyMessage], office: OfficeConfig, language: str,
+                 event_label: Callable[[str], str]) -> list[MessageRow]:
+    """The log's rows in ``language``; ``event_label`` names each message's event type (core's, from its
+    publisher's label)."""
     return [MessageRow(id=m.id, time=m.created_at.astimezone(office.tz).strftime("%H:%M"),
-                       event=event_label(m.event_type, language),
+                       event=event_label(m.event_type),
                        channel=m.channel, recipient=_recipient_label(office, m.recipient, language), status=m.status,
                        status_label=status_label(m.status, language), attempts=m.attempts, error=m.last_error or "",
                        retryable=m.status == "failed" and m.body is not None and m.address is not None)
             for m in messages]
 
 
-def admin_panel(office: OfficeConfig, session: Session, language: str) -> AdminPanel:
+def admin_panel(office: OfficeConfig, session: Session, language: str,
+                event_label: Callable[[str], str]) -> AdminPanel:
     messages = service.todays_messages(session, office)
     counts = Counter(m.status for m in messages)
     _ = translations.gettext(language)
     return AdminPanel(id="notify", title=_("Messages today"), template="notify/panel.html", order=50, context={
-        "rows": message_rows(messages[:PANEL_ROWS], office, language), "total": len(messages),
+        "rows": message_rows(messages[:PANEL_ROWS], office, language, event_label), "total": len(messages),
         "counts": [(status_label(s, language), counts[s]) for s in STATUSES if counts[s]],
         "failed": counts["failed"], "page": f"/{office.id}/notify/messages"})
 
 
-def failures(office: OfficeConfig, session: Session, language: str, now: datetime) -> list[Failure]:
+def failures(office: OfficeConfig, session: Session, language: str, now: datetime,
+             event_label: Callable[[str], str]) -> list[Failure]:
     """Messages that could not be sent, for the admins' "What failed" page (core's), with notify's retry."""
     _ = translations.gettext(language)
     found = service.failed_messages(session, office, now)
@@ -86,4 +81,4 @@ def failures(office: OfficeConfig, session: Session, language: str, now: datetim
                     attempts=row.attempts, summary=f"{row.event} → {row.recipient} ({row.channel})",
                     retry_path=f"/{office.id}/notify/messages/{row.id}/retry" if row.retryable else None,
                     page=f"/{office.id}/notify/messages")
-            for message, row in zip(found, message_rows(found, office, language), strict=True)]
+            for message, row in zip(found, message_rows(found, office, language, event_label), strict=True)]

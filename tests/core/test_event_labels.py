@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from core.context import AppContext
-from core.web.failures import event_label
 
 LANGUAGES = ("sv", "ar", "so", "fi", "fa", "ti")
 
@@ -18,14 +17,14 @@ def test_every_published_event_type_has_a_translated_name(ctx: AppContext) -> No
     for name, registered in ctx.plugins.event_types.items():
         label = getattr(registered.model, "label", None)
         assert isinstance(label, str) and label != name, name
-        assert event_label(ctx, name, "en") == label
+        assert ctx.event_label(name, "en") == label
         for language in LANGUAGES:
-            assert event_label(ctx, name, language) != label, (name, language)
-    assert event_label(ctx, "ticket.called", "sv") == "Kallad till disken"
-    assert event_label(ctx, "appointment.moved", "sv") == "Tid flyttad"
-    assert event_label(ctx, "device.offline", "ar") == "جهاز غير متصل"  # core's own type, from core's catalog
+            assert ctx.event_label(name, language) != label, (name, language)
+    assert ctx.event_label("ticket.called", "sv") == "Kallad till disken"
+    assert ctx.event_label("appointment.moved", "sv") == "Tid flyttad"
+    assert ctx.event_label("device.offline", "ar") == "جهاز غير متصل"  # core's own type, from core's catalog
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_type_without_a_name_is_shown_as_itself(ctx: AppContext) -> None:
-    assert event_label(ctx, "plugin.gone", "sv") == "plugin.gone"
+    assert ctx.event_label("plugin.gone", "sv") == "plugin.gone"

@@ -142,7 +142,8 @@ def test_a_printer_that_is_off_is_offline_and_staff_see_it_on_the_dashboard(
     assert alerts(ctx) == ["The ticket printer at Side door: Not answering."]
     office = ctx.deployment.office("testby")
     with ctx.db.session() as session:
-        panels = [p for group in ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en")
+        panels = [p for group in ctx.hooks(office).mbk_admin_panels(
+                      office=office, session=session, language="en", event_label=ctx.event_labels("en"))
                   for p in group if p.id == "kiosk-printers"]
     [panel] = panels
     states = {line.device: line.state for line in panel.context["printers"]}

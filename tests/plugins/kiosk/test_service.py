@@ -194,7 +194,8 @@ def test_admin_panel_shows_counts_only(kiosk_ctx: AppContext) -> None:
         _arrive(kiosk_ctx, session, office, language="ar", key="k-panel-001", officer_id="a-lind",
                                  first_name="Secretname")
         service.record_usage(session, office, "so", "guide-read", "preschool")
-        panels = kiosk_ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en")
+        panels = kiosk_ctx.hooks(office).mbk_admin_panels(office=office, session=session, language="en",
+                                                          event_label=kiosk_ctx.event_labels("en"))
     panel = panels[0][0]
     assert panel.id == "kiosk-usage"
     html = kiosk_ctx.render_panel(office, panel, "en")  # as core renders it on the dashboard

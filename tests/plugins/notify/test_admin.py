@@ -34,10 +34,15 @@ def add_user(ctx: AppContext, username: str, role: str) -> str:
     return username
 
 
-def test_failed_message_shown_and_retried_by_an_admin(notify_ctx: AppContext, provider: ProviderServer) -> None:
+def a_failed_message(ctx: AppContext, provider: ProviderServer) -> None:
+    """A ticket.near SMS that the provider refused for good."""
     provider.answers.append((400, {}))
-    near(notify_ctx)
-    sender_for(notify_ctx).run_once()
+    near(ctx)
+    sender_for(ctx).run_once()
+
+
+def test_failed_message_shown_and_retried_by_an_admin(notify_ctx: AppContext, provider: ProviderServer) -> None:
+    a_failed_message(notify_ctx, provider)
     add_user(notify_ctx, "boss", "admin")
     with TestClient(create_app(notify_ctx)) as client:
         assert client.get("/testoffice/notify/messages", follow_redirects=False).headers["location"] == \
@@ -73,9 +78,7 @@ def test_failed_message_shown_and_retried_by_an_admin(notify_ctx: AppContext, pr
 
 def test_failed_messages_are_listed_with_failed_events_and_retried_from_there(notify_ctx: AppContext,
                                                                               provider: ProviderServer) -> None:
-    provider.answers.append((400, {}))
-    near(notify_ctx)
-    sender_for(notify_ctx).run_once()
+    a_failed_message(notify_ctx, provider)
     add_user(notify_ctx, "boss", "admin")
     with TestClient(create_app(notify_ctx)) as client:
         login(client, "boss")
@@ -93,10 +96,27 @@ def test_failed_messages_are_listed_with_failed_events_and_retried_from_there(no
         assert "failure-message-" not in client.get("/testoffice/admin/failures?lang=en").text
 
 
+def test_the_log_names_each_event_by_its_type_label_in_the_readers_language(
+        notify_ctx: AppContext, provider: ProviderServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names come from the event types' labels (the queue's "Turn coming soon" for ticket.near), translated
+    from their publisher's catalog, on the page, the dashboard's panel and the "What failed" page."""
+    a_failed_message(notify_ctx, provider)
+    add_user(notify_ctx, "boss", "admin")
+    with TestClient(create_app(notify_ctx)) as client:
+        login(client, "boss")
+        for language, name in (("sv", "Snart din tur"), ("ar", "الدور قريب")):
+            for path in ("/testoffice/notify/messages", "/testoffice/admin"):
+                [row] = re.findall(r'<tr id="message-\d+".*?</tr>', client.get(f"{path}?lang={language}").text, re.S)
+                assert f"<td>{name}</td>" in row, (path, language)
+            failed = client.get(f"/testoffice/admin/failures?lang={language}").text
+            assert f"{name} → " in failed, language
+        monkeypatch.delattr(notify_ctx.plugins.event_types["ticket.near"].model, "label")
+        row = client.get("/testoffice/notify/messages?lang=sv").text
+        assert "<td>ticket.near</td>" in row and "Snart din tur" not in row
+
+
 def test_viewer_sees_the_log_but_cannot_retry(notify_ctx: AppContext, provider: ProviderServer) -> None:
-    provider.answers.append((400, {}))
-    near(notify_ctx)
-    sender_for(notify_ctx).run_once()
+    a_failed_message(notify_ctx, provider)
     add_user(notify_ctx, "watcher", "viewer")
     with TestClient(create_app(notify_ctx)) as client:
         login(client, "watcher")
