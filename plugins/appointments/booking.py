@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.config import WEEKDAYS, OfficeConfig
 from core.events import publish
+from core.people import Gettext
 from core.problems import Conflict, Invalid, NotFound
 from plugins.appointments.events import AppointmentCancelled
 from plugins.appointments.models import BOOKED, CANCELLED, ONLINE, Appointment, SlotCount
@@ -99,6 +100,12 @@ class Booking:
     phone: str | None = None
 
 
+def check_contact(email: str | None, phone: str | None, _: Gettext) -> None:
+    """The e-mail address and the phone number, each where given, look like one (``_``: the reader's language)."""
+    if email and not EMAIL.match(email) or phone and not PHONE.match(phone):
+        raise Invalid("contact", _("Please check the phone number or the e-mail address."))
+
+
 def book(session: Session, office: OfficeConfig, booking: Booking, now: datetime, base_url: str) -> Appointment:
     """Book a place in a slot for a visitor (no account): a first name and a phone number or e-mail address for
     the confirmation, which ``appointment.booked`` carries with the cancel and .ics links and what to bring."""
@@ -110,8 +117,7 @@ def book(session: Session, office: OfficeConfig, booking: Booking, now: datetime
     if not (booking.email or booking.phone):
         raise Invalid("contact", _("Please give a phone number or an e-mail address for the "
                                                  "confirmation."))
-    if booking.email and not EMAIL.match(booking.email) or booking.phone and not PHONE.match(booking.phone):
-        raise Invalid("contact", _("Please check the phone number or the e-mail address."))
+    check_contact(booking.email, booking.phone, _)
     start = booking.start.astimezone(office.tz)
     day = start.date()
     if start <= now or start not in slot_starts(office, service, day) or day not in bookable_days(office, service,

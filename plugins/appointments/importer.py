@@ -34,8 +34,7 @@ from core.config import OfficeConfig, StrictModel
 from core.people import Gettext, untranslated
 from core.problems import Invalid, Problem
 from plugins.appointments import service
-from plugins.appointments.models import BOOKED, IMPORT, Appointment
-from plugins.appointments.views import STATUS_LABELS
+from plugins.appointments.models import BOOKED, IMPORT, STATUS_LABELS, Appointment
 
 MAX_ROWS = 10_000
 MAX_BYTES = 5_000_000  # ten thousand rows of CSV take about a megabyte

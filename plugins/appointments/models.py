@@ -9,9 +9,13 @@ from sqlalchemy import Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, OfficeScoped, UTCDateTime, utcnow
+from core.i18n import N_
 
 BOOKED, ARRIVED, SEEN, NO_SHOW, CANCELLED = "booked", "arrived", "seen", "no_show", "cancelled"
 STATUSES = (BOOKED, ARRIVED, SEEN, NO_SHOW, CANCELLED)
+# what staff read for each (translated where shown)
+STATUS_LABELS = {BOOKED: N_("expected"), ARRIVED: N_("arrived"), SEEN: N_("seen"), NO_SHOW: N_("no-show"),
+                 CANCELLED: N_("cancelled")}
 STAFF, IMPORT, ICS, CALDAV, ONLINE = "staff", "import", "ics", "caldav", "online"
 SOURCES = (STAFF, IMPORT, ICS, CALDAV, ONLINE)
 

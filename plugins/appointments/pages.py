@@ -15,6 +15,7 @@ from core.auth import Principal
 from core.config import OfficeConfig
 from core.db import utcnow
 from core.i18n import language_label
+from core.people import Gettext
 from core.problems import Invalid, Problem
 from core.web.deps import ContextDep, LanguageDep, OfficeDep, PrincipalDep, SessionDep
 from core.web.errors import status_of
@@ -49,12 +50,13 @@ def day_page(request: Request, office: OfficeDep, ctx: ContextDep, session: Sess
 
 @pages.post("/day/{appointment_id}/status")
 def mark(appointment_id: str, request: Request, status: Annotated[Literal["seen", "no_show", "cancelled"], Form()],
-         office: OfficeDep, session: SessionDep, principal: PrincipalDep,
+         office: OfficeDep, session: SessionDep, principal: PrincipalDep, language: LanguageDep,
          back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
-    """The officer marks a meeting seen or no-show (or cancels it), and is back on the day's page."""
+    """The officer marks a meeting seen or no-show (or cancels it), and is back on the day's page (or told why
+    not, in the page's language, as for every form of the day)."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
-    service.set_status(session, office, appointment_id, status)
+    service.set_status(session, office, appointment_id, status, _=service.translations.gettext(language))
     auth.audit(session, allowed, f"appointment.{status}", office.id, appointment=appointment_id)
     return _back_to_day(office.id, back)
 
@@ -64,49 +66,53 @@ def _back_to_day(office_id: str, back: str) -> Response:
     return RedirectResponse(f"/{office_id}/appointments/day?{safe_back}", status_code=303)
 
 
-def _local_times(office: OfficeConfig, day: date, starts: str, ends: str) -> tuple[datetime, datetime]:
+def _local_times(office: OfficeConfig, day: date, starts: str, ends: str, _: Gettext) -> tuple[datetime, datetime]:
     """The office's local ``day`` at the two times (HH:MM) as aware instants."""
     try:
         return (datetime.combine(day, time.fromisoformat(starts), tzinfo=office.tz),
                 datetime.combine(day, time.fromisoformat(ends), tzinfo=office.tz))
     except ValueError:
-        raise Invalid("invalid_time", "give the start and the end as HH:MM") from None
+        raise Invalid("invalid_time", _("give the start and the end as HH:MM")) from None
 
 
 @pages.post("/day/new")
 def create(request: Request, office: OfficeDep, session: SessionDep, principal: PrincipalDep,
-           day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
+           page_language: LanguageDep, day: Annotated[date, Form()], starts: Annotated[str, Form()],
+           ends: Annotated[str, Form()],
            with_: Annotated[str, Form(alias="with")], first_name: Annotated[str, Form(max_length=60)] = "",
            email: Annotated[str, Form(max_length=254)] = "", phone: Annotated[str, Form(max_length=20)] = "",
            language: Annotated[str, Form(max_length=8)] = "", back: Annotated[str, Form()] = "",
            csrf_token: Annotated[str, Form()] = "") -> Response:
     """Staff enter a meeting with an officer, a unit or a service (``with`` is ``officer:ID``, ``unit:ID`` or
-    ``service:ID``); it gets its booking code, shown on the day's page to give the visitor."""
+    ``service:ID``); it gets its booking code, shown on the day's page to give the visitor. ``language`` is the
+    visitor's (for their messages); problems are in the page's."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
-    kind, _, owner = with_.partition(":")
+    _ = service.translations.gettext(page_language)
+    kind, _sep, owner = with_.partition(":")
     if kind not in ("officer", "unit", "service") or not owner:
-        raise Invalid("no_owner", "choose the officer, the unit or the service the meeting is with")
+        raise Invalid("no_owner", _("name the officer, the unit or the service the meeting is with"))
     email, phone = email.strip(), phone.strip()
-    if email and not booking.EMAIL.match(email) or phone and not booking.PHONE.match(phone):
-        raise Invalid("contact", "check the phone number or the e-mail address")
-    start, end = _local_times(office, day, starts, ends)
+    booking.check_contact(email, phone, _)
+    start, end = _local_times(office, day, starts, ends, _)
     row = service.create(session, office, service.NewAppointment(
         start=start, end=end, first_name=first_name or None, email=email or None, phone=phone or None,
-        language=language or None, **{f"{kind}_id": owner}))
+        language=language or None, **{f"{kind}_id": owner}), _=_)
     auth.audit(session, allowed, "appointment.create", office.id, appointment=row.id)
     return _back_to_day(office.id, back or f"day={day.isoformat()}")
 
 
 @pages.post("/day/{appointment_id}/move")
 def move(appointment_id: str, request: Request, office: OfficeDep, session: SessionDep, principal: PrincipalDep,
-         day: Annotated[date, Form()], starts: Annotated[str, Form()], ends: Annotated[str, Form()],
-         back: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "") -> Response:
+         language: LanguageDep, day: Annotated[date, Form()], starts: Annotated[str, Form()],
+         ends: Annotated[str, Form()], back: Annotated[str, Form()] = "",
+         csrf_token: Annotated[str, Form()] = "") -> Response:
     """Staff move a booked meeting (not one from a calendar: that is moved in the calendar)."""
     check_csrf(request, csrf_token)
     allowed = authorize(office, principal, EDITORS, ())
-    start, end = _local_times(office, day, starts, ends)
-    service.move(session, office, appointment_id, start, end)
+    _ = service.translations.gettext(language)
+    start, end = _local_times(office, day, starts, ends, _)
+    service.move(session, office, appointment_id, start, end, _=_)
     auth.audit(session, allowed, "appointment.move", office.id, appointment=appointment_id)
     return _back_to_day(office.id, back)
 

@@ -35,6 +35,7 @@ from plugins.appointments.models import (
     SEEN,
     SOURCES,
     STAFF,
+    STATUS_LABELS,
     Appointment,
     ReminderSent,
 )
@@ -185,16 +186,16 @@ def clean_first_name(raw: str | None) -> str | None:
 
 
 def create(session: Session, office: OfficeConfig, new: NewAppointment, now: datetime | None = None,
-           **links: str | None) -> Appointment:
+           _: Gettext = untranslated, **links: str | None) -> Appointment:
     """A new appointment with its booking code; publishes ``appointment.booked`` (``links``: what the visitor's
-    confirmation carries, for online bookings)."""
-    check_times(new.start, new.end)
+    confirmation carries, for online bookings). Problems are in the reader's language (``_``)."""
+    check_times(new.start, new.end, _)
     if new.source not in SOURCES:
         raise Invalid("invalid_source", f"unknown source {new.source!r}")
     service = settings_of(office).service(new.service_id) if new.service_id else None
     officer_id = new.officer_id or (service.officer if service else None)
     unit_id = new.unit_id or (service.unit if service else None)
-    check_owner(office, officer_id, unit_id, new.service_id)
+    check_owner(office, officer_id, unit_id, new.service_id, _)
     if unit_id is None and officer_id is not None:
         unit_id = office.directory.officer(officer_id).unit  # type: ignore[union-attr]
     now = now or utcnow()
@@ -247,11 +248,12 @@ def ics_to_attach(office: OfficeConfig, appointment: Appointment, language: str)
     return ics(office, appointment, language).decode() if appointment.email else None
 
 
-def get(session: Session, office: OfficeConfig, appointment_id: str) -> Appointment:
+def get(session: Session, office: OfficeConfig, appointment_id: str, _: Gettext = untranslated) -> Appointment:
     found = session.scalar(select(Appointment).where(Appointment.office_id == office.id,
                                                      Appointment.id == appointment_id))
     if found is None:
-        raise NotFound("unknown_appointment", f"no appointment {appointment_id!r} at this office")
+        raise NotFound("unknown_appointment", _("no appointment %(appointment)s at this office",
+                                                appointment=repr(appointment_id)))
     return found
 
 
@@ -275,13 +277,15 @@ def _imported(appointment: Appointment) -> bool:
 
 
 def move(session: Session, office: OfficeConfig, appointment_id: str, start: datetime, end: datetime,
-         now: datetime | None = None) -> Appointment:
-    appointment = get(session, office, appointment_id)
-    check_times(start, end)
+         now: datetime | None = None, _: Gettext = untranslated) -> Appointment:
+    """Staff move a booked meeting to a new time (problems in the reader's language, ``_``)."""
+    appointment = get(session, office, appointment_id, _)
+    check_times(start, end, _)
     if _imported(appointment):
-        raise Conflict("imported", "this meeting comes from a calendar: move it in the calendar")
+        raise Conflict("imported", _("this meeting comes from a calendar: move it in the calendar"))
     if appointment.status != BOOKED:
-        raise Conflict("not_booked", f"a meeting that is {appointment.status} cannot be moved")
+        raise Conflict("not_booked", _("a meeting that is %(status)s cannot be moved",
+                                       status=_(STATUS_LABELS[appointment.status])))
     appointment.start, appointment.end, appointment.updated_at = start, end, now or utcnow()
     # reminders are due again for the new time (notify cancels what is still queued with the old one)
     session.execute(delete(ReminderSent).where(ReminderSent.office_id == office.id,
@@ -293,16 +297,18 @@ def move(session: Session, office: OfficeConfig, appointment_id: str, start: dat
 
 
 def set_status(session: Session, office: OfficeConfig, appointment_id: str, status: str,
-               now: datetime | None = None) -> Appointment:
-    """Cancel, or mark seen or no-show (staff); the kiosk's arrival goes through ``arrival.mark_arrived``."""
-    appointment = get(session, office, appointment_id)
+               now: datetime | None = None, _: Gettext = untranslated) -> Appointment:
+    """Cancel, or mark seen or no-show (staff); the kiosk's arrival goes through ``arrival.mark_arrived``.
+    Problems are in the reader's language (``_``)."""
+    appointment = get(session, office, appointment_id, _)
     if status == appointment.status:
         return appointment
     if status not in TRANSITIONS.get(appointment.status, set()) or status == ARRIVED:
-        raise Conflict("invalid_transition",
-                               f"a meeting that is {appointment.status} cannot become {status}")
+        raise Conflict("invalid_transition", _("a meeting that is %(status)s cannot become %(new)s",
+                                               status=_(STATUS_LABELS[appointment.status]),
+                                               new=_(STATUS_LABELS.get(status, status))))
     if status == CANCELLED and _imported(appointment):
-        raise Conflict("imported", "this meeting comes from a calendar: cancel it in the calendar")
+        raise Conflict("imported", _("this meeting comes from a calendar: cancel it in the calendar"))
     now = now or utcnow()
     appointment.status, appointment.closed_at, appointment.updated_at = status, now, now
     if status == CANCELLED:

@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.config import OfficeConfig
-from core.i18n import N_
-from plugins.appointments.models import ARRIVED, BOOKED, CANCELLED, NO_SHOW, SEEN, Appointment
+from plugins.appointments.models import ARRIVED, BOOKED, STATUS_LABELS, Appointment
 from plugins.appointments.service import settings_of, translations
 from plugins.appointments.stats import StatRow
-
-STATUS_LABELS = {BOOKED: N_("expected"), ARRIVED: N_("arrived"), SEEN: N_("seen"), NO_SHOW: N_("no-show"),
-                 CANCELLED: N_("cancelled")}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ marking from the page; stale calendars shown; staff only."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -104,3 +105,50 @@ def test_staff_create_move_and_cancel_on_the_page(client: TestClient, ctx: AppCo
     }).status_code == 403
     with ctx.db.session() as session:
         assert len(service.day_list(session, office, date.fromisoformat(day))) == 1
+
+
+FORM_PROBLEMS = {  # what the day's forms answer, by the page's language
+    "sv": ["ange början och slutet som TT:MM", "slutet måste vara efter början",
+           "ingen handläggare 'nobody' på kontoret (handläggare: a-lind, k-hassan)",
+           "Kontrollera telefonnumret eller e-postadressen.", "ett möte som är inställt kan inte flyttas",
+           "ett möte som är inställt kan inte bli klar"],
+    "ar": ["أدخل البداية والنهاية بالشكل HH:MM", "يجب أن تكون النهاية بعد البداية",
+           "لا يوجد موظف 'nobody' في هذا المكتب (الموظفون: a-lind, k-hassan)",
+           "يرجى التحقق من رقم الهاتف أو البريد الإلكتروني.", "لا يمكن نقل موعد حالته ملغى",
+           "لا يمكن لموعد حالته ملغى أن يصبح تمت المقابلة"],
+}
+
+
+def problem_of(page: str) -> str:
+    found = re.search(r'<p class="mbk-error-detail">(.*?)</p>', page)
+    assert found, page
+    return html.unescape(found.group(1))
+
+
+def test_the_day_forms_say_what_is_wrong_in_the_pages_language(client: TestClient, ctx: AppContext,
+                                                               make_user: Callable[..., str]) -> None:
+    office = ctx.deployment.office("skarholmen")
+    day = (utcnow() + timedelta(days=2)).astimezone(office.tz).date().isoformat()
+    guide = {**HTML, **bearer(client, make_user("guide"))}
+    token = re.search(r'name="csrf_token" value="([^"]+)"',  # type: ignore[union-attr]
+                      client.get(PAGE, headers=guide, params={"day": day}).text).group(1)
+    meeting = {"with": "officer:a-lind", "day": day, "starts": "10:00", "ends": "10:30", "csrf_token": token}
+    client.post(f"{PAGE}/new", headers=guide, data=meeting)
+    with ctx.db.session() as session:
+        [row] = service.day_list(session, office, date.fromisoformat(day))
+        cancelled = service.set_status(session, office, row.id, "cancelled").id
+        session.commit()
+    drain_events(ctx)
+    for language, expected in FORM_PROBLEMS.items():
+        answers = [
+            client.post(f"{PAGE}/new", headers=guide, params={"lang": language}, data={**meeting, "starts": "25:00"}),
+            client.post(f"{PAGE}/new", headers=guide, params={"lang": language}, data={**meeting, "ends": "09:00"}),
+            client.post(f"{PAGE}/new", headers=guide, params={"lang": language},
+                        data={**meeting, "with": "officer:nobody"}),
+            client.post(f"{PAGE}/new", headers=guide, params={"lang": language}, data={**meeting, "phone": "call me"}),
+            client.post(f"{PAGE}/{cancelled}/move", headers=guide, params={"lang": language}, data=meeting),
+            client.post(f"{PAGE}/{cancelled}/status", headers=guide, params={"lang": language},
+                        data={"status": "seen", "csrf_token": token})]
+        assert [problem_of(a.text) for a in answers] == expected, language
+        assert [a.status_code for a in answers] == [422, 422, 422, 422, 409, 409]
+        assert f'lang="{language}"' in answers[0].text
