@@ -46,7 +46,6 @@ from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
     TICKET_ROWS,
-    ahead_of,
     calling_order,
     get_ticket,
     local_day,
@@ -138,8 +137,7 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         # Only an idempotency key can collide (a double tap committed meanwhile); the number cannot, so without a
         # key there is no savepoint to set and release while the counter is locked.
         with session.begin_nested() if request.idempotency_key else nullcontext():
-            ticket.id, ticket.number, ticket.label, ahead = write_numbered(
-                session, service, settings.number_digits, row, ahead_of(office, ticket))
+            ticket.id, ticket.number, ticket.label = write_numbered(session, service, settings.number_digits, row)
     except IntegrityError:
         # The same idempotency key committed by a concurrent request (a double tap): return that ticket.
         earlier = _by_idempotency_key(session, office.id, request.idempotency_key) if request.idempotency_key else None
@@ -148,7 +146,10 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         return _issued(session, office, earlier, created=False, now=now)
     make_transient_to_detached(ticket)  # written as it is: it joins the session as loaded, with nothing to flush
     session.add(ticket)
-    issued = IssuedTicket(ticket, ahead + 1, estimate_for(session, office, service.id, ahead + 1, now), created=True)
+    # Its place is counted now, in a statement after the number's: on PostgreSQL a statement sees the line as it
+    # was when the statement began, so a count made before (or with) the number would miss a ticket that another
+    # kiosk committed while this one waited for the line's counter, and both visitors would be told one place.
+    issued = _issued(session, office, ticket, created=True, now=now)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
                                              estimated_wait_minutes=issued.estimated_wait_minutes,

@@ -34,23 +34,17 @@ def next_number(session: Session, office_id: str, service_id: str, day: date) ->
                             list(COUNTER_KEYS), "last_number")
 
 
-def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any],
-                   ahead: Any) -> tuple[int, int, str, int]:
+def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any]) -> tuple[int, int, str]:
     """Take the next number of the ticket's line and write the ticket (``row``: every column but
-    ``SET_WHEN_WRITTEN``) with it; answers its id, number and label, and the count of tickets ahead of it
-    (``ahead``: tickets.ahead_of the ticket not written yet). PostgreSQL does it all in one statement (the count
-    sees the line as the statement began, without the new ticket), SQLite (in-process, where a statement costs no
-    round trip, and a writer has the database to itself from BEGIN) in three."""
-    session.flush()
+    ``SET_WHEN_WRITTEN``) with it; answers its id, number and label. PostgreSQL does both in one statement, SQLite
+    (in-process, where a statement costs no round trip) in two."""
     if is_postgres(session):
-        written = session.execute(_numbered_insert(ahead), {**row, "last_number": 1, "prefix": service.prefix,
-                                                            "digits": digits}).one()
-        return written.id, written.number, written.label, written.ahead or 0
-    before = session.scalar(ahead, row) or 0
+        written = session.execute(_numbered_insert(), {**row, "last_number": 1, "prefix": service.prefix,
+                                                       "digits": digits}).one()
+        return written.id, written.number, written.label
     number = next_number(session, row["office_id"], row["issued_service"], row["day"])
     label = format_number(service, number, digits)
-    return (session.execute(_WRITE_TICKET, {**row, "number": number, "label": label}).scalar_one(), number, label,
-            before)
+    return session.execute(_WRITE_TICKET, {**row, "number": number, "label": label}).scalar_one(), number, label
 
 
 # A new ticket is written with one INSERT … RETURNING id, not through the unit of work: its flush of one object
@@ -58,12 +52,12 @@ def write_numbered(session: Session, service: Service, digits: int, row: Mapping
 _WRITE_TICKET = insert(Ticket.__table__).returning(TICKET_COLUMNS.id)
 
 
-@lru_cache(maxsize=8)
-def _numbered_insert(ahead: Any) -> Any:
+@lru_cache(maxsize=1)
+def _numbered_insert() -> Any:
     """PostgreSQL: WITH taken AS (the counter's upsert) INSERT INTO queue_ticket VALUES (…, the number, its label)
-    RETURNING id, number, label, (the count ahead). The counter's key parameters are the ticket's own (office_id,
-    service, day: a ticket is numbered in the line it is issued to). The label is ``format_number`` in SQL: the
-    prefix, then the number zero-padded to ``digits`` (never cut: a longer number keeps every digit)."""
+    RETURNING id, number, label. The counter's key parameters are the ticket's own (office_id, service, day: a
+    ticket is numbered in the line it is issued to). The label is ``format_number`` in SQL: the prefix, then the
+    number zero-padded to ``digits`` (never cut: a longer number keeps every digit)."""
     taken = increment_cte(NumberCounter, (*COUNTER_KEYS, "last_number"), COUNTER_KEYS, "last_number")
     number = select(taken.c.last_number).scalar_subquery()
     digits = cast(number, String)
@@ -71,5 +65,4 @@ def _numbered_insert(ahead: Any) -> Any:
                                                                                  func.length(digits)), "0")
     values = {column.key: bindparam(column.key) for column in TICKET_COLUMNS if column.key not in SET_WHEN_WRITTEN}
     return (insert(Ticket.__table__).values({**values, "number": number, "label": label}).add_cte(taken)
-            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label,
-                       ahead.correlate(None).scalar_subquery().label("ahead")))
+            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label))

@@ -6,6 +6,8 @@ lost, into an error instead of a hang. PostgreSQL only: SQLite has one writer an
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -99,3 +101,31 @@ def test_a_call_and_a_pause_of_its_counter_take_turns(ctx: AppContext, office: O
             lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=3))
     with pytest.raises(Conflict), ctx.db.session() as guide:  # and then finds the counter paused
         lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=4))
+
+
+def test_a_ticket_issued_while_another_holds_its_line_counts_that_one_ahead(ctx: AppContext,
+                                                                           office: OfficeConfig) -> None:
+    """Two kiosks issue in one line at once: the second waits for the line's number until the first commits, and
+    its place must then count the first, or two visitors are told the same place."""
+    with ctx.db.session() as first:
+        issued_first = lifecycle.issue_ticket(first, office, TicketRequest(language="sv", service="guidance"),
+                                              now=T0)
+        waiting_pid = first.connection().connection.dbapi_connection.info.backend_pid
+        second_result: list[lifecycle.IssuedTicket] = []
+
+        def second_kiosk() -> None:
+            with ctx.db.session() as second:
+                second_result.append(lifecycle.issue_ticket(
+                    second, office, TicketRequest(language="sv", service="guidance"), now=T0 + timedelta(seconds=1)))
+
+        kiosk = threading.Thread(target=second_kiosk)
+        kiosk.start()
+        with ctx.db.engine.connect() as watcher:  # until the second kiosk waits for the first one's lock
+            blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+            deadline = time.monotonic() + 30
+            while not watcher.scalar(blocked, {"pid": waiting_pid}) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert watcher.scalar(blocked, {"pid": waiting_pid}), "the second kiosk never waited for the first"
+    kiosk.join(30)  # the first committed as its session ended
+    assert issued_first.position == 1
+    assert [(r.ticket.number, r.position) for r in second_result] == [(issued_first.ticket.number + 1, 2)]
