@@ -71,11 +71,12 @@ class Ticket(OfficeScoped, Base):
 
 
 # The line in calling order (tickets.line_order, with and without booked visitors first): call-next and the front
-# of the line read the first entries instead of sorting every waiting ticket.
+# of the line read the first entries instead of sorting every waiting ticket. held_at last: the count of tickets
+# ahead of one (tickets.ahead_of, on every ticket issued) is then read from the index alone.
 _LINE = (Ticket.office_id, Ticket.day, Ticket.service, Ticket.status)
 Index("ix_queue_ticket_calling_booked_first", *_LINE, Ticket.urgent.desc(), Ticket.booked.desc(), Ticket.waiting_since,
-      Ticket.id)
-Index("ix_queue_ticket_calling", *_LINE, Ticket.urgent.desc(), Ticket.waiting_since, Ticket.id)
+      Ticket.id, Ticket.held_at)
+Index("ix_queue_ticket_calling", *_LINE, Ticket.urgent.desc(), Ticket.waiting_since, Ticket.id, Ticket.held_at)
 
 
 class NumberCounter(Base):

@@ -173,6 +173,21 @@ def test_a_new_ticket_is_told_its_place_behind_flagged_ones_and_at_the_same_mome
     assert [e["position"] for e in events(ctx, "ticket.issued")] == [1, 2, 1, 1, 3, 6]
 
 
+def test_each_waiting_ticket_is_told_its_place_in_calling_order(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    ctx = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
+    later = T0 + timedelta(seconds=1)
+    flags = [{}, {"booked": True}, {"urgent": True}, {}, {"urgent": True, "booked": True}, {"booked": True},
+             {"urgent": True}, {}]
+    issued = [issue(ctx, now=T0 if i % 2 else later, **dict(f)).ticket for i, f in enumerate(flags)]
+    act(ctx, lifecycle.hold, issued[3].public_id)  # keeps its place, but nobody behind it waits for it
+    with ctx.db.session() as session:
+        line = [t for t in tickets.open_tickets(session, office(ctx), ["info"], now=T0) if t.held_at is None]
+        assert [tickets.position_of(session, office(ctx), t) for t in line] == [1, 2, 3, 4, 5, 6, 7]
+    assert [t.label for t in line] == ["A005", "A003", "A007", "A002", "A006", "A008", "A001"]
+    assert [call(ctx, "desk-2").label for _ in line] == [t.label for t in line]
+
+
 def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
     first = issue(qctx)
     issue(qctx, "guidance")
