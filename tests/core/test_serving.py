@@ -36,6 +36,18 @@ def mbk_serve(db_url: str, deployment: Path, port: int, ready_fd: int, metrics_d
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def stop_supervisor(supervisor: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """After a failed assertion too: SIGTERM first, so that the supervisor stops its processes (a SIGKILL would
+    leave them running), and only then kill."""
+    if supervisor.poll() is None:
+        supervisor.terminate()
+        try:
+            supervisor.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            supervisor.kill()
+            supervisor.communicate()
+
+
 def test_processes_share_a_port_and_metrics_sum_over_them(db_url: str, tmp_path: Path) -> None:
     deployment = tmp_path / "deployment"
     shutil.copytree(DEMO, deployment)
@@ -69,9 +81,7 @@ def test_processes_share_a_port_and_metrics_sum_over_them(db_url: str, tmp_path:
         assert server.returncode == 0
     finally:
         os.close(read_fd)
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
+        stop_supervisor(server)
 
 
 @pytest.mark.parametrize(("operator_setting", "expected"), [
@@ -99,9 +109,7 @@ def test_first_process_alone_does_background_work_and_each_freezes_startup(
         assert supervisor.wait(timeout=60) == 0
     finally:
         os.close(read_fd)
-        if supervisor.poll() is None:
-            supervisor.kill()
-            supervisor.wait()
+        stop_supervisor(supervisor)
 
 
 def test_served_connections_send_without_nagle_delay() -> None:
