@@ -88,8 +88,8 @@ class AppContext:
         """An event type's name for staff in ``language``: the ``label`` its publisher gave the type (translated
         from the catalogs), or the type itself when it has none or is no longer installed."""
         registered = self.plugins.event_types.get(event_type)
-        label = getattr(registered.model, "label", None) if registered else None
-        return self.translator.gettext(language)(label) if isinstance(label, str) else event_type
+        label = registered.model.label if registered else None
+        return self.translator.gettext(language)(label) if label else event_type
 
     def event_labels(self, language: str) -> Callable[[str], str]:
         """``event_label`` in one language, as the hooks that name event types get it."""

@@ -50,10 +50,12 @@ HANDLED = "mbk_event_handled"
 
 
 class DomainEvent(BaseModel):
-    """Base for typed events. Subclasses set ``type`` (e.g. ``"ticket.called"``) and their fields."""
+    """Base for typed events. Subclasses set ``type`` (e.g. ``"ticket.called"``), their fields, and ``label``: the
+    type's name for staff (marked with core.i18n.N_, translated where it is shown; without one, staff see the type)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     type: ClassVar[str]
+    label: ClassVar[str | None] = None
 
 
 @dataclass(frozen=True)
