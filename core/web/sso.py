@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
+import httpx2  # Authlib's HTTP client: the provider's unreachability arrives as its errors
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -64,7 +64,7 @@ async def sso_start(request: Request, ctx: ContextDep, next: str = "/") -> Respo
     request.session[NEXT_KEY] = safe_next(next)
     try:
         return await client(request).authorize_redirect(request, callback_url(ctx))
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         raise provider_unavailable(exc, ctx.translator.gettext(ctx.language(request, None))) from None
 
 
@@ -84,7 +84,7 @@ async def sso_callback(request: Request, ctx: ContextDep) -> Response:
     except OAuthError as exc:
         return login_refused(request, ctx, _("Single sign-on did not complete (%(reason)s). Try again.",
                                              reason=exc.error))
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         raise provider_unavailable(exc, _) from None
     try:
         await run_in_threadpool(finish_login, request, ctx, settings, claims, token.get("id_token"), _)
@@ -116,7 +116,7 @@ async def provider_logout(request: Request, ctx: AppContext, id_token: str | Non
         return None
     try:
         metadata = await client(request).load_server_metadata()
-    except httpx.HTTPError:
+    except httpx2.HTTPError:
         return None
     endpoint = metadata.get("end_session_endpoint")
     if not endpoint:
