@@ -26,7 +26,7 @@ from collections.abc import Callable  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from core import auth, migrate  # noqa: E402
+from core import devices, migrate  # noqa: E402
 from core.config import PlatformSettings  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.events import OutboxEvent  # noqa: E402
@@ -54,7 +54,7 @@ def run(url: str, label: str, requests: int) -> None:
     ctx = create_context(PlatformSettings(database_url=url, deployment=DEMO, secret_key="bench-secret-0123456789",
                                           run_dispatcher=False), PluginManager.from_entry_points(), database)
     with ctx.db.session() as session:
-        _, token = auth.enrol_device(session, "skarholmen", "kiosk", "bench")
+        _, token = devices.enrol_device(session, "skarholmen", "kiosk", "bench")
     headers = {"Authorization": f"Bearer {token}", "accept": "text/html"}
     print(f"== {label}")
     with TestClient(create_app(ctx)) as client:

@@ -36,7 +36,7 @@ import sqlalchemy as sa  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import auth, migrate  # noqa: E402
+from core import auth, devices, migrate  # noqa: E402
 from core.db import Database  # noqa: E402
 from core.plugins import PluginManager  # noqa: E402
 from tests.support import free_port  # noqa: E402
@@ -75,7 +75,7 @@ class Server:
         database = Database(self.url)
         migrate.upgrade(database.engine, PluginManager.from_entry_points())
         with database.session() as session:
-            _, self.kiosk_token = auth.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
+            _, self.kiosk_token = devices.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
             auth.create_user(session, "bench-guide", PASSWORD, office_id="skarholmen", role="guide")
         database.dispose()
         env = {**os.environ, "MBK_DATABASE_URL": self.url, "MBK_DEPLOYMENT": str(ROOT / "deployments" / "demo"),

@@ -1,7 +1,7 @@
-"""Staff users with per-office roles, enrolled devices, tokens, login throttling and the audit log.
+"""Staff users with per-office roles, their browser sessions and API tokens, login throttling, and the audit log.
 
 No HTTP here: the web layer (core/web/security.py) turns requests into a :class:`Principal` and asks
-the questions below.
+the questions below. Enrolled devices (their table, tokens and cookies) are core.devices'.
 """
 
 from __future__ import annotations
@@ -38,10 +38,8 @@ from core.db import Base, Database, OfficeScoped, UTCDateTime, lock_key, utcnow
 from core.i18n import N_
 
 ROLES = ("admin", "guide", "officer", "viewer")
-DEVICE_KINDS = ("kiosk", "display", "tablet")
 TOKEN_LIFETIME = timedelta(hours=12)
 SESSION_LIFETIME = timedelta(hours=12)
-ENROLMENT_LINK_LIFETIME = timedelta(days=7)
 THROTTLE_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 # Failures allowed before waits start. An address is shared by every guide behind an office's NAT: more room.
@@ -101,23 +99,6 @@ def _staff_changed(_mapper: Any, _connection: Any, target: StaffUser | StaffRole
     session = object_session(target)
     if session is not None:
         device_cache.forget_tokens(session)
-
-
-class Device(OfficeScoped, Base):
-    __tablename__ = "core_device"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(String(200))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # The one-time enrolment link's code (hashed); cleared when the link is used.
-    enrolment_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
-    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # When device.offline was published for its current absence; cleared when it is seen again.
-    offline_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AuditEntry(Base):
@@ -243,10 +224,6 @@ def office_staff(session: Session, office_id: str) -> list[tuple[StaffUser, list
     users = session.scalars(select(StaffUser).join(StaffRole).where(StaffRole.office_id == office_id)
                             .distinct().order_by(StaffUser.username))
     return [(u, sorted(r.role for r in u.roles if r.office_id == office_id)) for u in users]
-
-
-def office_devices(session: Session, office_id: str) -> list[Device]:
-    return list(session.scalars(select(Device).where(Device.office_id == office_id).order_by(Device.id)))
 
 
 def find_user(session: Session, username: str) -> StaffUser | None:
@@ -411,107 +388,6 @@ def user_from_token(session: Session, secret: str, token: str) -> tuple[StaffUse
     if user is None or user.disabled or not hmac.compare_digest(data.get("pw", ""), _password_stamp(user)):
         raise AuthError("invalid token")
     return user, issued_at + TOKEN_LIFETIME
-
-
-# --- Devices ----------------------------------------------------------------------------------------
-
-DEVICE_TOKEN_PREFIX = "mbkd_"
-# Enrolment codes are typed on touch screens: no 0/O, 1/I/L.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
-def enrol_device(session: Session, office_id: str, kind: str, name: str) -> tuple[Device, str]:
-    """Create a device and return it with its token, visible only now (only a hash is stored)."""
-    if kind not in DEVICE_KINDS:
-        raise ValueError(f"unknown device kind {kind!r} (kinds: {', '.join(DEVICE_KINDS)})")
-    if not name.strip():
-        raise ValueError("a device needs a name")
-    token = DEVICE_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device(office_id=office_id, kind=kind, name=name.strip(), token_hash=hash_secret(token))
-    session.add(device)
-    session.flush()
-    return device, token
-
-
-def normalized_code(code: str) -> str:
-    """Enrolment codes are typed by people: case, spaces and dashes do not matter."""
-    return "".join(code.split()).replace("-", "").upper()
-
-
-def new_enrolment_code(device: Device, lifetime: timedelta = ENROLMENT_LINK_LIFETIME, length: int = 16,
-                       now: datetime | None = None) -> str:
-    """A one-time code for the device's enrolment link, valid ``lifetime`` (replacing any earlier, unused one);
-    only a hash is kept. Grouped by four for reading aloud and typing: ``K7QF-3MZP``."""
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-    code = "-".join(raw[i:i + 4] for i in range(0, length, 4))
-    device.enrolment_code_hash = hash_secret(normalized_code(code))
-    device.enrolment_expires_at = (now or utcnow()) + lifetime
-    return code
-
-
-def enrolment_expires(device: Device) -> datetime:
-    return device.enrolment_expires_at or device.created_at + ENROLMENT_LINK_LIFETIME
-
-
-def use_enrolment_code(session: Session, office_id: str | None, code: str, now: datetime | None = None) -> Device:
-    """Consume an enrolment code (of the office, or of any office when None): it works once, within its lifetime,
-    for an active device."""
-    stmt = select(Device).where(Device.enrolment_code_hash == hash_secret(normalized_code(code)))
-    if office_id is not None:
-        stmt = stmt.where(Device.office_id == office_id)
-    device = session.scalar(stmt)
-    if device is None or device.revoked_at is not None:
-        raise AuthError("This enrolment link is unknown, already used or revoked.")
-    if enrolment_expires(device) < (now or utcnow()):
-        raise AuthError("This enrolment link has expired; enrol the device again.")
-    device.enrolment_code_hash = None
-    device.enrolment_expires_at = None
-    device.last_seen_at = now or utcnow()
-    return device
-
-
-def device_from_token(session: Session, token: str) -> Device:
-    if not token.startswith(DEVICE_TOKEN_PREFIX):
-        raise AuthError("invalid device token")
-    device = session.scalar(select(Device).where(Device.token_hash == hash_secret(token)))
-    if device is None or device.revoked_at is not None:
-        raise AuthError("unknown or revoked device")
-    return device
-
-
-def _device_cookie_serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="mbk-device-cookie")
-
-
-def device_cookie_value(secret: str, device: Device) -> str:
-    """What an enrolled browser keeps: the signed device id (the database decides whether it is revoked)."""
-    return _device_cookie_serializer(secret).dumps({"device": device.id})
-
-
-def device_from_cookie(session: Session, secret: str, value: str) -> Device:
-    try:
-        data = _device_cookie_serializer(secret).loads(value)
-    except BadSignature:
-        raise AuthError("invalid device cookie") from None
-    device = session.get(Device, data.get("device"))
-    if device is None or device.revoked_at is not None:
-        raise AuthError("unknown or revoked device")
-    return device
-
-
-def principal_for_device(device: Device) -> Principal:
-    return Principal(kind="device", name=device.name, device_id=device.id, device_office=device.office_id,
-                     device_kind=device.kind)
-
-
-def revoke_device(session: Session, device_id: int) -> Device:
-    device = session.get(Device, device_id)
-    if device is None:
-        raise ValueError(f"no device with id {device_id}")
-    device.revoked_at = device.revoked_at or utcnow()
-    device.enrolment_code_hash = None
-    device_cache.forget(session, device.id)
-    return device
 
 
 # --- Audit ------------------------------------------------------------------------------------------

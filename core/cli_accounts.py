@@ -111,16 +111,16 @@ def device_add(office: Annotated[str, typer.Option()],
                kind: Annotated[str, typer.Option(help="kiosk, display or tablet")],
                name: Annotated[str, typer.Option()], deployment: DeploymentOption = None) -> None:
     """Enrol a device: prints a one-time enrolment link and its token (only a hash is stored)."""
-    from core import auth, devices
+    from core import devices
 
     ctx = load_context(deployment)
     if ctx.deployment.office(office) is None:
         raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
     with problem_exit(), ctx.db.session() as session:
         device, token, code = devices.enrol(session, cli_actor(), office, kind, name,
-                                            lifetime=auth.ENROLMENT_LINK_LIFETIME, code_length=16)
+                                            lifetime=devices.ENROLMENT_LINK_LIFETIME, code_length=16)
     base = ctx.settings.base_url.rstrip("/")
-    days = auth.ENROLMENT_LINK_LIFETIME.days
+    days = devices.ENROLMENT_LINK_LIFETIME.days
     typer.echo(f"device {device.id} ({kind} '{name}') at {office}")
     typer.echo(f"enrolment link (open it once on the device, within {days} days): {base}/{office}/enrol?code={code}")
     typer.echo(f"token (for API clients, shown only now): {token}")
@@ -149,15 +149,15 @@ def demo_login_and_links(ctx, base: str) -> str:  # type: ignore[no-untyped-def]
             auth.create_user(session, DEMO_USER, password, platform_admin=True, display_name="Demo")
         else:
             auth.set_password(session, user, password)
-        for old in session.scalars(select(auth.Device).where(auth.Device.name.startswith(DEMO_DEVICE_PREFIX),
-                                                              auth.Device.revoked_at.is_(None))):
+        for old in session.scalars(select(devices.Device).where(devices.Device.name.startswith(DEMO_DEVICE_PREFIX),
+                                                              devices.Device.revoked_at.is_(None))):
             devices.revoke(session, cli_actor(), None, old.id)
         for office in ctx.deployment.offices.values():
-            kinds = {link.audience for link in ctx.page_links(office)} & set(auth.DEVICE_KINDS)
+            kinds = {link.audience for link in ctx.page_links(office)} & set(devices.DEVICE_KINDS)
             for kind in sorted(kinds):
                 _device, _token, code = devices.enrol(session, cli_actor(), office.id, kind,
                                                       f"{DEMO_DEVICE_PREFIX}{kind}",
-                                                      lifetime=auth.ENROLMENT_LINK_LIFETIME, code_length=16)
+                                                      lifetime=devices.ENROLMENT_LINK_LIFETIME, code_length=16)
                 links.append(f"    {office.id:<12} {kind:<8} {base}/{office.id}/enrol?code={code}")
         auth.audit(session, cli_actor(), "demo.access", None)
     return "\n".join([f"\nDemo login (platform admin, every office): {DEMO_USER} / {password}   {base}/login",
@@ -169,14 +169,14 @@ def device_list(office: str | None = None, deployment: DeploymentOption = None) 
     """List enrolled devices."""
     from sqlalchemy import select
 
-    from core import auth, devices
+    from core import devices
     from core.db import utcnow
 
     ctx = load_context(deployment)
     with ctx.db.session() as session:
-        stmt = select(auth.Device).order_by(auth.Device.office_id, auth.Device.id)
+        stmt = select(devices.Device).order_by(devices.Device.office_id, devices.Device.id)
         if office:
-            stmt = stmt.where(auth.Device.office_id == office)
+            stmt = stmt.where(devices.Device.office_id == office)
         for device in session.scalars(stmt):
             found = ctx.deployment.office(device.office_id)
             state = devices.state(device, found, utcnow()) if found else "office gone"

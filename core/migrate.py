@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def alembic_config(engine: Engine | None, plugins: PluginManager) -> Config:
     """Alembic's configuration; ``engine`` None for commands that touch no database (a new revision)."""
     import core.auth
+    import core.devices
     import core.events
     import core.people  # noqa: F401  (core's own tables must be on the metadata autogenerate compares)
 

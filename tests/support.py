@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from core import auth
+from core import devices
 from core.dispatch import Dispatcher
 from core.events import DomainEvent
 from core.plugins import PluginManager
@@ -58,7 +58,7 @@ def bearer(client: TestClient, username: str, password: str = PASSWORD) -> dict[
 
 def device_header(ctx: AppContext, office: str, kind: str, name: str = "Test device") -> dict[str, str]:
     with ctx.db.session() as session:
-        _, token = auth.enrol_device(session, office, kind, name)
+        _, token = devices.enrol_device(session, office, kind, name)
     return {"Authorization": f"Bearer {token}"}
 
 

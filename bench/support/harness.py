@@ -26,7 +26,7 @@ import httpx
 import sqlalchemy as sa
 
 from bench.support.cpu_share import CpuShares, CpuShareUnavailable
-from core import auth, migrate
+from core import auth, devices, migrate
 from core.db import Database
 from core.events import EventDelivery, OutboxEvent
 from core.plugins import PluginManager
@@ -73,7 +73,7 @@ def prepare_project(url: str) -> str:
     database = Database(url)
     migrate.upgrade(database.engine, PluginManager.from_entry_points())
     with database.session() as session:
-        _, kiosk_token = auth.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
+        _, kiosk_token = devices.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
         auth.create_user(session, GUIDE, PASSWORD, office_id="skarholmen", role="guide")
     database.dispose()
     return kiosk_token

@@ -131,8 +131,8 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
     via_cookie = False
     try:
         if token is not None:
-            if token.startswith(auth.DEVICE_TOKEN_PREFIX):
-                principal = _device_principal(ctx, session, token, lambda: auth.device_from_token(session, token))
+            if token.startswith(devices.DEVICE_TOKEN_PREFIX):
+                principal = _device_principal(ctx, session, token, lambda: devices.device_from_token(session, token))
             else:
                 principal = _staff_token_principal(ctx, session, token)
         elif request.session.get(SESSION_KEY):
@@ -143,7 +143,7 @@ def get_principal(request: Request, ctx: ContextDep, session: SessionDep) -> Aut
         cookie = request.cookies.get(DEVICE_COOKIE)
         if principal is None and cookie:
             principal = _device_principal(ctx, session, cookie,
-                                          lambda: auth.device_from_cookie(session, ctx.secret_key, cookie))
+                                          lambda: devices.device_from_cookie(session, ctx.secret_key, cookie))
             via_cookie = True
     except auth.AuthError as exc:
         raise Unauthorized("unauthorized", str(exc)) from None
@@ -158,7 +158,7 @@ def _bearer_token(request: Request) -> str | None:
 
 
 def _device_principal(ctx: AppContext, session: Session, credential: str,
-                      read_device: Callable[[], auth.Device]) -> AuthPrincipal:
+                      read_device: Callable[[], devices.Device]) -> AuthPrincipal:
     """A device's principal, by its token or its enrolled browser's cookie: from this process's few seconds' memory
     (core.device_cache) while its last sighting needs no write, else read (and the sighting recorded) in the
     request's session. Only a credential that was read and found valid is remembered, by its hash."""
@@ -185,9 +185,9 @@ def _staff_token_principal(ctx: AppContext, session: Session, token: str) -> Aut
     return principal
 
 
-def _seen(ctx: AppContext, session: Session, device: auth.Device, now: datetime) -> AuthPrincipal:
+def _seen(ctx: AppContext, session: Session, device: devices.Device, now: datetime) -> AuthPrincipal:
     devices.seen(session, device, ctx.deployment.office(device.office_id), now, LAST_SEEN_RESOLUTION)
-    return auth.principal_for_device(device)
+    return devices.principal_for_device(device)
 
 
 _READ = object()  # what _from_memory answers when the credential must be read
@@ -200,7 +200,7 @@ def _from_memory(request: Request) -> object:
     if token is not None:
         token_hash, now = auth.hash_secret(token), utcnow()
         remembered = (device_cache.lookup(token_hash, now, LAST_SEEN_RESOLUTION)
-                      if token.startswith(auth.DEVICE_TOKEN_PREFIX) else device_cache.lookup_token(token_hash, now))
+                      if token.startswith(devices.DEVICE_TOKEN_PREFIX) else device_cache.lookup_token(token_hash, now))
         return _READ if remembered is None else remembered
     if request.session.get(SESSION_KEY) or request.cookies.get(DEVICE_COOKIE):
         return _READ

@@ -112,12 +112,12 @@ def _shown_enrolment(request: Request, ctx: AppContext, office: OfficeConfig, se
     code = shown_after_redirect(request, "enrolment", f"{office.id}/{device_id}") if device_id else None
     if code is None:
         return None
-    device = session.get(auth.Device, device_id)
+    device = session.get(devices.Device, device_id)
     if device is None or device.office_id != office.id or devices.state(device, office, utcnow()) != "not enrolled":
         forget_shown(request)  # used, expired or revoked: nothing left to show
         return None
     link = enrolment_link(ctx, office.id, code)
-    expires: datetime = auth.enrolment_expires(device).astimezone(office.tz)
+    expires: datetime = devices.enrolment_expires(device).astimezone(office.tz)
     return {"name": device.name, "link": link, "code": code, "expires": expires,
             "qr": qr.svg_data_uri(link, scale=5),
             "code_page": f"{ctx.settings.base_url.rstrip('/')}/enrol"}
@@ -162,12 +162,12 @@ def open_enrolment(request: Request, ctx: AppContext, office_id: str | None, cod
     _ = ctx.translator.gettext(ctx.language(request, ctx.deployment.office(office_id) if office_id else None))
     with ctx.db.session() as session:
         try:
-            device = auth.use_enrolment_code(session, office_id, code)
+            device = devices.use_enrolment_code(session, office_id, code)
         except auth.AuthError:
             raise problems.Forbidden("invalid_enrolment", _("This code is unknown, already used, revoked or expired; "
                                                             "enrol the device again on the admin page.")) from None
-        auth.audit(session, auth.principal_for_device(device), "device.enrolled", device.office_id, device=device.id)
-        cookie = auth.device_cookie_value(ctx.secret_key, device)
+        auth.audit(session, devices.principal_for_device(device), "device.enrolled", device.office_id, device=device.id)
+        cookie = devices.device_cookie_value(ctx.secret_key, device)
         kind, office = device.kind, ctx.deployment.office(device.office_id)
     target = next((link.path for link in ctx.page_links(office) if link.audience == kind), f"/{office.id}"
                   ) if office else "/"

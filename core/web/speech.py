@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.auth import DEVICE_KINDS, ROLES, Principal
+from core.auth import ROLES, Principal
 from core.config import OfficeConfig
+from core.devices import DEVICE_KINDS
 from core.problems import Invalid, NotFound, Unavailable
 from core.speech import MAX_TEXT, Allowance, SpeechError
 from core.web.deps import ContextDep, OfficeDep

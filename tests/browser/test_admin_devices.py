@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from core import auth, devices
+from core import devices
 from core.db import utcnow
 from tests.axe import assert_accessible
 from tests.browser.test_admin_people import fits_the_screen, log_in
@@ -84,7 +84,7 @@ def test_the_live_view_counts_a_device_gone_quiet_until_it_checks_in(server: Liv
                                                                      language: str) -> None:
     ctx = server.ctx
     with ctx.db.session() as session:
-        kiosk, token = auth.enrol_device(session, "skarholmen", "kiosk", "Entrance")
+        kiosk, token = devices.enrol_device(session, "skarholmen", "kiosk", "Entrance")
         kiosk.last_seen_at = utcnow() - timedelta(minutes=20)  # the demo's limit is 15 minutes
     log_in(page, server.url, "boss", PASSWORD, f"/skarholmen/queue/live?lang={language}")
     wait_for_listeners(server, 1)
@@ -99,7 +99,7 @@ def test_the_live_view_counts_a_device_gone_quiet_until_it_checks_in(server: Liv
 
     # Quiet again: the watcher (every minute in the server, called here) publishes device.offline; it shows at once.
     with ctx.db.session() as session:
-        session.get(auth.Device, kiosk.id).last_seen_at = utcnow() - timedelta(minutes=16)
+        session.get(devices.Device, kiosk.id).last_seen_at = utcnow() - timedelta(minutes=16)
     with ctx.db.session() as session:
         devices.report_offline(session, ctx.deployment)
     expect(offline).to_have_text("1 · " + {"sv": "16 min", "ar": "16 دقيقة"}[language])

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core import auth
+from core import auth, devices
 from core.db import utcnow
 from plugins.notify.models import NotifyMessage
 from tests.axe import assert_accessible
@@ -45,7 +45,8 @@ def a_day(server: LiveServer, make_user: Callable[..., str]) -> None:
     with server.ctx.db.session() as session:
         auth.create_user(session, "kim-with-a-rather-long-username@skarholmen.example.org", PASSWORD,
                          office_id="skarholmen", role="guide", display_name="Kim Andersson-Lindqvist")
-        silent, _ = auth.enrol_device(session, "skarholmen", "display", "Tavlan i väntrummet vid fönstret mot torget")
+        silent, _ = devices.enrol_device(session, "skarholmen", "display",
+                                         "Tavlan i väntrummet vid fönstret mot torget")
         silent.last_seen_at = utcnow() - timedelta(minutes=40)
         session.add(NotifyMessage(office_id="skarholmen", idempotency_key="admin-pages", event_type="visitor.arrived",
                                   channel="email", recipient="officer:a-lind", language="sv", status="failed",

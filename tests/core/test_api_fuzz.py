@@ -23,7 +23,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
-from core import auth
+from core import auth, devices
 from core.web.app import AppContext, create_app
 from plugins.appointments import service as appointments
 from tests.support import PASSWORD, bearer, device_header
@@ -48,7 +48,7 @@ def real_ids(ctx: AppContext, client: TestClient) -> dict[str, str]:
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
     with ctx.db.session() as session:
         auth.create_user(session, "fuzz-guide", PASSWORD, office_id="skarholmen", role="guide")
-        board, _token = auth.enrol_device(session, "skarholmen", "display", "Fuzzed board")
+        board, _token = devices.enrol_device(session, "skarholmen", "display", "Fuzzed board")
         meeting = appointments.create(session, office, appointments.NewAppointment(
             start=start, end=start + timedelta(minutes=30), officer_id="a-lind"))
     return {"office": "skarholmen", "survey_id": "exit", "indicator_id": "learned", "ticket_id": ticket.json()["id"],

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
-from core import auth
+from core import auth, devices
 from core.web.app import AppContext
 from tests.core.test_plugin_contract import with_dummy, write_deployment
 from tests.support import PASSWORD, bearer, device_header
@@ -150,16 +150,16 @@ def test_device_token_works_only_for_its_office_and_kind(client: TestClient, ctx
 def test_revoked_device_gets_401(client: TestClient, ctx: AppContext) -> None:
     kiosk = device_header(ctx, "alpha", "kiosk", "Entrance 1")
     with ctx.db.session() as session:
-        device = session.scalars(select(auth.Device)).one()
-        auth.revoke_device(session, device.id)
+        device = session.scalars(select(devices.Device)).one()
+        devices.revoke_device(session, device.id)
     response = client.get("/api/v1/offices/alpha/dummy/kiosk", headers=kiosk)
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
 
 
 def enrolment_code(ctx: AppContext, office: str = "alpha", kind: str = "kiosk") -> tuple[int, str]:
     with ctx.db.session() as session:
-        device, _token = auth.enrol_device(session, office, kind, "Entrance 1")
-        return device.id, auth.new_enrolment_code(device)
+        device, _token = devices.enrol_device(session, office, kind, "Entrance 1")
+        return device.id, devices.new_enrolment_code(device)
 
 
 def test_enrolment_link_works_once_sets_the_device_cookie_and_opens_the_device_page(
@@ -176,7 +176,7 @@ def test_enrolment_link_works_once_sets_the_device_cookie_and_opens_the_device_p
     assert again.status_code == 403
     # revoking the device ends the cookie too
     with ctx.db.session() as session:
-        auth.revoke_device(session, device_id)
+        devices.revoke_device(session, device_id)
     assert client.get("/api/v1/offices/alpha/dummy/kiosk").status_code == 401
 
 

@@ -75,13 +75,14 @@ def test_make_run_leaves_a_demo_already_running_on_its_port_alone(
     from sqlalchemy import select
 
     from core import auth
+    from core.devices import Device
 
     ctx = use_deployment(True)
     assert demo_access()[0] == 0
 
     def demo_state() -> tuple[str, list[tuple[int, object]]]:
         with ctx.db.session() as session:
-            devices = session.execute(select(auth.Device.id, auth.Device.revoked_at).order_by(auth.Device.id)).all()
+            devices = session.execute(select(Device.id, Device.revoked_at).order_by(Device.id)).all()
             return auth.find_user(session, "demo").password_hash, [tuple(d) for d in devices]
 
     before = demo_state()

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-from core import auth, cli_support
+from core import auth, cli_support, devices
 from core import cli as mbk
 from core.db import utcnow
 from core.dispatch import Dispatcher
@@ -98,7 +98,7 @@ def test_device_add_link_list_revoke(ctx: AppContext) -> None:
     assert re.search(r"^\s+1 alpha\s+kiosk\s+Entrance 1\s+not enrolled\s+last seen never$",
                      run("device", "list").output, re.M)
     with ctx.db.session() as session:
-        device = session.scalars(select(auth.Device)).one()
+        device = session.scalars(select(devices.Device)).one()
         assert token not in (device.token_hash, device.enrolment_code_hash) and len(device.token_hash) == 64
     with TestClient(create_app(ctx)) as client:
         enrolled = client.get(link, headers={"accept": "text/html"}, follow_redirects=False)

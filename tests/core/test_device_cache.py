@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from core import auth, device_cache
+from core import auth, device_cache, devices
 from core.db import utcnow
 from core.web.app import AppContext
 from core.web.deps import DEVICE_COOKIE
@@ -22,7 +22,7 @@ KIOSK_ENDPOINT = "/api/v1/offices/alpha/dummy/kiosk"
 
 def device_id(ctx: AppContext) -> int:  # noqa: F811 - named as the fixture
     with ctx.db.session() as session:
-        return session.scalars(select(auth.Device.id)).one()
+        return session.scalars(select(devices.Device.id)).one()
 
 
 def enrolled_kiosk(ctx: AppContext, client: TestClient, credential: str) -> dict[str, str]:  # noqa: F811
@@ -32,8 +32,8 @@ def enrolled_kiosk(ctx: AppContext, client: TestClient, credential: str) -> dict
     if credential == "token":
         return kiosk
     with ctx.db.session() as session:
-        device = session.get(auth.Device, device_id(ctx))
-        client.cookies.set(DEVICE_COOKIE, auth.device_cookie_value(ctx.secret_key, device))
+        device = session.get(devices.Device, device_id(ctx))
+        client.cookies.set(DEVICE_COOKIE, devices.device_cookie_value(ctx.secret_key, device))
     return {}
 
 
@@ -44,7 +44,7 @@ def test_a_device_revoked_in_this_process_is_refused_at_once(client: TestClient,
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # now remembered
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
     with ctx.db.session() as session:
-        auth.revoke_device(session, device_id(ctx))
+        devices.revoke_device(session, device_id(ctx))
     response = client.get(KIOSK_ENDPOINT, headers=kiosk)
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
 
@@ -55,7 +55,7 @@ def test_a_device_revoked_by_another_process_is_refused_within_the_bound(
     kiosk = enrolled_kiosk(ctx, client, credential)
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
     with ctx.db.session() as session:  # what another process's revocation leaves here: only the row changed
-        session.execute(update(auth.Device).values(revoked_at=utcnow()))
+        session.execute(update(devices.Device).values(revoked_at=utcnow()))
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # still remembered
     later = device_cache.clock() + device_cache.DEVICE_CACHE_SECONDS
     monkeypatch.setattr(device_cache, "clock", lambda: later)
@@ -66,10 +66,10 @@ def test_a_lookup_that_began_before_a_revocation_is_not_kept(ctx: AppContext) ->
     token = device_header(ctx, "alpha", "kiosk", "Entrance 1")["Authorization"].removeprefix("Bearer ")
     since = device_cache.generation()
     with ctx.db.session() as session:  # the lookup reads the device...
-        device = auth.device_from_token(session, token)
-        principal, now = auth.principal_for_device(device), utcnow()
+        device = devices.device_from_token(session, token)
+        principal, now = devices.principal_for_device(device), utcnow()
     with ctx.db.session() as session:  # ...the device is revoked...
-        auth.revoke_device(session, device.id)
+        devices.revoke_device(session, device.id)
     device_cache.remember(auth.hash_secret(token), principal, device.id, now, since)  # ...and the lookup ends
     assert device_cache.lookup(auth.hash_secret(token), now, timedelta(minutes=5)) is None
 
@@ -79,10 +79,10 @@ def test_a_remembered_device_is_not_read_until_its_sighting_is_due(client: TestC
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200
     long_ago = utcnow() - timedelta(hours=1)
     with ctx.db.session() as session:
-        session.execute(update(auth.Device).values(last_seen_at=long_ago))
+        session.execute(update(devices.Device).values(last_seen_at=long_ago))
     assert client.get(KIOSK_ENDPOINT, headers=kiosk).status_code == 200  # from memory: nothing read or written
     with ctx.db.session() as session:
-        assert session.scalars(select(auth.Device.last_seen_at)).one() == long_ago
+        assert session.scalars(select(devices.Device.last_seen_at)).one() == long_ago
     # once the remembered sighting is older than the resolution, the device is read and its sighting written
     token_hash = auth.hash_secret(kiosk["Authorization"].removeprefix("Bearer "))
     resolution = timedelta(minutes=5)

@@ -93,10 +93,10 @@ def test_the_short_code_is_typed_in_any_case_and_expires(client: TestClient, ctx
         assert device.get("/api/v1/device/heartbeat").status_code == 204
     late = enrol(client, "alpha", "admin-a", "display", "Board")["enrolment_code"]
     with ctx.db.session() as session, pytest.raises(auth.AuthError, match="expired"):
-        auth.use_enrolment_code(session, None, late, now=utcnow() + devices.ENROLMENT_CODE_LIFETIME
+        devices.use_enrolment_code(session, None, late, now=utcnow() + devices.ENROLMENT_CODE_LIFETIME
                                 + timedelta(seconds=1))
     with ctx.db.session() as session:
-        board = session.scalars(select(auth.Device).where(auth.Device.name == "Board")).one()
+        board = session.scalars(select(devices.Device).where(devices.Device.name == "Board")).one()
         office = ctx.deployment.office("alpha")
         assert devices.state(board, office, utcnow()) == "not enrolled"
         assert devices.state(board, office, utcnow() + timedelta(hours=1)) == "expired"
@@ -130,7 +130,7 @@ def test_bad_devices_are_422_naming_the_field(client: TestClient, admins: dict[s
 
 def seen_minutes_ago(ctx: AppContext, device_id: int, minutes: int) -> None:
     with ctx.db.session() as session:
-        device = session.get(auth.Device, device_id)
+        device = session.get(devices.Device, device_id)
         device.enrolment_code_hash = None
         device.last_seen_at = utcnow() - timedelta(minutes=minutes)
 
@@ -188,7 +188,7 @@ def test_the_devices_page_enrols_and_revokes(client: TestClient, ctx: AppContext
     added = client.post("/alpha/admin/devices", data={"csrf_token": csrf, "kind": "display", "name": "Hall board"},
                         headers=HTML, follow_redirects=False)
     with ctx.db.session() as session:
-        board = session.scalars(select(auth.Device).where(auth.Device.name == "Hall board")).one()
+        board = session.scalars(select(devices.Device).where(devices.Device.name == "Hall board")).one()
     assert (added.status_code, added.headers["location"]) == (303, f"/alpha/admin/devices?enrolled={board.id}")
     shown = client.get(added.headers["location"], headers=HTML).text
     code = re.search(r'class="mbk-code"[^>]*>([A-Z2-9-]+)<', shown).group(1)
@@ -201,9 +201,9 @@ def test_the_devices_page_enrols_and_revokes(client: TestClient, ctx: AppContext
     assert client.get(f"/alpha/enrol?code={code}", follow_redirects=False).status_code == 303  # used…
     assert "mbk-code" not in client.get(added.headers["location"], headers=HTML).text  # …so no longer shown
     with ctx.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(auth.Device).where(auth.Device.office_id == "alpha")
-                              ) == 1
+        assert session.scalar(select(func.count()).select_from(devices.Device)
+                              .where(devices.Device.office_id == "alpha")) == 1
     assert client.post(f"/alpha/admin/devices/{board.id}/revoke", data={}).status_code == 403  # no CSRF token
     client.post(f"/alpha/admin/devices/{board.id}/revoke", data={"csrf_token": csrf})
     with ctx.db.session() as session:
-        assert session.get(auth.Device, board.id).revoked_at is not None
+        assert session.get(devices.Device, board.id).revoked_at is not None

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from core import auth
+from core import devices
 from tests.support import LiveServer
 
 DEMO = Path(__file__).resolve().parents[3] / "deployments" / "demo"
@@ -15,8 +15,8 @@ DEMO = Path(__file__).resolve().parents[3] / "deployments" / "demo"
 def enrol_kiosk(page: Any, server: LiveServer, office: str = "skarholmen") -> None:
     """Enrol the browser as a kiosk of ``office`` the way an IT admin does: through a one-time link."""
     with server.ctx.db.session() as session:
-        device, _token = auth.enrol_device(session, office, "kiosk", "Entrance screen")
-        code = auth.new_enrolment_code(device)
+        device, _token = devices.enrol_device(session, office, "kiosk", "Entrance screen")
+        code = devices.new_enrolment_code(device)
     page.goto(f"{server.url}/{office}/enrol?code={code}")
     assert page.url.startswith(f"{server.url}/{office}/kiosk"), page.url
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from core import auth
+from core import auth, devices
 from core.db import utcnow
 from core.web.app import AppContext
 from plugins.kiosk import service
@@ -182,7 +182,7 @@ def test_a_revoked_kiosk_is_told_how_to_enrol_again(kiosk_client: TestClient, ki
     headers = kiosk(kiosk_ctx)
     assert kiosk_client.get("/testby/kiosk", headers=headers).status_code == 200
     with kiosk_ctx.db.session() as session:
-        device = session.scalars(sa.select(auth.Device)).one()
-        auth.revoke_device(session, device.id)
+        device = session.scalars(sa.select(devices.Device)).one()
+        devices.revoke_device(session, device.id)
     page = kiosk_client.get("/testby/kiosk", headers=headers)
     assert page.status_code == 401 and "mbk device add --office testby --kind kiosk" in page.text

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import auth, devices
+from core import devices
 from core.db import utcnow
 from core.loading import load_deployment
 from core.web.app import AppContext
@@ -40,7 +40,7 @@ def test_a_kiosk_gone_quiet_is_mailed_to_the_unit_a_rule_names(make_context: Cal
     load_deployment(root, notify_and_publishers())  # mbk check accepts a rule on core's device.offline
     ctx = make_context(deployment=root, plugins=notify_and_publishers())
     with ctx.db.session() as session:
-        kiosk, _token = auth.enrol_device(session, "testoffice", "kiosk", "Entrance kiosk")
+        kiosk, _token = devices.enrol_device(session, "testoffice", "kiosk", "Entrance kiosk")
         kiosk.last_seen_at = utcnow() - timedelta(minutes=40)
     with ctx.db.session() as session:
         assert devices.report_offline(session, ctx.deployment) == [kiosk.id]
@@ -53,7 +53,7 @@ def test_a_kiosk_gone_quiet_is_mailed_to_the_unit_a_rule_names(make_context: Cal
 
     # Back: its check-in publishes device.online, and IT hears that too.
     with ctx.db.session() as session:
-        devices.seen(session, session.get(auth.Device, kiosk.id), ctx.deployment.office("testoffice"), utcnow(),
+        devices.seen(session, session.get(devices.Device, kiosk.id), ctx.deployment.office("testoffice"), utcnow(),
                      timedelta(minutes=5))
     drain_events(ctx)
     sender_for(ctx).run_once()
@@ -66,7 +66,7 @@ def test_the_demo_mails_a_kiosk_gone_quiet(make_context: Callable[..., AppContex
     """`make run`'s deployment has the rule, so that the feature shows there (the mail at /demo/mail)."""
     ctx = make_context()  # deployments/demo
     with ctx.db.session() as session:
-        kiosk, _token = auth.enrol_device(session, "skarholmen", "kiosk", "Entrance")
+        kiosk, _token = devices.enrol_device(session, "skarholmen", "kiosk", "Entrance")
         kiosk.last_seen_at = utcnow() - timedelta(minutes=20)
     with ctx.db.session() as session:
         assert devices.report_offline(session, ctx.deployment) == [kiosk.id]

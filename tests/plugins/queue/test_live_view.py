@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from core import auth, devices
+from core import devices
 from core.db import utcnow
 from core.events import OutboxEvent
 from core.web.app import AppContext
@@ -54,9 +54,9 @@ def test_devices_gone_quiet_are_counted_until_they_check_in_again(client: TestCl
                                                                  make_user: Callable[..., str]) -> None:
     viewer = bearer(client, make_user("viewer", role="viewer"))
     with ctx.db.session() as session:
-        board, board_token = auth.enrol_device(session, "skarholmen", "display", "Board")
-        kiosk, _ = auth.enrol_device(session, "skarholmen", "kiosk", "Entrance")
-        auth.enrol_device(session, "rinkeby", "kiosk", "Another office's kiosk")
+        board, board_token = devices.enrol_device(session, "skarholmen", "display", "Board")
+        kiosk, _ = devices.enrol_device(session, "skarholmen", "kiosk", "Entrance")
+        devices.enrol_device(session, "rinkeby", "kiosk", "Another office's kiosk")
         for device, minutes in ((board, 40), (kiosk, 20)):
             device.last_seen_at = utcnow() - timedelta(minutes=minutes)  # the office's limit is 15 minutes
         board_id = board.id
