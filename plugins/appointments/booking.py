@@ -131,7 +131,7 @@ def book(session: Session, office: OfficeConfig, booking: Booking, now: datetime
     return create(session, office, NewAppointment(
         start=start, end=start + timedelta(minutes=service.slot_minutes), service_id=service.id,
         first_name=first_name, email=booking.email, phone=booking.phone, language=booking.language, source=ONLINE,
-        cancel_token=token), now=now, **visitor_links(base_url, office, token, booking.language))
+        cancel_token=token), now=now, _=_, **visitor_links(base_url, office, token, booking.language))
 
 
 def by_token(session: Session, office: OfficeConfig, token: str, language: str) -> Appointment:

@@ -182,7 +182,7 @@ def import_rows(session: Session, office: OfficeConfig, rows: list[tuple[str, di
             made = service.create(session, office, service.NewAppointment(
                 start=row.start, end=row.end, officer_id=row.officer, unit_id=row.unit, service_id=row.service,
                 first_name=row.first_name, email=row.email, phone=row.phone, language=row.language,
-                source=IMPORT))
+                source=IMPORT), _=_)
             made.external_id = row.id
             added += 1
         elif (existing.start, existing.end) != (row.start, row.end):

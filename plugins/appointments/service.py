@@ -75,9 +75,10 @@ def _code_candidates() -> Iterator[str]:
         yield f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def add_with_code(session: Session, appointment: Appointment) -> Appointment:
+def add_with_code(session: Session, appointment: Appointment, _: Gettext = untranslated) -> Appointment:
     """Add an appointment with a booking code not used at its office. The unique index settles a race between
-    two processes picking the same code: the loser tries another inside its own savepoint."""
+    two processes picking the same code: the loser tries another inside its own savepoint. ``_``: the language
+    of the problem when no code is free."""
     for code in _code_candidates():
         taken = session.scalar(select(Appointment.id).where(Appointment.office_id == appointment.office_id,
                                                             Appointment.code == code))
@@ -91,10 +92,10 @@ def add_with_code(session: Session, appointment: Appointment) -> Appointment:
             return appointment
         except IntegrityError:  # the savepoint's rollback took the pending row out of the session
             continue
-    raise Unavailable("no_code", "No free booking code was found; try again.")
+    raise Unavailable("no_code", _("No free booking code was found; try again."))
 
 
-def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]) -> None:
+def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment], _: Gettext = untranslated) -> None:
     """Add many appointments at once (a calendar import): the office's codes read in one query, new ones drawn
     in memory, one flush. If a concurrent process took one of the drawn codes meanwhile (the unique index says
     so), each row is added on its own instead."""
@@ -105,7 +106,7 @@ def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]
     for row in rows:
         code = next((c for c in _code_candidates() if c not in taken), None)
         if code is None:
-            raise Unavailable("no_code", "No free booking code was found; try again.")
+            raise Unavailable("no_code", _("No free booking code was found; try again."))
         row.code = code
         taken.add(code)
     try:
@@ -114,7 +115,7 @@ def add_all_with_codes(session: Session, office_id: str, rows: list[Appointment]
             session.flush()
     except IntegrityError:
         for row in rows:
-            add_with_code(session, row)
+            add_with_code(session, row, _)
 
 
 def find_by_code(session: Session, office: OfficeConfig, code: str) -> Appointment | None:
@@ -204,7 +205,7 @@ def create(session: Session, office: OfficeConfig, new: NewAppointment, now: dat
         id=uuid.uuid4().hex, office_id=office.id, officer_id=officer_id, unit_id=unit_id, service_id=new.service_id,
         start=new.start, end=new.end, status=BOOKED, source=new.source, busy=False,
         first_name=clean_first_name(new.first_name), email=new.email or None, phone=new.phone or None,
-        language=language, cancel_token=new.cancel_token, created_at=now, updated_at=now))
+        language=language, cancel_token=new.cancel_token, created_at=now, updated_at=now), _)
     bring = service.bring.get_text(language or office.default_language) if service and service.bring else None
     publish(session, office.id, AppointmentBooked(
         appointment_id=appointment.id, code=appointment.code or "", officer_id=officer_id, unit_id=unit_id,

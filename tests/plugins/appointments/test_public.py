@@ -4,14 +4,17 @@ limit, and the page in Arabic."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 
 import icalendar
+import pytest
 from fastapi.testclient import TestClient
 
 from core import qr
 from core.context import AppContext
+from plugins.appointments import service
 from tests.support import drain_events
 
 BOOK = "/skarholmen/appointments/book"
@@ -67,3 +70,15 @@ def test_refusals_are_shown_on_the_form_and_the_page_is_rate_limited(client: Tes
     assert client.post(f"{BOOK}/tax-help", headers=HTML, data={"start": start, "first_name": "X",
                                                                "phone": "0701234567"}).status_code == 403  # no CSRF
     assert client.get(f"{BOOK}/no-such-service", headers=HTML).status_code == 404
+
+
+def test_no_free_booking_code_is_said_on_the_form_in_the_visitors_language(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "CODE_ATTEMPTS", 0)  # every code drawn is taken: none is left to try
+    for language, expected in (("sv", "Ingen ledig bokningskod hittades. Försök igen."),
+                               ("ar", "لم يُعثر على رمز حجز متاح. يرجى المحاولة مرة أخرى.")):
+        start, token, _ = form(client, language)
+        refused = client.post(f"{BOOK}/tax-help", headers=HTML, params={"lang": language}, follow_redirects=False,
+                              data={"start": start, "first_name": "Amal", "phone": "0701234567", "csrf_token": token})
+        assert refused.status_code == 503
+        assert expected in html.unescape(refused.text) and f'lang="{language}"' in refused.text
