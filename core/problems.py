@@ -1,4 +1,5 @@
-"""The one domain error, and the problems of a deployment that cannot start.
+"""The one domain error, the problems of a deployment that cannot start, and what is wrong with a value pydantic
+refused, in the reader's language.
 
 A service (core's or a plugin's) that refuses a request raises a ``Problem`` of one ``Kind``; it never knows an
 HTTP status. The web layer maps each kind to a status in one place (core/web/errors.py), the command line prints
@@ -7,9 +8,12 @@ the message. ``message`` is shown to the person who asked, so it is already in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from core.i18n import N_
 
 
 class Kind(StrEnum):
@@ -106,3 +110,37 @@ class ConfigError(Exception):
     def __init__(self, problems: Iterable[ConfigProblem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+_WHOLE_NUMBER = N_("not a whole number")
+_NUMBER = N_("not a number")
+_DATE = N_("not a date (write it like 2026-05-04)")
+_DATETIME = N_("not a date and time (write it like 2026-05-04 09:30)")
+_TIME = N_("not a time (write it like 09:30)")
+# A kind of pydantic error: what the reader is told, and the limit of the error's context that the text names.
+_VALUE_PROBLEMS: dict[str, tuple[str, str | None]] = {
+    "missing": (N_("missing"), None),
+    "string_type": (N_("not text"), None),
+    "string_too_long": (N_("longer than %(limit)s characters"), "max_length"),
+    "string_too_short": (N_("shorter than %(limit)s characters"), "min_length"),
+    "string_pattern_mismatch": (N_("not in the expected form"), None),
+    "int_parsing": (_WHOLE_NUMBER, None), "int_type": (_WHOLE_NUMBER, None), "int_from_float": (_WHOLE_NUMBER, None),
+    "float_parsing": (_NUMBER, None), "float_type": (_NUMBER, None),
+    "greater_than_equal": (N_("less than %(limit)s"), "ge"),
+    "less_than_equal": (N_("more than %(limit)s"), "le"),
+    "date_type": (_DATE, None), "date_parsing": (_DATE, None), "date_from_datetime_parsing": (_DATE, None),
+    "date_from_datetime_inexact": (_DATE, None),
+    "datetime_type": (_DATETIME, None), "datetime_parsing": (_DATETIME, None),
+    "datetime_from_date_parsing": (_DATETIME, None),
+    "time_type": (_TIME, None), "time_parsing": (_TIME, None),
+}
+
+
+def value_problem(error: Mapping[str, Any], _: Callable[..., str]) -> str:
+    """What is wrong with one value pydantic refused (an item of ``ValidationError.errors()``), in the reader's
+    language ``_``: pydantic's own messages are English only. A kind not named here keeps pydantic's words inside
+    a translated frame."""
+    text, limit = _VALUE_PROBLEMS.get(error["type"], (None, None))
+    if text is None:
+        return _("not valid (%(reason)s)", reason=error["msg"])
+    return _(text, limit=(error.get("ctx") or {}).get(limit)) if limit else _(text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -14,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from core.problems import Kind, Problem
+from core.problems import Kind, Problem, value_problem
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +79,25 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, code, detail, getattr(exc, "headers", None))
 
 
+def _reader_gettext(request: Request, page: bool) -> Callable[..., str] | None:
+    """The translation a refused request's problems are told in: a page's language; for JSON the one the caller asks
+    for with ``?lang=`` (as the kiosk's and the staff console's calls do). None: pydantic's English, as programs
+    have always been told."""
+    ctx = getattr(request.app.state, "ctx", None)
+    if ctx is None or (not page and request.query_params.get("lang") not in ctx.languages(None)):
+        return None
+    return ctx.translator.gettext(ctx.language(request, None))
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     from core.config import format_loc
 
-    problems = [f"{format_loc([p for p in e['loc'] if p != 'body'])}: {e['msg']}" for e in exc.errors()]
-    if wants_json(request) or getattr(request.app.state, "ctx", None) is None:
+    page = not wants_json(request) and getattr(request.app.state, "ctx", None) is not None
+    _ = _reader_gettext(request, page)
+    problems = [f"{format_loc([p for p in e['loc'] if p != 'body'])}: {value_problem(e, _) if _ else e['msg']}"
+                for e in exc.errors()]
+    if not page:
         log_refusal(request, 422, "invalid_request")
         return JSONResponse({"error": "invalid_request", "detail": "; ".join(problems), "problems": problems},
                             status_code=422)

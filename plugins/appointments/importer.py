@@ -32,7 +32,7 @@ from core import auth
 from core.auth import Principal
 from core.config import OfficeConfig, StrictModel
 from core.people import Gettext, untranslated
-from core.problems import Invalid, Problem
+from core.problems import Invalid, Problem, value_problem
 from plugins.appointments import service
 from plugins.appointments.models import BOOKED, IMPORT, STATUS_LABELS, Appointment
 
@@ -110,21 +110,14 @@ def parse_rows(text: str, kind: str, path: str, _: Gettext = untranslated) -> li
 
 
 def _value_problem(error: ErrorDetails, _: Gettext) -> str:
-    """What is wrong with a field's value, in the reader's language (pydantic's own messages are English only)."""
+    """What is wrong with a field's value, in the reader's language: core's words, but the import's own for a
+    field it does not have and for the e-mail address and the phone number."""
     kind, field = error["type"], error["loc"][-1] if error["loc"] else ""
-    if kind == "missing":
-        return _("missing")
     if kind == "extra_forbidden":
         return _("not a field of the import (fields: %(fields)s)", fields=", ".join(ImportRow.model_fields))
-    if kind.startswith("datetime"):
-        return _("not a date and time (write it like 2026-05-04 09:30)")
-    if kind == "string_type":
-        return _("not text")
-    if kind == "string_too_long":
-        return _("longer than %(most)s characters", most=error.get("ctx", {}).get("max_length"))
     if kind == "string_pattern_mismatch":
         return _("not an e-mail address") if field == "email" else _("not a phone number")
-    return _("not valid (%(reason)s)", reason=error["msg"])
+    return value_problem(error, _)
 
 
 def _checked(office: OfficeConfig, where: str, raw: dict[str, Any],

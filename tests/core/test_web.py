@@ -129,6 +129,16 @@ def test_bad_form_input_is_a_page_for_browsers_and_json_for_clients(client: Test
     assert api.status_code == 422 and api.json()["problems"] == ["username: Field required"]
 
 
+def test_bad_input_is_told_in_the_readers_language(client: TestClient) -> None:
+    """The page in its language; JSON in the one asked for with ?lang= (programs that ask for none: above)."""
+    for language, missing in (("sv", "username: saknas"), ("ar", "username: مفقود")):
+        page = client.post("/login", params={"lang": language}, data={"password": "x"}, headers=HTML)
+        assert page.status_code == 422 and f'lang="{language}"' in page.text
+        assert f'<p class="mbk-error-detail">{missing}</p>' in page.text
+        api = client.post("/login", params={"lang": language}, data={"password": "x"})
+        assert api.status_code == 422 and api.json()["problems"] == [missing]
+
+
 def test_not_ready_while_the_database_is_unreachable() -> None:
     settings = PlatformSettings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/nowhere", deployment=DEMO,
                                 secret_key="test-secret-key-0123456789", run_dispatcher=False)

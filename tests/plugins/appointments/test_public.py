@@ -82,3 +82,17 @@ def test_no_free_booking_code_is_said_on_the_form_in_the_visitors_language(
                               data={"start": start, "first_name": "Amal", "phone": "0701234567", "csrf_token": token})
         assert refused.status_code == 503
         assert expected in html.unescape(refused.text) and f'lang="{language}"' in refused.text
+
+
+def test_a_bad_form_or_address_is_told_in_the_visitors_language(client: TestClient) -> None:
+    for language, expected in (("sv", ("query.day: inte ett datum (skriv till exempel 2026-05-04)",
+                                       "first_name: längre än 200 tecken")),
+                               ("ar", ("query.day: ليس تاريخاً (اكتبه هكذا 2026-05-04)",
+                                       "first_name: أطول من 200 حرفاً"))):
+        start, token, _ = form(client, language)
+        bad_day = client.get(f"{BOOK}/tax-help", headers=HTML, params={"lang": language, "day": "4 May"})
+        long_name = client.post(f"{BOOK}/tax-help", headers=HTML, params={"lang": language}, data={
+            "start": start, "first_name": "A" * 201, "phone": "0701234567", "csrf_token": token})
+        for answer, problem in zip((bad_day, long_name), expected, strict=True):
+            assert answer.status_code == 422 and f'lang="{language}"' in answer.text
+            assert problem in html.unescape(answer.text)
