@@ -5,10 +5,13 @@ Hooks stay thin: events become message rows (service.py); a sender thread (worke
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from core.config import ConfigProblem, OfficeConfig
 from core.events import DomainEvent, EventTypes
@@ -84,12 +87,14 @@ def mbk_page_links(office: OfficeConfig) -> list[PageLink]:
 
 
 @hookimpl
-def mbk_admin_panels(office: OfficeConfig, session: Any, language: str, event_label: Any) -> list[AdminPanel]:
+def mbk_admin_panels(office: OfficeConfig, session: Session, language: str,
+                     event_label: Callable[[str], str]) -> list[AdminPanel]:
     return [admin_panel(office, session, language, event_label)]
 
 
 @hookimpl
-def mbk_failures(office: OfficeConfig, session: Any, language: str, now: Any, event_label: Any) -> list[Failure]:
+def mbk_failures(office: OfficeConfig, session: Session, language: str, now: datetime,
+                 event_label: Callable[[str], str]) -> list[Failure]:
     return failures(office, session, language, now, event_label)
 
 

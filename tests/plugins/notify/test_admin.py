@@ -3,6 +3,7 @@ nothing personal reaches the logs at any level."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from core import auth
+from core import auth, hookspecs
 from core.web.app import AppContext, create_app
+from plugins import notify
 from plugins.notify.worker import Sender
 from tests.plugins.notify.conftest import arrive, notify_and_publishers, publish_now
 from tests.plugins.notify.fakes import ProviderServer, SmtpServer
@@ -186,3 +188,11 @@ def test_nothing_personal_is_logged_at_any_level(notify_ctx: AppContext, smtp: S
     for personal in ("Zackarias", "anna.lind", "test.example", PHONE, "701234567", "B777", "har kommit", "Lucka 2",
                      "a-lind"):
         assert personal not in logged, personal
+
+
+@pytest.mark.parametrize("hook", ["mbk_admin_panels", "mbk_failures"])
+def test_the_hooks_that_name_event_types_take_the_hookspecs_types(hook: str) -> None:
+    spec = inspect.signature(getattr(hookspecs, hook)).parameters
+    implemented = inspect.signature(getattr(notify, hook)).parameters
+    assert {name: p.annotation for name, p in implemented.items()} == {name: spec[name].annotation
+                                                                       for name in implemented}
