@@ -19,6 +19,7 @@ from core.cli_support import (  # load_context: for plugins' own commands too (d
     load_context,
     settings_for,
 )
+from core.cli_support import named_office as named_office  # only for plugins' own commands
 from core.config import ConfigError
 from core.plugins import PluginLoadError, PluginManager
 

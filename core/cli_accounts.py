@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli_support import DeploymentOption, cli_actor, fail, load_context, problem_exit
+from core.cli_support import DeploymentOption, cli_actor, fail, load_context, named_office, problem_exit
 
 user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 device_cli = typer.Typer(help="Kiosks, display boards and survey tablets.", no_args_is_help=True)
@@ -34,8 +34,8 @@ def user_add(username: Annotated[str, typer.Option(help="Login name.")],
     from core import auth, people
 
     ctx = load_context(deployment)
-    if office is not None and ctx.deployment.office(office) is None:
-        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    if office is not None:
+        named_office(ctx, office)
     if role is not None and office is None:
         raise fail("error: --role needs --office")
     if role is None and not platform_admin:
@@ -114,8 +114,7 @@ def device_add(office: Annotated[str, typer.Option()],
     from core import devices
 
     ctx = load_context(deployment)
-    if ctx.deployment.office(office) is None:
-        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    named_office(ctx, office)
     with problem_exit(), ctx.db.session() as session:
         device, token, code = devices.enrol(session, cli_actor(), office, kind, name,
                                             lifetime=devices.ENROLMENT_LINK_LIFETIME, code_length=16)

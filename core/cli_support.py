@@ -1,6 +1,7 @@
 """What every ``mbk`` command shares: the --deployment option, loading settings, plugins and the deployment (or
-exiting with the problems named), refusals as exit status 2, and who ran it for the audit log. Plugins' own
-commands (``mbk_cli``) use ``load_context`` too (re-exported by core.cli)."""
+exiting with the problems named), the office a command names, refusals as exit status 2, and who ran it for the
+audit log. Plugins' own commands (``mbk_cli``) use ``load_context`` and ``named_office`` too (re-exported by
+core.cli)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from core.config import ConfigError, PlatformSettings
+from core.config import ConfigError, OfficeConfig, PlatformSettings
 from core.plugins import PluginLoadError, PluginManager
+
+if TYPE_CHECKING:
+    from core.context import AppContext
 
 DeploymentOption = Annotated[Path | None, typer.Option("--deployment", "-d", help="Deployment folder "
                                                        "(default: $MBK_DEPLOYMENT or deployments/demo).")]
@@ -51,6 +55,16 @@ def load_context(deployment: Path | None = None):  # type: ignore[no-untyped-def
         return create_context(settings_for(deployment), load_plugins())
     except ConfigError as exc:
         raise config_failure(exc) from None
+
+
+def named_office(ctx: AppContext, office: str, plugin: str | None = None) -> OfficeConfig:
+    """The office a command names, or exit 2 listing the offices (or saying it does not enable ``plugin``)."""
+    found = ctx.deployment.office(office)
+    if found is None:
+        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
+    if plugin is not None and not found.enables(plugin):
+        raise fail(f"error: office {office!r} does not enable the {plugin} plugin")
+    return found
 
 
 @contextmanager

@@ -19,16 +19,11 @@ def sync_now(office: Annotated[str | None, typer.Option(help="Office id (default
              deployment: DeploymentOption = None) -> None:
     """Fetch every calendar of the office(s) now; print what each added, moved and removed (exit 1 if a
     calendar could not be reached: its last good copy is kept)."""
-    from core.cli import fail, load_context
+    from core.cli import load_context, named_office
 
     ctx = load_context(deployment)
-    offices = [o for o in ctx.deployment.offices.values() if o.enables("appointments")]
-    if office is not None:
-        if ctx.deployment.office(office) is None:
-            raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
-        offices = [o for o in offices if o.id == office]
-        if not offices:
-            raise fail(f"error: office {office!r} does not enable the appointments plugin")
+    offices = ([named_office(ctx, office, "appointments")] if office is not None
+               else [o for o in ctx.deployment.offices.values() if o.enables("appointments")])
     unreachable = False
     for each in offices:
         reports = sync.sync_office(ctx.db, each)
@@ -47,15 +42,11 @@ def import_file(file: Annotated[Path, typer.Argument(help="A .csv or .json file 
                 office: Annotated[str, typer.Option(help="Office id.")], deployment: DeploymentOption = None) -> None:
     """Add (or, by their ``id``, move) the file's appointments. Every row is checked first: with any problem,
     each is printed and nothing is imported (exit 1)."""
-    from core.cli import fail, load_context
+    from core.cli import fail, load_context, named_office
     from core.problems import Problem
 
     ctx = load_context(deployment)
-    chosen = ctx.deployment.office(office)
-    if chosen is None:
-        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
-    if not chosen.enables("appointments"):
-        raise fail(f"error: office {office!r} does not enable the appointments plugin")
+    chosen = named_office(ctx, office, "appointments")
     try:
         with ctx.db.session() as session:
             report = importer.import_rows(session, chosen, importer.read_rows(file))

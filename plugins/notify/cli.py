@@ -25,14 +25,10 @@ def send_test(office: Annotated[str, typer.Option(help="Office id.")],
               language: Annotated[str | None, typer.Option(help="Language of the text.")] = None,
               deployment: DeploymentOption = None) -> None:
     """Send a test message over one channel now and say what the provider answered (exit 1 if it failed)."""
-    from core.cli import fail, load_context
+    from core.cli import fail, load_context, named_office
 
     ctx = load_context(deployment)
-    found = ctx.deployment.office(office)
-    if found is None:
-        raise fail(f"error: unknown office {office!r} (offices: {', '.join(sorted(ctx.deployment.offices))})")
-    if not found.enables("notify"):
-        raise fail(f"error: office {office!r} does not enable the notify plugin")
+    found = named_office(ctx, office, "notify")
     channels = service.settings_of(found).channels
     if channel not in channels:
         known = ", ".join(sorted(channels)) or "none"
