@@ -14,7 +14,12 @@ from tests.plugins.surveys.helpers import enrolment_path
 from tests.support import LiveServer
 
 VISIBLE = ".sv-screen:not([hidden])"
-GUARD_SECONDS = 0.6  # the tablet ignores taps for 0.5 s after a new screen appears
+GUARD_MS = 500  # the tablet ignores taps for 0.5 s after a new screen appears
+
+
+def past_the_guard(page: Any) -> None:
+    """Moves the page's clock (installed by the test) past the guard of the screen now shown, without waiting."""
+    page.clock.fast_forward(GUARD_MS + 100)
 
 
 def visible_screen(page: Any) -> str:
@@ -27,7 +32,7 @@ def answer_all(page: Any) -> None:
         if visible_screen(page) != "question":
             break
         heading = page.locator(f"{VISIBLE} h1").inner_text()
-        page.wait_for_timeout(GUARD_SECONDS * 1000)
+        past_the_guard(page)
         page.locator(f"{VISIBLE} .sv-answer").first.click()
         page.wait_for_function("h => document.querySelector('.sv-screen:not([hidden]) h1').innerText !== h",
                                arg=heading)
@@ -36,6 +41,7 @@ def answer_all(page: Any) -> None:
 
 def test_tablet_flow_in_swedish_and_arabic(page: Any, live_server: LiveServer) -> None:
     ctx = live_server.ctx
+    page.clock.install()  # the page's timers run on a clock the test can move on (the guard, the thank-you)
     page.goto(live_server.url + enrolment_path(ctx, "skarholmen"))
     assert page.url.endswith("/skarholmen/surveys/exit/tablet")
     page.wait_for_selector('[data-screen="start"]:not([hidden])')
@@ -46,16 +52,17 @@ def test_tablet_flow_in_swedish_and_arabic(page: Any, live_server: LiveServer) -
     page.wait_for_selector(VISIBLE + '[data-question="learned"]')
     assert page.locator(f"{VISIBLE} h1").inner_text() == "Lärde du dig något nytt vid ditt besök i dag?"
     assert_accessible(page)
-    page.wait_for_timeout(GUARD_SECONDS * 1000)
+    past_the_guard(page)
     page.locator(f"{VISIBLE} .sv-answer", has_text="Ja").dblclick()
     page.wait_for_selector(VISIBLE + '[data-question="self_reliant"]')
-    page.wait_for_timeout(GUARD_SECONDS * 1000)
+    past_the_guard(page)
     page.locator(f"{VISIBLE} .sv-answer", has_text="Nej").click()
     page.wait_for_selector(VISIBLE + '[data-question="welcome"]')
     answer_all(page)
     assert page.locator(f"{VISIBLE} h1").inner_text() == "Tack!"
     assert_accessible(page)
-    # back to the start screen by itself after the thank-you
+    # back to the start screen by itself after the thank-you time (passed on the page's clock)
+    page.clock.fast_forward(int(page.locator("#sv-tablet").get_attribute("data-thank-you-seconds")) * 1000)
     page.wait_for_selector('[data-screen="start"]:not([hidden])', timeout=15000)
 
     # Arabic, right to left, with large text and high contrast
@@ -94,10 +101,11 @@ def test_tablet_returns_to_start_when_left_half_way(page: Any, live_server: Live
         route.fulfill(response=response, body=body)
 
     page.route("**/skarholmen/surveys/exit/tablet?*begin=1*", quick)
+    page.clock.install()
     page.goto(live_server.url + enrol)
     page.get_by_role("link", name="Svenska").click()
     page.wait_for_selector(VISIBLE + '[data-question="learned"]')
-    page.wait_for_timeout(GUARD_SECONDS * 1000)
+    past_the_guard(page)
     page.locator(f"{VISIBLE} .sv-answer", has_text="Ja").click()
     page.wait_for_selector(VISIBLE + '[data-question="self_reliant"]')
     page.wait_for_selector('[data-screen="start"]:not([hidden])', timeout=5000)
