@@ -187,8 +187,8 @@ def phone_submit(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
         if exc.code == "texts_unavailable":  # its message already says why, in the visitor's language
             raise
         raise Problem(exc.code, _("Your ticket no longer waits in line."), kind=exc.kind) from None
-    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?sent={'withdrawn' if withdraw else 'yes'}",
-                            status_code=303)
+    sent = "withdrawn" if withdraw else "yes"
+    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?lang={language}&sent={sent}", status_code=303)
 
 
 @pages.get("/t/{ticket_id}/ticket")
@@ -214,14 +214,15 @@ def phone_cancel(request: Request, ticket_id: str, office: OfficeDep, ctx: Conte
                  csrf_token: Annotated[str, Form()] = "") -> Response:
     """The visitor leaves the line from their phone, so that the others move up."""
     check_csrf(request, csrf_token)
-    _ = ctx.translator.gettext(ctx.language(request, office))
+    language = ctx.language(request, office)
+    _ = ctx.translator.gettext(language)
     try:
         lifecycle.cancel(session, office, ticket_id)
     except NotFound:
         raise NotFound("ticket_not_found", _("This ticket does not exist (check the link).")) from None
     except Problem:
         raise Conflict("wrong_state", _("Your ticket no longer waits in line.")) from None
-    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}", status_code=303)
+    return RedirectResponse(f"/{office.id}/queue/t/{ticket_id}?lang={language}", status_code=303)
 
 
 def _remote_join_or_404(request: Request, ctx: AppContext, office: OfficeConfig) -> None:

@@ -62,6 +62,22 @@ def test_arrival_in_arabic_right_to_left(page: Any, live_server: LiveServer) -> 
     assert "AMINA" not in page.content()
 
 
+@SQLITE_ONLY
+def test_a_refused_arrival_is_told_in_the_screens_language(page: Any, live_server: LiveServer) -> None:
+    """The kiosk's calls name the screen's language in their address (?lang=), so that what the server refuses
+    (422) is told in it, not in pydantic's English."""
+    from playwright.sync_api import expect
+
+    enrol_kiosk(page, live_server)
+    page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=ar")
+    page.get_by_role("button", name="Anna Lind").click()
+    visible(page, "#meeting-confirm")
+    page.locator("#first-name").evaluate("input => { input.value = 'A'.repeat(101); }")  # past its maxlength
+    page.get_by_role("button", name="أؤكد أنني هنا").click()
+    expect(page.locator("#meeting-error")).to_have_text("first_name: أطول من 100 حرفاً")
+    assert arrival_events(live_server.ctx) == []
+
+
 def test_two_taps_at_once_make_one_arrival(page: Any, live_server: LiveServer) -> None:
     enrol_kiosk(page, live_server)
     page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=sv")
@@ -134,13 +150,13 @@ def test_server_unreachable_keeps_the_input_until_a_retry_works(page: Any, live_
     page.goto(f"{live_server.url}/skarholmen/kiosk/meeting?lang=ar")
     page.get_by_role("button", name="Khalid Hassan").click()
     page.locator("#first-name").fill("Omar")
-    page.route("**/kiosk/arrivals", lambda route: route.abort("connectionrefused"))
+    page.route("**/kiosk/arrivals?*", lambda route: route.abort("connectionrefused"))
     page.get_by_role("button", name="أؤكد أنني هنا").click()
     alert = visible(page, "#kiosk-offline")
     assert "لا تستطيع الشاشة الاتصال بالخادم" in alert.inner_text()
     assert page.locator("#first-name").input_value() == "Omar"
     assert arrival_events(live_server.ctx) == []
-    page.unroute("**/kiosk/arrivals")
+    page.unroute("**/kiosk/arrivals?*")
     page.get_by_role("button", name="حاول مرة أخرى").click()
     visible(page, "#meeting-done")
     assert [e["first_name"] for e in arrival_events(live_server.ctx)] == ["Omar"]

@@ -9,6 +9,8 @@
   const office = cfg.office;
   const lang = cfg.lang;
   const api = "/api/v1/offices/" + office + "/kiosk";
+  // Every call names the screen's language in its address, so that a refused one (422) is told in it too.
+  function kioskUrl(path) { return api + path + (path.includes("?") ? "&" : "?") + "lang=" + lang; }
   const $ = (id) => document.getElementById(id);
   // A tile may open another plugin's page: core's device.js there shows the way back and keeps this reset.
   sessionStorage.setItem("mbk-home", cfg.home);
@@ -191,7 +193,7 @@
     function chooseTime(target) {
       const whom = target.officer_id ? "officer_id=" + encodeURIComponent(target.officer_id)
                                      : "unit_id=" + encodeURIComponent(target.unit_id);
-      send("GET", api + "/meeting-times?" + whom + "&lang=" + lang).then(function (found) {
+      send("GET", kioskUrl("/meeting-times?" + whom)).then(function (found) {
         if (!found.times.length) { choose(target); return; }
         const list = $("meeting-times");
         list.replaceChildren();
@@ -236,7 +238,7 @@
       $("booking-code").value = code;
       $("booking-code-error").textContent = "";
       if (!code) { $("booking-code").focus(); return; }
-      send("GET", api + "/booking-codes/" + encodeURIComponent(code) + "?lang=" + lang).then(function (found) {
+      send("GET", kioskUrl("/booking-codes/" + encodeURIComponent(code))).then(function (found) {
         choose({ officer_id: found.officer_id, unit_id: found.unit_id || null, booking_code: code,
                  label: found.label || found.name + (found.unit ? ", " + found.unit : "") });
       }, function (problem) { $("booking-code-error").textContent = problem.detail; });
@@ -254,7 +256,7 @@
     function follow(id) {
       const poll = setInterval(async function () {
         try {
-          const response = await window.mbkFetch(api + "/arrivals/" + encodeURIComponent(id) + "?lang=" + lang,
+          const response = await window.mbkFetch(kioskUrl("/arrivals/" + encodeURIComponent(id)),
                                                  { headers: { "Accept": "application/json" }, cache: "no-store" });
           if (!response.ok) return;  // a hiccup: the next poll tries again
           const arrival = await response.json();
@@ -267,7 +269,7 @@
     confirmButton.addEventListener("click", function () {
       if (confirmButton.disabled) return;
       busy(confirmButton, true);
-      send("POST", api + "/arrivals", {
+      send("POST", kioskUrl("/arrivals"), {
         language: lang, idempotency_key: cfg.key, officer_id: chosen.officer_id, unit_id: chosen.unit_id,
         booking_code: chosen.booking_code || null, start: chosen.start || null,
         first_name: $("first-name").value.trim() || null,
@@ -300,7 +302,7 @@
     if (button.disabled) return;
     busy(button, true);
     errorBox.textContent = "";
-    send("POST", api + "/tickets", Object.assign({ language: lang, idempotency_key: cfg.key }, body))
+    send("POST", kioskUrl("/tickets"), Object.assign({ language: lang, idempotency_key: cfg.key }, body))
       .then(showTicket, function (problem) { errorBox.textContent = problem.detail; })
       .finally(function () { busy(button, false); });
   }

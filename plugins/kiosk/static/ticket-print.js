@@ -17,7 +17,7 @@
     say("printing", box.dataset.printing, false);
     let answer = null;
     try {
-      const response = await window.mbkFetch("/api/v1/offices/" + root.dataset.office + "/kiosk/tickets/print", {
+      const response = await window.mbkFetch("/api/v1/offices/" + root.dataset.office + "/kiosk/tickets/print?lang=" + root.dataset.lang, {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "application/json" },
         body: JSON.stringify({ language: root.dataset.lang, idempotency_key: root.dataset.key }),

@@ -66,6 +66,28 @@ def test_where_a_rule_texts_visitors_the_phone_page_offers_it(texting_client: Te
     assert with_phone.status_code == 201 and with_phone.json()["text_requested"] is True
 
 
+def test_the_phone_pages_forms_answer_in_the_pages_language(texting_client: TestClient) -> None:
+    """The page is in the ticket's language (Arabic) though the phone asks for English, or in the one the visitor
+    picks on it (Swedish): a refused number, the page after "Text me" and after leaving the line stay in it."""
+    refused = {"ar": "هذا لا يبدو رقم هاتف. اكتبه هكذا: 070 123 45 67.",
+               "sv": "Det ser inte ut som ett telefonnummer. Skriv det som 070 123 45 67."}
+    for picked, language in (("", "ar"), ("?lang=sv", "sv")):
+        mine = texting_client.post(f"{API}/tickets", json={"service": "guidance", "language": "ar"}).json()
+        page = texting_client.get(mine["status_path"] + picked, headers=HTML)
+        assert f'<html lang="{language}"' in page.text
+        csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+        text_me, leave = (page.text.split(f'action="{mine["status_path"]}/{name}')[1].split('"')[0]
+                          for name in ("phone", "cancel"))
+        bad = texting_client.post(f"{mine['status_path']}/phone{text_me}", headers=HTML,
+                                  data={"phone": "nope", "csrf_token": csrf})
+        assert bad.status_code == 422 and f'<html lang="{language}"' in bad.text and refused[language] in bad.text
+        sent = texting_client.post(f"{mine['status_path']}/phone{text_me}", headers=HTML,
+                                   data={"phone": "070 123 45 67", "csrf_token": csrf})
+        assert sent.status_code == 200 and f'<html lang="{language}"' in sent.text
+        left = texting_client.post(f"{mine['status_path']}/cancel{leave}", data={"csrf_token": csrf}, headers=HTML)
+        assert left.status_code == 200 and f'<html lang="{language}"' in left.text
+
+
 def test_without_a_rule_no_number_is_taken(client: TestClient, ctx: AppContext) -> None:
     kiosk = device_header(ctx, "skarholmen", "kiosk")
     mine = client.post(f"{API}/tickets", headers=kiosk, json={"service": "guidance", "language": "en"}).json()
