@@ -25,7 +25,7 @@ from core.events import NOTIFY_LIMIT, DomainEvent, Event, EventDelivery, OutboxE
 from core.events import publish as publish_event
 from core.live import LiveBroker, PostgresListener, Subscription
 from core.web.app import AppContext
-from tests.conftest import ROOT, _empty_postgres
+from tests.conftest import ROOT
 from tests.core import dummy
 from tests.core.test_auth import OFFICE
 from tests.core.test_plugin_contract import with_dummy, write_deployment
@@ -110,9 +110,8 @@ def test_events_reach_live_streams_of_their_office_in_one_process(
 @pytest.fixture
 def postgres_url(request: pytest.FixtureRequest) -> str:
     """This test is about PostgreSQL's LISTEN/NOTIFY: SQLite serves one process (see the test above)."""
-    url = request.getfixturevalue("_migrated_postgres")
-    _empty_postgres(url)
-    return url
+    request.getfixturevalue("_empty_postgres")()
+    return request.getfixturevalue("_migrated_postgres")
 
 
 class ServerProcess:
