@@ -166,11 +166,13 @@ def test_server_unreachable_keeps_the_input_until_a_retry_works(page: Any, live_
 def test_inactivity_warns_can_be_extended_then_starts_over(page: Any, make_context: Callable[..., AppContext],
                                                            tmp_path: Path) -> None:
     deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    page.clock.install()  # the kiosk's timers run on a clock the test moves on instead of waiting
     with LiveServer(make_context(deployment=deployment)) as server:
         enrol_kiosk(page, server)
         page.goto(f"{server.url}/skarholmen/kiosk/meeting?lang=ar")
         page.get_by_role("button", name="Anna Lind").click()
         page.locator("#first-name").fill("Sara")
+        page.clock.run_for(2_000)  # the inactivity time less the warning's
         dialog = visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
         assert "هل ما زلت هنا؟" in dialog.inner_text()
         count = int(page.locator("#kiosk-idle-count").inner_text())
@@ -178,7 +180,9 @@ def test_inactivity_warns_can_be_extended_then_starts_over(page: Any, make_conte
         page.get_by_role("button", name="أحتاج إلى وقت أطول").click()  # one touch extends
         assert page.locator("#kiosk-idle").is_hidden()
         assert page.locator("#first-name").input_value() == "Sara"
+        page.clock.run_for(2_000)
         visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
+        page.clock.run_for(3_000)  # the warning's count-down
         page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=6000)  # nobody touched it: start over
         assert page.locator("html").get_attribute("lang") == "sv"
         assert "Sara" not in page.content()
@@ -215,12 +219,14 @@ def test_an_arrival_with_the_keyboard_only(page: Any, live_server: LiveServer) -
 def test_a_page_opened_from_the_kiosk_leads_back_and_keeps_the_inactivity_reset(
         page: Any, make_context: Callable[..., AppContext], tmp_path: Path) -> None:
     deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    page.clock.install()  # the page's timers run on a clock the test moves on instead of waiting
     with LiveServer(make_context(deployment=deployment)) as server:
         enrol_kiosk(page, server)  # the kiosk's start screen leaves its address and inactivity time
         page.goto(f"{server.url}/skarholmen/queue/board?lang=ar")  # another plugin's page, as a tile opens it
         back = visible(page, "#mbk-home")
         assert back.inner_text() == "العودة إلى البداية"
         assert back.get_attribute("href") == "/skarholmen/kiosk?lang=sv"
+        page.clock.run_for(5_000)  # the start screen's inactivity time
         page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=8000)  # nobody touched it: the start screen
         assert page.locator("#mbk-home").is_hidden()  # the kiosk's own screens keep their own reset
         phone = page.context.browser.new_page()  # a visitor's phone never saw a start screen
@@ -235,18 +241,22 @@ def test_starting_over_also_resets_large_text_high_contrast_and_language(
     from playwright.sync_api import expect
 
     deployment = quick_reset_deployment(tmp_path / "quick", inactivity=5, warning=3)
+    page.clock.install()  # the kiosk's timers run on a clock the test moves on instead of waiting
     with LiveServer(make_context(deployment=deployment)) as server:
         enrol_kiosk(page, server)
         # the start screen in the start language has nothing to forget, until a visitor turns on large text
         page.goto(f"{server.url}/skarholmen/kiosk?lang=sv")
         page.locator(".mbk-toggle[data-display=large]").click()
         expect(page.locator("html")).to_have_class(re.compile("mbk-large"))
+        page.clock.run_for(2_000)  # the inactivity time less the warning's
         visible(page, "#kiosk-idle [role=alertdialog]", timeout=6000)
+        page.clock.run_for(3_000)  # the warning's count-down
         expect(page.locator("html")).not_to_have_class(re.compile("mbk-large"), timeout=8000)
         # a visitor in Arabic with high contrast: the next one finds Swedish and the usual display
         page.goto(f"{server.url}/skarholmen/kiosk/meeting?lang=ar")
         page.locator(".mbk-toggle[data-display=contrast]").click()
         expect(page.locator("html")).to_have_class(re.compile("mbk-contrast"))
+        page.clock.run_for(5_000)  # the inactivity time
         page.wait_for_url("**/skarholmen/kiosk?lang=sv", timeout=8000)
         expect(page.locator("html")).to_have_attribute("lang", "sv")
         expect(page.locator("html")).not_to_have_class(re.compile("mbk-(large|contrast)"))

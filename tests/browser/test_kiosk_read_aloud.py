@@ -153,13 +153,16 @@ def test_reading_goes_on_without_the_server_and_the_shortcut_toggles(page: Any, 
 def test_reading_is_forgotten_when_the_kiosk_starts_over(page: Any, make_context: Callable[..., AppContext],
                                                          speech_cache: Path, tmp_path: Path) -> None:
     deployment = quick_reset_deployment(tmp_path / "deployment", inactivity=6, warning=3)
+    page.clock.install()  # the kiosk's timers run on a clock the test moves on instead of waiting
     with LiveServer(make_context(deployment=deployment, speech_cache=speech_cache)) as server:
         enrol_kiosk(page, server)
         page.goto(f"{server.url}/skarholmen/kiosk?lang=sv")
         page.locator("#mbk-read-aloud").click()
         expect(page.locator("#mbk-read-aloud")).to_have_attribute("aria-pressed", "true")
         # Reading on is something to forget: the start screen now starts over after the inactivity time.
+        page.clock.run_for(3_000)  # the inactivity time less the warning's
         expect(page.locator("#kiosk-idle")).to_be_visible(timeout=10000)
+        page.clock.run_for(3_000)  # the warning's count-down
         expect(page.locator("#mbk-read-aloud")).to_have_attribute("aria-pressed", "false", timeout=10000)
         expect(page.locator("html")).not_to_have_class("mbk-speech")
 
