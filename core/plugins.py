@@ -189,10 +189,17 @@ def core_version() -> str:
 def _distribution_version(obj: Any) -> str | None:
     """The version of the installed distribution that holds ``obj``'s module file. A top-level name alone is not
     enough: some distributions ship a stray top-level package (python-barcode installs ``tests/``)."""
-    module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+    return _module_distribution_version(getattr(obj, "__module__", None) or getattr(obj, "__name__", ""),
+                                        tuple(sys.path))
+
+
+@functools.lru_cache(maxsize=64)
+def _module_distribution_version(module: str, search_path: tuple[str, ...]) -> str | None:
+    """Per module and search path, as ``_distributions_of``: reading a distribution's file list took ~25 ms per
+    plugin at every registration (every app a test builds registers the built-in plugins anew)."""
     path = module.replace(".", "/")
     own_files = {f"{path}.py", f"{path}/__init__.py"}
-    for distribution in _distributions_of(module.split(".")[0], tuple(sys.path)):
+    for distribution in _distributions_of(module.split(".")[0], search_path):
         if any(str(file) in own_files for file in distribution.files or ()):
             return distribution.version
     return None
