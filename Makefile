@@ -26,9 +26,11 @@ run: $(STAMP)
 speech: $(STAMP)
 	$(BIN)/mbk speech build
 
+# Bytecode is written even where the environment says not to (PYTHONDONTWRITEBYTECODE): each test worker and
+# each server a test starts would otherwise compile the project and rewrite every test module's asserts again.
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check core plugins tests bench
