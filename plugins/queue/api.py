@@ -200,6 +200,9 @@ def call_next(session: SessionDep, request: Request, body: CallNextIn, office: O
     if ticket is None:
         return Response(status_code=204)
     auth.audit(session, principal, "queue.call_next", office.id, ticket=ticket.label, counter=body.counter)
+    # At once, in this handler's thread: the ticket's and the counter's row locks go with the commit, and the
+    # session's end needs no second hand-over to the threadpool (core.web.deps.get_session).
+    session.commit()
     return JSONResponse(views.staff_ticket(office, ticket, language))
 
 
