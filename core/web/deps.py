@@ -41,9 +41,10 @@ Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 
 # The dependencies that do no I/O are ``async``: FastAPI runs them in the event loop, where a plain ``def`` would cost
-# a hand-over to the threadpool and back, several per request. Core's own read the context from the request rather
-# than through ContextDep: FastAPI solves a dependency's dependencies again wherever it is declared (only the call is
-# cached), and the office and the session are declared by several dependencies of every request.
+# a hand-over to the threadpool and back, several per request. Core's own read the context from the request, and the
+# office from the path (``office_named``), rather than through ContextDep and OfficeDep: FastAPI solves a
+# dependency's dependencies again wherever it is declared (only the call is cached), each a walk of its own, and the
+# office is wanted by several dependencies of every request.
 
 
 async def get_context(request: Request) -> AppContext:
@@ -88,8 +89,9 @@ def _end(session: Session, commit: bool) -> None:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-async def get_office(office: str, request: Request) -> OfficeConfig:
-    """The office named in the path; an unknown office is a 404 that lists the known ones."""
+def office_named(request: Request, office: str) -> OfficeConfig:
+    """The office ``office`` (the path's); an unknown office is a 404 that lists the known ones. For dependencies
+    that declare the path's ``office: str`` themselves (see above)."""
     ctx: AppContext = request.app.state.ctx
     found = ctx.deployment.office(office)
     if found is None:
@@ -98,23 +100,29 @@ async def get_office(office: str, request: Request) -> OfficeConfig:
     return found
 
 
+async def get_office(office: str, request: Request) -> OfficeConfig:
+    """The office named in the path; an unknown office is a 404 that lists the known ones."""
+    return office_named(request, office)
+
+
 OfficeDep = Annotated[OfficeConfig, Depends(get_office)]
 
 
 def plugin_enabled(plugin: str) -> Callable[..., Awaitable[OfficeConfig]]:
     """Dependency mounted on every route of a plugin: 404 for an office that does not enable it."""
 
-    async def dependency(office: OfficeDep) -> OfficeConfig:
-        if not office.enables(plugin):
-            raise NotFound("plugin_not_enabled", f"{plugin!r} is not enabled for office {office.id!r}.")
-        return office
+    async def dependency(office: str, request: Request) -> OfficeConfig:
+        found = office_named(request, office)
+        if not found.enables(plugin):
+            raise NotFound("plugin_not_enabled", f"{plugin!r} is not enabled for office {found.id!r}.")
+        return found
 
     return dependency
 
 
-async def get_language(request: Request, office: OfficeDep) -> str:
+async def get_language(office: str, request: Request) -> str:
     """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
-    return request.app.state.ctx.language(request, office)
+    return request.app.state.ctx.language(request, office_named(request, office))
 
 
 LanguageDep = Annotated[str, Depends(get_language)]

@@ -19,7 +19,7 @@ from core.db import utcnow
 from core.hookspecs import TicketRequest
 from core.problems import Invalid, NotFound, Problem, Unavailable
 from core.speech import SpeechError
-from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, PrincipalDep, SessionDep
+from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, PrincipalDep, SessionDep, office_named
 from core.web.security import permitted, require
 from core.web.sse import sse_response
 from plugins.queue import announce, counters, lifecycle, tickets, views
@@ -104,15 +104,17 @@ class PhoneIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
-async def ticket_issuer(request: Request, office: OfficeDep, principal: PrincipalDep) -> Principal | None:
+async def ticket_issuer(office: str, request: Request, principal: PrincipalDep) -> Principal | None:
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
-    visitor who happens to be logged in elsewhere joins like any other visitor). No I/O: run in the event loop."""
-    if not settings_of(office).remote_join:
-        return permitted(request, office, principal, ISSUER_ROLES, ISSUER_DEVICES)
+    visitor who happens to be logged in elsewhere joins like any other visitor). No I/O: run in the event loop.
+    The office from the path, as core's ``require`` takes it (core.web.deps says why)."""
+    office_config = office_named(request, office)
+    if not settings_of(office_config).remote_join:
+        return permitted(request, office_config, principal, ISSUER_ROLES, ISSUER_DEVICES)
     if principal is None:
         return None
     try:
-        return permitted(request, office, principal, ISSUER_ROLES, ISSUER_DEVICES)
+        return permitted(request, office_config, principal, ISSUER_ROLES, ISSUER_DEVICES)
     except Problem:
         return None
 
