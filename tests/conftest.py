@@ -156,9 +156,15 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def generated_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The speech clips espeak-ng makes for the tests (once per session: a clip's name is its text, so sharing is
-    safe), never the checkout's var/speech."""
-    return tmp_path_factory.mktemp("speech-clips")
+    """The speech clips espeak-ng makes for the tests, never the checkout's var/speech: one folder for the whole
+    run, shared by its test workers (a clip's name is its text, and a clip is written under another name and
+    renamed, so sharing is safe). Each worker making its own made the kiosk's ~400 clips twice."""
+    run = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run = run.parent  # each worker's folder is inside the run's
+    path = run / "speech-clips"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture
