@@ -57,7 +57,7 @@ def test_every_stream_gets_each_of_its_events_encoded_once_per_audience(
     _, boards, phones, elsewhere = results[0]
 
     def received(subscription: Subscription) -> list[str]:
-        return [subscription._queue.get_nowait() for _ in range(subscription._queue.qsize())]
+        return subscription.take_waiting()
 
     board_messages = [received(board) for board in boards]
     assert board_messages[0] == expected(views.board_projection(office), events)
