@@ -26,7 +26,7 @@ from core.web.deps import plugin_enabled
 from core.web.edge import Edge
 from core.web.headers import SecurityHeaders, origin_of
 from core.web.limits import RequestLimits
-from core.web.sse import SERVER_SEND
+from core.web.sse import SERVER_RECEIVE, SERVER_SEND, STREAM_REST
 
 __all__ = ["AppContext", "create_app", "create_context"]  # AppContext and create_context live in core.context
 
@@ -36,12 +36,25 @@ SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"  # swagg
 
 
 class App(FastAPI):
-    """Keeps the server's own send in the scope, outside every middleware: a live stream writes its messages there
-    (core.web.sse.EventStreamResponse)."""
+    """Keeps the server's own send and receive in the scope, outside every middleware, and runs with them what a live
+    stream's response left there once the middlewares have returned (core.web.sse.EventStreamResponse).
+
+    The middlewares and routes get a copy of the server's scope: what they add to it (the route, the session, the
+    dependencies' exit stacks) goes with it when they return, not kept for as long as a stream stays open."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope[SERVER_SEND] = send
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        app_scope = {**scope, SERVER_SEND: send, SERVER_RECEIVE: receive}
+        await super().__call__(app_scope, receive, send)
+        stream = app_scope.pop(STREAM_REST, None)
+        del app_scope
+        if stream is not None:
+            try:
+                await stream()
+            except Exception as exc:  # noqa: BLE001 - the edge's last resort (core.web.edge), which it has left
+                errors.log_bug(scope, exc)
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:

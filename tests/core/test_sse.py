@@ -2,7 +2,7 @@
 the server's send has to wait (a client reading slowly), what comes meanwhile waits in the subscription's queue and
 is written after it, in order; past the queue's limit the stream ends. Driven through the ASGI interface with a
 send that waits while a gate is shut, like the server's send while the connection's buffer is full; and once
-through the whole app, whose middlewares a stream's messages pass by."""
+through the whole app, whose middlewares have returned by the time a stream's first message is written."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ import pytest
 from core.db import utcnow
 from core.events import Event
 from core.live import LiveBroker, Subscription
+from core.web import sse
 from core.web.app import AppContext
-from core.web.sse import EventStreamResponse, sse_message
+from core.web.edge import Edge
+from core.web.sse import KEEPALIVE, EventStreamResponse, sse_message
 from tests.core.test_auth import OFFICE
 from tests.core.test_live import SseStream
 from tests.core.test_plugin_contract import with_dummy, write_deployment
@@ -84,9 +86,10 @@ async def settle() -> None:
 
 async def open_stream(broker: LiveBroker, client: Client) -> asyncio.Task[None]:
     response = EventStreamResponse(broker, "alpha", numbered, None, "state")
+    open_before = broker.subscriber_count("alpha")
     stream = asyncio.get_running_loop().create_task(response({"type": "http"}, client.receive, client.send))
     await settle()
-    assert client.bodies() == [b"retry: 2000\n\n"] and broker.subscriber_count("alpha") == 1
+    assert client.bodies() == [b"retry: 2000\n\n"] and broker.subscriber_count("alpha") == open_before + 1
     return stream
 
 
@@ -173,3 +176,50 @@ def test_through_the_app_a_stream_has_its_headers_and_session_cookie_and_every_m
             for value in (1, 2):
                 assert client.post(f"{server.url}/api/v1/offices/alpha/dummy/happen/{value}").status_code == 200
                 assert events.next() == ("dummy.happened", {"type": "dummy.happened", "value": value})
+
+
+def test_one_timer_writes_the_keep_alive_comments_of_every_quiet_stream() -> None:
+    """Every stream of the loop is kept alive by one ticker, not a timer of its own; a stream that wrote something
+    lately gets no comment; the ticker stops with the last stream."""
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        quiet, lately = Client(), Client()
+        streams = [await open_stream(broker, quiet), await open_stream(broker, lately)]
+        keepalive = sse._KeepAlive.of_loop[asyncio.get_running_loop()]
+        assert len(keepalive.writers) == 2
+        for writer in keepalive.writers:
+            writer._busy = False  # as once the state is written (open_stream's stream has none to read)
+            if writer.send.__self__ is quiet:  # type: ignore[attr-defined]
+                writer.written_at -= sse.KEEPALIVE_SECONDS
+        keepalive._tick()
+        assert quiet.bodies()[1:] == [KEEPALIVE] and lately.bodies()[1:] == []
+        quiet.gone.set()
+        lately.gone.set()
+        await asyncio.gather(*streams)
+        assert asyncio.get_running_loop() not in sse._KeepAlive.of_loop
+
+    run(scenario)
+
+
+def test_an_open_stream_holds_no_middleware_call(make_context: Callable[..., AppContext], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once its response has started, a stream is run outside the middlewares: the edge middleware's call (and so
+    every call inside it) has returned before the stream's first message, and the stream still gets every event."""
+    returned: list[str] = []
+    edge_call = Edge.__call__
+
+    async def recorded(self: Edge, scope: Any, receive: Any, send: Any) -> None:
+        await edge_call(self, scope, receive, send)
+        returned.append(scope["path"])
+
+    monkeypatch.setattr(Edge, "__call__", recorded)
+    ctx = make_context(deployment=write_deployment(tmp_path / "dep", {"alpha": OFFICE.format(id="alpha")}),
+                       plugins=with_dummy())
+    with LiveServer(ctx) as server, httpx.Client(timeout=httpx.Timeout(10.0)) as client:
+        with client.stream("GET", f"{server.url}/api/v1/offices/alpha/dummy/stream") as response:
+            events = SseStream(response)
+            assert events.next() == ("state", {"office": "alpha"})
+            assert returned == ["/api/v1/offices/alpha/dummy/stream"]
+            assert client.post(f"{server.url}/api/v1/offices/alpha/dummy/happen/1").status_code == 200
+            assert events.next() == ("dummy.happened", {"type": "dummy.happened", "value": 1})
