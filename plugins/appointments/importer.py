@@ -93,13 +93,18 @@ def parse_rows(text: str, kind: str, path: str, _: Gettext = untranslated) -> li
         rows = [(_("item %(number)s", number=n), item) for n, item in enumerate(items, start=1)]
     elif kind == "csv":
         reader = csv.DictReader(io.StringIO(text))
-        unknown = sorted(set(reader.fieldnames or ()) - set(ImportRow.model_fields))
-        if unknown or not reader.fieldnames:
-            raise Invalid("invalid_csv", _("%(file)s: unknown columns %(unknown)s (columns: %(columns)s)", file=path,
-                                           unknown=", ".join(unknown) or _("(none given)"),
-                                           columns=", ".join(ImportRow.model_fields)))
-        rows = [(_("line %(number)s", number=reader.line_num),
-                 {k: v.strip() or None for k, v in row.items() if v is not None}) for row in reader]
+        try:
+            fieldnames = reader.fieldnames
+            unknown = sorted(set(fieldnames or ()) - set(ImportRow.model_fields))
+            if unknown or not fieldnames:
+                raise Invalid("invalid_csv", _("%(file)s: unknown columns %(unknown)s (columns: %(columns)s)",
+                                               file=path, unknown=", ".join(unknown) or _("(none given)"),
+                                               columns=", ".join(ImportRow.model_fields)))
+            rows = [(_("line %(number)s", number=reader.line_num),
+                     {k: v.strip() or None for k, v in row.items() if v is not None}) for row in reader]
+        except csv.Error as exc:  # a line it cannot split (a lone CR, a huge field); line_num: the lines before
+            raise Invalid("invalid_csv", _("%(file)s: not CSV (line %(number)s: %(reason)s)", file=path,
+                                           number=reader.line_num + 1, reason=exc)) from None
     else:
         raise Invalid("unknown_format", _("%(file)s: name a .csv or a .json file (text/csv or application/json)",
                                           file=path))

@@ -119,7 +119,8 @@ def test_a_json_file_and_file_level_refusals(office_ctx: AppContext, run: Callab
             ("bad2.json", "[{\"start\": \"2026-05-04T09:00\", \"end\": \"2026-05-04T09:30\", \"room\": 4}]",
              "item 1: room: not a field of the import (fields: id, start, end, officer,"),
             ("bad.csv", "when,who\n1,2\n", "unknown columns when, who"),
-            ("bad.txt", "x", "name a .csv or a .json file")]:
+            ("bad.txt", "x", "name a .csv or a .json file"),
+            ("huge.csv", "id\n" + "x" * 200_000, "not CSV (line 2: field larger than")]:
         (tmp_path / name).write_text(text, encoding="utf-8")
         refused = run(str(tmp_path / name), "--office", "test")
         assert refused.exit_code == 1 and message in refused.output, refused.output  # type: ignore[attr-defined]

@@ -73,7 +73,10 @@ def test_a_bad_row_refuses_the_file_naming_each_problem_and_writes_nothing(clien
             ({"content-type": "text/plain"}, b"x", "name a .csv or a .json file"),
             ({"content-type": "application/json"}, b'{"id": 1}', "expected a list of objects"),
             ({"content-type": "text/csv"}, b"when,who\n1,2\n", "unknown columns when, who"),
-            ({"content-type": "text/csv"}, b"\xff\xfe", "not UTF-8 text")]:
+            ({"content-type": "text/csv"}, b"\xff\xfe", "not UTF-8 text"),
+            # lines the csv module cannot split: a lone carriage return, a field past its size limit
+            ({"content-type": "text/csv"}, b"id,st\rart\n", "not CSV (line 1: new-line character seen"),
+            ({"content-type": "text/csv"}, b"id\n" + b"x" * 200_000, "not CSV (line 2: field larger than")]:
         answer = client.post(f"{API}/import", headers={**officer, **headers}, content=body)
         assert answer.status_code == 422 and message in answer.json()["detail"], answer.text
     no_file = client.post(f"{API}/import", headers=officer, files={"other": ("a.csv", GOOD.encode(), "text/csv")})
