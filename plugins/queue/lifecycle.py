@@ -100,8 +100,9 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     settings = settings_of(office)
     language = request.language if request.language in office.languages else office.default_language
     _ = translations.gettext(language)
-    if request.idempotency_key:
-        earlier = _by_idempotency_key(session, office.id, request.idempotency_key)
+    key = request.idempotency_key or None  # an empty key is none: stored, a second one would break its unique index
+    if key:
+        earlier = _by_idempotency_key(session, office.id, key)
         if earlier is not None:
             return _issued(session, office, earlier, created=False, now=now)
     if request.service is not None:
@@ -126,7 +127,7 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     day = local_day(office, now)
     row = {**_NEW_TICKET, "office_id": office.id, "public_id": secrets.token_urlsafe(16), "day": day,
            "issued_service": service.id, "service": service.id, "status": WAITING, "language": language,
-           "source": request.source[:16], "booked": booked, "idempotency_key": request.idempotency_key,
+           "source": request.source[:16], "booked": booked, "idempotency_key": key,
            "category": request.category,
            "category_title": request.category_title[:200] if request.category_title else None,
            "answers": answers or None, "phone": phone, "issued_at": now, "waiting_since": now,
@@ -136,11 +137,11 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     try:
         # Only an idempotency key can collide (a double tap committed meanwhile); the number cannot, so without a
         # key there is no savepoint to set and release while the counter is locked.
-        with session.begin_nested() if request.idempotency_key else nullcontext():
+        with session.begin_nested() if key else nullcontext():
             ticket.id, ticket.number, ticket.label = write_numbered(session, service, settings.number_digits, row)
     except IntegrityError:
         # The same idempotency key committed by a concurrent request (a double tap): return that ticket.
-        earlier = _by_idempotency_key(session, office.id, request.idempotency_key) if request.idempotency_key else None
+        earlier = _by_idempotency_key(session, office.id, key) if key else None
         if earlier is None:
             raise
         return _issued(session, office, earlier, created=False, now=now)

@@ -106,6 +106,10 @@ def test_idempotency_key_gives_the_same_ticket(client: TestClient, ctx: AppConte
     assert first.status_code == 201 and second.status_code == 200
     assert first.json()["id"] == second.json()["id"] and first.json()["number"] == "A001"
     assert header.json()["number"] == "A002"
+    # an empty key is no key: each request its own ticket (a second one made a 500 on the key's unique index)
+    empty = [client.post(f"{API}/tickets", headers={**kiosk, "Idempotency-Key": ""}, json=sent)
+             for sent in ({"service": "info"}, {"service": "info", "idempotency_key": ""})]
+    assert [(r.status_code, r.json()["number"]) for r in empty] == [(201, "A003"), (201, "A004")]
 
 
 def test_services_stats_and_csv(client: TestClient, ctx: AppContext, make_user: Callable[..., str]) -> None:
