@@ -7,7 +7,7 @@ import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import icalendar
@@ -57,8 +57,11 @@ def settings_of(office: OfficeConfig) -> AppointmentsSettings:
 
 def local_day_bounds(office: OfficeConfig, day: date) -> tuple[datetime, datetime]:
     """The UTC instants where the office's local day begins and ends (23 or 25 hours on a DST change)."""
-    start = datetime.combine(day, time(0), tzinfo=office.tz)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=office.tz)
+    try:
+        start = datetime.combine(day, time(0), tzinfo=office.tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=office.tz).astimezone(UTC)
+    except OverflowError:  # the first and last days of the calendar (year 1, year 9999) reach past it in UTC
+        raise Invalid("invalid_date", f"{day.isoformat()}: no day so far from today is kept") from None
     return start, end
 
 

@@ -61,6 +61,9 @@ def test_bad_input_is_named(client: TestClient, make_user: Callable[..., str]) -
         assert answer.status_code == 422 and answer.json()["error"] == code and words in answer.json()["detail"]
     assert client.post(API, headers=officer, json={**MEETING, "email": "not an address"}).status_code == 422
     assert client.get(API, headers=officer, params={"day": "yesterday"}).status_code == 422
+    for day in ("0001-01-01", "9999-12-31"):  # the calendar's ends reach past it in UTC (a 500 before)
+        answer = client.get(API, headers=officer, params={"day": day})
+        assert answer.status_code == 422 and answer.json()["error"] == "invalid_date", answer.text
     assert client.patch(f"{API}/nope", headers=officer, json={"status": "seen"}).status_code == 404
     both = client.patch(f"{API}/nope", headers=officer, json={"status": "seen", "start": MEETING["start"]})
     assert both.status_code == 422
