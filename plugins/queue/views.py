@@ -41,19 +41,26 @@ def texting_offered(hooks: Any, office: OfficeConfig) -> bool:
     return any("sms" in channels for channels in answers)
 
 
-def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,
-                  issued: lifecycle.IssuedTicket | None = None) -> dict[str, Any]:
-    """The visitor's view (phone page, kiosk receipt, API); ``issued`` saves computing the position again."""
+def _ticket_heading(office: OfficeConfig, ticket: Ticket, language: str) -> dict[str, Any]:
+    """What both views of a ticket begin with: which ticket, its line (named in ``language``) and its status."""
     service = settings_of(office).service(ticket.service)
-    position = issued.position if issued else tickets.position_of(session, office, ticket)
-    estimate = (issued.estimated_wait_minutes if issued
-                else estimates.estimate_for(session, office, ticket.service, position, utcnow()))
     return {
         "id": ticket.public_id,
         "number": ticket.label,
         "service": ticket.service,
         "service_name": service.name.get_text(language) if service else ticket.service,
         "status": ticket.status,
+    }
+
+
+def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, language: str,
+                  issued: lifecycle.IssuedTicket | None = None) -> dict[str, Any]:
+    """The visitor's view (phone page, kiosk receipt, API); ``issued`` saves computing the position again."""
+    position = issued.position if issued else tickets.position_of(session, office, ticket)
+    estimate = (issued.estimated_wait_minutes if issued
+                else estimates.estimate_for(session, office, ticket.service, position, utcnow()))
+    return {
+        **_ticket_heading(office, ticket, language),
         "held": ticket.held_at is not None,
         "position": position,
         "ahead": max(0, position - 1),
@@ -71,13 +78,8 @@ def public_ticket(session: Session, office: OfficeConfig, ticket: Ticket, langua
 
 def staff_ticket(office: OfficeConfig, ticket: Ticket, language: str) -> dict[str, Any]:
     """The guide's view: the errand the visitor registered, never the phone number itself."""
-    service = settings_of(office).service(ticket.service)
     return {
-        "id": ticket.public_id,
-        "number": ticket.label,
-        "service": ticket.service,
-        "service_name": service.name.get_text(language) if service else ticket.service,
-        "status": ticket.status,
+        **_ticket_heading(office, ticket, language),
         "booked": ticket.booked,
         "urgent": ticket.urgent,
         "held": ticket.held_at is not None,
