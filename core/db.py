@@ -3,6 +3,7 @@ statements that PostgreSQL and SQLite spell differently (insert-ignore, upserts,
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -26,6 +27,7 @@ SelectT = TypeVar("SelectT", bound=Select[Any])
 
 # A pooled PostgreSQL connection idle for longer than this is tested before use (see _ping_when_idle).
 PING_AFTER_IDLE_SECONDS = 0.5
+log = logging.getLogger(__name__)
 clock: Callable[[], float] = time.monotonic
 
 NAMING_CONVENTION = {
@@ -91,6 +93,9 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 20, pool_time
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # SQLite's own checkpoints run inside COMMIT, so inside this process's writer turn, and every writer
+            # waited for them; _TurnTakingConnection runs them after the turn is given back instead.
+            cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -148,10 +153,18 @@ class _SqliteWriterTurns:
     (the ``mbk`` command) still meet at SQLite's own lock; a turn not had within ``WAIT_SECONDS`` goes there too."""
 
     WAIT_SECONDS = 30.0
+    # A checkpoint (the log's pages copied into the database file) after this many transactions: a ticket's writes
+    # about 13 pages, so about as often as SQLite's own default of every 1,000 pages.
+    CHECKPOINT_EVERY = 80
+    # Writers go on while a checkpoint runs, so under a steady load the log never empties and is never restarted
+    # from its beginning; once it is this long (frames of a page each, 16 MB), the frames written meanwhile are
+    # copied with the turn taken, so that the next writer restarts it.
+    LOG_LIMIT = 4_000
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holder: Any = None  # the DBAPI connection whose transaction has the turn
+        self._ended = 0  # transactions ended since the last checkpoint
 
     def take(self, dbapi_connection: Any) -> None:
         if self._lock.acquire(timeout=self.WAIT_SECONDS):
@@ -162,6 +175,16 @@ class _SqliteWriterTurns:
             self._holder = None
             self._lock.release()
 
+    def checkpoint_due(self, dbapi_connection: Any) -> bool:
+        """Counts a transaction that ``dbapi_connection`` ended holding the turn; True every ``CHECKPOINT_EVERY``."""
+        if self._holder is None or self._holder is not dbapi_connection:
+            return False
+        self._ended += 1
+        if self._ended < self.CHECKPOINT_EVERY:
+            return False
+        self._ended = 0
+        return True
+
     @property
     def taken(self) -> bool:
         return self._holder is not None
@@ -170,15 +193,36 @@ class _SqliteWriterTurns:
 class _TurnTakingConnection(sqlite3.Connection):
     """Gives its transaction's writer turn back once its COMMIT or ROLLBACK is done. SQLAlchemy's commit and rollback
     events come before them: a turn given back there let the next writer's BEGIN IMMEDIATE meet SQLite's lock still
-    held, and sleep in SQLite's busy handler."""
+    held, and sleep in SQLite's busy handler. Every ``CHECKPOINT_EVERY`` commits, it then checkpoints the log."""
 
     turns: _SqliteWriterTurns | None = None
 
     def commit(self) -> None:
+        due = False
         try:
             super().commit()
+            due = self.turns is not None and self.turns.checkpoint_due(self)
         finally:
             self._give_back()
+        if due:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """The pages are copied (and the database file synced) while other writers go on, where SQLite's own
+        checkpoint in COMMIT held them all back. PASSIVE, as SQLite's own: it never waits for another process.
+        Never raises: the transaction is committed whatever happens here, and the next checkpoint takes up what
+        this one left."""
+        assert self.turns is not None
+        try:
+            frames = self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+            if frames > self.turns.LOG_LIMIT:
+                self.turns.take(self)
+                try:
+                    self.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    self._give_back()
+        except sqlite3.Error as exc:
+            log.warning("SQLite checkpoint left for the next one: %s", exc)
 
     def rollback(self) -> None:
         try:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -134,4 +136,43 @@ def test_an_sqlite_writer_turn_is_given_back_after_its_commit_not_before(tmp_pat
         assert not turns.taken
         session.close()
     assert held_at_end == [True, True]
+    database.dispose()
+
+
+def test_an_sqlite_checkpoint_runs_after_the_writer_turn_is_given_back(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's own checkpoint runs inside COMMIT, so inside the turn, and every writer of the process waited for it;
+    core.db turns it off and checkpoints after the turn is given back, every CHECKPOINT_EVERY commits."""
+    path = tmp_path / "turns.db"
+    database = Database(f"sqlite:///{path}")
+    turns = sqlite_writer_turns(database.engine)
+    assert turns is not None
+    monkeypatch.setattr(turns, "CHECKPOINT_EVERY", 3)
+    checkpoints: list[tuple[str, bool]] = []
+
+    @event.listens_for(database.engine, "connect")
+    def _traced(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.set_trace_callback(
+            lambda sql: checkpoints.append((sql, turns.taken)) if "wal_checkpoint" in sql else None)
+
+    HelperBase.metadata.create_all(database.engine)  # a commit: the first of three
+    for name in ("a", "b"):
+        with database.session() as session:
+            session.add(Counter(name=name, value=1))
+    assert checkpoints == [("PRAGMA wal_checkpoint(PASSIVE)", False)]
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    with database.session() as session:  # a fourth commit: in the log only, until the sixth
+        session.add(Counter(name="c", value=1))
+    copy = tmp_path / "file-only.db"  # the database file without its log: what the checkpoint copied into it
+    copy.write_bytes(path.read_bytes())
+    with closing(sqlite3.connect(copy)) as file_only:
+        assert [name for (name,) in file_only.execute("SELECT name FROM helper_counter ORDER BY name")] == ["a", "b"]
+
+    monkeypatch.setattr(turns, "LOG_LIMIT", 0)  # a log this long: the rest is copied with the turn taken
+    for name in ("d", "e"):
+        with database.session() as session:
+            session.add(Counter(name=name, value=1))
+    assert checkpoints[1:] == [("PRAGMA wal_checkpoint(PASSIVE)", False), ("PRAGMA wal_checkpoint(PASSIVE)", True)]
+    assert not turns.taken
     database.dispose()
