@@ -103,20 +103,18 @@ def test_a_call_and_a_pause_of_its_counter_take_turns(ctx: AppContext, office: O
         lifecycle.call_next(guide, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=4))
 
 
-def test_a_ticket_issued_while_another_holds_its_line_counts_that_one_ahead(ctx: AppContext,
-                                                                           office: OfficeConfig) -> None:
-    """Two kiosks issue in one line at once: the second waits for the line's number until the first commits, and
-    its place must then count the first, or two visitors are told the same place."""
-    with ctx.db.session() as first:
-        issued_first = lifecycle.issue_ticket(first, office, TicketRequest(language="sv", service="guidance"),
-                                              now=T0)
-        waiting_pid = first.connection().connection.dbapi_connection.info.backend_pid
+def issued_while_held(ctx: AppContext, office: OfficeConfig, first: TicketRequest, second: TicketRequest,
+                      second_at: datetime) -> tuple[lifecycle.IssuedTicket, lifecycle.IssuedTicket]:
+    """The first kiosk issues (at T0) and holds its line's counter; the second issues meanwhile, seen waiting for
+    the first in pg_stat_activity (no timing), and ends once the first commits."""
+    with ctx.db.session() as holder:
+        issued_first = lifecycle.issue_ticket(holder, office, first, now=T0)
+        waiting_pid = holder.connection().connection.dbapi_connection.info.backend_pid
         second_result: list[lifecycle.IssuedTicket] = []
 
         def second_kiosk() -> None:
-            with ctx.db.session() as second:
-                second_result.append(lifecycle.issue_ticket(
-                    second, office, TicketRequest(language="sv", service="guidance"), now=T0 + timedelta(seconds=1)))
+            with ctx.db.session() as session:
+                second_result.append(lifecycle.issue_ticket(session, office, second, now=second_at))
 
         kiosk = threading.Thread(target=second_kiosk)
         kiosk.start()
@@ -124,8 +122,32 @@ def test_a_ticket_issued_while_another_holds_its_line_counts_that_one_ahead(ctx:
             blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
             deadline = time.monotonic() + 30
             while not watcher.scalar(blocked, {"pid": waiting_pid}) and time.monotonic() < deadline:
+                watcher.rollback()  # PostgreSQL keeps one snapshot of pg_stat_activity per transaction
                 time.sleep(0.01)
             assert watcher.scalar(blocked, {"pid": waiting_pid}), "the second kiosk never waited for the first"
     kiosk.join(30)  # the first committed as its session ended
+    assert len(second_result) == 1, "the second kiosk got no ticket"
+    return issued_first, second_result[0]
+
+
+def test_a_ticket_issued_while_another_holds_its_line_counts_that_one_ahead(ctx: AppContext,
+                                                                           office: OfficeConfig) -> None:
+    """Two kiosks issue in one line at once: the second waits for the line's number until the first commits, and
+    its place must then count the first, or two visitors are told the same place."""
+    request = TicketRequest(language="sv", service="guidance")
+    issued_first, issued_second = issued_while_held(ctx, office, request, request, T0 + timedelta(seconds=1))
     assert issued_first.position == 1
-    assert [(r.ticket.number, r.position) for r in second_result] == [(issued_first.ticket.number + 1, 2)]
+    assert (issued_second.ticket.number, issued_second.position) == (issued_first.ticket.number + 1, 2)
+
+
+def test_a_ticket_issued_while_another_holds_its_line_counts_only_those_ahead_of_it(
+        ctx: AppContext, office: OfficeConfig) -> None:
+    """The ticket numbered while the second kiosk waited is counted only when it is ahead: an urgent ticket comes
+    before it, and is not told place 2."""
+    issued_first, issued_second = issued_while_held(
+        ctx, office, TicketRequest(language="sv", service="guidance"),
+        TicketRequest(language="sv", service="guidance", urgent=True), T0 + timedelta(seconds=1))
+    assert (issued_first.position, issued_second.position) == (1, 1)
+    with ctx.db.session() as session:
+        called = lifecycle.call_next(session, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=1))
+        assert called is not None and called.public_id == issued_second.ticket.public_id
