@@ -118,9 +118,7 @@ def issued_while_held(ctx: AppContext, office: OfficeConfig, first: TicketReques
 
         kiosk = threading.Thread(target=second_kiosk)
         kiosk.start()
-        # Until the second kiosk waits for the first one's lock. Each look in a transaction of its own: PostgreSQL
-        # shows a transaction pg_stat_activity as it was at the transaction's first look.
-        with ctx.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        with ctx.db.engine.connect() as watcher:  # until the second kiosk waits for the first one's lock
             blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
             deadline = time.monotonic() + 30
             while not watcher.scalar(blocked, {"pid": waiting_pid}) and time.monotonic() < deadline:
