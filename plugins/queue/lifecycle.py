@@ -41,17 +41,15 @@ from plugins.queue.events import (
 )
 from plugins.queue.i18n import translations
 from plugins.queue.models import CALLED, CANCELLED, DONE, NO_SHOW, OUTCOMES, REFERRED, SERVING, WAITING, Ticket
-from plugins.queue.numbering import SET_WHEN_WRITTEN, last_number, write_numbered
+from plugins.queue.numbering import SET_WHEN_WRITTEN, write_numbered
 from plugins.queue.seats import assign_seats, free_seat_of
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import (
     TICKET_ROWS,
-    ahead_of,
     calling_order,
     get_ticket,
     local_day,
     notify_near,
-    numbered_ahead_of,
     position_of,
     publish_called,
     waiting_in,
@@ -136,11 +134,6 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
            "urgent": request.urgent, "interpreter": request.interpreter}
     ticket = Ticket(**row)
     pace(session, office, service.id, now)  # when due, read now: estimate_for then finds it
-    line = {"office_id": office.id, "service": service.id, "day": day, "waiting_since": now}
-    # The line is counted before the number, while its counter is free; the statement also reads the line's last
-    # number, as of the same moment (see _place). Flushed first, as the ORM's autoflush would.
-    session.flush()
-    seen = session.execute(_seen_statement(ahead_of(office, ticket)), line).one()
     try:
         # Only an idempotency key can collide (a double tap committed meanwhile); the number cannot, so without a
         # key there is no savepoint to set and release while the counter is locked.
@@ -154,8 +147,10 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         return _issued(session, office, earlier, created=False, now=now)
     make_transient_to_detached(ticket)  # written as it is: it joins the session as loaded, with nothing to flush
     session.add(ticket)
-    position = _place(session, office, ticket, seen.ahead, seen.last_number or 0, line)
-    issued = IssuedTicket(ticket, position, estimate_for(session, office, service.id, position, now), True)
+    # Its place is counted now, in a statement after the number's: on PostgreSQL a statement sees the line as it
+    # was when the statement began, so a count made before (or with) the number would miss a ticket that another
+    # kiosk committed while this one waited for the line's counter, and both visitors would be told one place.
+    issued = _issued(session, office, ticket, created=True, now=now)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
                                              estimated_wait_minutes=issued.estimated_wait_minutes,
@@ -172,27 +167,6 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
 # left to read.
 _NEW_TICKET = {column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
                for column in Ticket.__table__.columns if column.key not in SET_WHEN_WRITTEN}
-
-
-@lru_cache(maxsize=32)
-def _seen_statement(ahead: Any) -> Any:
-    return select(ahead.scalar_subquery().label("ahead"), last_number().label("last_number"))
-
-
-def _place(session: Session, office: OfficeConfig, ticket: Ticket, ahead: int, last_seen: int,
-           line: dict[str, Any]) -> int:
-    """The place of a ticket just numbered, from ``ahead``, those counted ahead of it before its number, when the
-    line's last number was ``last_seen``. On PostgreSQL a statement sees the line as it was when the statement
-    began: tickets another kiosk numbered since, while this one waited for the line's counter, were not counted
-    (or both visitors would be told one place). Each number is given once the one before it is committed, so
-    those are exactly the tickets numbered between the two: counted now, in a statement after the number's, by
-    their numbers, while the counter stays locked. SQLite numbers nothing in between (a writer has the database
-    from BEGIN)."""
-    between = list(range(last_seen + 1, ticket.number))
-    if not between:
-        return ahead + 1
-    return ahead + 1 + (session.scalar(numbered_ahead_of(office, ticket),
-                                       {**line, "id": ticket.id, "numbers": between}) or 0)
 
 
 def _by_idempotency_key(session: Session, office_id: str, key: str) -> Ticket | None:

@@ -34,13 +34,6 @@ def next_number(session: Session, office_id: str, service_id: str, day: date) ->
                             list(COUNTER_KEYS), "last_number")
 
 
-def last_number() -> Any:
-    """The last number given in a line (NULL before its first), as a scalar subquery; its parameters are the
-    line's office_id, service and day."""
-    return (select(NumberCounter.last_number)
-            .where(*(getattr(NumberCounter, key) == bindparam(key) for key in COUNTER_KEYS)).scalar_subquery())
-
-
 def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any]) -> tuple[int, int, str]:
     """Take the next number of the ticket's line and write the ticket (``row``: every column but
     ``SET_WHEN_WRITTEN``) with it; answers its id, number and label. PostgreSQL does both in one statement, SQLite

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
@@ -79,25 +79,16 @@ def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
 def ahead_of(office: OfficeConfig, ticket: Ticket) -> Any:
     """The count of tickets ahead of a waiting one, as a statement built once per shape: its parameters are the
     ticket's office_id, service, day, waiting_since and (once written) id."""
-    flags, flagged = _flags_of(office, ticket)
-    return _ahead_statement(flags, flagged, ticket.id is not None)
-
-
-def numbered_ahead_of(office: OfficeConfig, ticket: Ticket) -> Any:
-    """``ahead_of`` a written ticket among only the tickets issued to its service with the given numbers (the
-    parameter ``numbers``), found by their number."""
-    flags, flagged = _flags_of(office, ticket)
-    return _numbered_ahead_statement(flags, flagged)
-
-
-def _flags_of(office: OfficeConfig, ticket: Ticket) -> tuple[tuple[str, ...], tuple[bool, ...]]:
     flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
-    return flags, tuple(bool(getattr(ticket, flag)) for flag in flags)
+    return _ahead_statement(flags, tuple(bool(getattr(ticket, flag)) for flag in flags), ticket.id is not None)
 
 
-def _ways_ahead(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool) -> list[Any]:
-    """The ways for a waiting ticket to be ahead of one with these flags (parameters ``waiting_since`` and, once it
-    is written, ``id``), disjoint: a flag the ticket lacks, then the same flags and an earlier wait."""
+@functools.lru_cache(maxsize=32)
+def _ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool) -> Any:
+    """The count of tickets ahead of one, built once per shape (it is asked on every ticket issued). A sum of counts
+    of ranges of the calling-order index, one per way to be ahead (a flag the ticket lacks, then the same flags and
+    an earlier wait): each range is counted from the index alone, instead of testing every waiting ticket against
+    one condition (SQLite, 4,000 waiting: 0.5 against 1.5 ms of CPU)."""
     since = bindparam("waiting_since", type_=TICKET_ROWS.waiting_since.type)
     ways, same_flags = [], []
     for flag, is_set in zip(flags, flagged, strict=True):
@@ -110,32 +101,9 @@ def _ways_ahead(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool
                  and_(*same_flags, TICKET_ROWS.waiting_since == since, TICKET_ROWS.id < bindparam("id"))]
     else:  # a ticket not written yet (no id) would come after every ticket that waits since the same moment
         ways.append(and_(*same_flags, TICKET_ROWS.waiting_since <= since))
-    return ways
-
-
-def _line() -> Any:
-    return waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
-
-
-@functools.lru_cache(maxsize=32)
-def _ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...], written: bool) -> Any:
-    """The count of tickets ahead of one, built once per shape (it is asked on every ticket issued). A sum of counts
-    of ranges of the calling-order index, one per way to be ahead: each range is counted from the index alone,
-    instead of testing every waiting ticket against one condition (SQLite, 4,000 waiting: 0.5 against 1.5 ms of
-    CPU)."""
-    counts = [select(func.count()).select_from(Ticket.__table__).where(_line(), way).scalar_subquery()
-              for way in _ways_ahead(flags, flagged, written)]
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
+    counts = [select(func.count()).select_from(Ticket.__table__).where(line, way).scalar_subquery() for way in ways]
     return select(functools.reduce(operator.add, counts))
-
-
-@functools.lru_cache(maxsize=16)
-def _numbered_ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...]) -> Any:
-    """``numbered_ahead_of``'s count, built once per shape: the tickets with those numbers, each tested against every
-    way to be ahead (they are a handful), in one pass over the index the planner picks."""
-    numbered = and_(TICKET_ROWS.issued_service == bindparam("service"),
-                    TICKET_ROWS.number.in_(bindparam("numbers", expanding=True)))
-    return (select(func.count()).select_from(Ticket.__table__)
-            .where(_line(), numbered, or_(*_ways_ahead(flags, flagged, written=True))))
 
 
 def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
