@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -52,10 +52,12 @@ from plugins.queue.tickets import (
     notify_near,
     position_of,
     publish_called,
+    untold_in_front,
     waiting_in,
 )
 
 CALL_RETRIES = 5
+FRONT_UNTOLD = "front_untold"  # the claim's column that says whether its line may have a visitor to text
 MAX_ANSWERS = 20
 MAX_ANSWER_LENGTH = 500
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})?")
@@ -199,17 +201,20 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
         return None
     day = local_day(office, now)
     claim = _claim_statement(settings.booked_first, is_postgres(session))
-    params = {"at_office": office.id, "in_lines": wanted, "on_day": day, "to_counter": counter_id, "at": now}
+    params = {"at_office": office.id, "in_lines": wanted, "on_day": day, "to_counter": counter_id, "at": now,
+              "near": settings.near_position}
     session.flush()  # as the ORM's autoflush would before a statement of its own
     for _attempt in range(CALL_RETRIES):
         row = session.execute(claim, params).first()
         if row is not None:
             forget_paces(office.id)  # an UPDATE statement, which the ORM's after_update does not see
-            ticket = Ticket(**row._mapping)
+            columns = dict(row._mapping)
+            front_untold = columns.pop(FRONT_UNTOLD)
+            ticket = Ticket(**columns)
             make_transient_to_detached(ticket)
             # The session's own Ticket for the row (refreshed, if it held one already), with nothing to flush.
             ticket = session.merge(ticket, load=False)
-            _announce_call(session, office, ticket, now)
+            _announce_call(session, office, ticket, now, front_untold)
             return ticket
         require_open(session, office, counter_id)  # the claim passes over a paused counter: say so
         # With LIMIT 1, a row another guide took during this statement is dropped rather than replaced:
@@ -227,7 +232,9 @@ def _claim_statement(booked_first: bool, row_locks: bool) -> Any:
     claim). PostgreSQL tests that condition first, as a one-time filter: the counter's row is locked before the
     ticket's, the order in which ``call_ticket`` takes them too (EXPLAIN shows it so). A Core
     statement: through the ORM, loading the answered row cost more than the statement (py-spy at 8 guides). Its
-    parameters are not named after columns: an UPDATE reserves those names for its SET clause."""
+    parameters are not named after columns: an UPDATE reserves those names for its SET clause. Its last column
+    is ``FRONT_UNTOLD``: on PostgreSQL, whether the claimed ticket's line may have a visitor to text in front
+    (``untold_in_front``), so that most calls skip the read of the front."""
     first = (select(TICKET_ROWS.id)
              .where(waiting_in(bindparam("at_office"), bindparam("in_lines", expanding=True), bindparam("on_day"),
                                TICKET_ROWS))
@@ -235,11 +242,15 @@ def _claim_statement(booked_first: bool, row_locks: bool) -> Any:
     if row_locks:  # PostgreSQL
         first = first.with_for_update(skip_locked=True)
     at = bindparam("at", type_=TICKET_ROWS.called_at.type)
+    # SQLite's RETURNING names columns without their table, which a subquery there would take for its own: it
+    # answers true, and the front is read as before.
+    front_untold = (untold_in_front(bindparam("at_office"), TICKET_ROWS.service, bindparam("on_day"),
+                                    bindparam("near"), booked_first) if row_locks else true())
     return (update(Ticket.__table__).where(TICKET_ROWS.id == first.scalar_subquery(),
                                            not_paused(bindparam("at_office"), bindparam("to_counter"), row_locks))
             .values(status=CALLED, held_at=None, counter=bindparam("to_counter"), called_at=at,
                     first_called_at=func.coalesce(TICKET_ROWS.first_called_at, at))
-            .returning(*TICKET_ROWS))
+            .returning(*TICKET_ROWS, front_untold.label(FRONT_UNTOLD)))
 
 
 def call_ticket(session: Session, office: OfficeConfig, public_id: str, counter_id: str,
@@ -267,9 +278,13 @@ def _call(session: Session, office: OfficeConfig, ticket: Ticket, counter_id: st
     _announce_call(session, office, ticket, now)
 
 
-def _announce_call(session: Session, office: OfficeConfig, ticket: Ticket, now: datetime) -> None:
+def _announce_call(session: Session, office: OfficeConfig, ticket: Ticket, now: datetime,
+                   front_untold: bool = True) -> None:
+    """``front_untold``: False when the caller knows nobody in the line's front has a phone number not yet told
+    (call_next's claim says so), and the front need not be read."""
     publish_called(session, office, ticket, recall=False)
-    notify_near(session, office, ticket.service, now)
+    if front_untold:
+        notify_near(session, office, ticket.service, now)
 
 
 def _require(ticket: Ticket, allowed: Sequence[str], action: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
@@ -174,6 +174,21 @@ def notify_near(session: Session, office: OfficeConfig, service_id: str, now: da
     for position, row in sorted(to_tell[ticket_id] for ticket_id in told):
         publish(session, office.id, TicketNear(ticket_id=row.public_id, number=row.label, service=service_id,
                                                position=position, phone=row.phone, language=row.language))
+
+
+def untold_in_front(office_id: Any, service: Any, day: Any, near: Any, booked_first: bool) -> Any:
+    """Whether a waiting ticket with a phone number not yet told is among the first ``near`` + 1 of a line: a
+    condition for a statement of the caller's (the values may be bind parameters or the caller's columns), which
+    ``notify_near`` need not run without (it is none in most lines, and the read of the front cost a round trip
+    on every call). One more than ``near``: a statement that moves the line (a call) may see the line as it was
+    before its change, with the called ticket still at the front; so it may say yes where the front has nobody
+    to tell, never no where it has."""
+    front_rows = Ticket.__table__.alias("front_ticket")
+    front = (select(front_rows.c.phone, front_rows.c.near_notified_at)
+             .where(waiting_in(office_id, [service], day, front_rows.c))
+             .order_by(*calling_order(booked_first, front_rows.c)).limit(near + 1)
+             .correlate_except(front_rows).subquery("front"))
+    return exists().select_from(front).where(front.c.phone.is_not(None), front.c.near_notified_at.is_(None))
 
 
 @functools.lru_cache(maxsize=4)
