@@ -14,8 +14,10 @@ driven alternately by the same closed-loop load (wrk, 8 keep-alive connections):
                                     [--rounds 5] [--seconds 5] [--streams 2000] [--calls 5]
                                     [--readers 2] [--cpu-per-process 0.3]
 
-Prints medians of interleaved rounds and the ratios. Needs wrk (Debian: apt-get install wrk) and PostgreSQL at
-$MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only: nothing here asserts a time.
+Prints medians of interleaved rounds and the ratios. Ticket issue and call-next on PostgreSQL analyze the database
+(both apps' tables) before every run, as production's autovacuum would (bench.support.harness.analyze). Needs wrk
+(Debian: apt-get install wrk) and PostgreSQL at $MBK_BENCH_POSTGRES (default postgres@127.0.0.1:5432). Figures only:
+nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import httpx
 
 from bench.support import fanout, reference
 from bench.support.harness import (
+    ANALYZED,
     CONNECTIONS,
     OFFICE_API,
     PROJECT_APP,
@@ -69,14 +72,15 @@ def issue(args: argparse.Namespace, backend: str) -> None:
                 Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
             targets = warmed({
                 "bare: counter upsert + INSERT": lambda: measured(
-                    bare, lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds)),
+                    bare, lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds), url=url),
                 "medborgarkontor POST /tickets": lambda: measured(
                     project, lambda: wrk(f"{project.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk, args.seconds),
-                    after=lambda: settle(url)),
+                    after=lambda: settle(url), url=url),
             })
             results = interleaved(targets, args.rounds)
-    table(f"ticket issue on {backend}, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
-          results)
+    analyzed = f", {ANALYZED}" if backend == "postgresql" else ""
+    table(f"ticket issue on {backend}, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s"
+          f"{analyzed}", results)
 
 
 def call_next(args: argparse.Namespace) -> None:
@@ -98,17 +102,17 @@ def call_next(args: argparse.Namespace) -> None:
             targets = warmed({
                 "bare: SKIP LOCKED + UPDATE": lambda: topped_up(
                     lambda: reference.prefill(url, prefill),
-                    lambda: measured(bare, lambda: wrk(f"{bare.base}/call-next", "{}", None, args.seconds)),
+                    lambda: measured(bare, lambda: wrk(f"{bare.base}/call-next", "{}", None, args.seconds), url=url),
                     lambda: reference.has_waiting(url)),
                 "medborgarkontor POST /call-next": lambda: topped_up(
                     lambda: prefill_project(url, prefill),
                     lambda: measured(project, lambda: wrk(f"{project.base}{OFFICE_API}/call-next", CALL_BODY, guide,
-                                                          args.seconds), after=lambda: settle(url)),
+                                                          args.seconds), after=lambda: settle(url), url=url),
                     lambda: project_has_waiting(url)),
             })
             results = interleaved(targets, args.rounds)
-    table(f"call-next on postgresql, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s",
-          results)
+    table(f"call-next on postgresql, {CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s, "
+          f"{ANALYZED}", results)
 
 
 def processes(args: argparse.Namespace) -> None:
