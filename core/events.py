@@ -146,7 +146,7 @@ class OutboxEvent(Base):
     __tablename__ = "core_event"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    office_id: Mapped[str] = mapped_column(String(64), index=True)
+    office_id: Mapped[str] = mapped_column(String(64))  # not indexed: events are read by id and fanned_out only
     type: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
