@@ -171,10 +171,12 @@ def ticket_status(session: SessionDep, request: Request, ticket_id: str, office:
 
 
 @api.get("/tickets/{ticket_id}/events", response_class=EventStream)
-def ticket_events(session: SessionDep, request: Request, ticket_id: str, office: OfficeDep) -> Response:
+def ticket_events(request: Request, ticket_id: str, office: OfficeDep, ctx: ContextDep) -> Response:
     """Live hints for the visitor's page: refresh when the ticket or its line changes."""
-    ticket = tickets.get_ticket(session, office, ticket_id)
-    line = ticket.service
+    # In a session of its own, ended here: the request's would end in a further threadpool call, queued behind the
+    # handlers of a crowd of phones opening their streams at once, each holding a pooled connection till then.
+    with ctx.db.session() as session:
+        line = tickets.get_ticket(session, office, ticket_id).service
     return sse_response(request, office.id, views.ticket_projection(ticket_id, line))
 
 
