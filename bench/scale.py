@@ -4,9 +4,13 @@ driven alternately by the same closed-loop load (wrk, 8 keep-alive connections):
 - issue-pg:     ticket issue on PostgreSQL;
 - call-next:    call-next on PostgreSQL (the line topped up before every run);
 - issue-sqlite: ticket issue on SQLite, the embedded default;
-- processes:    ticket issue with one and with two web processes sharing a port (SO_REUSEPORT), both apps;
-                on a machine with few cores give --cpu-per-process (e.g. 0.3): each web process is held to that
-                share of a core, so the database and wrk keep room and a second process can show what it adds;
+- processes:    what a second web process adds: ticket issue with one and with two web processes sharing a port
+                (SO_REUSEPORT), both apps, spread over many lines as a city's installation is (the kiosks of the
+                nine offices of deployments/stockholm, each request to the next of their 16 queues; the reference:
+                as many counters). One line's counter row is locked from a ticket's number to its commit, so a
+                single line caps the rate whatever the processes (issue-pg measures that line); on a machine with
+                few cores give --cpu-per-process (e.g. 0.3): each web process is held to that share of a core, so
+                the database and wrk keep room and a second process can show what it adds;
 - fanout:       N open live streams (half display boards, half visitors' phones; the reference: N plain streams),
                 a few calls, the time from each call's response to the event on every stream, and missed events.
 
@@ -23,6 +27,7 @@ nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 
@@ -31,12 +36,15 @@ import httpx
 from bench.support import fanout, reference
 from bench.support.harness import (
     ANALYZED,
+    CITY,
     CONNECTIONS,
     OFFICE_API,
     PROJECT_APP,
     REFERENCE_APP,
+    Post,
     Run,
     Servers,
+    enrol_kiosks,
     guide_token,
     interleaved,
     machine,
@@ -48,11 +56,14 @@ from bench.support.harness import (
     settle,
     table,
     temporary_database,
+    ticket_lines,
     wrk,
 )
 
 ISSUE_BODY = '{"service": "info", "language": "sv"}'
 CALL_BODY = '{"counter": "info-1"}'
+BARE_ISSUE = [Post("/tickets", "{}")]
+BARE_CALL = [Post("/call-next", "{}")]
 PREFILL_PER_SECOND = 1500  # waiting tickets put in the line per second of a call-next run: more than either takes
 SCENARIOS = ("issue-pg", "call-next", "issue-sqlite", "processes", "fanout")
 
@@ -70,11 +81,12 @@ def issue(args: argparse.Namespace, backend: str) -> None:
         reference.create_tables(url)
         with Servers(PROJECT_APP, project_env(url)) as project, \
                 Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
+            project_issue = [Post(f"{OFFICE_API}/tickets", ISSUE_BODY, kiosk)]
             targets = warmed({
                 "bare: counter upsert + INSERT": lambda: measured(
-                    bare, lambda: wrk(f"{bare.base}/tickets", "{}", None, args.seconds), url=url),
+                    bare, lambda: wrk(bare.base, BARE_ISSUE, args.seconds), url=url),
                 "medborgarkontor POST /tickets": lambda: measured(
-                    project, lambda: wrk(f"{project.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk, args.seconds),
+                    project, lambda: wrk(project.base, project_issue, args.seconds),
                     after=lambda: settle(url), url=url),
             })
             results = interleaved(targets, args.rounds)
@@ -98,16 +110,16 @@ def call_next(args: argparse.Namespace) -> None:
         reference.create_tables(url)
         with Servers(PROJECT_APP, project_env(url)) as project, \
                 Servers(REFERENCE_APP, {"MBK_BENCH_BARE_URL": url}) as bare:
-            guide = guide_token(project.base)
+            project_call = [Post(f"{OFFICE_API}/call-next", CALL_BODY, guide_token(project.base))]
             targets = warmed({
                 "bare: SKIP LOCKED + UPDATE": lambda: topped_up(
                     lambda: reference.prefill(url, prefill),
-                    lambda: measured(bare, lambda: wrk(f"{bare.base}/call-next", "{}", None, args.seconds), url=url),
+                    lambda: measured(bare, lambda: wrk(bare.base, BARE_CALL, args.seconds), url=url),
                     lambda: reference.has_waiting(url)),
                 "medborgarkontor POST /call-next": lambda: topped_up(
                     lambda: prefill_project(url, prefill),
-                    lambda: measured(project, lambda: wrk(f"{project.base}{OFFICE_API}/call-next", CALL_BODY, guide,
-                                                          args.seconds), after=lambda: settle(url), url=url),
+                    lambda: measured(project, lambda: wrk(project.base, project_call, args.seconds),
+                                     after=lambda: settle(url), url=url),
                     lambda: project_has_waiting(url)),
             })
             results = interleaved(targets, args.rounds)
@@ -116,31 +128,36 @@ def call_next(args: argparse.Namespace) -> None:
 
 
 def processes(args: argparse.Namespace) -> None:
+    """One vs two web processes of each app, the tickets spread over the city's lines (the module's docstring)."""
+    lines = ticket_lines(CITY)
+    offices = {office for office, _ in lines}
     with temporary_database("postgresql") as url:
-        kiosk = prepare_project(url)
+        prepare_project(url)
+        kiosks = enrol_kiosks(url, offices)
         reference.create_tables(url)
+        project_posts = [Post(f"/api/v1/offices/{office}/queue/tickets", json.dumps({"service": service}),
+                              kiosks[office]) for office, service in lines]
+        bare_posts = [Post("/tickets", json.dumps({"service": f"line-{number}"})) for number in range(len(lines))]
         bare_env = {"MBK_BENCH_BARE_URL": url}
         share = args.cpu_per_process or None
-        with Servers(PROJECT_APP, project_env(url), 1, share) as one, \
-                Servers(PROJECT_APP, project_env(url), 2, share) as two, \
+        with Servers(PROJECT_APP, project_env(url, CITY), 1, share) as one, \
+                Servers(PROJECT_APP, project_env(url, CITY), 2, share) as two, \
                 Servers(REFERENCE_APP, bare_env, 1, share) as bare_one, \
                 Servers(REFERENCE_APP, bare_env, 2, share) as bare_two:
-            def project_run(servers: Servers) -> Run:
-                return measured(servers, lambda: wrk(f"{servers.base}{OFFICE_API}/tickets", ISSUE_BODY, kiosk,
-                                                     args.seconds), after=lambda: settle(url))
+            def run(servers: Servers, posts: list[Post], after: Callable[[], None] = lambda: None) -> Run:
+                return measured(servers, lambda: wrk(servers.base, posts, args.seconds), after=after, url=url)
 
             targets = warmed({
-                "bare, 1 process": lambda: measured(bare_one, lambda: wrk(f"{bare_one.base}/tickets", "{}", None,
-                                                                          args.seconds)),
-                "bare, 2 processes": lambda: measured(bare_two, lambda: wrk(f"{bare_two.base}/tickets", "{}", None,
-                                                                            args.seconds)),
-                "medborgarkontor, 1 process": lambda: project_run(one),
-                "medborgarkontor, 2 processes": lambda: project_run(two),
+                "bare, 1 process": lambda: run(bare_one, bare_posts),
+                "bare, 2 processes": lambda: run(bare_two, bare_posts),
+                "medborgarkontor, 1 process": lambda: run(one, project_posts, lambda: settle(url)),
+                "medborgarkontor, 2 processes": lambda: run(two, project_posts, lambda: settle(url)),
             })
             results = interleaved(targets, args.rounds)
     held = f", each process held to {args.cpu_per_process:g} of a core" if args.cpu_per_process else ""
-    rates = table(f"ticket issue on postgresql, one vs two processes on one port{held}, {CONNECTIONS} connections, "
-                  f"medians of {args.rounds} rounds × {args.seconds} s", results)
+    rates = table(f"ticket issue on postgresql over {len(lines)} lines (the kiosks of deployments/stockholm's "
+                  f"{len(offices)} offices, each request to the next line), one vs two processes on one port{held}, "
+                  f"{CONNECTIONS} connections, medians of {args.rounds} rounds × {args.seconds} s", results)
     print(f"  two processes / one: bare {rates['bare, 2 processes'] / rates['bare, 1 process']:.2f}×, "
           f"medborgarkontor {rates['medborgarkontor, 2 processes'] / rates['medborgarkontor, 1 process']:.2f}×")
 

@@ -15,11 +15,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -29,6 +30,7 @@ from bench.support.cpu_share import CpuShares, CpuShareUnavailable
 from core import auth, devices, migrate
 from core.db import Database
 from core.events import EventDelivery, OutboxEvent
+from core.loading import load_deployment
 from core.plugins import PluginManager
 from core.web.serving import READY, READY_FD
 from tests.support import free_port
@@ -37,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_ADMIN = os.environ.get("MBK_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PROJECT_APP = "core.web.app:create_app"
 REFERENCE_APP = "bench.support.reference:create_app"
+DEMO = ROOT / "deployments" / "demo"  # two offices; the bench's tickets go to Skärholmen's
+CITY = ROOT / "deployments" / "stockholm"  # nine offices, one instance: what the city deploys
 OFFICE_API = "/api/v1/offices/skarholmen/queue"
 GUIDE, PASSWORD = "bench-guide", "bench password 123"
 CONNECTIONS = 8
@@ -69,18 +73,36 @@ def temporary_database(backend: str) -> Iterator[str]:
 
 
 def prepare_project(url: str) -> str:
-    """Migrate the database, enrol a kiosk and create a guide; returns the kiosk's bearer token."""
+    """Migrate the database, enrol a kiosk and create a guide at Skärholmen; returns the kiosk's bearer token."""
     database = Database(url)
     migrate.upgrade(database.engine, PluginManager.from_entry_points())
     with database.session() as session:
-        _, kiosk_token = devices.enrol_device(session, "skarholmen", "kiosk", "Bench kiosk")
         auth.create_user(session, GUIDE, PASSWORD, office_id="skarholmen", role="guide")
     database.dispose()
-    return kiosk_token
+    return enrol_kiosks(url, ["skarholmen"])["skarholmen"]
 
 
-def project_env(url: str) -> dict[str, str]:
-    return {"MBK_DATABASE_URL": url, "MBK_DEPLOYMENT": str(ROOT / "deployments" / "demo"),
+def enrol_kiosks(url: str, offices: Iterable[str]) -> dict[str, str]:
+    """A kiosk in each office (of a migrated database); answers each one's bearer token by office."""
+    database = Database(url)
+    with database.session() as session:
+        tokens = {office: devices.enrol_device(session, office, "kiosk", "Bench kiosk")[1] for office in offices}
+    database.dispose()
+    return tokens
+
+
+def ticket_lines(deployment: Path) -> list[tuple[str, str]]:
+    """Every line a kiosk issues tickets to in ``deployment``, as (office, service): each service of each office that
+    has a queue, but those with seats (seating a visitor as their ticket is issued is other work)."""
+    from plugins.queue.settings import settings_of
+
+    loaded = load_deployment(deployment, PluginManager.from_entry_points())
+    return [(office.id, service.id) for office in loaded.offices.values() if office.enables("queue")
+            for service in settings_of(office).services if service.seats is None]
+
+
+def project_env(url: str, deployment: Path = DEMO) -> dict[str, str]:
+    return {"MBK_DATABASE_URL": url, "MBK_DEPLOYMENT": str(deployment),
             "MBK_SECRET_KEY": "bench-secret-key-0123456789abcdef", "MBK_LOG_LEVEL": "WARNING"}
 
 
@@ -181,11 +203,30 @@ class Run:
         return self.requests / self.seconds
 
 
+class Post(NamedTuple):
+    """One request of wrk's rotation: a JSON body POSTed to a path, with a bearer token or none."""
+
+    path: str
+    body: str
+    token: str | None = None
+
+
 WRK_SCRIPT = """
-wrk.method = "POST"
-wrk.body = '{body}'
-wrk.headers["Content-Type"] = "application/json"
-{auth}
+local posts = {{
+{posts}
+}}
+local prepared, turn = {{}}, 0
+init = function(args)
+  for i, post in ipairs(posts) do
+    local headers = {{["Content-Type"] = "application/json", ["Host"] = wrk.headers["Host"]}}
+    if post[3] ~= "" then headers["Authorization"] = "Bearer " .. post[3] end
+    prepared[i] = wrk.format("POST", post[1], headers, post[2])
+  end
+end
+request = function()
+  turn = turn % #prepared + 1
+  return prepared[turn]
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -194,14 +235,20 @@ end
 """
 
 
-def wrk(url: str, body: str, token: str | None, seconds: float, connections: int = CONNECTIONS) -> Run:
-    """A closed loop of ``connections`` keep-alive connections POSTing ``body`` for ``seconds`` (wrk, one thread)."""
-    auth_line = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def wrk(base: str, posts: Sequence[Post], seconds: float, connections: int = CONNECTIONS) -> Run:
+    """A closed loop of ``connections`` keep-alive connections to ``base`` for ``seconds`` (wrk, one thread), each
+    request the next of ``posts`` in turn (one post: the same request throughout)."""
+    rows = ",\n".join(f"  {{{_lua_string(post.path)}, {_lua_string(post.body)}, {_lua_string(post.token or '')}}}"
+                       for post in posts)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT.format(body=body, auth=auth_line))
+        script.write(WRK_SCRIPT.format(posts=rows))
     try:
         out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script.name,
-                              url], capture_output=True, text=True, check=True).stdout
+                              base], capture_output=True, text=True, check=True).stdout
     finally:
         os.unlink(script.name)
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))

@@ -2,7 +2,8 @@
 engine settings and driver as the project, on the same database, so a benchmark can say how close the project comes.
 
 - ``POST /tickets``: one transaction: the per-service, per-day counter upsert (INSERT … ON CONFLICT DO UPDATE …
-  RETURNING) and the ticket INSERT; numbers unique and gapless, like the project's.
+  RETURNING) and the ticket INSERT; numbers unique and gapless, like the project's. The body's ``service`` names the
+  line (default ``info``), so a load can spread over several counters, as the project's over several services.
 - ``POST /call-next``: one transaction: the oldest waiting ticket ``FOR UPDATE SKIP LOCKED`` (SQLite: one writer,
   BEGIN IMMEDIATE as in core.db), then an UPDATE marking it called; the event is handed, encoded once, to every
   open ``GET /events`` stream of this process.
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import (
     Column,
     Date,
@@ -53,6 +55,10 @@ tickets = Table("bench_bare_ticket", metadata,
                 UniqueConstraint("service", "day", "number"),
                 Index("ix_bench_bare_line", "service", "status", "id"))
 SERVICE = "info"
+
+
+class TicketIn(BaseModel):
+    service: str = SERVICE
 
 
 def create_tables(url: str) -> None:
@@ -101,14 +107,14 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/tickets", status_code=201)
-    def issue() -> dict[str, object]:
+    def issue(body: TicketIn) -> dict[str, object]:
         today, now = date.today(), datetime.now(UTC)
         with engine.begin() as conn:
-            stmt = insert(counters).values(service=SERVICE, day=today, last_number=1)
+            stmt = insert(counters).values(service=body.service, day=today, last_number=1)
             number = conn.execute(stmt.on_conflict_do_update(
                 index_elements=[counters.c.service, counters.c.day],
                 set_={"last_number": counters.c.last_number + 1}).returning(counters.c.last_number)).scalar_one()
-            ticket_id = conn.execute(tickets.insert().values(service=SERVICE, day=today, number=number,
+            ticket_id = conn.execute(tickets.insert().values(service=body.service, day=today, number=number,
                                                              status="waiting", issued_at=now)
                                      .returning(tickets.c.id)).scalar_one()
         return {"id": ticket_id, "number": number}
