@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
+from typing import Any
 
 import httpx
 
@@ -102,7 +103,9 @@ def read_streams(port: int, paths: list[str], batch: int, arrived: Synchronized,
             poller.register(stream.sock.fileno(), select.EPOLLIN)
         while not all(stream.opened for stream in opening):
             if time.monotonic() - started > OPEN_TIMEOUT_SECONDS:
-                raise TimeoutError(f"streams not open after {OPEN_TIMEOUT_SECONDS} s")
+                opened = sum(stream.opened for stream in streams.values())
+                raise TimeoutError(f"a reader had {opened} of its {len(paths)} streams open after "
+                                   f"{OPEN_TIMEOUT_SECONDS} s (the server's log may say why)")
             read(0.5)
     report.send(time.monotonic() - started)
     cpu = time.process_time()
@@ -151,13 +154,17 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     for process in processes:
         process.start()
     try:
-        connect_seconds = max(parent.recv() for parent, _ in pipes)
+        connect_seconds = max(_report(parent, process) for (parent, _), process in zip(pipes, processes, strict=True))
         server_cpu = server_cpu_seconds()
         requested, responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
         server_cpu = server_cpu_seconds() - server_cpu
         for parent, _ in pipes:
             parent.send("stop")
-        results = [parent.recv() for parent, _ in pipes]
+        results = [_report(parent, process) for (parent, _), process in zip(pipes, processes, strict=True)]
+    except BaseException:
+        for process in processes:  # the others wait to be told to stop, which they will not be
+            process.kill()
+        raise
     finally:
         for process in processes:
             process.join(timeout=30)
@@ -174,6 +181,16 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     request_p99 = from_request[round(0.99 * (len(from_request) - 1))]
     return FanOut(len(paths), calls, delays, request_p99, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
                   reader_cpu * 1000 / max(calls, 1))
+
+
+def _report(pipe: Connection, reader: multiprocessing.process.BaseProcess) -> Any:
+    """The next report of a reader process; a reader that ended without one (its error is printed above) fails the
+    measurement. (Its pipe never ends by itself: every reader forked holds a copy of each reader's end.)"""
+    while not pipe.poll(1):
+        if not reader.is_alive():
+            raise RuntimeError(f"a stream reader ended (exit code {reader.exitcode}) without its report: see its "
+                               "error above")
+    return pipe.recv()
 
 
 async def _calls(port: int, call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int, streams: int,
