@@ -14,14 +14,18 @@ any transaction (a receipt printer) commits first, and so does one whose writes 
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from pydantic import Field
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from core import auth, device_cache, devices
 from core.auth import Principal as AuthPrincipal
@@ -57,14 +61,49 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's database session (see the module docstring). Made in the event loop (a session touches the
     database only when first used, in a handler's thread); ended in one threadpool call, or none when the handler
-    left no transaction open (it committed its work itself)."""
-    session = request.app.state.ctx.db.sessionmaker()
+    left no transaction open (it committed its work itself).
+
+    At most as many sessions as the pool has connections are out at once; a request waits for its turn here, in
+    the event loop. Waiting instead in the pool, in a handler's thread, a burst of more requests than connections
+    took every thread, while the sessions holding the connections waited for a thread to end in (their response
+    checked, then their end): all waited out the pool timeout and answered 503."""
+    ctx = request.app.state.ctx
+    turns = _session_turns(request.app.state, ctx.settings.db_pool_size + ctx.settings.db_max_overflow)
+    await _take_turn(turns, ctx.settings.db_pool_timeout)
     try:
-        yield session
-    except BaseException:
-        await _ended(session, commit=False)
-        raise
-    await _ended(session, commit=True)
+        session = ctx.db.sessionmaker()
+        try:
+            yield session
+        except BaseException:
+            await _ended(session, commit=False)
+            raise
+        await _ended(session, commit=True)
+    finally:
+        turns.release()
+
+
+def _session_turns(state: State, sessions: int) -> asyncio.Semaphore:
+    """The app's turns in the running event loop (an asyncio semaphore belongs to one loop; a test client may run
+    the app in several)."""
+    loop = asyncio.get_running_loop()
+    by_loop = getattr(state, "session_turns", None)
+    if by_loop is None:
+        by_loop = state.session_turns = weakref.WeakKeyDictionary()
+    turns = by_loop.get(loop)
+    if turns is None:
+        turns = by_loop[loop] = asyncio.Semaphore(sessions)
+    return turns
+
+
+async def _take_turn(turns: asyncio.Semaphore, timeout: float) -> None:
+    if not turns.locked():
+        await turns.acquire()  # free: taken at once, without a timer
+        return
+    try:
+        async with asyncio.timeout(timeout):
+            await turns.acquire()
+    except TimeoutError:
+        raise PoolTimeoutError(f"no database session free within {timeout:g} s") from None  # 503, as the pool's
 
 
 async def _ended(session: Session, commit: bool) -> None:
