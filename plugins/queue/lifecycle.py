@@ -140,19 +140,22 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         # Only an idempotency key can collide (a double tap committed meanwhile); the number cannot, so without a
         # key there is no savepoint to set and release while the counter is locked.
         with session.begin_nested() if key else nullcontext():
-            ticket.id, ticket.number, ticket.label = write_numbered(session, service, settings.number_digits, row)
+            numbered = write_numbered(session, service, settings.number_digits, row, settings.booked_first)
     except IntegrityError:
         # The same idempotency key committed by a concurrent request (a double tap): return that ticket.
         earlier = _by_idempotency_key(session, office.id, key) if key else None
         if earlier is None:
             raise
         return _issued(session, office, earlier, created=False, now=now)
+    ticket.id, ticket.number, ticket.label = numbered.id, numbered.number, numbered.label
     make_transient_to_detached(ticket)  # written as it is: it joins the session as loaded, with nothing to flush
     session.add(ticket)
-    # Its place is counted now, in a statement after the number's: on PostgreSQL a statement sees the line as it
-    # was when the statement began, so a count made before (or with) the number would miss a ticket that another
-    # kiosk committed while this one waited for the line's counter, and both visitors would be told one place.
-    issued = _issued(session, office, ticket, created=True, now=now)
+    # Its place is counted after its number was taken: a count that saw the line as it was before (on PostgreSQL a
+    # statement's subquery sees it as the statement began) would miss a ticket that another kiosk committed while
+    # this one waited for the line's counter, and both visitors would be told one place. PostgreSQL counts it in
+    # the numbering statement (numbering.write_numbered says how), SQLite in a statement after it.
+    issued = _issued(session, office, ticket, created=True, now=now,
+                     position=None if numbered.ahead is None else numbered.ahead + 1)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
                                              estimated_wait_minutes=issued.estimated_wait_minutes,
@@ -176,8 +179,11 @@ def _by_idempotency_key(session: Session, office_id: str, key: str) -> Ticket | 
                                                 Ticket.idempotency_key == key)).first()
 
 
-def _issued(session: Session, office: OfficeConfig, ticket: Ticket, created: bool, now: datetime) -> IssuedTicket:
-    position = position_of(session, office, ticket)
+def _issued(session: Session, office: OfficeConfig, ticket: Ticket, created: bool, now: datetime,
+            position: int | None = None) -> IssuedTicket:
+    """The ticket with its place (counted now unless given) and the wait estimated for it."""
+    if position is None:
+        position = position_of(session, office, ticket)
     return IssuedTicket(ticket, position, estimate_for(session, office, ticket.service, position, now), created)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, String, bindparam, cast, func, insert, select
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.db import increment_cte, is_postgres, upsert_increment
@@ -21,6 +21,8 @@ from plugins.queue.settings import Service
 TICKET_COLUMNS = Ticket.__table__.c
 COUNTER_KEYS = ("office_id", "service", "day")
 SET_WHEN_WRITTEN = ("id", "number", "label")  # the columns write_numbered gives a new ticket
+# queue_tickets_ahead's arguments but the last (booked_first), from the ticket's own columns.
+AHEAD_KEYS = ("office_id", "day", "service", "urgent", "booked", "waiting_since", "id")
 
 
 def format_number(service: Service, number: int, digits: int) -> str:
@@ -34,17 +36,26 @@ def next_number(session: Session, office_id: str, service_id: str, day: date) ->
                             list(COUNTER_KEYS), "last_number")
 
 
-def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any]) -> tuple[int, int, str]:
+class Numbered(NamedTuple):
+    id: int
+    number: int
+    label: str
+    ahead: int | None  # PostgreSQL: the waiting tickets ahead of it, counted once its number was taken
+
+
+def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any],
+                   booked_first: bool) -> Numbered:
     """Take the next number of the ticket's line and write the ticket (``row``: every column but
     ``SET_WHEN_WRITTEN``) with it; answers its id, number and label. PostgreSQL does both in one statement, SQLite
-    (in-process, where a statement costs no round trip) in two."""
+    (in-process, where a statement costs no round trip) in two. PostgreSQL's statement also counts the tickets ahead
+    of the new one in its line's calling order (``booked_first``: the office's)."""
     if is_postgres(session):
-        written = session.execute(_numbered_insert(), {**row, "last_number": 1, "prefix": service.prefix,
-                                                       "digits": digits}).one()
-        return written.id, written.number, written.label
+        return Numbered(*session.execute(_numbered_insert(), {
+            **row, "last_number": 1, "prefix": service.prefix, "digits": digits, "booked_first": booked_first}).one())
     number = next_number(session, row["office_id"], row["issued_service"], row["day"])
     label = format_number(service, number, digits)
-    return session.execute(_WRITE_TICKET, {**row, "number": number, "label": label}).scalar_one(), number, label
+    return Numbered(session.execute(_WRITE_TICKET, {**row, "number": number, "label": label}).scalar_one(), number,
+                    label, None)
 
 
 # A new ticket is written with one INSERT … RETURNING id, not through the unit of work: its flush of one object
@@ -55,14 +66,19 @@ _WRITE_TICKET = insert(Ticket.__table__).returning(TICKET_COLUMNS.id)
 @lru_cache(maxsize=1)
 def _numbered_insert() -> Any:
     """PostgreSQL: WITH taken AS (the counter's upsert) INSERT INTO queue_ticket VALUES (…, the number, its label)
-    RETURNING id, number, label. The counter's key parameters are the ticket's own (office_id, service, day: a
-    ticket is numbered in the line it is issued to). The label is ``format_number`` in SQL: the prefix, then the
-    number zero-padded to ``digits`` (never cut: a longer number keeps every digit)."""
+    RETURNING id, number, label and the count of tickets ahead of it. The counter's key parameters are the ticket's
+    own (office_id, service, day: a ticket is numbered in the line it is issued to). The label is ``format_number``
+    in SQL: the prefix, then the number zero-padded to ``digits`` (never cut: a longer number keeps every digit)."""
     taken = increment_cte(NumberCounter, (*COUNTER_KEYS, "last_number"), COUNTER_KEYS, "last_number")
     number = select(taken.c.last_number).scalar_subquery()
     digits = cast(number, String)
     label = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(bindparam("digits", type_=Integer),
                                                                                  func.length(digits)), "0")
     values = {column.key: bindparam(column.key) for column in TICKET_COLUMNS if column.key not in SET_WHEN_WRITTEN}
+    # The count is queue_tickets_ahead (migration queue_0008), not a subquery: the statement may wait for the
+    # counter's lock, and a subquery would see the line as it was before that wait, missing a ticket another kiosk
+    # committed meanwhile; the function, volatile, counts with a snapshot taken when it runs, after the wait.
+    ahead = func.queue_tickets_ahead(*(TICKET_COLUMNS[key] for key in AHEAD_KEYS),
+                                     bindparam("booked_first", type_=Boolean), type_=Integer)
     return (insert(Ticket.__table__).values({**values, "number": number, "label": label}).add_cte(taken)
-            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label))
+            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label, ahead))

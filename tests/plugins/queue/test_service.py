@@ -173,6 +173,14 @@ def test_a_new_ticket_is_told_its_place_behind_flagged_ones_and_at_the_same_mome
     assert [e["position"] for e in events(ctx, "ticket.issued")] == [1, 2, 1, 1, 3, 6]
 
 
+def test_a_new_ticket_is_told_its_place_where_booked_visitors_wait_like_others(qctx: AppContext) -> None:
+    assert issue(qctx).position == 1
+    assert issue(qctx, booked=True, now=T0 + timedelta(seconds=1)).position == 2  # not before the earlier one
+    assert issue(qctx, now=T0 + timedelta(seconds=2)).position == 3
+    assert issue(qctx, booked=True, urgent=True, now=T0 + timedelta(seconds=3)).position == 1
+    assert issue(qctx, now=T0 + timedelta(seconds=1)).position == 4  # at the same moment: behind the one written first
+
+
 def test_each_waiting_ticket_is_told_its_place_in_calling_order(
         make_context: Callable[..., AppContext], tmp_path: Path) -> None:
     ctx = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
