@@ -153,9 +153,10 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
     # Its place is counted after its number was taken: a count that saw the line as it was before (on PostgreSQL a
     # statement's subquery sees it as the statement began) would miss a ticket that another kiosk committed while
     # this one waited for the line's counter, and both visitors would be told one place. PostgreSQL counts it in
-    # the numbering statement (numbering.write_numbered says how), SQLite in a statement after it.
-    issued = _issued(session, office, ticket, created=True, now=now,
-                     position=None if numbered.ahead is None else numbered.ahead + 1)
+    # the numbering statement (numbering.write_numbered says how), SQLite in a statement after it, from the line's
+    # waiting counts (tickets.position_of).
+    position = numbered.ahead + 1 if numbered.ahead is not None else position_of(session, office, ticket, newest=True)
+    issued = _issued(session, office, ticket, created=True, now=now, position=position)
     publish(session, office.id, TicketIssued(ticket_id=ticket.public_id, number=ticket.label, service=service.id,
                                              category=ticket.category, language=language, position=issued.position,
                                              estimated_wait_minutes=issued.estimated_wait_minutes,

@@ -75,11 +75,27 @@ class Ticket(OfficeScoped, Base):
 
 # The line in calling order (tickets.line_order, with and without booked visitors first): call-next and the front
 # of the line read the first entries instead of sorting every waiting ticket. held_at last: the count of tickets
-# ahead of one (tickets.ahead_of, on every ticket issued) is then read from the index alone.
+# ahead of one (tickets.ahead_of, asked for a waiting ticket's place) is then read from the index alone.
 _LINE = (Ticket.office_id, Ticket.day, Ticket.service, Ticket.status)
 Index("ix_queue_ticket_calling_booked_first", *_LINE, Ticket.urgent.desc(), Ticket.booked.desc(), Ticket.waiting_since,
       Ticket.id, Ticket.held_at)
 Index("ix_queue_ticket_calling", *_LINE, Ticket.urgent.desc(), Ticket.waiting_since, Ticket.id, Ticket.held_at)
+
+
+class WaitingCount(Base):
+    """How many tickets wait to be called (not on hold) per line, local day and flags: on SQLite only, kept by
+    triggers on queue_ticket (migration queue_0009), so that a new ticket's place is read from a few rows instead of
+    a count of its whole line (tickets.position_of). PostgreSQL leaves it empty: there a count row, locked by every
+    ticket issued, called or moved in its line until commit, would make those take turns."""
+
+    __tablename__ = "queue_waiting"
+
+    office_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    booked: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    waiting: Mapped[int] = mapped_column(Integer)
 
 
 class NumberCounter(Base):

@@ -12,17 +12,17 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from core.config import OfficeConfig
-from core.db import locked, utcnow
+from core.db import is_postgres, locked, utcnow
 from core.events import publish
 from core.problems import NotFound
 from plugins.queue.events import TicketCalled, TicketNear
 from plugins.queue.i18n import translations
-from plugins.queue.models import CALLED, SERVING, WAITING, Ticket
+from plugins.queue.models import CALLED, SERVING, WAITING, Ticket, WaitingCount
 from plugins.queue.settings import QueueSettings, settings_of
 
 
@@ -64,16 +64,21 @@ def waiting_in(office_id: Any, services: Iterable[Any] | BindParameter[Any], day
                 columns.status == WAITING, columns.held_at.is_(None))
 
 
-def position_of(session: Session, office: OfficeConfig, ticket: Ticket) -> int:
+def position_of(session: Session, office: OfficeConfig, ticket: Ticket, *, newest: bool = False) -> int:
     """1 for the next to be called; 0 when the ticket no longer waits. ``line_order`` as a condition. The ticket
-    may be one not written yet: then its place if it were written now."""
+    may be one not written yet: then its place if it were written now. ``newest``: a ticket just written and
+    waiting (issued), at or near the back of its line: on SQLite its place is read from the line's waiting counts
+    (models.WaitingCount) less the few tickets behind it, instead of counting every ticket ahead."""
     if ticket.status != WAITING:
         return 0
     session.flush()
-    ahead = session.scalar(ahead_of(office, ticket), {
-        "office_id": office.id, "service": ticket.service, "day": ticket.day, "waiting_since": ticket.waiting_since,
-        "id": ticket.id}) or 0
-    return ahead + 1
+    values = {"office_id": office.id, "service": ticket.service, "day": ticket.day,
+              "waiting_since": ticket.waiting_since, "id": ticket.id}
+    if newest and ticket.id is not None and ticket.held_at is None and not is_postgres(session):
+        flags = tuple(flag.key for flag in _flags_first(settings_of(office)))
+        statement = _place_from_counts(flags, tuple(bool(getattr(ticket, flag)) for flag in flags))
+        return session.scalar(statement, {**values, **{flag: getattr(ticket, flag) for flag in flags}})
+    return (session.scalar(ahead_of(office, ticket), values) or 0) + 1
 
 
 def ahead_of(office: OfficeConfig, ticket: Ticket) -> Any:
@@ -104,6 +109,26 @@ def _ahead_statement(flags: tuple[str, ...], flagged: tuple[bool, ...], written:
     line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
     counts = [select(func.count()).select_from(Ticket.__table__).where(line, way).scalar_subquery() for way in ways]
     return select(functools.reduce(operator.add, counts))
+
+
+@functools.lru_cache(maxsize=32)
+def _place_from_counts(flags: tuple[str, ...], flagged: tuple[bool, ...]) -> Any:
+    """A waiting ticket's place, as a statement built once per shape: every ticket waiting in its line whose flags
+    come first or are the same (the waiting counts, which count the ticket itself), less those with the same flags
+    that wait since later or, since the same moment, were written later (a range at the end of the calling-order
+    index: none or a few behind a ticket just issued)."""
+    counts = WaitingCount.__table__.c
+    first_or_same = tuple_(*(counts[flag] for flag in flags)) >= tuple_(*(bindparam(flag) for flag in flags))
+    counted_first_or_same = and_(counts.office_id == bindparam("office_id"), counts.day == bindparam("day"),
+                                 counts.service == bindparam("service"), first_or_same)
+    since = bindparam("waiting_since", type_=TICKET_ROWS.waiting_since.type)
+    same_flags = [TICKET_ROWS[flag].is_(is_set) for flag, is_set in zip(flags, flagged, strict=True)]
+    line = waiting_in(bindparam("office_id"), [bindparam("service")], bindparam("day"), TICKET_ROWS)
+    behind = [select(func.count()).select_from(Ticket.__table__).where(line, *same_flags, way).scalar_subquery()
+              for way in (TICKET_ROWS.waiting_since > since,
+                          and_(TICKET_ROWS.waiting_since == since, TICKET_ROWS.id > bindparam("id")))]
+    waiting = select(func.coalesce(func.sum(counts.waiting), 0)).where(counted_first_or_same).scalar_subquery()
+    return select(waiting - behind[0] - behind[1])
 
 
 def waiting_counts(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:

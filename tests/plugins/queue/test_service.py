@@ -9,14 +9,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.events import OutboxEvent
 from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, NotFound
 from core.web.app import AppContext
 from plugins.queue import estimates, lifecycle, retention, seats, tickets
-from plugins.queue.models import NumberCounter, Ticket
+from plugins.queue.models import NumberCounter, Ticket, WaitingCount
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 from tests.plugins.queue.support import write_deployment
@@ -205,6 +205,35 @@ def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
     with qctx.db.session() as session:
         assert tickets.position_of(session, office(qctx), tickets.get_ticket(session, office(qctx),
                                                                            third.ticket.public_id)) == 1
+
+
+def test_a_new_ticket_is_told_its_place_after_every_kind_of_change_in_its_line(
+        make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    # On SQLite a new ticket's place comes from the line's waiting counts (models.WaitingCount), which triggers keep:
+    # every change that moves a ticket into or out of a line, or to other flags, must reach them.
+    ctx = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
+    line = [issue(ctx, now=T0 + timedelta(seconds=i), booked=i == 2).ticket.public_id for i in range(8)]
+    act(ctx, partial(lifecycle.call_ticket, counter_id="desk-2"), line[2])  # called: leaves the line
+    act(ctx, lifecycle.hold, line[1])
+    act(ctx, lifecycle.set_urgent, line[4], True)  # to the front, still waiting
+    act(ctx, lifecycle.transfer, line[5], "guidance")
+    act(ctx, lifecycle.cancel, line[6])
+    act(ctx, lifecycle.resume, line[1])
+    issue(ctx, "guidance")
+    issue(ctx, now=T0 - timedelta(days=1))  # yesterday's line
+    # Waiting in info now: urgent A005; A001, A002, A004, A008.
+    assert issue(ctx, now=T0 + timedelta(minutes=1)).position == 6
+    assert issue(ctx, now=T0 + timedelta(minutes=2), urgent=True).position == 2
+    assert issue(ctx, now=T0 + timedelta(minutes=3), booked=True).position == 3
+    # Written last but waiting since before some (as a second process's clock may have it): behind A001 and A002 only.
+    assert issue(ctx, now=T0 + timedelta(seconds=2.5)).position == 6
+    with ctx.db.session() as session:
+        counted = {(row.day, row.service, row.urgent, row.booked): row.waiting
+                   for row in session.scalars(select(WaitingCount)) if row.waiting}
+        waiting = session.execute(select(Ticket.day, Ticket.service, Ticket.urgent, Ticket.booked, func.count())
+                                  .where(Ticket.status == "waiting", Ticket.held_at.is_(None))
+                                  .group_by(Ticket.day, Ticket.service, Ticket.urgent, Ticket.booked)).all()
+    assert counted == ({} if ctx.db.is_postgres else {tuple(row[:4]): row[4] for row in waiting})
 
 
 def test_estimated_wait_follows_recent_real_service_times(qctx: AppContext) -> None:
