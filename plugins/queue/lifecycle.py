@@ -98,6 +98,7 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
 
     ``can_text`` is False when no enabled plugin can text this office's visitors: a phone number is then refused.
     (A plugin asking through ``mbk_issue_ticket`` asks ``mbk_message_reach`` itself before it sends a number.)"""
+    real_time = now is None
     now = now or utcnow()
     settings = settings_of(office)
     language = request.language if request.language in office.languages else office.default_language
@@ -132,7 +133,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
            "source": request.source[:16], "booked": booked, "idempotency_key": key,
            "category": request.category,
            "category_title": request.category_title[:200] if request.category_title else None,
-           "answers": answers or None, "phone": phone, "issued_at": now, "waiting_since": now,
+           "answers": answers or None, "phone": phone, "issued_at": now,
+           "waiting_since": None if real_time else now,  # in real time: from its number (write_numbered says why)
            "urgent": request.urgent, "interpreter": request.interpreter}
     ticket = Ticket(**row)
     pace(session, office, service.id, now)  # when due, read now: estimate_for then finds it
@@ -147,7 +149,8 @@ def issue_ticket(session: Session, office: OfficeConfig, request: TicketRequest,
         if earlier is None:
             raise
         return _issued(session, office, earlier, created=False, now=now)
-    ticket.id, ticket.number, ticket.label = numbered.id, numbered.number, numbered.label
+    ticket.id, ticket.number, ticket.label, ticket.waiting_since = (numbered.id, numbered.number, numbered.label,
+                                                                    numbered.waiting_since)
     make_transient_to_detached(ticket)  # written as it is: it joins the session as loaded, with nothing to flush
     session.add(ticket)
     # Its place is counted after its number was taken: a count that saw the line as it was before (on PostgreSQL a

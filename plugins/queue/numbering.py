@@ -7,14 +7,14 @@ numbers are never duplicated, and a rolled-back issue gives its number back, so 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import Boolean, Integer, String, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
-from core.db import increment_cte, is_postgres, upsert_increment
+from core.db import increment_cte, is_postgres, upsert_increment, utcnow
 from plugins.queue.models import NumberCounter, Ticket
 from plugins.queue.settings import Service
 
@@ -41,6 +41,7 @@ class Numbered(NamedTuple):
     number: int
     label: str
     ahead: int | None  # PostgreSQL: the waiting tickets ahead of it, counted once its number was taken
+    waiting_since: datetime
 
 
 def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any],
@@ -48,14 +49,19 @@ def write_numbered(session: Session, service: Service, digits: int, row: Mapping
     """Take the next number of the ticket's line and write the ticket (``row``: every column but
     ``SET_WHEN_WRITTEN``) with it; answers its id, number and label. PostgreSQL does both in one statement, SQLite
     (in-process, where a statement costs no round trip) in two. PostgreSQL's statement also counts the tickets ahead
-    of the new one in its line's calling order (``booked_first``: the office's)."""
+    of the new one in its line's calling order (``booked_first``: the office's).
+
+    A ``waiting_since`` of None is the moment the number is taken, read once the line's counter is this
+    transaction's (PostgreSQL: the database's clock), so that tickets of a line wait in the order of their numbers:
+    a kiosk that read the clock before another but took its number after it would otherwise come before it."""
     if is_postgres(session):
         return Numbered(*session.execute(_numbered_insert(), {
             **row, "last_number": 1, "prefix": service.prefix, "digits": digits, "booked_first": booked_first}).one())
     number = next_number(session, row["office_id"], row["issued_service"], row["day"])
     label = format_number(service, number, digits)
-    return Numbered(session.execute(_WRITE_TICKET, {**row, "number": number, "label": label}).scalar_one(), number,
-                    label, None)
+    since = row["waiting_since"] or utcnow()  # SQLite: the writer has the database until commit
+    return Numbered(session.execute(_WRITE_TICKET, {**row, "number": number, "label": label,
+                                                    "waiting_since": since}).scalar_one(), number, label, None, since)
 
 
 # A new ticket is written with one INSERT … RETURNING id, not through the unit of work: its flush of one object
@@ -75,10 +81,15 @@ def _numbered_insert() -> Any:
     label = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(bindparam("digits", type_=Integer),
                                                                                  func.length(digits)), "0")
     values = {column.key: bindparam(column.key) for column in TICKET_COLUMNS if column.key not in SET_WHEN_WRITTEN}
+    # The clock read in a row of ``taken``: only once the upsert has locked the counter's row.
+    taken_at = select(func.clock_timestamp()).select_from(taken).scalar_subquery()
+    since = TICKET_COLUMNS.waiting_since.type
+    values["waiting_since"] = func.coalesce(bindparam("waiting_since", type_=since), taken_at, type_=since)
     # The count is queue_tickets_ahead (migration queue_0008), not a subquery: the statement may wait for the
     # counter's lock, and a subquery would see the line as it was before that wait, missing a ticket another kiosk
     # committed meanwhile; the function, volatile, counts with a snapshot taken when it runs, after the wait.
     ahead = func.queue_tickets_ahead(*(TICKET_COLUMNS[key] for key in AHEAD_KEYS),
                                      bindparam("booked_first", type_=Boolean), type_=Integer)
     return (insert(Ticket.__table__).values({**values, "number": number, "label": label}).add_cte(taken)
-            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label, ahead))
+            .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label, ahead,
+                       TICKET_COLUMNS.waiting_since))

@@ -151,3 +151,43 @@ def test_a_ticket_issued_while_another_holds_its_line_counts_only_those_ahead_of
     with ctx.db.session() as session:
         called = lifecycle.call_next(session, office, "guide-1", ["guidance"], now=T0 + timedelta(minutes=1))
         assert called is not None and called.public_id == issued_second.ticket.public_id
+
+
+def test_a_kiosk_numbered_after_another_comes_after_it_though_it_read_the_clock_first(
+        ctx: AppContext, office: OfficeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real time (no ``now`` given), a slow kiosk reads the clock, then another kiosk reads it and takes the line's
+    next number before the slow one does: the slow one must wait behind it, as their numbers say, and not be told
+    the same place. The slow kiosk is held between its clock and its number by a stand-in for the pace it reads
+    there."""
+    request = TicketRequest(language="sv", service="guidance")
+    held, go_on = threading.Event(), threading.Event()
+    pace = lifecycle.pace
+
+    def slow_pace(*args: object, **kwargs: object) -> object:
+        if threading.current_thread().name == "slow kiosk":
+            held.set()
+            go_on.wait(30)
+        return pace(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "pace", slow_pace)
+    slow_result: list[lifecycle.IssuedTicket] = []
+
+    def slow_kiosk() -> None:
+        with ctx.db.session() as session:
+            slow_result.append(lifecycle.issue_ticket(session, office, request))
+
+    kiosk = threading.Thread(target=slow_kiosk, name="slow kiosk")
+    kiosk.start()
+    assert held.wait(30), "the slow kiosk never read the clock"
+    try:
+        with ctx.db.session() as session:
+            fast = lifecycle.issue_ticket(session, office, request)
+    finally:
+        go_on.set()
+        kiosk.join(30)
+    assert len(slow_result) == 1, "the slow kiosk got no ticket"
+    slow = slow_result[0]
+    assert [(fast.ticket.number, fast.position), (slow.ticket.number, slow.position)] == [(1, 1), (2, 2)]
+    with ctx.db.session() as session:
+        called = lifecycle.call_next(session, office, "guide-1", ["guidance"])
+        assert called is not None and called.public_id == fast.ticket.public_id
