@@ -410,7 +410,8 @@ AUDIT_LABELS = {
 
 # An audit entry is written with a Core INSERT at once, not added to the session: the unit of work's flush of the one
 # object cost several times the statement, on every call-next (py-spy --gil at 8 guides: 6 % of the server's samples).
-_WRITE_AUDIT = insert(AuditEntry.__table__)
+# Inline: nothing reads the new row's id back, so PostgreSQL is not asked to return it.
+_WRITE_AUDIT = insert(AuditEntry.__table__).inline()
 
 
 def audit(session: Session, actor: Principal | str, action: str, office_id: str | None = None,

@@ -222,8 +222,12 @@ def call_next(session: Session, office: OfficeConfig, counter_id: str, services:
             front_untold = columns.pop(FRONT_UNTOLD)
             ticket = Ticket(**columns)
             make_transient_to_detached(ticket)
-            # The session's own Ticket for the row (refreshed, if it held one already), with nothing to flush.
-            ticket = session.merge(ticket, load=False)
+            # The session's own Ticket for the row, with nothing to flush: this one, or the one it held already,
+            # refreshed (a merge, which copies every column, only then).
+            if session.identity_key(instance=ticket) in session.identity_map:
+                ticket = session.merge(ticket, load=False)
+            else:
+                session.add(ticket)
             _announce_call(session, office, ticket, now, front_untold)
             return ticket
         require_open(session, office, counter_id)  # the claim passes over a paused counter: say so
