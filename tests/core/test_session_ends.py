@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from anyio.from_thread import start_blocking_portal
 
 from core.hookspecs import TicketRequest
 from core.web.app import AppContext, create_app
@@ -42,7 +43,9 @@ def at_once(ctx: AppContext, requests: int) -> list[httpx.Response]:
                     group.start_soon(status)
         return answered
 
-    return anyio.run(burst)
+    # In a loop of its own thread: a session's browser tests leave Playwright's loop running in this one.
+    with start_blocking_portal() as portal:
+        return portal.call(burst)
 
 
 def test_more_requests_than_connections_and_threads_are_all_served(make_context: Callable[..., AppContext]) -> None:
