@@ -47,9 +47,9 @@ class Numbered(NamedTuple):
 def write_numbered(session: Session, service: Service, digits: int, row: Mapping[str, Any],
                    booked_first: bool) -> Numbered:
     """Take the next number of the ticket's line and write the ticket (``row``: every column but
-    ``SET_WHEN_WRITTEN``) with it; answers its id, number and label. PostgreSQL does both in one statement, SQLite
-    (in-process, where a statement costs no round trip) in two. PostgreSQL's statement also counts the tickets ahead
-    of the new one in its line's calling order (``booked_first``: the office's).
+    ``SET_WHEN_WRITTEN``) with it; answers what was written (``Numbered``). PostgreSQL does both in one statement,
+    SQLite (in-process, where a statement costs no round trip) in two. PostgreSQL's statement also counts the
+    tickets ahead of the new one in its line's calling order (``booked_first``: the office's).
 
     A ``waiting_since`` of None is the moment the number is taken, read once the line's counter is this
     transaction's (PostgreSQL: the database's clock), so that tickets of a line wait in the order of their numbers:

@@ -167,13 +167,18 @@
     try { renderSeats(await api("/tickets?" + query)); } catch (e) { say(L.failed.replace("{detail}", e.message)); }
   }
 
+  // Only the latest refresh shows its answer: one asked for another counter's lines (the guide just changed it)
+  // may come back after it, and would put that line on the screen.
+  let latestRefresh = 0;
   async function refresh() {
     refreshSeats();
+    const asked = ++latestRefresh;
     const services = chosenServices();
     if (!services.length) { renderLine([]); return; }
     try {
       const query = services.map(function (s) { return "services=" + encodeURIComponent(s); }).join("&");
       const tickets = await api("/tickets?" + query);
+      if (asked !== latestRefresh) return;
       renderLine(tickets);
       if (current) {
         const fresh = tickets.find(function (t) { return t.id === current.id; });
