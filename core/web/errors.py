@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from core.i18n import N_
 from core.problems import Kind, Problem, value_problem
 
 log = logging.getLogger(__name__)
@@ -81,8 +82,8 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 def _reader_gettext(request: Request, page: bool) -> Callable[..., str] | None:
     """The translation a refused request's problems are told in: a page's language; for JSON the one the caller asks
-    for with ``?lang=`` (as the kiosk's and the staff console's calls do). None: pydantic's English, as programs
-    have always been told."""
+    for with ``?lang=`` (as the kiosk's and the staff console's calls do). None: English (pydantic's for a value), as
+    programs have always been told."""
     ctx = getattr(request.app.state, "ctx", None)
     if ctx is None or (not page and request.query_params.get("lang") not in ctx.languages(None)):
         return None
@@ -105,6 +106,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = N_("The service is busy or its database cannot be reached; try again in a few seconds.")
 
 
 async def handle_database_error(request: Request, exc: Exception) -> Response:
@@ -115,8 +117,9 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     if not database_unavailable(exc):
         raise exc
     log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    return problem_response(request, 503, "database_unavailable",
-                            "The service is busy or its database cannot be reached; try again in a few seconds.",
+    _ = _reader_gettext(request, not wants_json(request))  # visitors see it too (a kiosk's or phone's call)
+    detail = _(DATABASE_UNAVAILABLE) if _ else DATABASE_UNAVAILABLE
+    return problem_response(request, 503, "database_unavailable", detail,
                             {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 

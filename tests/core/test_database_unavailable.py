@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from core.config import PlatformSettings
 from core.db import Database, database_unavailable
 from core.web.app import AppContext, create_app, create_context
+from core.web.errors import DATABASE_UNAVAILABLE
 from tests.support import builtin_plugins
 
 DEMO = Path(__file__).resolve().parents[2] / "deployments" / "demo"
@@ -53,3 +54,24 @@ def test_a_mistake_in_sql_is_not_mistaken_for_a_busy_database(db_url: str) -> No
         assert not database_unavailable(raised.value)
     finally:
         database.dispose()
+
+
+def test_the_busy_answer_is_told_in_the_readers_language(make_context: Callable[..., AppContext]) -> None:
+    """Visitors see it (a kiosk's or phone's call, a page): in the page's language, in JSON in the one asked for with
+    ?lang=; a program that asks for none gets the English."""
+    ctx = make_context(db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
+    client = TestClient(create_app(ctx))
+    held = ctx.db.engine.connect()
+    try:
+        swedish = client.post("/api/v1/auth/token?lang=sv", data=LOGIN)
+        arabic = client.get("/skarholmen/queue/board?lang=ar", headers={"accept": "text/html"})
+        english = client.post("/api/v1/auth/token", data=LOGIN)
+    finally:
+        held.close()
+    assert_busy(swedish)
+    assert swedish.json()["detail"] == ("Tjänsten är upptagen eller kan inte nå sin databas; "
+                                        "försök igen om några sekunder.")
+    assert arabic.status_code == 503
+    assert "الخدمة مشغولة أو لا يمكن الوصول إلى قاعدة بياناتها؛ حاول مرة أخرى بعد بضع ثوانٍ." in arabic.text
+    assert_busy(english)
+    assert english.json()["detail"] == DATABASE_UNAVAILABLE
