@@ -9,13 +9,20 @@ export MBK_DEPLOYMENT ?= deployments/demo
 # Links the server writes (QR codes, SMS delivery reports) point at the port it was given.
 export MBK_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint screenshots bench clean speech
+.PHONY: run test lint screenshots bench clean speech lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,demo]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,demo]'
 	touch $(STAMP)
+
+# The newest releases pyproject.toml allows, into constraints.txt (its header says what to run before committing it).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[test,demo]'
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 # serve checks the port first: a demo already running there keeps its login and device links. The demo's
 # e-mails go to an SMTP server on port 1025 (deployments/demo) that keeps them for /demo/mail.
