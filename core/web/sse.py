@@ -135,7 +135,7 @@ class EventStreamResponse(Response):
         subscription = subscribe_stream(self.broker, self.office_id, self.project)
         stream_opened(self.office_id)
         writer = _Writer(subscription, send)
-        disconnect = asyncio.get_running_loop().create_task(_until_disconnected(receive, writer.ended))
+        departure = _Departure(receive, writer)
         try:
             await writer.write(f"retry: {RETRY_MILLISECONDS}\n\n".encode())
             state = await run_in_threadpool(self.initial) if self.initial is not None else None
@@ -144,20 +144,63 @@ class EventStreamResponse(Response):
             subscription.take = writer.take
             await writer.catch_up()  # what was committed while the state was read; from then on each at once
             await writer.ended
-            if not disconnect.done():  # fell behind: the browser reconnects for fresh state
+            if not departure.heard:  # fell behind: the browser reconnects for fresh state
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             subscription.close()
             stream_closed(self.office_id)
-            disconnect.cancel()
+            departure.stop()
             writer.stop()
 
 
-async def _until_disconnected(receive: Receive, ended: asyncio.Future[None]) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    if not ended.done():
-        ended.set_result(None)
+class _Departure:
+    """Hears the client leave (``http.disconnect``) and ends the stream's writer, without a task: the server's
+    ``receive()`` is run by hand, as a task would run it, each step called back by the future it waits on (uvicorn's:
+    the connection's message event, which its ``connection_lost`` sets). A task per stream was, at 10,000 streams,
+    10,000 tasks with their coroutines, in the garbage collector's oldest generation for as long as the streams stay
+    open. This object is itself the callback (no bound method per stream)."""
+
+    __slots__ = ("receive", "writer", "heard", "_receiving")
+
+    def __init__(self, receive: Receive, writer: _Writer):
+        self.receive, self.writer = receive, writer
+        self.heard = False
+        self._receiving: Generator[Any, None, Any] | None = receive().__await__()
+        self()
+
+    def __call__(self, _waited_on: object = None) -> None:
+        """The next step of the server's ``receive()``: at once, then from what it waited on."""
+        while self._receiving is not None:  # (None: stopped, or heard; a callback may still come)
+            try:
+                waiting_on = self._receiving.send(None)
+            except StopIteration as received:
+                if received.value["type"] != "http.disconnect":  # the request's (empty) body: ask again
+                    self._receiving = self.receive().__await__()
+                    continue
+                self.heard = True
+                self._ended()
+                return
+            except (Exception, asyncio.CancelledError):  # the stream cannot tell when its client leaves: end it
+                log.exception("live stream could not wait for its client to leave")
+                self._ended()
+                return
+            if waiting_on is None:  # a bare yield (asyncio.sleep(0)): the next step on the loop's next turn
+                asyncio.get_running_loop().call_soon(self)
+            else:
+                waiting_on._asyncio_future_blocking = False  # taken over, as a task does with what it is handed
+                waiting_on.add_done_callback(self)
+            return
+
+    def _ended(self) -> None:
+        self._receiving = None
+        self.writer.end()
+
+    def stop(self) -> None:
+        """The stream ended first (fell behind, server stopping): the server's ``receive()`` is closed where it
+        waits, so what it waits on forgets it (an asyncio.Event drops its waiter)."""
+        receiving, self._receiving = self._receiving, None
+        if receiving is not None:
+            receiving.close()
 
 
 class _KeepAlive:
@@ -236,7 +279,7 @@ class _Writer:
             return True
         except Exception:  # one stream's failure must not stop the fan-out to the others
             log.exception("live stream write failed")
-            self._end()
+            self.end()
             return True
         self._busy = True
         self._catching_up = self.loop.create_task(self._finish(sending, waiting_on))
@@ -248,7 +291,7 @@ class _Writer:
         while waiting := self.subscription.take_waiting():
             for message in waiting:
                 if message is None:
-                    self._end()
+                    self.end()
                     return
                 await self.write(message)
         self._busy = False
@@ -259,9 +302,9 @@ class _Writer:
             await self.catch_up()
         except Exception:
             log.exception("live stream write failed")
-            self._end()
+            self.end()
 
-    def _end(self) -> None:
+    def end(self) -> None:
         self._busy = True
         if not self.ended.done():
             self.ended.set_result(None)

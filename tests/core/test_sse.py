@@ -40,6 +40,7 @@ class Client:
         self.gate = asyncio.Event()
         self.gate.set()
         self.gone = asyncio.Event()
+        self.waiting = 0  # receive() calls waiting for the client to leave
         self._asked = False
 
     async def send(self, message: dict[str, Any]) -> None:
@@ -50,7 +51,11 @@ class Client:
         if not self._asked:
             self._asked = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        await self.gone.wait()
+        self.waiting += 1
+        try:
+            await self.gone.wait()
+        finally:
+            self.waiting -= 1
         return {"type": "http.disconnect"}
 
     def bodies(self) -> list[bytes]:
@@ -137,6 +142,24 @@ def test_a_client_that_falls_too_far_behind_gets_what_was_queued_then_the_stream
         assert client.bodies()[1:] == [sse_message({"n": n}, "dummy.happened", n) for n in range(1, 7)]
         assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
         assert broker.subscriber_count("alpha") == 0
+        assert client.waiting == 0  # its receive() no longer waits for the client to leave
+
+    run(scenario)
+
+
+def test_a_stream_hears_its_client_leave_without_a_task_of_its_own() -> None:
+    """A task per stream only to wait for ``http.disconnect`` was, at 10,000 streams, 10,000 tasks: the server's
+    receive() is run by its future's callback instead, and the stream still ends as soon as its client leaves."""
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Client()
+        stream = await open_stream(broker, client)
+        assert asyncio.all_tasks() == {asyncio.current_task(), stream}
+        assert client.waiting == 1
+        client.gone.set()
+        await asyncio.wait_for(stream, timeout=10)
+        assert broker.subscriber_count("alpha") == 0 and client.waiting == 0
 
     run(scenario)
 
