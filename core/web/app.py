@@ -175,8 +175,11 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
                 listener.stop()
 
     # /docs is core's own page (routes.api_docs) on locally served assets; FastAPI's would load them from a CDN.
+    # FastAPI's own OpenTelemetry off: the platform's monitoring is its /metrics (core.web.metrics), and with it on,
+    # FastAPI asked OpenTelemetry's global providers on every request whether one was set up (8 µs, issue 12).
     app = App(title="medborgarkontor", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/")
+              description="Citizen office platform: one API per office, plugins under /api/v1/offices/{office}/",
+              telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.ctx = ctx
     from core.web import devices, failures, people, routes, sso
     provider = ctx.deployment.sso

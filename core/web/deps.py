@@ -46,7 +46,7 @@ Day = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 # The dependencies that do no I/O are ``async``: FastAPI runs them in the event loop, where a plain ``def`` would cost
 # a hand-over to the threadpool and back, several per request. Core's own read the context from the request, and the
-# office from the path (``office_named``), rather than through ContextDep and OfficeDep: FastAPI solves a
+# office from the path (``office_named``, ``office_of``), rather than through ContextDep and OfficeDep: FastAPI solves a
 # dependency's dependencies again wherever it is declared (only the call is cached), each a walk of its own, and the
 # office is wanted by several dependencies of every request.
 
@@ -139,6 +139,12 @@ def office_named(request: Request, office: str) -> OfficeConfig:
     return found
 
 
+def office_of(request: Request) -> OfficeConfig:
+    """``office_named`` for the path's office, for a dependency that leaves declaring the path's ``office`` to
+    others: FastAPI reads and checks a declared parameter again for each dependency that declares it."""
+    return office_named(request, request.path_params["office"])
+
+
 async def get_office(office: str, request: Request) -> OfficeConfig:
     """The office named in the path; an unknown office is a 404 that lists the known ones."""
     return office_named(request, office)
@@ -159,9 +165,9 @@ def plugin_enabled(plugin: str) -> Callable[..., Awaitable[OfficeConfig]]:
     return dependency
 
 
-async def get_language(office: str, request: Request) -> str:
+async def get_language(request: Request) -> str:
     """The visitor's language (``?lang=``, cookie, Accept-Language, office default), one of the office's."""
-    return request.app.state.ctx.language(request, office_named(request, office))
+    return request.app.state.ctx.language(request, office_of(request))
 
 
 LanguageDep = Annotated[str, Depends(get_language)]

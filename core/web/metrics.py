@@ -52,10 +52,18 @@ LIVE_STREAMS = Gauge("mbk_live_streams", "Open live (server-sent event) streams.
 router = APIRouter(include_in_schema=False)
 
 
+# REQUEST_SECONDS's series by method, route template and status: ``labels`` looks one up under a lock, each request.
+_REQUEST_SERIES: dict[tuple[str, str, int], Histogram] = {}
+
+
 def observe_request(scope: Scope, status: int, seconds: float) -> None:
     """An HTTP request's latency, under its route template (never the raw path: ids in paths would make a series per
     ticket); called at the edge (core.web.edge) when its response starts."""
-    REQUEST_SECONDS.labels(scope["method"], route_template(scope), str(status)).observe(seconds)
+    key = (scope["method"], route_template(scope), status)
+    series = _REQUEST_SERIES.get(key)
+    if series is None:
+        series = _REQUEST_SERIES[key] = REQUEST_SECONDS.labels(key[0], key[1], str(status))
+    series.observe(seconds)
 
 
 def route_template(scope: Scope) -> str:
@@ -70,6 +78,8 @@ def route_template(scope: Scope) -> str:
         return "unmatched"
     if isinstance(route, Mount):
         return f"{path}/{{path}}"
+    if scope["path"].count("/") == path.count("/"):
+        return path  # the route's own path is the whole template (a route not under an included router's prefix)
     segments = scope["path"].split("/")
     prefix = segments[:len(segments) - path.count("/")]
     for name, value in scope.get("path_params", {}).items():

@@ -14,7 +14,7 @@ from core import auth
 from core.auth import Principal, StaffUser
 from core.config import OfficeConfig
 from core.problems import Forbidden, Unauthorized
-from core.web.deps import SESSION_KEY, OfficeDep, PrincipalDep, office_named
+from core.web.deps import SESSION_KEY, OfficeDep, PrincipalDep, office_of
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -52,9 +52,10 @@ def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Awaitab
     or is an enrolled device of that office of one of ``devices``' kinds."""
 
     # async: no I/O (the principal is read by PrincipalDep), so FastAPI runs it in the event loop instead of
-    # handing it to the threadpool and back. The office from the path, not OfficeDep (core.web.deps says why).
-    async def dependency(office: str, request: Request, principal: PrincipalDep) -> Principal:
-        return permitted(request, office_named(request, office), principal, roles, devices)
+    # handing it to the threadpool and back. The office from the path (office_of), not OfficeDep (core.web.deps
+    # says why).
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        return permitted(request, office_of(request), principal, roles, devices)
 
     return dependency
 
