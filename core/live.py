@@ -217,6 +217,9 @@ class PostgresListener:
     # Events are stamped when written, not when committed: look back far enough for the transactions that were
     # open when the connection dropped.
     CATCH_UP_MARGIN = timedelta(seconds=60)
+    # An event takes its id (in order: a sequence) just after its stamp (core.events.publish), so every event stamped
+    # since a moment has a greater id than any stamped this much before it.
+    STAMP_TO_ID = timedelta(seconds=60)
     REMEMBERED = 10_000
 
     def __init__(self, database: Database, broker: LiveBroker):
@@ -290,10 +293,16 @@ class PostgresListener:
                 self._hand_over(row.as_event())
 
     def _catch_up(self, since: datetime) -> None:
+        """Hand over the events stamped since ``since`` that it has not seen. core_event has no index on the stamp
+        (every event written would pay for one, for a read made only after a lost connection): they are read by the
+        primary key, above the newest event stamped well before ``since``, found by walking the key down from the
+        newest event (as far back as events were written in the last few minutes)."""
         with self.database.session() as session:
+            before = session.scalar(select(OutboxEvent.id).where(OutboxEvent.created_at < since - self.STAMP_TO_ID)
+                                    .order_by(OutboxEvent.id.desc()).limit(1))
             missed = [row.as_event() for row in session.scalars(
-                select(OutboxEvent).where(OutboxEvent.created_at >= since).order_by(OutboxEvent.id))
-                if row.id not in self._seen]
+                select(OutboxEvent).where(OutboxEvent.id > (before or 0), OutboxEvent.created_at >= since)
+                .order_by(OutboxEvent.id)) if row.id not in self._seen]
         if missed:
             log.warning("event listener reconnected: handing over %s event(s) committed meanwhile", len(missed))
         for missed_event in missed:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
@@ -232,30 +233,53 @@ def test_the_streams_get_an_event_before_the_dispatcher_is_woken() -> None:
 def test_the_listener_catches_up_after_losing_its_connection(postgres_url: str,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Notifications sent while the listener's connection is down are lost by PostgreSQL; the listener hands
-    over what was committed meanwhile once it is back, and nothing twice."""
+    over what was committed meanwhile once it is back, and nothing twice. Ids are taken when an event is written,
+    not when it commits: an event written before one the listener has seen may commit while it is down (here 2,
+    after 3), and is handed over too."""
     database = Database(postgres_url)
     broker = LiveBroker()
     received: list[int] = []
     monkeypatch.setattr(broker, "deliver", lambda event: received.append(event.payload["value"]))
+    connects: list[int] = []
+    back = threading.Event()
+    connect = psycopg.connect
+
+    def held_back(*args: Any, **kwargs: Any) -> psycopg.Connection[Any]:
+        """The listener's reconnect waits until the test has committed what it must catch up on."""
+        if threading.current_thread().name == "mbk-listen":
+            connects.append(1)
+            if len(connects) > 1:
+                assert back.wait(30)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", held_back)
     listener = PostgresListener(database, broker)
     listener.start()
     try:
         with database.session() as session:
             publish_event(session, "alpha", dummy.DummyHappened(value=1))
         assert wait_until(lambda: received == [1])
-        with database.engine.connect() as conn:  # the database drops the listener's connection
-            cut = conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                       "WHERE datname = current_database() AND query LIKE 'LISTEN%'")).all()
-            conn.commit()
-        assert cut == [(True,)]
+        with database.session() as late:
+            publish_event(late, "alpha", dummy.DummyHappened(value=2))  # written, not committed
+            with database.session() as session:
+                publish_event(session, "alpha", dummy.DummyHappened(value=3))
+            assert wait_until(lambda: received == [1, 3])
+            with database.engine.connect() as conn:  # the database drops the listener's connection
+                cut = conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           "WHERE datname = current_database() AND query LIKE 'LISTEN%'")).all()
+                conn.commit()
+            assert cut == [(True,)]
+            assert wait_until(lambda: len(connects) == 2)  # it noticed, and waits to reconnect
+        with database.session() as session:  # 2 committed above, now 4: both while it is down
+            publish_event(session, "alpha", dummy.DummyHappened(value=4))
+        back.set()
+        assert wait_until(lambda: len(received) == 4)
         with database.session() as session:
-            publish_event(session, "alpha", dummy.DummyHappened(value=2))
-        assert wait_until(lambda: 2 in received)
-        with database.session() as session:
-            publish_event(session, "alpha", dummy.DummyHappened(value=3))
-        assert wait_until(lambda: 3 in received)
-        assert received == [1, 2, 3]
+            publish_event(session, "alpha", dummy.DummyHappened(value=5))
+        assert wait_until(lambda: 5 in received)
+        assert received == [1, 3, 2, 4, 5]
     finally:
+        back.set()
         listener.stop()
         database.dispose()
 
