@@ -173,6 +173,12 @@ class _Departure:
         while self._receiving is not None:  # (None: stopped, or heard; a callback may still come)
             try:
                 waiting_on = self._receiving.send(None)
+                if waiting_on is None:  # a bare yield (asyncio.sleep(0)): the next step on the loop's next turn
+                    asyncio.get_running_loop().call_soon(self)
+                else:
+                    waiting_on._asyncio_future_blocking = False  # taken over, as a task does with what it is handed
+                    waiting_on.add_done_callback(self)
+                return
             except StopIteration as received:
                 if received.value["type"] != "http.disconnect":  # the request's (empty) body: ask again
                     self._receiving = self.receive().__await__()
@@ -184,12 +190,6 @@ class _Departure:
                 log.exception("live stream could not wait for its client to leave")
                 self._ended()
                 return
-            if waiting_on is None:  # a bare yield (asyncio.sleep(0)): the next step on the loop's next turn
-                asyncio.get_running_loop().call_soon(self)
-            else:
-                waiting_on._asyncio_future_blocking = False  # taken over, as a task does with what it is handed
-                waiting_on.add_done_callback(self)
-            return
 
     def _ended(self) -> None:
         self._receiving = None

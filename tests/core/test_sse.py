@@ -164,6 +164,52 @@ def test_a_stream_hears_its_client_leave_without_a_task_of_its_own() -> None:
     run(scenario)
 
 
+class Yielding(Client):
+    """A server whose receive() also yields bare (as ``asyncio.sleep(0)`` does) before it waits."""
+
+    async def receive(self) -> dict[str, Any]:
+        await asyncio.sleep(0)
+        return await super().receive()
+
+
+class Failing(Client):
+    """A server whose receive() fails once the request's body is read."""
+
+    async def receive(self) -> dict[str, Any]:
+        if self._asked:
+            raise RuntimeError("the server cannot receive")
+        return await super().receive()
+
+
+def test_a_stream_hears_its_client_leave_from_a_receive_that_yields_bare() -> None:
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Yielding()
+        stream = await open_stream(broker, client)
+        assert client.waiting == 1
+        client.gone.set()
+        await asyncio.wait_for(stream, timeout=10)
+        assert broker.subscriber_count("alpha") == 0 and client.waiting == 0
+
+    run(scenario)
+
+
+def test_a_stream_that_cannot_wait_for_its_client_to_leave_ends(caplog: pytest.LogCaptureFixture) -> None:
+    """Rather than stay open for as long as the server runs: the browser reconnects."""
+    broker = LiveBroker()
+
+    async def scenario() -> None:
+        client = Failing()
+        response = EventStreamResponse(broker, "alpha", numbered, None, "state")
+        await asyncio.wait_for(response({"type": "http"}, client.receive, client.send), timeout=10)
+        assert broker.subscriber_count("alpha") == 0
+        assert client.messages[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+
+    run(scenario)
+    assert "live stream could not wait for its client to leave" in caplog.text
+
+
 def test_a_client_that_leaves_while_a_write_waits_ends_its_stream() -> None:
     broker = LiveBroker()
 
