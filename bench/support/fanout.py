@@ -7,13 +7,15 @@ measured the client. Each reader records when every ``ticket.called`` event arri
 id, on CLOCK_MONOTONIC (time.monotonic_ns, one clock for every process on Linux), the clock the caller reads when a
 call's response arrives. Calls are made one at a time; the n-th distinct event id seen is the n-th call. The
 server's and the readers' CPU time per call are printed too: the server's is steadier than the delays on a shared
-machine, and the readers' shows whether they kept up.
+machine, and the readers' shows whether they kept up; and the resident memory of the server's processes with every
+stream open, after the calls (what open streams hold).
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import re
 import select
 import socket
@@ -126,6 +128,7 @@ class FanOut:
     connect_seconds: float
     server_cpu_ms_per_call: float
     reader_cpu_ms_per_call: float
+    server_mib: float  # resident, every stream open (nan: the server's processes were not found)
 
     def line(self, name: str) -> str:
         ordered = sorted(self.delays_ms) or [float("nan")]
@@ -133,11 +136,11 @@ class FanOut:
         return (f"  {name:<34}{self.streams:>8}{statistics.median(ordered):>9.0f}{p99:>9.0f}{ordered[-1]:>9.0f}"
                 f"{self.request_p99_ms:>13.0f}"
                 f"{self.missed:>8}{self.connect_seconds:>10.1f}{self.server_cpu_ms_per_call:>16.0f}"
-                f"{self.reader_cpu_ms_per_call:>17.0f}")
+                f"{self.reader_cpu_ms_per_call:>17.0f}{self.server_mib:>12.0f}")
 
 
 HEADER = (f"  {'':<34}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p99 from req':>13}{'missed':>8}"
-          f"{'open s':>10}{'server ms/call':>16}{'readers ms/call':>17}")
+          f"{'open s':>10}{'server ms/call':>16}{'readers ms/call':>17}{'server MiB':>12}")
 
 
 def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int,
@@ -158,6 +161,7 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
         server_cpu = server_cpu_seconds()
         requested, responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
         server_cpu = server_cpu_seconds() - server_cpu
+        server_mib = _resident_mib(_listening(port))
         for parent, _ in pipes:
             parent.send("stop")
         results = [_report(parent, process) for (parent, _), process in zip(pipes, processes, strict=True)]
@@ -180,7 +184,33 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     reader_cpu = sum(cpu for cpu, _ in results)
     request_p99 = from_request[round(0.99 * (len(from_request) - 1))]
     return FanOut(len(paths), calls, delays, request_p99, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
-                  reader_cpu * 1000 / max(calls, 1))
+                  reader_cpu * 1000 / max(calls, 1), server_mib)
+
+
+def _listening(port: int) -> list[int]:
+    """The processes with a socket listening on the loopback ``port`` (the server's web processes), by the socket's
+    inode in /proc/net/tcp and each process's open files."""
+    inodes = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # local address, state LISTEN
+            inodes.add(f"socket:[{fields[9]}]")
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
+                found.append(int(pid))
+        except OSError:  # ended meanwhile, or not ours to read
+            continue
+    return found
+
+
+def _resident_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as status:
+            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    return total / 1024 if pids else float("nan")
 
 
 def _report(pipe: Connection, reader: multiprocessing.process.BaseProcess) -> Any:
