@@ -14,7 +14,7 @@ from core import auth
 from core.auth import Principal, StaffUser
 from core.config import OfficeConfig
 from core.problems import Forbidden, Unauthorized
-from core.web.deps import SESSION_KEY, OfficeDep, PrincipalDep, office_of
+from core.web.deps import SESSION_KEY, OfficeDep, PrincipalDep, SessionDep, current_principal, office_of
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-CSRF-Token"
@@ -51,11 +51,12 @@ def require(*roles: str, devices: tuple[str, ...] = ()) -> Callable[..., Awaitab
     """Dependency: the caller holds one of ``roles`` at the path's office (platform admins always do),
     or is an enrolled device of that office of one of ``devices``' kinds."""
 
-    # async: no I/O (the principal is read by PrincipalDep), so FastAPI runs it in the event loop instead of
-    # handing it to the threadpool and back. The office from the path (office_of), not OfficeDep (core.web.deps
-    # says why).
-    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
-        return permitted(request, office_of(request), principal, roles, devices)
+    # async, so FastAPI runs it in the event loop instead of handing it to the threadpool and back; the principal
+    # is read by current_principal, called here rather than declared (PrincipalDep): a dependency of its own is one
+    # more for FastAPI to solve on every staff call. The office from the path (office_of), not OfficeDep
+    # (core.web.deps says why).
+    async def dependency(request: Request, session: SessionDep) -> Principal:
+        return permitted(request, office_of(request), await current_principal(request, session), roles, devices)
 
     return dependency
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.web.app import AppContext, create_app
 from core.web.deps import current_principal, get_principal
+from core.web.security import require
 from tests.support import PASSWORD, bearer, device_header
 
 QUEUE = "/api/v1/offices/skarholmen/queue"
@@ -121,7 +122,13 @@ def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
 
 
 def authenticates(dependant: Any) -> bool:
-    return any(d.call in (current_principal, get_principal) or authenticates(d) for d in dependant.dependencies)
+    """Reads who asks: PrincipalDep, or a ``require`` check (which calls current_principal itself)."""
+    return any(d.call in (current_principal, get_principal) or _a_require_check(d.call) or authenticates(d)
+               for d in dependant.dependencies)
+
+
+def _a_require_check(call: Any) -> bool:
+    return getattr(call, "__qualname__", "").startswith(f"{require.__name__}.")
 
 
 def test_no_authenticated_handler_opens_a_session_of_its_own(ctx: AppContext) -> None:
