@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Generator
+import types
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -165,7 +166,7 @@ class _Departure:
     def __init__(self, receive: Receive, writer: _Writer):
         self.receive, self.writer = receive, writer
         self.heard = False
-        self._receiving: Generator[Any, None, Any] | None = receive().__await__()
+        self._receiving: Generator[Any, None, Any] | None = _steps(receive())
         self()
 
     def __call__(self, _waited_on: object = None) -> None:
@@ -181,7 +182,7 @@ class _Departure:
                 return
             except StopIteration as received:
                 if received.value["type"] != "http.disconnect":  # the request's (empty) body: ask again
-                    self._receiving = self.receive().__await__()
+                    self._receiving = _steps(self.receive())
                     continue
                 self.heard = True
                 self._ended()
@@ -272,7 +273,7 @@ class _Writer:
             return False
         self.written_at = self.loop.time()
         # The server's send returns without waiting while the connection's buffer has room: run it here, to its end
-        sending = self.send({"type": "http.response.body", "body": message, "more_body": True}).__await__()
+        sending = _steps(self.send({"type": "http.response.body", "body": message, "more_body": True}))
         try:
             waiting_on = sending.send(None)
         except StopIteration:
@@ -314,6 +315,13 @@ class _Writer:
         _KeepAlive.discard(self)
         if self._catching_up is not None:
             self._catching_up.cancel()
+
+
+def _steps(awaitable: Awaitable[Any]) -> Generator[Any, None, Any]:
+    """What runs an awaitable by hand, step by step: a coroutine itself (its ``__await__`` makes a wrapper object,
+    one per message and stream when the fan-out writes), anything else its ``__await__``. (Not the Coroutine ABC:
+    its isinstance costs more than the wrapper.)"""
+    return awaitable if isinstance(awaitable, types.CoroutineType) else awaitable.__await__()
 
 
 async def _resume(awaiting: Generator[Any, None, None], waiting_on: Any) -> None:
