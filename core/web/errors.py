@@ -90,6 +90,13 @@ def _reader_gettext(request: Request, page: bool) -> Callable[..., str] | None:
     return ctx.translator.gettext(ctx.language(request, None))
 
 
+def _told(request: Request, text: str) -> str:
+    """One of core's texts as the reader of a request that failed or was refused is told it (``_reader_gettext``):
+    visitors see these too, on a page or from a kiosk's call."""
+    _ = _reader_gettext(request, not wants_json(request))
+    return _(text) if _ else text
+
+
 async def handle_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     from core.config import format_loc
@@ -117,9 +124,7 @@ async def handle_database_error(request: Request, exc: Exception) -> Response:
     if not database_unavailable(exc):
         raise exc
     log.warning("database unavailable for %s %s: %s", request.method, request.url.path, type(exc).__name__)
-    _ = _reader_gettext(request, not wants_json(request))  # visitors see it too (a kiosk's or phone's call)
-    detail = _(DATABASE_UNAVAILABLE) if _ else DATABASE_UNAVAILABLE
-    return problem_response(request, 503, "database_unavailable", detail,
+    return problem_response(request, 503, "database_unavailable", _told(request, DATABASE_UNAVAILABLE),
                             {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
 
 
@@ -135,9 +140,12 @@ def log_bug(scope: Scope, exc: Exception) -> None:
               f" (at {where.filename}:{where.lineno} in {where.name})" if where else "")
 
 
+INTERNAL_ERROR = N_("Something went wrong on our side. It has been logged; try again later.")
+
+
 def internal_error(scope: Scope) -> Response:
-    detail = "Something went wrong on our side. It has been logged; try again later."
     try:
-        return problem_response(Request(scope), 500, "internal_error", detail)
+        request = Request(scope)
+        return problem_response(request, 500, "internal_error", _told(request, INTERNAL_ERROR))
     except Exception:  # noqa: BLE001 - the error page itself failed: plain JSON still answers
-        return JSONResponse({"error": "internal_error", "detail": detail}, status_code=500)
+        return JSONResponse({"error": "internal_error", "detail": INTERNAL_ERROR}, status_code=500)

@@ -139,3 +139,25 @@ def test_a_genuine_bug_is_a_500_with_one_log_line(ctx: AppContext, caplog: pytes
     assert len(errors) == 2 and not [r for r in caplog.records if r.exc_info]
     line = errors[0].getMessage()
     assert "\n" not in line and "RuntimeError: a bug" in line and "test_bad_input.py" in line
+
+
+def test_a_genuine_bug_is_told_in_the_readers_language(ctx: AppContext) -> None:
+    """A visitor may meet it (a kiosk's call, a page): on the error page in the page's language, in JSON in the one
+    asked for with ?lang=; a program that asks for none gets the English."""
+    app = create_app(ctx)
+
+    def bug() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/api/v1/bug", bug)
+    app.add_api_route("/bug", bug)
+    app.router.routes.insert(0, app.router.routes.pop())  # a page, before the office pages' /{office}
+    with TestClient(app) as client:
+        swedish = client.get("/api/v1/bug?lang=sv")
+        arabic = client.get("/bug?lang=ar", headers=HTML)
+        english = client.get("/api/v1/bug")
+    assert swedish.status_code == 500
+    assert swedish.json()["detail"] == "Något gick fel hos oss. Felet är loggat; försök igen senare."
+    assert arabic.status_code == 500 and arabic.headers["content-type"].startswith("text/html")
+    assert "حدث خطأ من جانبنا. تم تسجيله؛ حاول مرة أخرى لاحقًا." in arabic.text
+    assert english.json()["detail"] == "Something went wrong on our side. It has been logged; try again later."
