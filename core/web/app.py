@@ -42,8 +42,9 @@ SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"  # swagg
 
 
 class RouteGroup(BaseRoute):
-    """An included router's routes, each a route of its own (its path, dependencies, tags… as included), behind one
-    pattern of their paths, so that a request is tried against them only when one of them has its path.
+    """Included routers' routes, each a route of its own (its path, dependencies, tags… as included), behind one
+    pattern of their paths: a request is tried against them only when one of them has its path, and from the first
+    that has it.
 
     FastAPI keeps an included router as one route that resolves each of its routes in the context of the inclusion
     while it matches, through several calls a route, and again when it handles the request; a request was tried so
@@ -66,14 +67,19 @@ class RouteGroup(BaseRoute):
         return cls([_as_included(context) for context in contexts])
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        first = 0
-        if scope["type"] == "http":
-            found = self.paths.match(get_route_path(scope))
+        path = get_route_path(scope) if scope["type"] == "http" else None
+        routes = self.routes
+        if path is not None:
+            found = self.paths.match(path)
             if found is None or found.lastindex is None:
                 return Match.NONE, {}
-            first = found.lastindex - 1  # the routes before it do not have this path
+            routes = routes[found.lastindex - 1:]  # the routes before it do not have this path
         partial: Scope | None = None
-        for route in self.routes[first:]:
+        for route in routes:
+            # A route's own pattern first: what it matches an HTTP request's path on, without the rest of its call
+            # (after a method's 405, the routes after it are tried for one that takes the method).
+            if path is not None and route.path_regex.match(path) is None:
+                continue
             match, child_scope = route.matches(scope)
             if match == Match.FULL:
                 return match, child_scope
@@ -145,9 +151,15 @@ class App(FastAPI):
                 for member in (route.routes if isinstance(route, RouteGroup) else (route,))]
 
     def include_grouped(self, router: APIRouter, **inclusion: Any) -> None:
-        """``include_router``, its routes as a group (RouteGroup)."""
+        """``include_router``, its routes as a group (RouteGroup), one with the group included just before it: one
+        pattern tried for both, not one each."""
         self.include_router(router, **inclusion)
-        self.router.routes[-1] = RouteGroup.of(self.router.routes[-1])
+        included = RouteGroup.of(self.router.routes.pop())
+        before = self.router.routes[-1] if self.router.routes else None
+        if isinstance(included, RouteGroup) and isinstance(before, RouteGroup):
+            self.router.routes[-1] = RouteGroup(before.routes + included.routes)
+        else:
+            self.router.routes.append(included)
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
