@@ -19,7 +19,7 @@ from core.db import utcnow
 from core.hookspecs import TicketRequest
 from core.problems import Invalid, NotFound, Problem, Unavailable
 from core.speech import SpeechError
-from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, PrincipalDep, SessionDep, office_named
+from core.web.deps import ContextDep, Day, LanguageDep, OfficeDep, SessionDep, current_principal, office_of
 from core.web.security import permitted, require
 from core.web.sse import sse_response
 from plugins.queue import announce, counters, lifecycle, tickets, views
@@ -104,11 +104,13 @@ class PhoneIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
-async def ticket_issuer(office: str, request: Request, principal: PrincipalDep) -> Principal | None:
+async def ticket_issuer(request: Request, session: SessionDep) -> Principal | None:
     """An enrolled kiosk or staff; anyone when the office lets visitors join from their own phone (then a
-    visitor who happens to be logged in elsewhere joins like any other visitor). No I/O: run in the event loop.
-    The office from the path, as core's ``require`` takes it (core.web.deps says why)."""
-    office_config = office_named(request, office)
+    visitor who happens to be logged in elsewhere joins like any other visitor). Run in the event loop. Like core's
+    ``require``, it calls current_principal and reads the path's office (office_of) instead of declaring them:
+    each dependency declared is one more for FastAPI to solve on every ticket issued."""
+    office_config = office_of(request)
+    principal = await current_principal(request, session)
     if not settings_of(office_config).remote_join:
         return permitted(request, office_config, principal, ISSUER_ROLES, ISSUER_DEVICES)
     if principal is None:
