@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import fastapi_offline
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
-from starlette._utils import get_route_path
-from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from core.context import AppContext, create_context
@@ -39,88 +33,6 @@ __all__ = ["AppContext", "create_app", "create_context"]  # AppContext and creat
 log = logging.getLogger(__name__)
 WEB = Path(__file__).resolve().parent
 SWAGGER_UI = Path(fastapi_offline.__file__).resolve().parent / "static"  # swagger-ui-bundle.js, swagger-ui.css
-
-
-class RouteGroup(BaseRoute):
-    """Included routers' routes, each a route of its own (its path, dependencies, tags… as included), behind one
-    pattern of their paths: a request is tried against them only when one of them has its path, and from the first
-    that has it.
-
-    FastAPI keeps an included router as one route that resolves each of its routes in the context of the inclusion
-    while it matches, through several calls a route, and again when it handles the request; a request was tried so
-    against every router included before its own: 180 µs of matching for a ticket issue, in a process whose one
-    core is the limit (issue 12). The pattern is exact: a path matches it if and only if it matches the pattern of
-    one of the routes (what they match on), so which route answers, and a 404 or 405, stay as they were."""
-
-    def __init__(self, routes: list[APIRoute]):
-        self.routes = routes
-        # One group per route, in order (its own groups unnamed and not captured: the route reads them itself), so
-        # that the group that matched names the first route with the path.
-        self.paths = re.compile("|".join(f"({_GROUP.sub('(?:', route.path_regex.pattern)})" for route in routes))
-
-    @classmethod
-    def of(cls, included: BaseRoute) -> BaseRoute:
-        """The group of an included router's routes; ``included`` as it is when it holds anything but API routes."""
-        contexts = list(iter_route_contexts([included]))
-        if not all(isinstance(context.original_route, APIRoute) for context in contexts):
-            return included
-        return cls([_as_included(context) for context in contexts])
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        path = get_route_path(scope) if scope["type"] == "http" else None
-        routes = self.routes
-        if path is not None:
-            found = self.paths.match(path)
-            if found is None or found.lastindex is None:
-                return Match.NONE, {}
-            routes = routes[found.lastindex - 1:]  # the routes before it do not have this path
-        partial: Scope | None = None
-        for route in routes:
-            # A route's own pattern first: what it matches an HTTP request's path on, without the rest of its call
-            # (after a method's 405, the routes after it are tried for one that takes the method).
-            if path is not None and route.path_regex.match(path) is None:
-                continue
-            match, child_scope = route.matches(scope)
-            if match == Match.FULL:
-                return match, child_scope
-            if match == Match.PARTIAL and partial is None:
-                partial = child_scope
-        return (Match.NONE, {}) if partial is None else (Match.PARTIAL, partial)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope["route"].handle(scope, receive, send)  # the route that matched (an APIRoute puts itself there)
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        for route in self.routes:
-            try:
-                return route.url_path_for(name, **path_params)
-            except NoMatchFound:
-                pass
-        raise NoMatchFound(name, path_params)
-
-
-_GROUP = re.compile(r"(?<!\\)\((?!\?)|\(\?P<\w+>")  # a group that captures (named or not), not a literal "("
-
-
-def _as_included(context: RouteContext) -> APIRoute:
-    """The route of ``context`` as its inclusion resolves it, made again with all of that as its own."""
-    route = context.original_route
-    assert isinstance(route, APIRoute)
-    return type(route)(
-        context.path, context.endpoint, response_model=context.response_model, status_code=context.status_code,
-        tags=context.tags, dependencies=context.dependencies, summary=context.summary,
-        description=context.description, response_description=context.response_description,
-        responses=context.responses, deprecated=context.deprecated, name=context.name, methods=context.methods,
-        operation_id=context.operation_id, response_model_include=context.response_model_include,
-        response_model_exclude=context.response_model_exclude, response_model_by_alias=context.response_model_by_alias,
-        response_model_exclude_unset=context.response_model_exclude_unset,
-        response_model_exclude_defaults=context.response_model_exclude_defaults,
-        response_model_exclude_none=context.response_model_exclude_none, include_in_schema=context.include_in_schema,
-        response_class=context.response_class, dependency_overrides_provider=context.dependency_overrides_provider,
-        callbacks=context.callbacks, openapi_extra=context.openapi_extra,
-        generate_unique_id_function=context.generate_unique_id_function,
-        strict_content_type=context.strict_content_type, max_body_size=context.max_body_size,
-        form_limits=route.form_limits)
 
 
 class App(FastAPI):
@@ -143,23 +55,6 @@ class App(FastAPI):
                 await stream()
             except Exception as exc:  # noqa: BLE001 - the edge's last resort (core.web.edge), which it has left
                 errors.log_bug(scope, exc)
-
-    @property
-    def routes(self) -> list[BaseRoute]:
-        """Every route, those of a group in its place: what the OpenAPI schema lists."""
-        return [member for route in self.router.routes
-                for member in (route.routes if isinstance(route, RouteGroup) else (route,))]
-
-    def include_grouped(self, router: APIRouter, **inclusion: Any) -> None:
-        """``include_router``, its routes as a group (RouteGroup), one with the group included just before it: one
-        pattern tried for both, not one each."""
-        self.include_router(router, **inclusion)
-        included = RouteGroup.of(self.router.routes.pop())
-        before = self.router.routes[-1] if self.router.routes else None
-        if isinstance(included, RouteGroup) and isinstance(before, RouteGroup):
-            self.router.routes[-1] = RouteGroup(before.routes + included.routes)
-        else:
-            self.router.routes.append(included)
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
@@ -212,27 +107,27 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
         if plugin.static:
             app.mount(f"/static/{name}", StaticFiles(directory=plugin.static), name=f"static-{name}")
 
-    app.include_grouped(routes.api)
-    app.include_grouped(people.api)
-    app.include_grouped(devices.api)
-    app.include_grouped(metrics.router)
-    app.include_grouped(speech.api)
+    app.include_router(routes.api)
+    app.include_router(people.api)
+    app.include_router(devices.api)
+    app.include_router(metrics.router)
+    app.include_router(speech.api)
     # Every API router before any page router: a request is matched against the routes in order, and an API call
     # need not be tried against the pages of the plugins named before its own (neither can match the other's paths).
     plugins = sorted(ctx.plugins.plugins.items())
     guards = {name: [Depends(plugin_enabled(name))] for name, _ in plugins}
     for name, plugin in plugins:
         if plugin.api_router is not None:
-            app.include_grouped(plugin.api_router, prefix=f"/api/v1/offices/{{office}}/{name}",
+            app.include_router(plugin.api_router, prefix=f"/api/v1/offices/{{office}}/{name}",
                                dependencies=guards[name], tags=[name])
     for name, plugin in plugins:
         if plugin.page_router is not None:
-            app.include_grouped(plugin.page_router, prefix=f"/{{office}}/{name}", dependencies=guards[name],
+            app.include_router(plugin.page_router, prefix=f"/{{office}}/{name}", dependencies=guards[name],
                                include_in_schema=False)
     # Core pages last: their /{office}/... patterns must not shadow plugin pages.
-    app.include_grouped(people.pages)
-    app.include_grouped(devices.pages)
-    app.include_grouped(failures.pages)
-    app.include_grouped(sso.pages)
-    app.include_grouped(routes.pages)
+    app.include_router(people.pages)
+    app.include_router(devices.pages)
+    app.include_router(failures.pages)
+    app.include_router(sso.pages)
+    app.include_router(routes.pages)
     return app
