@@ -97,6 +97,12 @@ def forget(session: Session, device_id: int) -> None:
     _drop_now_and_on_commit(session, lambda known: known.device_id == device_id)
 
 
+def forget_all() -> None:
+    """Drop every entry: for a process that moves to another database (a test's own), where the same credential
+    (a device cookie is the signed device id) may name another device."""
+    _drop(lambda _known: True)
+
+
 def forget_tokens(session: Session) -> None:
     """A staff user or role is changing in ``session`` (disabled, new password, roles): drop every staff token now,
     and again once the change commits."""

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from core import auth, migrate
+from core import auth, device_cache, migrate
 from core.config import PlatformSettings
 from core.db import Base, Database
 from core.plugins import PluginManager
@@ -171,6 +171,9 @@ def generated_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_context(db_url: str, generated_clips: Path) -> Iterator[Callable[..., AppContext]]:
     """Build an AppContext on a deployment folder (default: the demo) and the test's database."""
     made: list[AppContext] = []
+    # The process's remembered credentials are of the previous test's database: a device cookie, the signed device
+    # id, names a device of that database too, and within the same second it is the same cookie.
+    device_cache.forget_all()
 
     def factory(deployment: Path = DEMO, plugins: PluginManager | None = None, **settings: Any) -> AppContext:
         # Tests run the dispatcher by hand unless they ask; speech clips go to the session's own folder.

@@ -88,3 +88,13 @@ def test_a_remembered_device_is_not_read_until_its_sighting_is_due(client: TestC
     resolution = timedelta(minutes=5)
     assert device_cache.lookup(token_hash, utcnow(), resolution) is not None
     assert device_cache.lookup(token_hash, utcnow() + resolution + timedelta(seconds=1), resolution) is None
+
+
+def test_forget_all_drops_every_remembered_credential() -> None:
+    now = utcnow()
+    device_cache.remember("device-credential", "a device", 1, now, device_cache.generation())
+    device_cache.remember_token("staff-token", "a guide", now + timedelta(hours=1), device_cache.generation())
+    assert device_cache.lookup("device-credential", now, timedelta(minutes=1)) == "a device"
+    device_cache.forget_all()
+    assert device_cache.lookup("device-credential", now, timedelta(minutes=1)) is None
+    assert device_cache.lookup_token("staff-token", now) is None
