@@ -175,7 +175,7 @@ def fan_out(args: argparse.Namespace) -> None:
                 (await client.post("/call-next")).raise_for_status()
 
             result = fanout.measure(bare.port, ["/events"] * args.streams, bare_call, args.calls, bare.cpu_seconds,
-                                    args.readers)
+                                    bare.resident_mib, args.readers)
             print(result.line("bare: plain streams"), flush=True)
         with Servers(PROJECT_APP, project_env(url)) as project:
             headers = {"Authorization": f"Bearer {kiosk}"}
@@ -190,7 +190,8 @@ def fan_out(args: argparse.Namespace) -> None:
                 (await client.post(f"{OFFICE_API}/call-next", json={"counter": "info-1"}, headers=guide)
                  ).raise_for_status()
 
-            result = fanout.measure(project.port, paths, project_call, args.calls, project.cpu_seconds, args.readers)
+            result = fanout.measure(project.port, paths, project_call, args.calls, project.cpu_seconds,
+                                    project.resident_mib, args.readers)
             print(result.line("medborgarkontor: boards + phones"))
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import re
 import select
 import socket
@@ -128,7 +127,7 @@ class FanOut:
     connect_seconds: float
     server_cpu_ms_per_call: float
     reader_cpu_ms_per_call: float
-    server_mib: float  # resident, every stream open (nan: the server's processes were not found)
+    server_mib: float  # resident, every stream open
 
     def line(self, name: str) -> str:
         ordered = sorted(self.delays_ms) or [float("nan")]
@@ -144,9 +143,11 @@ HEADER = (f"  {'':<34}{'streams':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'p99
 
 
 def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awaitable[None]], calls: int,
-            server_cpu_seconds: Callable[[], float], readers: int = READERS) -> FanOut:
+            server_cpu_seconds: Callable[[], float], server_resident_mib: Callable[[], float],
+            readers: int = READERS) -> FanOut:
     """Open a stream on each path (spread over ``readers`` processes), then make ``calls`` calls one by one; see
-    the module's docstring. ``server_cpu_seconds``: the CPU time the server has used so far."""
+    the module's docstring. ``server_cpu_seconds``: the CPU time the server has used so far;
+    ``server_resident_mib``: its resident memory now."""
     context = multiprocessing.get_context("fork")  # before any event loop runs in this process
     shares = [paths[number::readers] for number in range(readers)]
     counters = [context.Value("q", 0, lock=False) for _ in shares]
@@ -161,7 +162,7 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
         server_cpu = server_cpu_seconds()
         requested, responded = asyncio.run(_calls(port, call, calls, len(paths), counters))
         server_cpu = server_cpu_seconds() - server_cpu
-        server_mib = _resident_mib(_listening(port))
+        server_mib = server_resident_mib()
         for parent, _ in pipes:
             parent.send("stop")
         results = [_report(parent, process) for (parent, _), process in zip(pipes, processes, strict=True)]
@@ -185,32 +186,6 @@ def measure(port: int, paths: list[str], call: Callable[[httpx.AsyncClient], Awa
     request_p99 = from_request[round(0.99 * (len(from_request) - 1))]
     return FanOut(len(paths), calls, delays, request_p99, missed, connect_seconds, server_cpu * 1000 / max(calls, 1),
                   reader_cpu * 1000 / max(calls, 1), server_mib)
-
-
-def _listening(port: int) -> list[int]:
-    """The processes with a socket listening on the loopback ``port`` (the server's web processes), by the socket's
-    inode in /proc/net/tcp and each process's open files."""
-    inodes = set()
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
-        fields = line.split()
-        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # local address, state LISTEN
-            inodes.add(f"socket:[{fields[9]}]")
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in inodes for fd in os.listdir(f"/proc/{pid}/fd")):
-                found.append(int(pid))
-        except OSError:  # ended meanwhile, or not ours to read
-            continue
-    return found
-
-
-def _resident_mib(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/status") as status:
-            total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    return total / 1024 if pids else float("nan")
 
 
 def _report(pipe: Connection, reader: multiprocessing.process.BaseProcess) -> Any:

@@ -165,6 +165,10 @@ class Servers:
         per request than the rate, which other work on the machine drags down."""
         return sum(_cpu_seconds(pid) for pid in self._web_processes())
 
+    def resident_mib(self) -> float:
+        """The resident memory of the web processes now, in MiB."""
+        return sum(_resident_kib(pid) for pid in self._web_processes()) / 1024
+
     def __exit__(self, *exc: object) -> None:
         if self._supervisor is not None:
             self._supervisor.terminate()
@@ -182,6 +186,11 @@ def guide_token(base: str) -> str:
                           timeout=60)
     response.raise_for_status()
     return response.json()["access_token"]
+
+
+def _resident_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
 
 
 def _cpu_seconds(pid: int) -> float:
