@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, SmallInteger, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, OfficeScoped, UTCDateTime, utcnow
@@ -83,10 +83,9 @@ Index("ix_queue_ticket_calling", *_LINE, Ticket.urgent.desc(), Ticket.waiting_si
 
 
 class WaitingCount(Base):
-    """How many tickets wait to be called (not on hold) per line, local day and flags: on SQLite only, kept by
-    triggers on queue_ticket (migration queue_0009), so that a new ticket's place is read from a few rows instead of
-    a count of its whole line (tickets.position_of). PostgreSQL leaves it empty: there a count row, locked by every
-    ticket issued, called or moved in its line until commit, would make those take turns."""
+    """How many tickets wait to be called (not on hold) per line, local day and flags, so that a new ticket's place
+    is read from a few rows instead of a count of its whole line. SQLite: kept by triggers on queue_ticket (migration
+    queue_0009) and read by tickets.position_of. PostgreSQL: without the changes not folded in yet (WaitingChange)."""
 
     __tablename__ = "queue_waiting"
 
@@ -96,6 +95,24 @@ class WaitingCount(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     booked: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     waiting: Mapped[int] = mapped_column(Integer)
+
+
+class WaitingChange(Base):
+    """PostgreSQL: a change of a line's waiting tickets (+1, -1) not yet in its WaitingCount, appended by a trigger
+    on queue_ticket and folded into the counts when the line's next ticket is numbered (migration queue_0010 says
+    why). A count row updated by every change would be locked by each until commit, and the calls of one line would
+    take turns; appending locks nothing. Empty on SQLite, whose writer has the database anyway."""
+
+    __tablename__ = "queue_waiting_change"
+    __table_args__ = (Index("ix_queue_waiting_change_line", "office_id", "day", "service"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    service: Mapped[str] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean)
+    booked: Mapped[bool] = mapped_column(Boolean)
+    change: Mapped[int] = mapped_column(SmallInteger)
 
 
 class NumberCounter(Base):

@@ -21,7 +21,7 @@ from plugins.queue.settings import Service
 TICKET_COLUMNS = Ticket.__table__.c
 COUNTER_KEYS = ("office_id", "service", "day")
 SET_WHEN_WRITTEN = ("id", "number", "label")  # the columns write_numbered gives a new ticket
-# queue_tickets_ahead's arguments but the last (booked_first), from the ticket's own columns.
+# queue_tickets_ahead_of_new's arguments but the last (booked_first), from the ticket's own columns.
 AHEAD_KEYS = ("office_id", "day", "service", "urgent", "booked", "waiting_since", "id")
 
 
@@ -85,10 +85,10 @@ def _numbered_insert() -> Any:
     taken_at = select(func.clock_timestamp()).select_from(taken).scalar_subquery()
     since = TICKET_COLUMNS.waiting_since.type
     values["waiting_since"] = func.coalesce(bindparam("waiting_since", type_=since), taken_at, type_=since)
-    # The count is queue_tickets_ahead (migration queue_0008), not a subquery: the statement may wait for the
+    # The count is queue_tickets_ahead_of_new (migration queue_0010), not a subquery: the statement may wait for the
     # counter's lock, and a subquery would see the line as it was before that wait, missing a ticket another kiosk
-    # committed meanwhile; the function, volatile, counts with a snapshot taken when it runs, after the wait.
-    ahead = func.queue_tickets_ahead(*(TICKET_COLUMNS[key] for key in AHEAD_KEYS),
+    # committed meanwhile; the function, volatile, reads with a snapshot taken when it runs, after the wait.
+    ahead = func.queue_tickets_ahead_of_new(*(TICKET_COLUMNS[key] for key in AHEAD_KEYS),
                                      bindparam("booked_first", type_=Boolean), type_=Integer)
     return (insert(Ticket.__table__).values({**values, "number": number, "label": label}).add_cte(taken)
             .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label, ahead,

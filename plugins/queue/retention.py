@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
 from plugins.queue.lifecycle import close
-from plugins.queue.models import CALLED, CANCELLED, CLOSED_STATUSES, DONE, SERVING, WAITING, Ticket
+from plugins.queue.models import (
+    CALLED,
+    CANCELLED,
+    CLOSED_STATUSES,
+    DONE,
+    SERVING,
+    WAITING,
+    Ticket,
+    WaitingChange,
+    WaitingCount,
+)
 from plugins.queue.settings import settings_of
 from plugins.queue.tickets import local_day
 
 
 def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, int]:
     """Close tickets left open on earlier days, erase phone numbers of closed tickets and of earlier days, and
-    errand details past retention.
+    errand details past retention; forget the waiting counts of earlier days.
 
     Ticket rows stay (number, service, times), so statistics are unchanged.
     """
@@ -30,6 +40,9 @@ def purge(session: Session, office: OfficeConfig, now: datetime) -> dict[str, in
         close(session, office, ticket, DONE if served else CANCELLED, now)
         if served:
             ticket.finished_at = None  # nobody marked it done: the service time is unknown, not overnight
+    # The lines' waiting counts of earlier days: their lines have closed, and nothing reads them.
+    for counts in (WaitingCount, WaitingChange):
+        session.execute(delete(counts).where(counts.office_id == office.id, counts.day < today))
     phones = session.execute(
         update(Ticket).where(Ticket.office_id == office.id, Ticket.phone.is_not(None),
                              or_(Ticket.status.in_(CLOSED_STATUSES), Ticket.day < today))

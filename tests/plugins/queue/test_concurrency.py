@@ -50,6 +50,8 @@ def test_concurrent_kiosks_and_guides(live_server: LiveServer, make_user: Callab
     by_service: dict[str, list[int]] = {}
     for ticket in tickets:
         by_service.setdefault(ticket["service"], []).append(int(ticket["number"][1:]))
+        # Nobody is called meanwhile: each is told the place of its number, never a place another was told.
+        assert ticket["position"] == int(ticket["number"][1:]), ticket
     for numbers in by_service.values():
         assert sorted(numbers) == list(range(1, len(numbers) + 1))  # unique, none skipped
 

@@ -3,10 +3,12 @@ statistics and retention."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -16,7 +18,7 @@ from core.hookspecs import TicketRequest
 from core.problems import Conflict, Invalid, NotFound
 from core.web.app import AppContext
 from plugins.queue import estimates, lifecycle, retention, seats, tickets
-from plugins.queue.models import NumberCounter, Ticket, WaitingCount
+from plugins.queue.models import NumberCounter, Ticket, WaitingChange, WaitingCount
 from plugins.queue.settings import settings_of
 from plugins.queue.stats import statistics_by_day
 from tests.plugins.queue.support import write_deployment
@@ -209,8 +211,9 @@ def test_position_counts_those_ahead_in_the_same_line(qctx: AppContext) -> None:
 
 def test_a_new_ticket_is_told_its_place_after_every_kind_of_change_in_its_line(
         make_context: Callable[..., AppContext], tmp_path: Path) -> None:
-    # On SQLite a new ticket's place comes from the line's waiting counts (models.WaitingCount), which triggers keep:
-    # every change that moves a ticket into or out of a line, or to other flags, must reach them.
+    # A new ticket's place comes from the line's waiting counts (models.WaitingCount; on PostgreSQL with the changes
+    # not folded in yet, models.WaitingChange), which triggers keep: every change that moves a ticket into or out
+    # of a line, or to other flags, must reach them.
     ctx = make_context(deployment=write_deployment(tmp_path / "b", "booked_first = true"))
     line = [issue(ctx, now=T0 + timedelta(seconds=i), booked=i == 2).ticket.public_id for i in range(8)]
     act(ctx, partial(lifecycle.call_ticket, counter_id="desk-2"), line[2])  # called: leaves the line
@@ -227,13 +230,17 @@ def test_a_new_ticket_is_told_its_place_after_every_kind_of_change_in_its_line(
     assert issue(ctx, now=T0 + timedelta(minutes=3), booked=True).position == 3
     # Written last but waiting since before some (as a second process's clock may have it): behind A001 and A002 only.
     assert issue(ctx, now=T0 + timedelta(seconds=2.5)).position == 6
+    act(ctx, lifecycle.hold, line[7])  # a change after the line's last ticket: not folded in on PostgreSQL
     with ctx.db.session() as session:
-        counted = {(row.day, row.service, row.urgent, row.booked): row.waiting
-                   for row in session.scalars(select(WaitingCount)) if row.waiting}
+        counted: Counter[tuple[Any, ...]] = Counter()
+        for row in session.scalars(select(WaitingCount)):
+            counted[row.day, row.service, row.urgent, row.booked] += row.waiting
+        for change in session.scalars(select(WaitingChange)):
+            counted[change.day, change.service, change.urgent, change.booked] += change.change
         waiting = session.execute(select(Ticket.day, Ticket.service, Ticket.urgent, Ticket.booked, func.count())
                                   .where(Ticket.status == "waiting", Ticket.held_at.is_(None))
                                   .group_by(Ticket.day, Ticket.service, Ticket.urgent, Ticket.booked)).all()
-    assert counted == ({} if ctx.db.is_postgres else {tuple(row[:4]): row[4] for row in waiting})
+    assert {line: count for line, count in counted.items() if count} == {tuple(row[:4]): row[4] for row in waiting}
 
 
 def test_estimated_wait_follows_recent_real_service_times(qctx: AppContext) -> None:
@@ -395,6 +402,8 @@ def test_lines_start_empty_every_day_and_purge_closes_what_was_left_open(qctx: A
         left = tickets.get_ticket(session, office(qctx), still_waiting.public_id)
         assert (served.status, served.finished_at, served.phone) == ("done", None, None)
         assert left.status == "cancelled"
+        counted_days = {row.day for counts in (WaitingCount, WaitingChange) for row in session.scalars(select(counts))}
+        assert counted_days == {next_day.date()}  # the waiting count of today's line only
         stats = statistics_by_day(session, office(qctx), T0.date(), T0.date())
     assert (stats[0].served, stats[0].cancelled, stats[0].service_median_minutes) == (1, 1, None)
 
