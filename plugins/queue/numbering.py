@@ -89,7 +89,7 @@ def _numbered_insert() -> Any:
     # counter's lock, and a subquery would see the line as it was before that wait, missing a ticket another kiosk
     # committed meanwhile; the function, volatile, reads with a snapshot taken when it runs, after the wait.
     ahead = func.queue_tickets_ahead_of_new(*(TICKET_COLUMNS[key] for key in AHEAD_KEYS),
-                                     bindparam("booked_first", type_=Boolean), type_=Integer)
+                                            bindparam("booked_first", type_=Boolean), type_=Integer)
     return (insert(Ticket.__table__).values({**values, "number": number, "label": label}).add_cte(taken)
             .returning(TICKET_COLUMNS.id, TICKET_COLUMNS.number, TICKET_COLUMNS.label, ahead,
                        TICKET_COLUMNS.waiting_since))
