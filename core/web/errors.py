@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from http import HTTPStatus
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -72,11 +73,19 @@ async def handle_problem(request: Request, exc: Exception) -> Response:
     return problem_response(request, status_of(exc), exc.code, str(exc), problem_headers(exc))
 
 
+# Said instead of Starlette's own English detail (its status's phrase, "Not Found"), which the router gives a path
+# or method that no route takes: visitors reach these too, by a mistyped or old address.
+ROUTER_DETAILS = {404: N_("There is nothing at this address."),
+                  405: N_("This address does not take this kind of request.")}
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed",
             413: "request_too_large"}.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if exc.status_code in ROUTER_DETAILS and detail == HTTPStatus(exc.status_code).phrase:
+        detail = _told(request, ROUTER_DETAILS[exc.status_code])
     return problem_response(request, exc.status_code, code, detail, getattr(exc, "headers", None))
 
 

@@ -161,3 +161,19 @@ def test_a_genuine_bug_is_told_in_the_readers_language(ctx: AppContext) -> None:
     assert arabic.status_code == 500 and arabic.headers["content-type"].startswith("text/html")
     assert "حدث خطأ من جانبنا. تم تسجيله؛ حاول مرة أخرى لاحقًا." in arabic.text
     assert english.json()["detail"] == "Something went wrong on our side. It has been logged; try again later."
+
+
+def test_an_address_nothing_answers_is_told_in_the_readers_language(client: TestClient) -> None:
+    """The router's own 404 and 405 (a mistyped or old address) are told as core's other refusals are, not in
+    Starlette's English ("Not Found")."""
+    arabic = client.get("/skarholmen/queue/no-such-page?lang=ar", headers=HTML)
+    swedish = client.get("/api/v1/offices/skarholmen/queue/no-such-thing?lang=sv")
+    finnish = client.delete("/api/v1/offices/skarholmen/queue/tickets?lang=fi")
+    english = client.get("/api/v1/offices/skarholmen/queue/no-such-thing")
+    assert arabic.status_code == 404 and arabic.headers["content-type"].startswith("text/html")
+    assert "لا يوجد شيء على هذا العنوان." in arabic.text and "Not Found" not in arabic.text
+    assert swedish.status_code == 404
+    assert swedish.json() == {"error": "not_found", "detail": "Det finns ingenting på den här adressen."}
+    assert finnish.status_code == 405
+    assert finnish.json() == {"error": "method_not_allowed", "detail": "Tämä osoite ei ota vastaan tällaista pyyntöä."}
+    assert english.json()["detail"] == "There is nothing at this address."
