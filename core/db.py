@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError, OperationalError
@@ -320,11 +320,29 @@ def upsert_increment(session: Session, model: type[Any], values: Mapping[str, An
     return int(session.execute(stmt, dict(values)).scalar_one())
 
 
-def increment_cte(model: type[Any], names: Sequence[str], keys: Sequence[str], counter: str, by: int = 1) -> Any:
+def increment_cte(model: type[Any], names: Sequence[str], keys: Sequence[str], counter: str, by: int = 1,
+                  after: Any = None) -> Any:
     """PostgreSQL: ``upsert_increment``'s statement as a CTE named ``taken`` with the counter's new value as its one
     column, for one statement that also writes where the value goes (a round trip less while the counter's row is
-    locked). Its values are bind parameters named after ``names``."""
-    return _increment_statement("postgresql", model, tuple(names), tuple(keys), counter, by).cte("taken")
+    locked). Its values are bind parameters named after ``names``. ``after``: a CTE of one row (``turn_cte``) read
+    before the row is written."""
+    if after is None:
+        return _increment_statement("postgresql", model, tuple(names), tuple(keys), counter, by).cte("taken")
+    table = model.__table__
+    column = table.c[counter]
+    values = select(*(bindparam(name, type_=table.c[name].type) for name in names)).select_from(after)
+    return (postgresql.insert(table).from_select(list(names), values)
+            .on_conflict_do_update(index_elements=list(keys), set_={counter: column + by}).returning(column)
+            .cte("taken"))
+
+
+def turn_cte(key: Any) -> Any:
+    """PostgreSQL: ``lock_key`` as a CTE named ``turn`` (one row), for a statement that takes its turn first.
+
+    Why a turn before a row lock that would serialize the writers anyway: the waiters of a row that INSERT … ON
+    CONFLICT DO UPDATE locked start over when its holder commits and race for it, the first to retry winning, so
+    one writer may lose many times in a row; an advisory lock's waiters are served in the order they came."""
+    return select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)).label("turn")).cte("turn")
 
 
 @lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Boolean, Integer, String, bindparam, cast, func, insert, select
 from sqlalchemy.orm import Session
 
-from core.db import increment_cte, is_postgres, upsert_increment, utcnow
+from core.db import increment_cte, is_postgres, turn_cte, upsert_increment, utcnow
 from plugins.queue.models import NumberCounter, Ticket
 from plugins.queue.settings import Service
 
@@ -71,11 +71,18 @@ _WRITE_TICKET = insert(Ticket.__table__).returning(TICKET_COLUMNS.id)
 
 @lru_cache(maxsize=1)
 def _numbered_insert() -> Any:
-    """PostgreSQL: WITH taken AS (the counter's upsert) INSERT INTO queue_ticket VALUES (…, the number, its label)
-    RETURNING id, number, label and the count of tickets ahead of it. The counter's key parameters are the ticket's
-    own (office_id, service, day: a ticket is numbered in the line it is issued to). The label is ``format_number``
-    in SQL: the prefix, then the number zero-padded to ``digits`` (never cut: a longer number keeps every digit)."""
-    taken = increment_cte(NumberCounter, (*COUNTER_KEYS, "last_number"), COUNTER_KEYS, "last_number")
+    """PostgreSQL: WITH turn AS (the line's advisory lock), taken AS (the counter's upsert) INSERT INTO queue_ticket
+    VALUES (…, the number, its label) RETURNING id, number, label and the count of tickets ahead of it. The counter's
+    key parameters are the ticket's own (office_id, service, day: a ticket is numbered in the line it is issued to).
+    The label is ``format_number`` in SQL: the prefix, then the number zero-padded to ``digits`` (never cut: a longer
+    number keeps every digit)."""
+    # The line's turn first (core.db.turn_cte says why): tickets of a line are numbered in the order they asked,
+    # so none waits many turns (8 kiosks on one line: p99 110–121 → 39–62 ms, p50 27 → 32–34 ms).
+    line = func.concat_ws("/", "queue.number", *(bindparam(key, type_=TICKET_COLUMNS[key].type)
+                                                  for key in ("office_id", "service")),
+                          cast(bindparam("day", type_=TICKET_COLUMNS.day.type), String))
+    taken = increment_cte(NumberCounter, (*COUNTER_KEYS, "last_number"), COUNTER_KEYS, "last_number",
+                          after=turn_cte(line))
     number = select(taken.c.last_number).scalar_subquery()
     digits = cast(number, String)
     label = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(bindparam("digits", type_=Integer),

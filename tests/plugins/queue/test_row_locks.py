@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.config import OfficeConfig
+from core.db import lock_key
 from core.hookspecs import TicketRequest
 from core.problems import Conflict
 from core.web.app import AppContext
@@ -191,3 +192,18 @@ def test_a_kiosk_numbered_after_another_comes_after_it_though_it_read_the_clock_
     with ctx.db.session() as session:
         called = lifecycle.call_next(session, office, "guide-1", ["guidance"])
         assert called is not None and called.public_id == fast.ticket.public_id
+
+
+def test_a_line_is_numbered_in_turns_of_its_own(ctx: AppContext, office: OfficeConfig) -> None:
+    """A ticket takes its line's turn (an advisory lock, served in the order asked; core.db.turn_cte) before its
+    counter: while another transaction has the turn of Skärholmen's guidance line on T0's day, a ticket of that
+    line waits, and a ticket of another line does not."""
+    with ctx.db.session() as holder:
+        lock_key(holder, f"queue.number/{office.id}/guidance/{T0.date().isoformat()}")
+        with pytest.raises(OperationalError, match="lock timeout"), ctx.db.session() as kiosk:
+            kiosk.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            lifecycle.issue_ticket(kiosk, office, TicketRequest(language="sv", service="guidance"), now=T0)
+        with ctx.db.session() as kiosk:
+            no_waiting(kiosk)
+            lifecycle.issue_ticket(kiosk, office, TicketRequest(language="sv", service="info"), now=T0)
+    assert issue(ctx, office, "guidance", 1)  # the turn given back: the line is numbered again
