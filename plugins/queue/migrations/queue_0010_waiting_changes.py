@@ -16,6 +16,7 @@ Revises: queue_0009
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,8 +26,18 @@ down_revision: str | Sequence[str] | None = 'queue_0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-KEY = "office_id, day, service, urgent, booked"
-COUNTED_COLUMNS = "office_id, day, service, urgent, booked, status, held_at"  # queue_0009's: key and waiting
+
+def _sibling(file_name: str) -> Any:
+    """An earlier migration's module, for what this one shares with it (migrations are files, not a package)."""
+    spec = importlib.util.spec_from_file_location(file_name.removesuffix(".py"), Path(__file__).with_name(file_name))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+WAITING_COUNTS = _sibling("queue_0009_waiting_counts.py")
+KEY, COUNTED_COLUMNS = WAITING_COUNTS.KEY, WAITING_COUNTS.COUNTED_COLUMNS  # the counts' key; key and waiting
 
 APPEND_CHANGE = f"""
 CREATE FUNCTION queue_waiting_changed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -116,7 +127,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute(_queue_0008().TICKETS_AHEAD)
+        op.execute(_sibling("queue_0008_tickets_ahead_function.py").TICKETS_AHEAD)
         op.execute("DROP FUNCTION queue_tickets_ahead_of_new")
         op.execute("DROP TRIGGER queue_waiting_changed ON queue_ticket")
         op.execute("DROP FUNCTION queue_waiting_changed")
@@ -124,12 +135,3 @@ def downgrade() -> None:
     op.drop_index('ix_queue_waiting_change_line', table_name='queue_waiting_change')
     op.drop_table('queue_waiting_change')
 
-
-def _queue_0008():  # type: ignore[no-untyped-def]
-    """queue_0008's module, whose function the downgrade makes again (migrations are files, not a package)."""
-    spec = importlib.util.spec_from_file_location("queue_0008", Path(__file__).with_name(
-        "queue_0008_tickets_ahead_function.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
