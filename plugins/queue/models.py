@@ -85,7 +85,8 @@ Index("ix_queue_ticket_calling", *_LINE, Ticket.urgent.desc(), Ticket.waiting_si
 class WaitingCount(Base):
     """How many tickets wait to be called (not on hold) per line, local day and flags, so that a new ticket's place
     is read from a few rows instead of a count of its whole line. SQLite: kept by triggers on queue_ticket (migration
-    queue_0009) and read by tickets.position_of. PostgreSQL: without the changes not folded in yet (WaitingChange)."""
+    queue_0009) and read by tickets.position_of. PostgreSQL: the triggers append to WaitingChange instead, folded in
+    here when the line's next ticket is numbered (migration queue_0010), so these lack the changes since then."""
 
     __tablename__ = "queue_waiting"
 
