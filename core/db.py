@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, func, select, text
+from sqlalchemy import DateTime, Engine, MetaData, Select, String, bindparam, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError, OperationalError
@@ -329,11 +329,9 @@ def increment_cte(model: type[Any], names: Sequence[str], keys: Sequence[str], c
     if after is None:
         return _increment_statement("postgresql", model, tuple(names), tuple(keys), counter, by).cte("taken")
     table = model.__table__
-    column = table.c[counter]
     values = select(*(bindparam(name, type_=table.c[name].type) for name in names)).select_from(after)
-    return (postgresql.insert(table).from_select(list(names), values)
-            .on_conflict_do_update(index_elements=list(keys), set_={counter: column + by}).returning(column)
-            .cte("taken"))
+    return _incremented(postgresql.insert(table).from_select(list(names), values), keys, table.c[counter],
+                        by).cte("taken")
 
 
 def turn_cte(key: Any) -> Any:
@@ -342,7 +340,12 @@ def turn_cte(key: Any) -> Any:
     Why a turn before a row lock that would serialize the writers anyway: the waiters of a row that INSERT … ON
     CONFLICT DO UPDATE locked start over when its holder commits and race for it, the first to retry winning, so
     one writer may lose many times in a row; an advisory lock's waiters are served in the order they came."""
-    return select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)).label("turn")).cte("turn")
+    return select(_turn_taken(key).label("turn")).cte("turn")
+
+
+def _turn_taken(key: Any) -> Any:
+    """The transaction-scoped advisory lock of ``key`` (a string or a SQL expression of one), taken."""
+    return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
 
 
 @lru_cache(maxsize=64)
@@ -350,10 +353,14 @@ def _increment_statement(dialect_name: str, model: type[Any], names: tuple[str, 
                          counter: str, by: int) -> Any:
     """Built once per shape, values as parameters: a ticket's number is taken while its line's counter is locked,
     and building the statement anew (and its cache key) was a good part of that time."""
-    column = model.__table__.c[counter]
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (dialect.insert(model.__table__).values({name: bindparam(name) for name in names})
-            .on_conflict_do_update(index_elements=list(keys), set_={counter: column + by}).returning(column))
+    return _incremented(dialect.insert(model.__table__).values({name: bindparam(name) for name in names}), keys,
+                        model.__table__.c[counter], by)
+
+
+def _incremented(insert: Any, keys: Sequence[str], column: Any, by: int) -> Any:
+    """``insert``, adding ``by`` to ``column`` where a row with the same ``keys`` exists; returns its new value."""
+    return insert.on_conflict_do_update(index_elements=list(keys), set_={column.key: column + by}).returning(column)
 
 
 def locked(session: Session, stmt: SelectT, *, skip_locked: bool = False) -> SelectT:
@@ -370,4 +377,4 @@ def lock_key(session: Session, key: str) -> None:
     """Make transactions that name the same ``key`` take turns until this one ends (PostgreSQL: a
     transaction-scoped advisory lock; SQLite needs none: every transaction is BEGIN IMMEDIATE, one writer)."""
     if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        session.execute(select(_turn_taken(bindparam("key", type_=String))), {"key": key})
