@@ -37,6 +37,16 @@ def kiosk(server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers=device_header(server.ctx, "skarholmen", "kiosk"))
 
 
+def open_console(page: Any, server: LiveServer, counter: str) -> None:
+    """The guide console, logged in as "guide", at ``counter``."""
+    page.goto(f"{server.url}/skarholmen/queue/console?lang=en")
+    page.fill("#username", "guide")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
+    page.select_option("#queue-counter", counter)
+
+
 def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
                                              make_user: Callable[..., str]) -> None:
     tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
@@ -66,12 +76,7 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar", "errand": {
         "category": "housing", "answers": {"What do you need?": "A flat for my family"}}}).raise_for_status()
 
-    page.goto(f"{live_server.url}/skarholmen/queue/console?lang=en")
-    page.fill("#username", "guide")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
-    page.select_option("#queue-counter", "guide-2")
+    open_console(page, live_server, "guide-2")
     expect(page.locator("#queue-line")).to_contain_text("A flat for my family")
     assert_accessible(page)
 
@@ -95,6 +100,48 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     expect(page.locator("#queue-seats")).to_contain_text("Computer 1 D001")
     page.click("#queue-seats button")
     expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.")
+
+
+def test_console_keeps_the_called_visitor_when_an_older_refresh_answers_after_the_call(
+        page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
+    """A refresh of the line asked before "Call next" but answered after it read the visitor as still waiting. The
+    console keeps the visitor the call's answer showed, with the buttons to serve them; it once hid them, and its
+    next refreshes never brought them back."""
+    make_user("guide")
+    kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+    page.clock.install()  # timers run only when the test says: no refresh is asked behind its back
+    open_console(page, live_server, "guide-2")
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"])
+    wait_for_listeners(live_server, 1)
+    page.clock.pause_at(time.time() + 1)
+
+    def is_line(url: str) -> bool:
+        return "/queue/tickets?services=guidance" in url
+
+    asked: list[Any] = []
+    held: list[tuple[Any, Any]] = []  # each with the server's answer when it was asked
+    page.route(is_line, lambda route: held.append((route, route.fetch())))
+    page.on("request", lambda request: asked.append(request) if is_line(request.url) else None)
+    page.uncheck("#queue-service-choices input[value=guidance]")
+    page.check("#queue-service-choices input[value=guidance]")  # asks for the line again
+    deadline = time.monotonic() + 10
+    while not held or len(held) < len(asked):
+        assert time.monotonic() < deadline, "the console never asked for its line again"
+        page.wait_for_timeout(20)
+
+    page.click("#queue-call-next")
+    expect(page.locator("#queue-current-number")).to_have_text("B001")
+    for route, answer in held:  # the line as it was before the call: B001 waiting
+        with page.expect_response(lambda response: is_line(response.url)) as late:
+            route.fulfill(response=answer)
+        late.value.finished()
+    page.unroute(is_line)
+    page.clock.run_for(1000)  # the refresh the call asked for
+    expect(page.locator("#queue-line")).to_have_text("Nobody is waiting.")
+    expect(page.locator("#queue-current-state")).to_have_text("called")
+    expect(page.locator("[data-action=start]")).to_be_visible()
+    page.click("[data-action=start]")
+    expect(page.locator("#queue-current-state")).to_have_text("being served")
 
 
 def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(

@@ -13,6 +13,9 @@
   const lineEl = document.getElementById("queue-line");
   const serviceNames = Object.fromEntries(cfg.services.map(function (s) { return [s.id, s.name]; }));
   let current = null;
+  // Counts the refreshes asked and the guide's actions answered: a refresh shows its answer only if nothing was
+  // asked or answered after it (see refresh and showAnswer).
+  let latestRefresh = 0;
   const ALERT_POLL_MILLISECONDS = 5000;
 
   function saved() {
@@ -87,6 +90,14 @@
     save();
   }
 
+  // The guide's visitor as an action on it (call, start, done…) answered. A refresh asked before that answer
+  // read the line before the action and would show the visitor as still waiting: it is dropped, and the
+  // refresh every action asks for shows the line after it.
+  function showAnswer(ticket) {
+    latestRefresh++;
+    showCurrent(ticket);
+  }
+
   function minutesSince(iso) { return Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 60000)); }
 
   // A button acting on one ticket of the line; its name says which ticket ("Call B004").
@@ -119,8 +130,7 @@
       errand(t, details);
       const actions = el("div", "queue-line-actions");
       const call = ticketButton(L.call, t, false, async function () {
-        const ticket = await post("/tickets/" + t.id + "/call", { counter: counterSelect.value });
-        showCurrent(ticket);
+        showAnswer(await post("/tickets/" + t.id + "/call", { counter: counterSelect.value }));
         say("");
         refreshSoon();
       });
@@ -169,7 +179,6 @@
 
   // Only the latest refresh shows its answer: one asked for another counter's lines (the guide just changed it)
   // may come back after it, and would put that line on the screen.
-  let latestRefresh = 0;
   async function refresh() {
     refreshSeats();
     const asked = ++latestRefresh;
@@ -198,7 +207,8 @@
     try {
       const ticket = await api("/call-next", { method: "POST",
         body: JSON.stringify({ counter: counterSelect.value, services: chosenServices() }) });
-      if (ticket === null) { say(L.nobody); showCurrent(null); } else { showCurrent(ticket); say(""); }
+      showAnswer(ticket);
+      say(ticket === null ? L.nobody : "");
       refreshSoon();
     } catch (e) { say(L.failed.replace("{detail}", e.message)); }
   });
@@ -207,8 +217,7 @@
     button.addEventListener("click", async function () {
       if (!current) return;
       try {
-        const ticket = await api("/tickets/" + current.id + "/" + button.dataset.action, { method: "POST" });
-        showCurrent(ticket);
+        showAnswer(await api("/tickets/" + current.id + "/" + button.dataset.action, { method: "POST" }));
         refreshSoon();
       } catch (e) { say(L.failed.replace("{detail}", e.message)); }
     });
@@ -228,7 +237,7 @@
     const body = { outcome: outcome };
     if (outcome === "referred" && doneForm.referred_to) body.referred_to = doneForm.referred_to.value;
     try {
-      showCurrent(await post("/tickets/" + current.id + "/done", body));
+      showAnswer(await post("/tickets/" + current.id + "/done", body));
       doneForm.reset();
       if (referral) referral.hidden = true;
       say("");
@@ -267,7 +276,7 @@
       await api("/tickets/" + current.id + "/transfer", { method: "POST",
         body: JSON.stringify({ to_service: form.to_service.value, note: form.note.value || null }) });
       form.note.value = "";
-      showCurrent(null);
+      showAnswer(null);
       refreshSoon();
     } catch (e) { say(L.failed.replace("{detail}", e.message)); }
   });
