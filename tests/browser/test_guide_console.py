@@ -1,11 +1,13 @@
 """The guide console's day and the manager's live view in Chromium against a real server (SQLite and PostgreSQL),
 in Swedish and Arabic: calling a chosen ticket, holding and resuming it, recording the outcome; an urgent kiosk
 answer reaching the console flagged; the console on a phone; the live view updating when a ticket is issued.
+An answer that comes back after a newer one (the line read before a call, older figures) changes nothing.
 axe-core finds no serious problems on any of them."""
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.axe import assert_accessible
-from tests.browser.test_queue_pages import kiosk, staff, wait_for_listeners
+from tests.browser.late_answers import HeldAnswer
+from tests.browser.test_queue_pages import keeps_the_newest_count, kiosk, staff, wait_for_listeners
 from tests.plugins.kiosk.browser import enrol_kiosk
 from tests.support import PASSWORD, LiveServer
 
@@ -114,6 +117,33 @@ def test_the_console_shows_the_line_of_the_counter_chosen_last(page: Any, live_s
     assert page.evaluate("window.lineEmptied") is False
 
 
+def test_the_console_keeps_the_called_visitor_when_an_older_refresh_answers_after_the_call(
+        page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
+    """A refresh of the line asked before "Call next" but answered after it read the visitor as still waiting. The
+    console keeps the visitor the call's answer showed, with the buttons to serve them; it once hid them, and its
+    next refreshes never brought them back."""
+    make_user("guide")
+    kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
+    page.clock.install()  # timers run only when the test says: no refresh is asked behind its back
+    open_console(page, live_server, "en", counter="guide-2")
+    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"])
+    page.clock.pause_at(time.time() + 1)
+
+    first_refresh = HeldAnswer(page, lambda url: "/queue/tickets?services=guidance" in url)
+    page.uncheck("#queue-service-choices input[value=guidance]")
+    page.check("#queue-service-choices input[value=guidance]")  # asks for the line again
+    first_refresh.wait("its line again")  # B001 waiting
+    page.click("#queue-call-next")
+    expect(page.locator("#queue-current-number")).to_have_text("B001")
+    first_refresh.hand_over()
+    page.clock.run_for(1000)  # the refresh the call asked for
+    expect(page.locator("#queue-line")).to_have_text("Nobody is waiting.")
+    expect(page.locator("#queue-current-state")).to_have_text("called")
+    expect(page.locator("[data-action=start]")).to_be_visible()
+    page.click("[data-action=start]")
+    expect(page.locator("#queue-current-state")).to_have_text("being served")
+
+
 @pytest.mark.parametrize("language", ["sv", "ar"])
 def test_an_urgent_kiosk_answer_reaches_the_console_flagged_on_a_phone(
         browser: Any, live_server: LiveServer, make_user: Callable[..., str], language: str) -> None:
@@ -168,6 +198,8 @@ def test_the_live_view_updates_when_a_ticket_is_issued(page: Any, live_server: L
     paused = {"sv": "Paus", "ar": "متوقف مؤقتًا"}[language]
     expect(page.locator("#queue-live-counters li[data-counter=guide-3] strong")).to_contain_text(paused)
     assert_accessible(page)
+    # Two reads overlap and the older answer comes back last: the newer figures stay.
+    keeps_the_newest_count(page, tickets, lambda url: "/api/v1/offices/skarholmen/queue/live?" in url, info, shown=2)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -196,3 +228,4 @@ def test_console_screenshots(browser: Any, live_server: LiveServer, make_user: C
     finally:
         console.close()
         screen.close()
+

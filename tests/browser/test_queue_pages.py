@@ -1,6 +1,7 @@
 """The queue in Chromium against a real server (SQLite and PostgreSQL): the board shows calls live, the guide
 console calls the next visitor, the phone page follows the line, the board reconnects by itself after a server
-restart; axe-core finds no serious problems."""
+restart; an answer that comes back after a newer one (older counts, an older status) changes nothing; axe-core
+finds no serious problems."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from playwright.sync_api import expect
 
 from core.web.app import create_app
 from tests.axe import assert_accessible
+from tests.browser.late_answers import HeldAnswer
 from tests.support import PASSWORD, LiveServer, device_header
 
 API = "/api/v1/offices/skarholmen/queue"
@@ -35,16 +37,6 @@ def staff(server: LiveServer, username: str) -> httpx.Client:
 
 def kiosk(server: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers=device_header(server.ctx, "skarholmen", "kiosk"))
-
-
-def open_console(page: Any, server: LiveServer, counter: str) -> None:
-    """The guide console, logged in as "guide", at ``counter``."""
-    page.goto(f"{server.url}/skarholmen/queue/console?lang=en")
-    page.fill("#username", "guide")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(f"{server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
-    page.select_option("#queue-counter", counter)
 
 
 def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
@@ -69,6 +61,30 @@ def test_board_shows_calls_live_and_in_order(page: Any, live_server: LiveServer,
     expect(page.locator("#queue-now .queue-number")).to_have_text("A002", timeout=6000)
 
 
+def keeps_the_newest_count(page: Any, tickets: httpx.Client, read: Callable[[str], bool], waiting: Any,
+                           shown: int) -> None:
+    """Two reads of a page's counts overlap and the older one's answer comes back last: the page keeps the newer
+    count. ``waiting`` shows the information desk's waiting visitors, ``shown`` of them now; ``read`` matches the
+    address the page reads its counts from."""
+    first_read = HeldAnswer(page, read)
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    first_read.wait("its counts after a ticket was issued")  # shown + 1
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    expect(waiting).to_have_text(str(shown + 2))
+    first_read.hand_over()
+    expect(waiting).to_have_text(str(shown + 2))
+
+
+def test_board_keeps_the_newest_counts_when_an_older_answer_comes_last(page: Any, live_server: LiveServer) -> None:
+    tickets = kiosk(live_server)
+    tickets.post(f"{API}/tickets", json={"service": "info", "language": "sv"}).raise_for_status()
+    page.goto(f"{live_server.url}/skarholmen/queue/board?lang=en")
+    wait_for_listeners(live_server, 1)
+    waiting = page.locator("#queue-services [data-service=info] strong")
+    expect(waiting).to_have_text("1")
+    keeps_the_newest_count(page, tickets, lambda url: "/queue/board?" in url, waiting, shown=1)
+
+
 def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer,
                                               make_user: Callable[..., str]) -> None:
     make_user("guide")
@@ -76,7 +92,12 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "ar", "errand": {
         "category": "housing", "answers": {"What do you need?": "A flat for my family"}}}).raise_for_status()
 
-    open_console(page, live_server, "guide-2")
+    page.goto(f"{live_server.url}/skarholmen/queue/console?lang=en")
+    page.fill("#username", "guide")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(f"{live_server.url}/skarholmen/queue/console?lang=en")  # back to the page asked for
+    page.select_option("#queue-counter", "guide-2")
     expect(page.locator("#queue-line")).to_contain_text("A flat for my family")
     assert_accessible(page)
 
@@ -100,48 +121,6 @@ def test_guide_console_calls_the_next_visitor(page: Any, live_server: LiveServer
     expect(page.locator("#queue-seats")).to_contain_text("Computer 1 D001")
     page.click("#queue-seats button")
     expect(page.locator("#queue-seats")).to_have_text("Nobody is at a computer.")
-
-
-def test_console_keeps_the_called_visitor_when_an_older_refresh_answers_after_the_call(
-        page: Any, live_server: LiveServer, make_user: Callable[..., str]) -> None:
-    """A refresh of the line asked before "Call next" but answered after it read the visitor as still waiting. The
-    console keeps the visitor the call's answer showed, with the buttons to serve them; it once hid them, and its
-    next refreshes never brought them back."""
-    make_user("guide")
-    kiosk(live_server).post(f"{API}/tickets", json={"service": "guidance", "language": "sv"}).raise_for_status()
-    page.clock.install()  # timers run only when the test says: no refresh is asked behind its back
-    open_console(page, live_server, "guide-2")
-    expect(page.locator("#queue-line .queue-number")).to_have_text(["B001"])
-    wait_for_listeners(live_server, 1)
-    page.clock.pause_at(time.time() + 1)
-
-    def is_line(url: str) -> bool:
-        return "/queue/tickets?services=guidance" in url
-
-    asked: list[Any] = []
-    held: list[tuple[Any, Any]] = []  # each with the server's answer when it was asked
-    page.route(is_line, lambda route: held.append((route, route.fetch())))
-    page.on("request", lambda request: asked.append(request) if is_line(request.url) else None)
-    page.uncheck("#queue-service-choices input[value=guidance]")
-    page.check("#queue-service-choices input[value=guidance]")  # asks for the line again
-    deadline = time.monotonic() + 10
-    while not held or len(held) < len(asked):
-        assert time.monotonic() < deadline, "the console never asked for its line again"
-        page.wait_for_timeout(20)
-
-    page.click("#queue-call-next")
-    expect(page.locator("#queue-current-number")).to_have_text("B001")
-    for route, answer in held:  # the line as it was before the call: B001 waiting
-        with page.expect_response(lambda response: is_line(response.url)) as late:
-            route.fulfill(response=answer)
-        late.value.finished()
-    page.unroute(is_line)
-    page.clock.run_for(1000)  # the refresh the call asked for
-    expect(page.locator("#queue-line")).to_have_text("Nobody is waiting.")
-    expect(page.locator("#queue-current-state")).to_have_text("called")
-    expect(page.locator("[data-action=start]")).to_be_visible()
-    page.click("[data-action=start]")
-    expect(page.locator("#queue-current-state")).to_have_text("being served")
 
 
 def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
@@ -169,6 +148,26 @@ def test_phone_page_follows_the_line_and_ticket_and_join_pages_are_accessible(
     assert_accessible(page)
 
 
+def test_phone_page_keeps_the_newest_status_when_an_older_one_answers_last(page: Any, live_server: LiveServer,
+                                                                          make_user: Callable[..., str]) -> None:
+    """Two refreshes of the phone's status overlap and the older answer ("You are next in line") comes back after
+    the newer one ("It is your turn!"): the page keeps the turn. It once showed the older answer and kept it until
+    the line moved again, while the visitor was being called."""
+    tickets, guide = kiosk(live_server), staff(live_server, make_user("guide"))
+    tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "en"}).raise_for_status()
+    mine = tickets.post(f"{API}/tickets", json={"service": "guidance", "language": "en"}).json()
+    page.goto(live_server.url + mine["status_path"])
+    expect(page.locator("#queue-status")).to_contain_text("1 person ahead of you")
+    wait_for_listeners(live_server, 1)
+
+    first_refresh = HeldAnswer(page, lambda url: "/status?" in url)
+    guide.post(f"{API}/call-next", json={"counter": "guide-1", "services": ["guidance"]}).raise_for_status()
+    first_refresh.wait("its status after the first call")  # "You are next in line"
+    guide.post(f"{API}/call-next", json={"counter": "guide-3", "services": ["guidance"]}).raise_for_status()
+    expect(page.locator("#queue-status")).to_contain_text("It is your turn!")
+    first_refresh.hand_over()
+    expect(page.locator("#queue-status")).to_contain_text("It is your turn!")
+    expect(page.locator("#queue-status")).to_contain_text("Please go to Desk 3.")
 
 def test_board_reconnects_by_itself_after_a_server_restart(page: Any, live_server: LiveServer,
                                                           make_user: Callable[..., str]) -> None:

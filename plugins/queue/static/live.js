@@ -49,20 +49,28 @@
   }
 
   let timer = null;
+  // Only the newest figures show: two reads can overlap, and the older answer, coming back last, would put back
+  // figures that have moved on.
+  let latestAsked = 0;
   function readSoon() {
     if (timer) return;
     timer = setTimeout(async function () {
       timer = null;
+      const asked = ++latestAsked;
       try {
         const response = await fetch(cfg.stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
-        if (response.ok) render(await response.json());
+        const state = response.ok ? await response.json() : null;
+        if (state && asked === latestAsked) render(state);
       } catch (e) { updated.textContent = updated.dataset.offline; }
     }, 300);
   }
 
   function connect() {
     const source = new EventSource(cfg.eventsUrl);
-    source.addEventListener("state", function (event) { render(JSON.parse(event.data)); });
+    source.addEventListener("state", function (event) {
+      latestAsked++; // newer than any read asked before it
+      render(JSON.parse(event.data));
+    });
     cfg.eventTypes.forEach(function (type) { source.addEventListener(type, readSoon); });
     source.addEventListener("error", function () {
       updated.textContent = updated.dataset.offline;
