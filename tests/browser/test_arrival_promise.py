@@ -2,7 +2,7 @@
 the officer *is being told*, then, nobody told in time, sends the visitor to the information desk; once the SMTP
 server (aiosmtpd on loopback) is back, the officer clicks the link in the mail, and the kiosk says "on the way".
 The whole chain runs in the live server's own background work: dispatcher, notify's sender, the kiosk's
-escalation check."""
+escalation check. An older state that comes back after a newer one does not take back what the kiosk said."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from core.web.app import AppContext
 from tests.axe import assert_accessible
+from tests.browser.late_answers import HeldAnswer
 from tests.plugins.kiosk.browser import enrol_kiosk, quick_reset_deployment, visible
 from tests.plugins.notify.fakes import SmtpServer
 from tests.support import LiveServer, free_port
@@ -21,13 +22,13 @@ from tests.support import LiveServer, free_port
 ESCALATE_AFTER = 3  # seconds (the office's default is two minutes)
 
 
-def _deployment(target: Path, smtp_port: int) -> Path:
+def _deployment(target: Path, smtp_port: int, escalate_after: int = ESCALATE_AFTER) -> Path:
     """The demo, with the kiosk's reset long enough for the whole story, a short escalation time, and mail to
     the loopback SMTP server retried quickly once it is back."""
     root = quick_reset_deployment(target, inactivity=300, warning=20)
     office = root / "offices" / "skarholmen.toml"
     text = office.read_text(encoding="utf-8")
-    escalate = f"inactivity_seconds = 300\nescalate_after_seconds = {ESCALATE_AFTER}\n"
+    escalate = f"inactivity_seconds = 300\nescalate_after_seconds = {escalate_after}\n"
     for old, new in (("inactivity_seconds = 300\n", escalate),
                      ('host = "127.0.0.1"\nport = 1025\n', f'host = "127.0.0.1"\nport = {smtp_port}\n'),
                      ("retention = { visitor_contact_hours = 12, log_days = 90 }\n",
@@ -84,3 +85,26 @@ def test_an_arrival_while_mail_is_down_escalates_then_the_officer_answers(
             expect(page.locator("#meeting-wait")).to_contain_text("You will be fetched there")
         finally:
             smtp.stop()
+
+
+def test_an_older_state_coming_back_last_does_not_take_back_what_the_kiosk_says(
+        page: Any, make_context: Callable[..., AppContext], tmp_path: Path) -> None:
+    """The kiosk polls the arrival every 2 s; with a slow server two polls overlap. The older answer ("is being
+    told") comes back after the newer one ("We could not reach Anna Lind"): the kiosk keeps the newer."""
+    from playwright.sync_api import expect
+
+    smtp = SmtpServer(free_port())  # never started: nobody is told, so the office's time runs out
+    ctx = make_context(deployment=_deployment(tmp_path / "demo", smtp.port, escalate_after=6), run_dispatcher=True)
+    with LiveServer(ctx) as server:
+        enrol_kiosk(page, server)
+        page.goto(f"{server.url}/skarholmen/kiosk/meeting?lang=en")
+        page.get_by_role("button", name="Anna Lind").click()
+        first_poll = HeldAnswer(page, lambda url: "/arrivals/" in url)
+        page.get_by_role("button", name="Confirm that I am here").click()
+        told = page.locator("#meeting-told")
+        expect(told).to_have_text("Anna Lind is being told that you are here.")
+        first_poll.wait("the arrival's state")  # after 2 s, of 6: still "is being told"
+        expect(told).to_have_text("We could not reach Anna Lind.", timeout=15000)
+        first_poll.hand_over()
+        # Read at once, not waited for: the next poll would put the newer state back within 2 s.
+        assert told.text_content() == "We could not reach Anna Lind."

@@ -30,3 +30,22 @@ window.mbkFetch = function (url, options) {
   opts.headers = Object.assign({ "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content }, opts.headers || {});
   return fetch(url, opts);
 };
+// A page's reads of what changed, numbered as they are asked: an answer is shown only if it is newer than the one
+// on screen. Two reads overlap when a change comes while one is on its way, and the older answer, coming back last,
+// would put back what has moved on. Newer than the one shown, not the newest asked: a server that is slow to answer
+// every read still moves the page on.
+window.mbkOrderedReads = function () {
+  let asked = 0;
+  let shown = 0;
+  return {
+    ask: function () { return ++asked; },
+    // Whether the answer to read number `read` is to be shown; if so, it is the one on screen from now on.
+    newer: function (read) {
+      if (read <= shown) return false;
+      shown = read;
+      return true;
+    },
+    // What the page shows now (a stream's whole state) is newer than every read asked so far.
+    shownNow: function () { shown = asked; },
+  };
+};

@@ -252,14 +252,18 @@
       $("meeting-done").dataset.escalated = arrival.escalated ? "true" : "false";
       if (arrival.final) finished();
     }
-    // Follow the arrival's state by short polling until it is final (the screen resets meanwhile as usual).
+    // Follow the arrival's state by short polling until it is final (the screen resets meanwhile as usual). Polls
+    // overlap when the server is slow: an older state coming back last would take back what the screen said.
     function follow(id) {
+      const reads = window.mbkOrderedReads();
       const poll = setInterval(async function () {
+        const read = reads.ask();
         try {
           const response = await window.mbkFetch(kioskUrl("/arrivals/" + encodeURIComponent(id)),
                                                  { headers: { "Accept": "application/json" }, cache: "no-store" });
           if (!response.ok) return;  // a hiccup: the next poll tries again
           const arrival = await response.json();
+          if (!reads.newer(read)) return;
           showArrival(arrival);
           if (arrival.final) clearInterval(poll);
         } catch (e) { /* the server is unreachable for a moment: keep what the screen says and try again */ }

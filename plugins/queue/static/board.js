@@ -190,18 +190,16 @@
 
   // --- live updates --------------------------------------------------------------------------------------
   let refreshTimer = null;
-  // Only the newest counts show: two fetches can overlap, and the older answer, coming back last, would put
-  // back a line that has moved on.
-  let latestAsked = 0;
+  const reads = window.mbkOrderedReads();
   function refreshCountsSoon() {
     // Many changes come in bursts: fetch the counts once after a short, jittered pause.
     if (refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      const asked = ++latestAsked;
+      const read = reads.ask();
       fetch(cfg.stateUrl, { headers: { Accept: "application/json" } })
         .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (state) { if (state && asked === latestAsked) { services = state.services; renderServices(); } })
+        .then(function (state) { if (state && reads.newer(read)) { services = state.services; renderServices(); } })
         .catch(function () {});
     }, 300 + Math.random() * 400);
   }
@@ -217,7 +215,7 @@
     });
     source.addEventListener("state", function (e) {
       const state = JSON.parse(e.data);
-      latestAsked++; // newer than any count fetched before it
+      reads.shownNow();
       calls = state.calls.slice(0, MAX_CALLS);
       services = state.services;
       renderCalls();

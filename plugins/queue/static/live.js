@@ -49,18 +49,16 @@
   }
 
   let timer = null;
-  // Only the newest figures show: two reads can overlap, and the older answer, coming back last, would put back
-  // figures that have moved on.
-  let latestAsked = 0;
+  const reads = window.mbkOrderedReads();
   function readSoon() {
     if (timer) return;
     timer = setTimeout(async function () {
       timer = null;
-      const asked = ++latestAsked;
+      const read = reads.ask();
       try {
         const response = await fetch(cfg.stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
         const state = response.ok ? await response.json() : null;
-        if (state && asked === latestAsked) render(state);
+        if (state && reads.newer(read)) render(state);
       } catch (e) { updated.textContent = updated.dataset.offline; }
     }, 300);
   }
@@ -68,7 +66,7 @@
   function connect() {
     const source = new EventSource(cfg.eventsUrl);
     source.addEventListener("state", function (event) {
-      latestAsked++; // newer than any read asked before it
+      reads.shownNow();
       render(JSON.parse(event.data));
     });
     cfg.eventTypes.forEach(function (type) { source.addEventListener(type, readSoon); });

@@ -4,19 +4,18 @@
   const cfg = JSON.parse(document.getElementById("queue-phone-config").textContent);
   const live = document.getElementById("queue-live");
   let timer = null;
-  // Only the newest status shows: two refreshes can overlap (an event came while one was on its way), and the
-  // older answer, coming back last, would take back "It is your turn" with "You are next in line".
-  let latestAsked = 0;
+  // An older status coming back last would take back "It is your turn" with "You are next in line".
+  const reads = window.mbkOrderedReads();
 
   function refresh() {
     if (timer) return;
     timer = setTimeout(function () {
       timer = null;
-      const asked = ++latestAsked;
+      const read = reads.ask();
       fetch(cfg.statusUrl, { headers: { Accept: "text/html" } })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
-          if (!html || asked !== latestAsked) return;
+          if (!html || !reads.newer(read)) return;
           const doc = new DOMParser().parseFromString(html, "text/html");
           const status = doc.getElementById("queue-status");
           const current = document.getElementById("queue-status");
