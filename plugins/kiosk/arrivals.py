@@ -262,7 +262,7 @@ def arrival_view(office: OfficeConfig, arrival: Arrival, language: str, ticket: 
     The officer's answer wins, then a message that went out; an escalation (nobody told in time) sends the
     visitor to the information desk; until then the officer *is being told*. A meeting with the guides alone
     promises no message: the visitor waits for their booked ticket (``ticket``) to be called."""
-    _ = translations.gettext(language)
+    _, ngettext = translations.gettext(language), translations.ngettext(language)
     officer = office.directory.officer(arrival.officer_id) if arrival.officer_id else None
     unit = office.directory.unit(arrival.unit_id) if arrival.unit_id else None
     unit_label = unit.name.get_text(language) if unit else None
@@ -292,8 +292,10 @@ def arrival_view(office: OfficeConfig, arrival: Arrival, language: str, ticket: 
         advice = desk
     else:
         told = _("%(name)s is being told that you are here.", name=whom)
-        advice = _("Please take a seat: %(place)s. If nobody has come within %(minutes)s minutes, ask at the "
-                   "information desk.", place=place, minutes=minutes)
+        advice = ngettext("Please take a seat: %(place)s. If nobody has come within %(num)s minute, ask at the "
+                          "information desk.",
+                          "Please take a seat: %(place)s. If nobody has come within %(num)s minutes, ask at the "
+                          "information desk.", minutes, place=place)
     return {"id": arrival.id, "notification": state, "escalated": escalated, "officer": officer.name if officer
             else None, "unit": unit_label, "told": told, "advice": advice, "ticket": ticket,
             "final": state == "acknowledged" or (state == "sent" and not escalated) or _called_by_queue(arrival)}

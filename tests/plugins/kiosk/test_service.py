@@ -71,6 +71,23 @@ def test_arrival_for_a_unit_nobody_can_tell_escalates_at_once(kiosk_ctx: AppCont
     assert escalated.payload["reason"] == "none" and escalated.payload["arrival_id"] == view["id"]
 
 
+@pytest.mark.parametrize(("seconds", "language", "said"), [
+    (120, "en", "If nobody has come within 2 minutes, ask"),
+    (60, "en", "If nobody has come within 1 minute, ask"),
+    (60, "sv", "Om ingen har kommit inom 1 minut, fråga"),
+    (120, "ar", "إذا لم يأتِ أحد خلال دقيقتين،"),  # Arabic's dual, not "2 minutes"
+])
+def test_the_wait_before_asking_at_the_desk_is_said_with_the_plural_the_language_needs(
+        kiosk_ctx: AppContext, monkeypatch: pytest.MonkeyPatch, seconds: int, language: str, said: str) -> None:
+    office = kiosk_ctx.deployment.office("testby")
+    timed = arrivals.settings(office).model_copy(update={"escalate_after_seconds": seconds})
+    monkeypatch.setattr(arrivals, "settings", lambda _office: timed)
+    with kiosk_ctx.db.session() as session:
+        done = _arrive(kiosk_ctx, session, office, language=language, key="k-minutes-01", officer_id="a-lind")
+        view = arrivals.arrival_view(office, done, language)
+    assert said in view["advice"]
+
+
 @pytest.mark.parametrize(("kwargs", "code"), [
     ({"officer_id": "nobody"}, "unknown_officer"),
     ({"unit_id": "nowhere"}, "unknown_unit"),
