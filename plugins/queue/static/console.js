@@ -14,7 +14,8 @@
   const serviceNames = Object.fromEntries(cfg.services.map(function (s) { return [s.id, s.name]; }));
   let current = null;
   // Counts the refreshes asked and the guide's actions answered: a refresh shows its answer only if nothing was
-  // asked or answered after it (see refresh and showAnswer).
+  // asked or answered after it (see refresh and showAnswer). Newest asked, not core's mbkOrderedReads (newer than
+  // shown): the line of a counter the guide has just left must not show even for a moment.
   let latestRefresh = 0;
   const ALERT_POLL_MILLISECONDS = 5000;
 
